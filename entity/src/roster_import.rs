@@ -1,0 +1,40 @@
+//! One uploaded roster file (导入批次) and what became of it.
+use sea_orm::entity::prelude::*;
+
+#[sea_orm::model]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "roster_imports")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub file_name: String,
+    pub sha256: String,
+    pub file_size: i64,
+    pub format: String,
+    pub group_code: Option<String>,
+    pub region_code: Option<String>,
+    pub mode: String,
+    pub effective_date: Date,
+    /// SHA-256 of the file's hash with the scope and parameters: the idempotency key.
+    pub fingerprint: String,
+    pub status: String,
+    pub rows_total: i64,
+    pub rows_done: i64,
+    pub accepted: i64,
+    pub rejected: i64,
+    pub skipped: i64,
+    pub added: i64,
+    pub updated: i64,
+    pub ended: i64,
+    pub sheets: Option<Json>,
+    pub error: Option<String>,
+    pub duplicate_of: Option<i64>,
+    pub claimed_by: Option<String>,
+    pub claimed_at: Option<DateTimeUtc>,
+    pub created_by: i64,
+    pub created_at: DateTimeUtc,
+    pub started_at: Option<DateTimeUtc>,
+    pub finished_at: Option<DateTimeUtc>,
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,22 @@
+//! Database migrations for cancer-aid: the source of truth for the schema on SQLite and PostgreSQL.
+//!
+//! Entities (the `entity` crate) mirror these tables; migrations never import them, so an old
+//! migration keeps meaning what it meant when it was written.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261129_000001_init;
+mod m20261129_000002_seed_regions;
+
+/// Runs every migration in order; called at start-up and by `cancer-aid migrate`.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261129_000001_init::Migration),
+            Box::new(m20261129_000002_seed_regions::Migration),
+        ]
+    }
+}

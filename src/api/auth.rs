@@ -1,0 +1,90 @@
+//! Login, logout and "who am I".
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use validator::Validate;
+
+use super::extract::{ValidatedJson, token_of};
+use crate::auth::{self, CurrentUser, session};
+use crate::domain::Role;
+use crate::error::AppResult;
+use crate::state::AppState;
+
+/// `POST /api/v1/auth/login`.
+#[derive(Debug, Deserialize, Validate)]
+pub struct LoginRequest {
+    /// Login name.
+    #[validate(length(min = 1, max = 64))]
+    pub username: String,
+    /// Password.
+    #[validate(length(min = 1, max = 256))]
+    pub password: String,
+}
+
+/// The user part of a login answer.
+#[derive(Debug, Serialize)]
+pub struct UserSummary {
+    /// Id.
+    pub id: i64,
+    /// Login name.
+    pub username: String,
+    /// Name shown in the UI.
+    pub display_name: String,
+    /// Roles held.
+    pub roles: Vec<Role>,
+    /// Data scope.
+    pub region_prefix: String,
+}
+
+impl From<&CurrentUser> for UserSummary {
+    fn from(u: &CurrentUser) -> UserSummary {
+        UserSummary {
+            id: u.id,
+            username: u.username.clone(),
+            display_name: u.display_name.clone(),
+            roles: u.roles.clone(),
+            region_prefix: u.region.to_string(),
+        }
+    }
+}
+
+/// The answer to a login.
+#[derive(Debug, Serialize)]
+pub struct LoginResponse {
+    /// Send as `Authorization: Bearer <token>`.
+    pub token: String,
+    /// Who logged in.
+    pub user: UserSummary,
+}
+
+/// Checks the password and opens a session.
+pub async fn login(
+    State(state): State<AppState>,
+    ValidatedJson(req): ValidatedJson<LoginRequest>,
+) -> AppResult<Json<LoginResponse>> {
+    let out = auth::login(&state.db, &state.settings, &req.username, &req.password).await?;
+    Ok(Json(LoginResponse {
+        token: out.token,
+        user: UserSummary::from(&out.user),
+    }))
+}
+
+/// Ends the session of the presented token.
+pub async fn logout(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    headers: HeaderMap,
+) -> AppResult<StatusCode> {
+    if let Some(token) = token_of(&headers) {
+        session::logout(&state.db, &token).await?;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The logged-in user.
+pub async fn me(user: CurrentUser) -> Json<UserSummary> {
+    Json(UserSummary::from(&user))
+}

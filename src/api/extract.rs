@@ -1,0 +1,289 @@
+//! Extractors that turn every kind of bad request into the JSON error envelope, and make
+//! "this handler needs role X" a single argument: `user: Authorized<roles::Admin>`.
+
+use std::marker::PhantomData;
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::http::header::{AUTHORIZATION, COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use serde::de::DeserializeOwned;
+use validator::{Validate, ValidationErrors, ValidationErrorsKind};
+
+use crate::auth::{CurrentUser, session};
+use crate::domain::Role;
+use crate::error::{AppError, FieldError, Msg};
+use crate::state::AppState;
+
+/// The cookie that carries the session in the browser.
+pub const SESSION_COOKIE: &str = "cancer_aid_session";
+
+/// JSON body whose rejections use the error envelope.
+pub struct AppJson<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for AppJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(AppJson(v)),
+            Err(r) => Err(json_rejection(r, state.settings.max_json_bytes)),
+        }
+    }
+}
+
+fn json_rejection(r: JsonRejection, limit: usize) -> AppError {
+    match r {
+        JsonRejection::MissingJsonContentType(_) => AppError::UnsupportedMediaType,
+        JsonRejection::JsonDataError(e) => AppError::Unprocessable {
+            code: "invalid_body",
+            message: Msg::new(
+                format!("请求内容的字段不符合要求：{}", e.body_text()),
+                format!(
+                    "A field of the body is missing or of the wrong type: {}",
+                    e.body_text()
+                ),
+            ),
+            details: vec![],
+        },
+        JsonRejection::JsonSyntaxError(e) => AppError::BadRequest {
+            code: "malformed_json",
+            message: Msg::new(
+                format!("请求内容不是有效的 JSON：{}", e.body_text()),
+                format!("The body is not valid JSON: {}", e.body_text()),
+            ),
+        },
+        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            AppError::PayloadTooLarge { limit }
+        }
+        other => AppError::BadRequest {
+            code: "bad_request",
+            message: Msg::new(
+                format!("无法读取请求内容：{}", other.body_text()),
+                format!("The request body could not be read: {}", other.body_text()),
+            ),
+        },
+    }
+}
+
+/// JSON body checked with `validator` before the handler sees it.
+pub struct ValidatedJson<T>(pub T);
+
+impl<T: DeserializeOwned + Validate> FromRequest<AppState> for ValidatedJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let AppJson(v) = AppJson::<T>::from_request(req, state).await?;
+        v.validate().map_err(validation_error)?;
+        Ok(ValidatedJson(v))
+    }
+}
+
+/// Turns `validator`'s errors into field details in both languages.
+pub fn validation_error(errors: ValidationErrors) -> AppError {
+    let mut details = Vec::new();
+    collect(&errors, "", &mut details);
+    AppError::validation(details)
+}
+
+fn collect(errors: &ValidationErrors, prefix: &str, out: &mut Vec<FieldError>) {
+    for (field, kind) in errors.errors() {
+        let path = if prefix.is_empty() {
+            field.to_string()
+        } else {
+            format!("{prefix}.{field}")
+        };
+        match kind {
+            ValidationErrorsKind::Field(list) => {
+                for e in list {
+                    out.push(FieldError::new(path.clone(), describe(e)));
+                }
+            }
+            ValidationErrorsKind::Struct(inner) => collect(inner, &path, out),
+            ValidationErrorsKind::List(items) => {
+                for (i, inner) in items {
+                    collect(inner, &format!("{path}[{i}]"), out);
+                }
+            }
+        }
+    }
+}
+
+fn describe(e: &validator::ValidationError) -> Msg {
+    let param = |k: &str| e.params.get(k).map(|v| v.to_string());
+    match e.code.as_ref() {
+        "length" => match (param("min"), param("max")) {
+            (Some(min), Some(max)) => Msg::new(
+                format!("长度须在{min}到{max}个字符之间。"),
+                format!("Must have {min} to {max} characters."),
+            ),
+            (Some(min), None) if min == "1" => Msg::new("必填。", "Required."),
+            (Some(min), None) => Msg::new(
+                format!("至少{min}个字符。"),
+                format!("Must have at least {min} characters."),
+            ),
+            (None, Some(max)) => Msg::new(
+                format!("最多{max}个字符。"),
+                format!("Must have at most {max} characters."),
+            ),
+            _ => Msg::new("长度不符合要求。", "Wrong length."),
+        },
+        "range" => Msg::new(
+            format!(
+                "须在{}到{}之间。",
+                param("min").unwrap_or_default(),
+                param("max").unwrap_or_default()
+            ),
+            format!(
+                "Must be between {} and {}.",
+                param("min").unwrap_or_default(),
+                param("max").unwrap_or_default()
+            ),
+        ),
+        _ => {
+            let text = e
+                .message
+                .as_ref()
+                .map(|m| m.to_string())
+                .unwrap_or_else(|| e.code.to_string());
+            Msg::new(text.clone(), text)
+        }
+    }
+}
+
+/// Query string whose rejections use the error envelope.
+pub struct AppQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for AppQuery<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(v)| AppQuery(v))
+            .map_err(|r: QueryRejection| AppError::BadRequest {
+                code: "invalid_query",
+                message: Msg::new(
+                    format!("查询参数有误：{}", r.body_text()),
+                    format!("The query string is not valid: {}", r.body_text()),
+                ),
+            })
+    }
+}
+
+/// The session token of a request: a bearer token, or the browser's cookie.
+pub fn token_of(headers: &HeaderMap) -> Option<String> {
+    if let Some(value) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        let (scheme, token) = value.trim().split_once(' ')?;
+        return scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| token.trim().to_owned());
+    }
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == SESSION_COOKIE)
+        .map(|(_, v)| v.to_owned())
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        if let Some(user) = parts.extensions.get::<CurrentUser>() {
+            return Ok(user.clone());
+        }
+        let Some(token) = token_of(&parts.headers) else {
+            return Err(AppError::Unauthorized {
+                code: "authentication_required",
+                message: Msg::new(
+                    "请先登录（请求需携带 Authorization: Bearer 令牌）。",
+                    "Log in first: send Authorization: Bearer <token>.",
+                ),
+            });
+        };
+        match session::lookup(&state.db, &token).await? {
+            Some(user) => {
+                parts.extensions.insert(user.clone());
+                Ok(user)
+            }
+            None => Err(AppError::Unauthorized {
+                code: "invalid_token",
+                message: Msg::new(
+                    "登录已失效或令牌无效，请重新登录。",
+                    "The session has expired or the token is not valid; log in again.",
+                ),
+            }),
+        }
+    }
+}
+
+/// A set of roles a handler accepts; any one of them is enough.
+pub trait RoleSet: Send + Sync + 'static {
+    /// The roles.
+    const ROLES: &'static [Role];
+}
+
+/// A logged-in user who holds one of the roles of `R`; anyone else gets 401 or 403.
+pub struct Authorized<R: RoleSet> {
+    /// The user.
+    pub user: CurrentUser,
+    _roles: PhantomData<R>,
+}
+
+impl<R: RoleSet> std::ops::Deref for Authorized<R> {
+    type Target = CurrentUser;
+    fn deref(&self) -> &CurrentUser {
+        &self.user
+    }
+}
+
+impl<R: RoleSet> FromRequestParts<AppState> for Authorized<R> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let user = CurrentUser::from_request_parts(parts, state).await?;
+        user.require_any(R::ROLES)?;
+        Ok(Authorized {
+            user,
+            _roles: PhantomData,
+        })
+    }
+}
+
+macro_rules! role_sets {
+    ($($(#[$doc:meta])* $name:ident = [$($role:ident),+];)+) => {$(
+        $(#[$doc])*
+        pub struct $name;
+        impl RoleSet for $name {
+            const ROLES: &'static [Role] = &[$(Role::$role),+];
+        }
+    )+};
+}
+
+/// The role sets handlers ask for.
+pub mod roles {
+    use super::{Role, RoleSet};
+
+    role_sets! {
+        /// Administrators only.
+        Admin = [Admin];
+        /// Who may read the audit log.
+        AuditReader = [Admin, Manager];
+        /// Civil-affairs staff who import rosters.
+        RosterImporter = [RosterImporter, Admin];
+        /// Who may check eligibility.
+        EligibilityReader = [Caseworker, Approver, Manager];
+        /// Caseworkers.
+        Caseworker = [Caseworker];
+        /// Approvers.
+        Approver = [Approver];
+        /// Managers and administrators.
+        Manager = [Manager, Admin];
+    }
+}

@@ -1,0 +1,25 @@
+//! `GET /health`: is the service up, and does its database answer?
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use crate::db;
+use crate::state::AppState;
+
+/// 200 when the database answers, 503 when it does not.
+pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+    let backend = db::backend_name(&state.db);
+    if db::ping(&state.db).await {
+        (
+            StatusCode::OK,
+            Json(json!({"status": "ok", "database": "reachable", "backend": backend})),
+        )
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "unavailable", "database": "unreachable", "backend": backend})),
+        )
+    }
+}

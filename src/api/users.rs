@@ -1,0 +1,156 @@
+//! `/api/v1/users`: administrators manage accounts.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use validator::Validate;
+
+use super::extract::{Authorized, ValidatedJson, roles};
+use crate::domain::{RegionPrefix, Role};
+use crate::error::{AppError, AppResult, FieldError, Msg};
+use crate::state::AppState;
+use crate::users::{self, NewUser, UserPatch, UserView};
+
+/// `POST /api/v1/users`.
+#[derive(Debug, Deserialize, Validate)]
+pub struct CreateUserRequest {
+    /// Login name.
+    #[validate(length(min = 3, max = 32))]
+    pub username: String,
+    /// Name shown in the UI.
+    #[serde(default)]
+    #[validate(length(max = 64))]
+    pub display_name: String,
+    /// Initial password.
+    #[validate(length(min = 8, max = 256))]
+    pub password: String,
+    /// Role codes.
+    #[validate(length(min = 1))]
+    pub roles: Vec<String>,
+    /// Data scope ("22", "2201", "220102").
+    pub region_prefix: String,
+}
+
+/// `PATCH /api/v1/users/{id}`.
+#[derive(Debug, Deserialize, Validate)]
+pub struct UpdateUserRequest {
+    /// New display name.
+    #[validate(length(max = 64))]
+    pub display_name: Option<String>,
+    /// New password.
+    #[validate(length(min = 8, max = 256))]
+    pub password: Option<String>,
+    /// New role codes.
+    #[validate(length(min = 1))]
+    pub roles: Option<Vec<String>>,
+    /// New data scope.
+    pub region_prefix: Option<String>,
+    /// Enable or disable the account.
+    pub active: Option<bool>,
+}
+
+fn parse_roles(raw: &[String]) -> Result<Vec<Role>, FieldError> {
+    Role::parse_list(&raw.join(",")).map_err(|e| FieldError::new("roles", Msg::of(&e)))
+}
+
+fn parse_region(admin: &crate::auth::CurrentUser, raw: &str) -> AppResult<RegionPrefix> {
+    let region = RegionPrefix::parse(raw).map_err(|e| AppError::field("region_prefix", &e))?;
+    if !admin.region.covers(&region) {
+        return Err(AppError::forbidden(Msg::new(
+            format!("您只能管理数据范围在{}以内的账号。", admin.region),
+            format!(
+                "You can only manage accounts inside your own scope {}.",
+                admin.region
+            ),
+        )));
+    }
+    Ok(region)
+}
+
+/// Every account.
+pub async fn list_users(
+    State(state): State<AppState>,
+    _admin: Authorized<roles::Admin>,
+) -> AppResult<Json<Vec<UserView>>> {
+    Ok(Json(users::list(&state.db).await?))
+}
+
+/// One account.
+pub async fn get_user(
+    State(state): State<AppState>,
+    _admin: Authorized<roles::Admin>,
+    Path(id): Path<i64>,
+) -> AppResult<Json<UserView>> {
+    let u = entity::user::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::not_found("user", id))?;
+    Ok(Json(UserView::from(&u)))
+}
+
+use sea_orm::EntityTrait;
+
+/// Creates an account inside the administrator's scope.
+pub async fn create_user(
+    State(state): State<AppState>,
+    admin: Authorized<roles::Admin>,
+    ValidatedJson(req): ValidatedJson<CreateUserRequest>,
+) -> AppResult<(StatusCode, Json<UserView>)> {
+    let mut problems = Vec::new();
+    if let Err(e) = users::check_username(&req.username) {
+        problems.push(e);
+    }
+    let roles = parse_roles(&req.roles).map_err(|e| problems.push(e)).ok();
+    if !problems.is_empty() {
+        return Err(AppError::validation(problems));
+    }
+    let region = parse_region(&admin, &req.region_prefix)?;
+    let new = NewUser {
+        username: req.username,
+        display_name: req.display_name,
+        password: req.password,
+        roles: roles.unwrap_or_default(),
+        region,
+    };
+    let view = users::create(&state.db, &admin.actor(), new).await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// Changes roles, scope, name, password or whether the account is active.
+pub async fn update_user(
+    State(state): State<AppState>,
+    admin: Authorized<roles::Admin>,
+    Path(id): Path<i64>,
+    ValidatedJson(req): ValidatedJson<UpdateUserRequest>,
+) -> AppResult<Json<UserView>> {
+    let roles = match &req.roles {
+        Some(r) => Some(parse_roles(r).map_err(|e| AppError::validation(vec![e]))?),
+        None => None,
+    };
+    if id == admin.id
+        && (req.active == Some(false) || roles.as_ref().is_some_and(|r| !r.contains(&Role::Admin)))
+    {
+        return Err(AppError::conflict(
+            "cannot_lock_out_self",
+            Msg::new(
+                "不能停用自己的账号或去掉自己的管理员角色。",
+                "You cannot disable your own account or remove your own admin role.",
+            ),
+        ));
+    }
+    let region = match &req.region_prefix {
+        Some(r) => Some(parse_region(&admin, r)?),
+        None => None,
+    };
+    let patch = UserPatch {
+        display_name: req.display_name,
+        password: req.password,
+        roles,
+        region,
+        active: req.active,
+    };
+    Ok(Json(
+        users::update(&state.db, &admin.actor(), id, patch).await?,
+    ))
+}

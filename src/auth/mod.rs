@@ -1,0 +1,92 @@
+//! Who is asking and what they may do: passwords, sessions, roles and region scope.
+
+pub mod password;
+pub mod session;
+
+use sea_orm::{ColumnTrait, Condition};
+
+use crate::audit::Actor;
+use crate::domain::{RegionCode, RegionPrefix, Role};
+use crate::error::{AppError, AppResult, Msg};
+
+pub use session::{LoginOutcome, login};
+
+/// A logged-in user, as loaded from a live session.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    /// The user's id.
+    pub id: i64,
+    /// The login name.
+    pub username: String,
+    /// The name shown in the UI.
+    pub display_name: String,
+    /// Roles held (at least one).
+    pub roles: Vec<Role>,
+    /// The region prefix that bounds what the user sees ("22" = the whole province).
+    pub region: RegionPrefix,
+}
+
+impl CurrentUser {
+    /// Whether the user holds a role.
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    /// Whether the user holds any of the roles.
+    pub fn has_any(&self, roles: &[Role]) -> bool {
+        roles.iter().any(|r| self.has(*r))
+    }
+
+    /// Refuses unless the user holds one of the roles.
+    pub fn require_any(&self, roles: &[Role]) -> AppResult<()> {
+        if self.has_any(roles) {
+            return Ok(());
+        }
+        let zh = roles
+            .iter()
+            .map(|r| r.label_zh())
+            .collect::<Vec<_>>()
+            .join("或");
+        let en = roles
+            .iter()
+            .map(|r| r.code())
+            .collect::<Vec<_>>()
+            .join(" or ");
+        Err(AppError::Forbidden {
+            code: "role_required",
+            message: Msg::new(
+                format!("此操作需要{zh}角色，您的账号没有该权限。"),
+                format!("This needs the role {en}, which your account does not have."),
+            ),
+        })
+    }
+
+    /// The actor recorded in the audit log.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            id: Some(self.id),
+            name: self.username.clone(),
+        }
+    }
+
+    /// The condition that keeps a query inside the user's region: every region-bound query
+    /// goes through this, so none can forget the scope.
+    pub fn scope<C: ColumnTrait>(&self, region_column: C) -> Condition {
+        Condition::all().add(region_column.starts_with(self.region.as_str()))
+    }
+
+    /// Refuses a region outside the user's scope, as if the thing did not exist (404),
+    /// so that scope does not leak what exists elsewhere.
+    pub fn ensure_in_scope(
+        &self,
+        code: &RegionCode,
+        entity: &'static str,
+        id: impl ToString,
+    ) -> AppResult<()> {
+        if self.region.contains(code) {
+            Ok(())
+        } else {
+            Err(AppError::not_found(entity, id))
+        }
+    }
+}

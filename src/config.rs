@@ -1,0 +1,82 @@
+//! Settings from the environment, with defaults that run on a fresh clone.
+
+use std::time::Duration;
+
+use crate::domain::RegionPrefix;
+
+/// The default database: an embedded SQLite file beside the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/cancer-aid.db?mode=rwc";
+
+/// Everything the service can be told.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `DATABASE_URL`: `sqlite://...` (default) or `postgres://...`.
+    pub database_url: String,
+    /// `CANCER_AID_MAX_JSON_BYTES`: the largest JSON request body (default 1 MiB).
+    pub max_json_bytes: usize,
+    /// `CANCER_AID_MAX_UPLOAD_BYTES`: the largest roster upload (default 100 MiB).
+    pub max_upload_bytes: usize,
+    /// `CANCER_AID_SESSION_HOURS`: how long a login lasts (default 12 hours).
+    pub session_ttl: Duration,
+    /// `CANCER_AID_PROVINCE`: the programme's province prefix (default `22`, Jilin).
+    pub province: RegionPrefix,
+    /// `CANCER_AID_LOGIN_MAX_FAILURES`: failed logins before a lock (default 5).
+    pub login_max_failures: i32,
+    /// `CANCER_AID_LOGIN_LOCK_MINUTES`: how long a lock lasts (default 15 minutes).
+    pub login_lock: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            database_url: DEFAULT_DATABASE_URL.to_owned(),
+            max_json_bytes: 1024 * 1024,
+            max_upload_bytes: 100 * 1024 * 1024,
+            session_ttl: Duration::from_secs(12 * 3600),
+            province: RegionPrefix::parse("22").expect("22 is a valid prefix"),
+            login_max_failures: 5,
+            login_lock: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+fn env_parse<T: std::str::FromStr>(name: &str) -> anyhow::Result<Option<T>> {
+    match std::env::var(name) {
+        Ok(v) if !v.trim().is_empty() => v
+            .trim()
+            .parse::<T>()
+            .map(Some)
+            .map_err(|_| anyhow::anyhow!("{name}={v} is not a valid value")),
+        _ => Ok(None),
+    }
+}
+
+impl Settings {
+    /// Reads the environment; a malformed value stops the start with a message naming it.
+    pub fn from_env() -> anyhow::Result<Settings> {
+        let mut s = Settings::default();
+        if let Some(url) = env_parse::<String>("DATABASE_URL")? {
+            s.database_url = url;
+        }
+        if let Some(v) = env_parse("CANCER_AID_MAX_JSON_BYTES")? {
+            s.max_json_bytes = v;
+        }
+        if let Some(v) = env_parse("CANCER_AID_MAX_UPLOAD_BYTES")? {
+            s.max_upload_bytes = v;
+        }
+        if let Some(h) = env_parse::<u64>("CANCER_AID_SESSION_HOURS")? {
+            s.session_ttl = Duration::from_secs(h * 3600);
+        }
+        if let Some(p) = env_parse::<String>("CANCER_AID_PROVINCE")? {
+            s.province =
+                RegionPrefix::parse(&p).map_err(|e| anyhow::anyhow!("CANCER_AID_PROVINCE: {e}"))?;
+        }
+        if let Some(v) = env_parse("CANCER_AID_LOGIN_MAX_FAILURES")? {
+            s.login_max_failures = v;
+        }
+        if let Some(m) = env_parse::<u64>("CANCER_AID_LOGIN_LOCK_MINUTES")? {
+            s.login_lock = Duration::from_secs(m * 60);
+        }
+        Ok(s)
+    }
+}

@@ -1,0 +1,15 @@
+//! Pure domain types and rules: no HTTP, no database, no clock (dates are passed in).
+
+pub mod group;
+pub mod id_number;
+pub mod lang;
+pub mod money;
+pub mod region;
+pub mod role;
+
+pub use group::Group;
+pub use id_number::{IdNumber, IdNumberError, Sex};
+pub use lang::{Lang, Localized};
+pub use money::{Amount, Money, MoneyError};
+pub use region::{RegionCode, RegionError, RegionPrefix};
+pub use role::{Role, RoleError};

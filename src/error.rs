@@ -1,0 +1,303 @@
+//! The one error type of the HTTP layer and its JSON envelope:
+//! `{"error": {"code": "snake_case", "message": "...", "details": [{"field", "message"}]}}`.
+//!
+//! Messages exist in Chinese and English; the request's language (set by the `lang` middleware
+//! in a task-local) picks one when the response is written.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::domain::{Lang, Localized};
+
+tokio::task_local! {
+    /// The language of the request being served.
+    pub static LANG: Lang;
+}
+
+/// The current request's language (Chinese outside a request).
+pub fn current_lang() -> Lang {
+    LANG.try_with(|l| *l).unwrap_or_default()
+}
+
+/// A message in both languages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Msg {
+    /// Simplified Chinese.
+    pub zh: String,
+    /// English.
+    pub en: String,
+}
+
+impl Msg {
+    /// A message from its two texts.
+    pub fn new(zh: impl Into<String>, en: impl Into<String>) -> Msg {
+        Msg {
+            zh: zh.into(),
+            en: en.into(),
+        }
+    }
+
+    /// The message of a domain error.
+    pub fn of(e: &dyn Localized) -> Msg {
+        Msg::new(e.message(Lang::Zh), e.message(Lang::En))
+    }
+
+    /// The text in a language.
+    pub fn get(&self, lang: Lang) -> &str {
+        lang.pick(&self.zh, &self.en)
+    }
+}
+
+/// What a field-level problem looks like.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The request field, such as `password` or `roles`.
+    pub field: String,
+    /// What to fix.
+    pub message: Msg,
+}
+
+impl FieldError {
+    /// A problem with one field.
+    pub fn new(field: impl Into<String>, message: Msg) -> FieldError {
+        FieldError {
+            field: field.into(),
+            message,
+        }
+    }
+}
+
+/// Every way a request can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// 400: the request itself is malformed (bad JSON, a bad query string).
+    #[error("{code}: {}", message.en)]
+    BadRequest { code: &'static str, message: Msg },
+    /// 401: no valid login.
+    #[error("{code}: {}", message.en)]
+    Unauthorized { code: &'static str, message: Msg },
+    /// 403: logged in, but the role or region does not allow it.
+    #[error("{code}: {}", message.en)]
+    Forbidden { code: &'static str, message: Msg },
+    /// 404: nothing there (or nothing the user may see).
+    #[error("{entity} {id} not found")]
+    NotFound { entity: &'static str, id: String },
+    /// 409: the state changed underneath, or a unique thing already exists.
+    #[error("{code}: {}", message.en)]
+    Conflict {
+        code: &'static str,
+        message: Msg,
+        details: Vec<FieldError>,
+    },
+    /// 413: the body is larger than allowed.
+    #[error("payload too large (limit {limit} bytes)")]
+    PayloadTooLarge { limit: usize },
+    /// 415: not JSON where JSON is expected.
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    /// 422: well-formed, but the values break a rule.
+    #[error("{code}: {}", message.en)]
+    Unprocessable {
+        code: &'static str,
+        message: Msg,
+        details: Vec<FieldError>,
+    },
+    /// 429: slowed down (too many failed logins).
+    #[error("{code}: {}", message.en)]
+    TooManyRequests { code: &'static str, message: Msg },
+    /// 500: a database failure; logged, never shown.
+    #[error(transparent)]
+    Db(#[from] sea_orm::DbErr),
+    /// 500: anything else unexpected; logged, never shown.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+/// The result of a handler or service.
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    /// 422 for one field, from a domain error.
+    pub fn field(field: &str, e: &dyn Localized) -> AppError {
+        AppError::Unprocessable {
+            code: e.code(),
+            message: Msg::of(e),
+            details: vec![FieldError::new(field, Msg::of(e))],
+        }
+    }
+
+    /// 422 with several field problems.
+    pub fn validation(details: Vec<FieldError>) -> AppError {
+        let fields = details
+            .iter()
+            .map(|d| d.field.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        AppError::Unprocessable {
+            code: "validation_failed",
+            message: Msg::new(
+                format!("请检查以下字段：{fields}"),
+                format!("Please correct these fields: {fields}"),
+            ),
+            details,
+        }
+    }
+
+    /// 404 for an entity and its id.
+    pub fn not_found(entity: &'static str, id: impl ToString) -> AppError {
+        AppError::NotFound {
+            entity,
+            id: id.to_string(),
+        }
+    }
+
+    /// 403 for a missing role or a region outside the user's scope.
+    pub fn forbidden(message: Msg) -> AppError {
+        AppError::Forbidden {
+            code: "forbidden",
+            message,
+        }
+    }
+
+    /// 409 with a code.
+    pub fn conflict(code: &'static str, message: Msg) -> AppError {
+        AppError::Conflict {
+            code,
+            message,
+            details: vec![],
+        }
+    }
+
+    fn status(&self) -> StatusCode {
+        match self {
+            AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            AppError::NotFound { .. } => StatusCode::NOT_FOUND,
+            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Db(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn code_and_message(&self) -> (&'static str, Msg) {
+        match self {
+            AppError::BadRequest { code, message }
+            | AppError::Unauthorized { code, message }
+            | AppError::Forbidden { code, message }
+            | AppError::Conflict { code, message, .. }
+            | AppError::Unprocessable { code, message, .. }
+            | AppError::TooManyRequests { code, message } => (code, message.clone()),
+            AppError::NotFound { entity, id } => (
+                "not_found",
+                Msg::new(
+                    format!("未找到{}（{id}），或您无权查看。", entity_zh(entity)),
+                    format!("{entity} {id} was not found, or is outside your scope."),
+                ),
+            ),
+            AppError::PayloadTooLarge { limit } => (
+                "payload_too_large",
+                Msg::new(
+                    format!("提交的内容过大，上限为{}。", human_bytes(*limit)),
+                    format!(
+                        "The request body is too large; the limit is {}.",
+                        human_bytes(*limit)
+                    ),
+                ),
+            ),
+            AppError::UnsupportedMediaType => (
+                "unsupported_media_type",
+                Msg::new(
+                    "请以 JSON 提交（Content-Type: application/json）。",
+                    "Send the body as JSON (Content-Type: application/json).",
+                ),
+            ),
+            AppError::Db(_) | AppError::Internal(_) => (
+                "internal_error",
+                Msg::new(
+                    "服务器内部错误，已记录，请稍后重试或联系管理员。",
+                    "An internal error occurred and was logged; try again or contact the administrator.",
+                ),
+            ),
+        }
+    }
+}
+
+fn entity_zh(entity: &str) -> &'static str {
+    match entity {
+        "user" => "用户",
+        "case" => "案件",
+        "visit" => "就诊记录",
+        "person" => "人员",
+        "hospital" => "医院",
+        "policy" => "救助政策",
+        "roster_import" => "导入批次",
+        "route" => "页面或接口",
+        _ => "记录",
+    }
+}
+
+fn human_bytes(n: usize) -> String {
+    if n >= 1024 * 1024 {
+        format!("{} MiB", n / (1024 * 1024))
+    } else if n >= 1024 {
+        format!("{} KiB", n / 1024)
+    } else {
+        format!("{n} B")
+    }
+}
+
+#[derive(Serialize)]
+struct Envelope<'a> {
+    error: Body<'a>,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    code: &'a str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    details: Vec<Detail<'a>>,
+}
+
+#[derive(Serialize)]
+struct Detail<'a> {
+    field: &'a str,
+    message: &'a str,
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(error = ?self, "request failed");
+        }
+        let lang = current_lang();
+        let (code, message) = self.code_and_message();
+        let details = match &self {
+            AppError::Conflict { details, .. } | AppError::Unprocessable { details, .. } => {
+                details.as_slice()
+            }
+            _ => &[],
+        };
+        let body = Envelope {
+            error: Body {
+                code,
+                message: message.get(lang),
+                details: details
+                    .iter()
+                    .map(|d| Detail {
+                        field: &d.field,
+                        message: d.message.get(lang),
+                    })
+                    .collect(),
+            },
+        };
+        (status, Json(body)).into_response()
+    }
+}

@@ -1,0 +1,19 @@
+//! cancer-aid: the Red Cross cancer-patient assistance programme, from roster import to
+//! spending totals.
+//!
+//! Dependencies flow one way: `api` (HTTP) → services (`auth`, `users`, `audit`, ...) →
+//! `domain` (pure rules) and `entity` (rows).
+
+pub mod api;
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod users;

@@ -1,0 +1,59 @@
+//! Starting and stopping the service.
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::config::Settings;
+use crate::state::AppState;
+use crate::{api, db};
+
+/// Connects, migrates and returns the shared state.
+pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
+    let conn = db::connect(&settings.database_url).await?;
+    db::migrate(&conn).await?;
+    tracing::info!(
+        backend = db::backend_name(&conn),
+        "Database ready at {}",
+        db::redact(&settings.database_url)
+    );
+    Ok(AppState::new(conn, settings))
+}
+
+/// Serves until Ctrl-C or SIGTERM, then lets requests in flight finish.
+pub async fn serve(state: AppState, bind: SocketAddr) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("cannot listen on {bind}"))?;
+    tracing::info!("Listening on http://{}", listener.local_addr()?);
+    let db = state.db.clone();
+    axum::serve(listener, api::router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    db.close().await.ok();
+    tracing::info!("Stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        tokio::signal::ctrl_c().await.ok();
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("Shutting down: finishing requests in flight");
+}
