@@ -36,6 +36,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/audit", get(audit::list_audit));
     Router::new()
+        .route("/", get(index))
         .route("/health", get(health::health))
         .nest("/api/v1", api)
         .fallback(not_found)
@@ -67,6 +68,15 @@ async fn language(req: Request, next: Next) -> Response {
             .unwrap_or_default()
     });
     LANG.scope(lang, next.run(req)).await
+}
+
+/// A landing page until the web front end arrives: what is running and where the API is.
+async fn index() -> axum::response::Html<&'static str> {
+    axum::response::Html(
+        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>肿瘤患者救助系统</title></head>\
+         <body><h1>肿瘤患者救助系统 cancer-aid</h1><p>服务已启动。接口：<code>/api/v1</code>，\
+         健康检查：<a href=\"/health\">/health</a>。</p></body></html>",
+    )
 }
 
 async fn not_found(req: Request) -> AppError {

@@ -1,0 +1,157 @@
+use axum::http::{Method, StatusCode};
+use sea_orm::{EntityTrait, QueryFilter};
+use serde_json::json;
+
+use cancer_aid::domain::Role;
+use entity::{session, user};
+
+use crate::db_test;
+
+db_test!(
+    async fn login_returns_a_token_and_the_user(app) {
+        let pw = app.create_user("wang", &[Role::Caseworker, Role::Approver], "2201").await;
+        let res = app
+            .anonymous()
+            .post("/api/v1/auth/login", &json!({"username": "wang", "password": pw}))
+            .await;
+        res.assert_status(StatusCode::OK);
+        let body = res.json();
+        let token = body["token"].as_str().unwrap();
+        assert_eq!(token.len(), 64);
+        assert_eq!(body["user"]["username"], "wang");
+        assert_eq!(body["user"]["roles"], json!(["caseworker", "approver"]));
+        assert_eq!(body["user"]["region_prefix"], "2201");
+
+        let me = app.with_token(token).get("/api/v1/auth/me").await;
+        me.assert_status(StatusCode::OK);
+        assert_eq!(me.json()["username"], "wang");
+        // Only the hash of the token is stored.
+        let stored = session::Entity::find().all(&app.db).await.unwrap();
+        assert_eq!(stored.len(), 1);
+        assert_ne!(stored[0].token_hash, token);
+    }
+);
+
+db_test!(
+    async fn a_wrong_password_and_an_unknown_user_get_the_same_401(app) {
+        app.create_user("li", &[Role::Caseworker], "22").await;
+        let wrong = app
+            .anonymous()
+            .post("/api/v1/auth/login", &json!({"username": "li", "password": "not-it-at-all"}))
+            .await;
+        wrong.assert_status(StatusCode::UNAUTHORIZED);
+        assert_eq!(wrong.error_code(), "invalid_credentials");
+        let unknown = app
+            .anonymous()
+            .post("/api/v1/auth/login", &json!({"username": "nobody", "password": "whatever1"}))
+            .await;
+        unknown.assert_status(StatusCode::UNAUTHORIZED);
+        assert_eq!(unknown.json(), wrong.json());
+        let u = user::Entity::find()
+            .filter(user::COLUMN.username.eq("li"))
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(u.failed_logins, 1);
+        assert_eq!(session::Entity::find().all(&app.db).await.unwrap().len(), 0);
+    }
+);
+
+db_test!(
+    async fn repeated_failures_lock_the_account_for_a_while(app) {
+        let pw = app.create_user("zhao", &[Role::Manager], "22").await;
+        let max = app.state.settings.login_max_failures;
+        for _ in 0..max {
+            let res = app
+                .anonymous()
+                .post("/api/v1/auth/login", &json!({"username": "zhao", "password": "guess-guess"}))
+                .await;
+            res.assert_status(StatusCode::UNAUTHORIZED);
+        }
+        // Even the right password is refused while the lock lasts.
+        let res = app
+            .anonymous()
+            .post("/api/v1/auth/login", &json!({"username": "zhao", "password": pw}))
+            .await;
+        res.assert_status(StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(res.error_code(), "login_locked");
+    }
+);
+
+db_test!(
+    async fn missing_forged_and_expired_tokens_are_refused(app) {
+        let missing = app.anonymous().get("/api/v1/auth/me").await;
+        missing.assert_status(StatusCode::UNAUTHORIZED);
+        assert_eq!(missing.error_code(), "authentication_required");
+
+        let forged = app.with_token(&"ab".repeat(32)).get("/api/v1/auth/me").await;
+        forged.assert_status(StatusCode::UNAUTHORIZED);
+        assert_eq!(forged.error_code(), "invalid_token");
+
+        let basic = app
+            .anonymous()
+            .call(Method::GET, "/api/v1/auth/me")
+            .header("authorization", "Basic YWRtaW46YWRtaW4=")
+            .send()
+            .await;
+        basic.assert_status(StatusCode::UNAUTHORIZED);
+
+        let client = app.as_role(Role::Manager).await;
+        client.get("/api/v1/auth/me").await.assert_status(StatusCode::OK);
+        use sea_orm::{ActiveModelTrait, Set};
+        let s = session::Entity::find().one(&app.db).await.unwrap().unwrap();
+        let mut s: session::ActiveModel = s.into();
+        s.expires_at = Set(chrono::Utc::now() - chrono::Duration::minutes(1));
+        s.update(&app.db).await.unwrap();
+        let expired = client.get("/api/v1/auth/me").await;
+        expired.assert_status(StatusCode::UNAUTHORIZED);
+        assert_eq!(expired.error_code(), "invalid_token");
+    }
+);
+
+db_test!(
+    async fn the_session_cookie_works_like_the_bearer_token(app) {
+        let client = app.as_role(Role::Caseworker).await;
+        let res = app
+            .anonymous()
+            .call(Method::GET, "/api/v1/auth/me")
+            .header("cookie", &format!("lang=zh; cancer_aid_session={}", client.token()))
+            .send()
+            .await;
+        res.assert_status(StatusCode::OK);
+        assert_eq!(res.json()["username"], "caseworker");
+    }
+);
+
+db_test!(
+    async fn logout_ends_the_session(app) {
+        let client = app.as_role(Role::Approver).await;
+        client
+            .call(Method::POST, "/api/v1/auth/logout")
+            .send()
+            .await
+            .assert_status(StatusCode::NO_CONTENT);
+        client
+            .get("/api/v1/auth/me")
+            .await
+            .assert_status(StatusCode::UNAUTHORIZED);
+    }
+);
+
+db_test!(
+    async fn login_validates_its_body(app) {
+        let res = app
+            .anonymous()
+            .post("/api/v1/auth/login", &json!({"username": "", "password": ""}))
+            .await;
+        res.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+        let fields: Vec<String> = res.json()["error"]["details"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["field"].as_str().unwrap().to_owned())
+            .collect();
+        assert!(fields.contains(&"username".to_owned()) && fields.contains(&"password".to_owned()));
+    }
+);

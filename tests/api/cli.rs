@@ -1,0 +1,93 @@
+//! The command line, run as a real process against a real SQLite file.
+
+use std::process::Command;
+
+use axum::http::StatusCode;
+
+use crate::helpers::{Backend, spawn_app_with};
+
+fn cancer_aid(db_url: &str, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_cancer-aid"))
+        .args(args)
+        .env("DATABASE_URL", db_url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("the binary runs")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_add_creates_an_account_that_can_log_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("cli.db").display());
+    let out = cancer_aid(&url, &["migrate"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let out = cancer_aid(
+        &url,
+        &[
+            "user",
+            "add",
+            "liu",
+            "--roles",
+            "caseworker,approver",
+            "--region",
+            "2201",
+            "--password",
+            "liu-password",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("caseworker,approver"));
+
+    let bad = cancer_aid(
+        &url,
+        &[
+            "user",
+            "add",
+            "ma",
+            "--roles",
+            "boss",
+            "--password",
+            "ma-password",
+        ],
+    );
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown role 'boss'"));
+
+    let dup = cancer_aid(
+        &url,
+        &[
+            "user",
+            "add",
+            "liu",
+            "--roles",
+            "admin",
+            "--password",
+            "liu-password",
+        ],
+    );
+    assert!(!dup.status.success());
+
+    let app = spawn_app_with(Backend::Sqlite, |_| {}).await.unwrap();
+    // The CLI wrote to its own file; serve that file through the real router.
+    let conn = cancer_aid::db::connect(&url).await.unwrap();
+    let state = cancer_aid::state::AppState::new(conn, app.state.settings.as_ref().clone());
+    let router = cancer_aid::api::router(state);
+    use tower::ServiceExt;
+    let req = axum::http::Request::post("/api/v1/auth/login")
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(
+            r#"{"username":"liu","password":"liu-password"}"#,
+        ))
+        .unwrap();
+    let res = router.oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+}

@@ -1,0 +1,389 @@
+//! The test application: the real router on a fresh real database (a SQLite file, or a
+//! PostgreSQL schema of its own), with role-typed clients.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use serde_json::Value;
+use tokio::sync::Mutex;
+use tower::ServiceExt;
+
+use cancer_aid::audit::Actor;
+use cancer_aid::config::Settings;
+use cancer_aid::domain::{RegionPrefix, Role};
+use cancer_aid::state::AppState;
+use cancer_aid::{api, db, users};
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs a test body once per database: `db_test!(async fn name(app) { ... });` becomes
+/// `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! db_test {
+    ($(#[$meta:meta])* async fn $name:ident($app:ident) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            $(#[$meta])*
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let $app = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite)
+                    .await
+                    .expect("SQLite is always available");
+                $body
+            }
+
+            $(#[$meta])*
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some($app) = $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await
+                else {
+                    return;
+                };
+                $body
+            }
+        }
+    };
+}
+
+/// The PostgreSQL server tests use: `TEST_DATABASE_URL`, or the local one.
+pub fn postgres_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| u.starts_with("postgres"))
+        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+fn postgres_reachable(url: &str) -> bool {
+    let host_port = url
+        .split('@')
+        .next_back()
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or("127.0.0.1:5432");
+    let addr = if host_port.contains(':') {
+        host_port.to_owned()
+    } else {
+        format!("{host_port}:5432")
+    };
+    use std::net::ToSocketAddrs;
+    addr.to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .is_some_and(|a| std::net::TcpStream::connect_timeout(&a, Duration::from_secs(2)).is_ok())
+}
+
+/// Removes the test's database when the test ends, passed or failed.
+enum DbGuard {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { url: String, schema: String },
+}
+
+impl Drop for DbGuard {
+    fn drop(&mut self) {
+        if let DbGuard::Postgres { url, schema } = self {
+            let (url, schema) = (url.clone(), schema.clone());
+            // Drop runs inside the test's runtime, which cannot block on async work: use a
+            // thread with a runtime of its own.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("a runtime");
+                rt.block_on(async {
+                    if let Ok(conn) = db::connect(&url).await {
+                        let _ = conn
+                            .execute_unprepared(&format!(
+                                "DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"
+                            ))
+                            .await;
+                        let _ = conn.close().await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// A running application on a database of its own.
+pub struct TestApp {
+    pub router: Router,
+    pub db: DatabaseConnection,
+    pub state: AppState,
+    pub backend: Backend,
+    tokens: Mutex<HashMap<String, String>>,
+    _guard: DbGuard,
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Builds the app on a fresh database; `None` when PostgreSQL is wanted but unreachable and
+/// `REQUIRE_POSTGRES` is not set (CI sets it, so there an unreachable server fails loudly).
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// As [`spawn_app`], with settings changed by `adjust`.
+pub async fn spawn_app_with(
+    backend: Backend,
+    adjust: impl FnOnce(&mut Settings),
+) -> Option<TestApp> {
+    let (conn, guard, url) = match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("a temp dir");
+            let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
+            let conn = db::connect(&url).await.expect("SQLite connects");
+            (conn, DbGuard::Sqlite(dir), url)
+        }
+        Backend::Postgres => {
+            let url = postgres_url();
+            if !postgres_reachable(&url) {
+                if std::env::var("REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
+                    panic!("REQUIRE_POSTGRES=1 but PostgreSQL at {url} does not answer");
+                }
+                eprintln!("skipping the PostgreSQL run: no server at {url}");
+                return None;
+            }
+            let schema = format!(
+                "t_{}_{}_{}",
+                std::process::id(),
+                COUNTER.fetch_add(1, Ordering::Relaxed),
+                chrono::Utc::now().timestamp_subsec_nanos()
+            );
+            let admin = db::connect(&url).await.expect("PostgreSQL connects");
+            admin
+                .execute_unprepared(&format!("CREATE SCHEMA \"{schema}\""))
+                .await
+                .expect("schema created");
+            admin.close().await.ok();
+            let conn = db::connect_with(&url, Some(&schema))
+                .await
+                .expect("PostgreSQL connects to the test schema");
+            (
+                conn,
+                DbGuard::Postgres {
+                    url: url.clone(),
+                    schema,
+                },
+                url,
+            )
+        }
+    };
+    db::migrate(&conn).await.expect("migrations run");
+    let mut settings = Settings {
+        database_url: url,
+        ..Settings::default()
+    };
+    adjust(&mut settings);
+    let state = AppState::new(conn.clone(), settings);
+    Some(TestApp {
+        router: api::router(state.clone()),
+        db: conn,
+        state,
+        backend,
+        tokens: Mutex::new(HashMap::new()),
+        _guard: guard,
+    })
+}
+
+/// What came back.
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl TestResponse {
+    /// The body as JSON; panics with the body when it is not.
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    /// The error code of an error envelope.
+    pub fn error_code(&self) -> String {
+        self.json()["error"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Asserts the status, showing the body when it differs.
+    #[track_caller]
+    pub fn assert_status(&self, expected: StatusCode) -> &Self {
+        assert_eq!(
+            self.status,
+            expected,
+            "body: {}",
+            String::from_utf8_lossy(&self.body)
+        );
+        self
+    }
+}
+
+/// A request under construction.
+pub struct Call<'a> {
+    app: &'a TestApp,
+    req: axum::http::request::Builder,
+    body: Body,
+}
+
+impl<'a> Call<'a> {
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.req = self.req.header(name, value);
+        self
+    }
+
+    pub fn json(mut self, body: &Value) -> Self {
+        self.req = self.req.header("content-type", "application/json");
+        self.body = Body::from(serde_json::to_vec(body).expect("serialisable"));
+        self
+    }
+
+    pub fn raw(mut self, content_type: &str, body: impl Into<Body>) -> Self {
+        self.req = self.req.header("content-type", content_type);
+        self.body = body.into();
+        self
+    }
+
+    pub async fn send(self) -> TestResponse {
+        let req = self.req.body(self.body).expect("a request");
+        let res = self
+            .app
+            .router
+            .clone()
+            .oneshot(req)
+            .await
+            .expect("infallible");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = res
+            .into_body()
+            .collect()
+            .await
+            .expect("a body")
+            .to_bytes()
+            .to_vec();
+        TestResponse {
+            status,
+            headers,
+            body,
+        }
+    }
+}
+
+/// A client acting as someone (or no one).
+pub struct Client<'a> {
+    app: &'a TestApp,
+    token: Option<String>,
+}
+
+impl<'a> Client<'a> {
+    pub fn call(&self, method: Method, path: &str) -> Call<'a> {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(t) = &self.token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        Call {
+            app: self.app,
+            req,
+            body: Body::empty(),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> TestResponse {
+        self.call(Method::GET, path).send().await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> TestResponse {
+        self.call(Method::POST, path).json(body).send().await
+    }
+
+    pub async fn patch(&self, path: &str, body: &Value) -> TestResponse {
+        self.call(Method::PATCH, path).json(body).send().await
+    }
+
+    pub fn token(&self) -> &str {
+        self.token.as_deref().unwrap_or_default()
+    }
+}
+
+impl TestApp {
+    /// A client without a login.
+    pub fn anonymous(&self) -> Client<'_> {
+        Client {
+            app: self,
+            token: None,
+        }
+    }
+
+    /// A client with a given token (forged, expired, ...).
+    pub fn with_token(&self, token: &str) -> Client<'_> {
+        Client {
+            app: self,
+            token: Some(token.to_owned()),
+        }
+    }
+
+    /// Creates a user directly (not through the API) and returns the password.
+    pub async fn create_user(&self, username: &str, roles: &[Role], region: &str) -> String {
+        let password = format!("{username}-password");
+        users::create(
+            &self.db,
+            &Actor::system("test"),
+            users::NewUser {
+                username: username.to_owned(),
+                display_name: String::new(),
+                password: password.clone(),
+                roles: roles.to_vec(),
+                region: RegionPrefix::parse(region).expect("a valid region"),
+            },
+        )
+        .await
+        .expect("user created");
+        password
+    }
+
+    /// Logs in through the API and returns the token.
+    pub async fn login(&self, username: &str, password: &str) -> String {
+        let res = self
+            .anonymous()
+            .post(
+                "/api/v1/auth/login",
+                &serde_json::json!({"username": username, "password": password}),
+            )
+            .await;
+        res.assert_status(StatusCode::OK);
+        res.json()["token"].as_str().expect("a token").to_owned()
+    }
+
+    /// A client logged in as a user with these roles and region, created on first use.
+    pub async fn as_user(&self, username: &str, roles: &[Role], region: &str) -> Client<'_> {
+        let mut tokens = self.tokens.lock().await;
+        if let Some(t) = tokens.get(username) {
+            return self.with_token(t);
+        }
+        let password = self.create_user(username, roles, region).await;
+        let token = self.login(username, &password).await;
+        tokens.insert(username.to_owned(), token.clone());
+        self.with_token(&token)
+    }
+
+    /// A client holding one role, province-wide.
+    pub async fn as_role(&self, role: Role) -> Client<'_> {
+        self.as_user(role.code(), &[role], "22").await
+    }
+}

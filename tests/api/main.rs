@@ -1,0 +1,12 @@
+//! Integration tests through the real router on real databases: each `db_test!` runs on
+//! SQLite and on PostgreSQL.
+
+mod helpers;
+
+mod audit;
+mod auth;
+mod cli;
+mod errors;
+mod health;
+mod schema;
+mod users;

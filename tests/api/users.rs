@@ -1,0 +1,230 @@
+use axum::http::StatusCode;
+use sea_orm::{EntityTrait, PaginatorTrait, QueryFilter};
+use serde_json::json;
+
+use cancer_aid::domain::Role;
+use entity::{audit_log, user};
+
+use crate::db_test;
+
+fn new_user() -> serde_json::Value {
+    json!({
+        "username": "zhang.san",
+        "display_name": "张三",
+        "password": "s3cret-password",
+        "roles": ["caseworker", "approver"],
+        "region_prefix": "2201"
+    })
+}
+
+db_test!(
+    async fn an_admin_creates_a_user_who_can_log_in(app) {
+        let admin = app.as_role(Role::Admin).await;
+        let res = admin.post("/api/v1/users", &new_user()).await;
+        res.assert_status(StatusCode::CREATED);
+        let body = res.json();
+        assert_eq!(body["username"], "zhang.san");
+        assert_eq!(body["roles"], json!(["caseworker", "approver"]));
+        assert_eq!(body["region_prefix"], "2201");
+        assert_eq!(body["active"], true);
+        assert!(body.get("password_hash").is_none());
+
+        let token = app.login("zhang.san", "s3cret-password").await;
+        let me = app.with_token(&token).get("/api/v1/auth/me").await.json();
+        assert_eq!(me["display_name"], "张三");
+
+        let listed = admin.get("/api/v1/users").await.json();
+        assert!(listed.as_array().unwrap().iter().any(|u| u["username"] == "zhang.san"));
+        let id = body["id"].as_i64().unwrap();
+        admin
+            .get(&format!("/api/v1/users/{id}"))
+            .await
+            .assert_status(StatusCode::OK);
+        admin
+            .get("/api/v1/users/999999")
+            .await
+            .assert_status(StatusCode::NOT_FOUND);
+    }
+);
+
+db_test!(
+    async fn creating_a_user_writes_an_audit_row_without_secrets(app) {
+        let admin = app.as_role(Role::Admin).await;
+        let id = admin.post("/api/v1/users", &new_user()).await.json()["id"]
+            .as_i64()
+            .unwrap();
+        let row = audit_log::Entity::find()
+            .filter(audit_log::COLUMN.action.eq("user.create"))
+            .filter(audit_log::COLUMN.entity_id.eq(id.to_string()))
+            .one(&app.db)
+            .await
+            .unwrap()
+            .expect("an audit row");
+        assert_eq!(row.actor_name, "admin");
+        assert!(row.actor_id.is_some());
+        assert!(row.before.is_none());
+        let after = row.after.unwrap();
+        assert_eq!(after["username"], "zhang.san");
+        let text = after.to_string();
+        assert!(!text.contains("argon2") && !text.contains("s3cret"));
+    }
+);
+
+db_test!(
+    async fn a_taken_username_is_a_409_and_adds_nothing(app) {
+        let admin = app.as_role(Role::Admin).await;
+        admin.post("/api/v1/users", &new_user()).await.assert_status(StatusCode::CREATED);
+        let audits = audit_log::Entity::find().count(&app.db).await.unwrap();
+        let res = admin.post("/api/v1/users", &new_user()).await;
+        res.assert_status(StatusCode::CONFLICT);
+        assert_eq!(res.error_code(), "username_taken");
+        assert_eq!(audit_log::Entity::find().count(&app.db).await.unwrap(), audits);
+    }
+);
+
+db_test!(
+    async fn unknown_roles_bad_regions_and_short_passwords_are_422(app) {
+        let admin = app.as_role(Role::Admin).await;
+        let users_before = user::Entity::find().count(&app.db).await.unwrap();
+        let mut body = new_user();
+        body["roles"] = json!(["caseworker", "boss"]);
+        let res = admin.post("/api/v1/users", &body).await;
+        res.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(res.json()["error"]["details"][0]["field"], "roles");
+        assert!(res.json()["error"]["details"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("boss"));
+
+        let mut body = new_user();
+        body["region_prefix"] = json!("220");
+        let res = admin.post("/api/v1/users", &body).await;
+        res.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(res.error_code(), "invalid_region_code");
+
+        let mut body = new_user();
+        body["password"] = json!("short");
+        body["username"] = json!("a b");
+        let res = admin.post("/api/v1/users", &body).await;
+        res.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+
+        let mut body = new_user();
+        body["username"] = json!("has space");
+        let res = admin.post("/api/v1/users", &body).await;
+        res.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(res.json()["error"]["details"][0]["field"], "username");
+
+        assert_eq!(user::Entity::find().count(&app.db).await.unwrap(), users_before);
+    }
+);
+
+db_test!(
+    async fn only_admins_manage_users_and_only_inside_their_scope(app) {
+        for role in [Role::Caseworker, Role::Approver, Role::RosterImporter, Role::Manager] {
+            let client = app.as_role(role).await;
+            let res = client.get("/api/v1/users").await;
+            res.assert_status(StatusCode::FORBIDDEN);
+            assert_eq!(res.error_code(), "role_required");
+            client
+                .post("/api/v1/users", &new_user())
+                .await
+                .assert_status(StatusCode::FORBIDDEN);
+        }
+        app.anonymous()
+            .get("/api/v1/users")
+            .await
+            .assert_status(StatusCode::UNAUTHORIZED);
+
+        let city_admin = app.as_user("yanbian_admin", &[Role::Admin], "2224").await;
+        let res = city_admin.post("/api/v1/users", &new_user()).await;
+        res.assert_status(StatusCode::FORBIDDEN);
+        let mut body = new_user();
+        body["region_prefix"] = json!("222401");
+        city_admin
+            .post("/api/v1/users", &body)
+            .await
+            .assert_status(StatusCode::CREATED);
+    }
+);
+
+db_test!(
+    async fn deactivating_a_user_ends_their_sessions_and_logins(app) {
+        let admin = app.as_role(Role::Admin).await;
+        let worker = app.as_role(Role::Caseworker).await;
+        worker.get("/api/v1/auth/me").await.assert_status(StatusCode::OK);
+        let id = worker.get("/api/v1/auth/me").await.json()["id"].as_i64().unwrap();
+
+        let res = admin
+            .patch(&format!("/api/v1/users/{id}"), &json!({"active": false}))
+            .await;
+        res.assert_status(StatusCode::OK);
+        assert_eq!(res.json()["active"], false);
+        worker.get("/api/v1/auth/me").await.assert_status(StatusCode::UNAUTHORIZED);
+        let login = app
+            .anonymous()
+            .post(
+                "/api/v1/auth/login",
+                &json!({"username": "caseworker", "password": "caseworker-password"}),
+            )
+            .await;
+        login.assert_status(StatusCode::UNAUTHORIZED);
+        assert_eq!(login.error_code(), "account_disabled");
+
+        let row = audit_log::Entity::find()
+            .filter(audit_log::COLUMN.action.eq("user.update"))
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.before.unwrap()["active"], true);
+        assert_eq!(row.after.unwrap()["active"], false);
+    }
+);
+
+db_test!(
+    async fn roles_region_and_password_can_change(app) {
+        let admin = app.as_role(Role::Admin).await;
+        let id = admin.post("/api/v1/users", &new_user()).await.json()["id"]
+            .as_i64()
+            .unwrap();
+        let res = admin
+            .patch(
+                &format!("/api/v1/users/{id}"),
+                &json!({"roles": ["manager"], "region_prefix": "22", "password": "another-password"}),
+            )
+            .await;
+        res.assert_status(StatusCode::OK);
+        assert_eq!(res.json()["roles"], json!(["manager"]));
+        assert_eq!(res.json()["region_prefix"], "22");
+        app.login("zhang.san", "another-password").await;
+        let audit = audit_log::Entity::find()
+            .filter(audit_log::COLUMN.action.eq("user.update"))
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(audit.after.unwrap()["password_changed"], true);
+
+        let res = admin
+            .patch(&format!("/api/v1/users/{id}"), &json!({"roles": ["root"]}))
+            .await;
+        res.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+        admin
+            .patch("/api/v1/users/424242", &json!({"active": true}))
+            .await
+            .assert_status(StatusCode::NOT_FOUND);
+    }
+);
+
+db_test!(
+    async fn an_admin_cannot_lock_themselves_out(app) {
+        let admin = app.as_role(Role::Admin).await;
+        let id = admin.get("/api/v1/auth/me").await.json()["id"].as_i64().unwrap();
+        let res = admin
+            .patch(&format!("/api/v1/users/{id}"), &json!({"active": false}))
+            .await;
+        res.assert_status(StatusCode::CONFLICT);
+        assert_eq!(res.error_code(), "cannot_lock_out_self");
+        admin.get("/api/v1/users").await.assert_status(StatusCode::OK);
+    }
+);
