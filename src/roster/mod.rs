@@ -1,0 +1,6 @@
+//! Rosters (名册): reading civil-affairs sheets, validating every row, and importing them.
+
+pub mod columns;
+pub mod dates;
+pub mod read;
+pub mod rows;

@@ -1,0 +1,1053 @@
+//! From rows of cells to roster rows: finding the header, skipping titles, blanks and footers,
+//! and accepting or rejecting every other row with a reason a clerk can act on.
+
+use std::collections::HashMap;
+use std::ops::ControlFlow;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use unicode_normalization::UnicodeNormalization;
+
+use super::columns::Field;
+use super::dates::{self, DateError};
+use super::read::{Cell, RowSink};
+use crate::domain::{Group, IdNumber, Lang, Localized, RegionCode, RegionPrefix};
+
+/// How many rows from the top of a sheet may hold titles before the header.
+pub const HEADER_SEARCH_ROWS: u32 = 30;
+
+/// What the upload says about every row.
+#[derive(Debug, Clone)]
+pub struct Params {
+    /// The group of a one-group file.
+    pub group: Option<Group>,
+    /// The region (or region prefix) of the file.
+    pub region: Option<RegionPrefix>,
+    /// The uploader's own scope: rows outside it are refused.
+    pub scope: RegionPrefix,
+}
+
+/// An accepted row.
+#[derive(Debug, Clone)]
+pub struct RosterRow {
+    /// Sheet name.
+    pub sheet: Arc<str>,
+    /// Row number as Excel shows it.
+    pub row: u32,
+    /// The person.
+    pub id_number: IdNumber,
+    /// Name as listed, normalised.
+    pub name: String,
+    /// Group.
+    pub group: Group,
+    /// County-level region (a city or province prefix is padded with zeros).
+    pub region: RegionCode,
+    /// Start of coverage, if the sheet gives one.
+    pub valid_from: Option<NaiveDate>,
+    /// End of coverage, if any.
+    pub valid_to: Option<NaiveDate>,
+    /// Columns kept but not interpreted: header and value.
+    pub extra: Vec<(String, String)>,
+}
+
+/// One problem with one row.
+#[derive(Debug, Clone, Serialize)]
+pub struct RowError {
+    /// Sheet name.
+    pub sheet: String,
+    /// Row number as Excel shows it.
+    pub row: u32,
+    /// The column's header as written in the sheet.
+    pub column: String,
+    /// The cell as the clerk sees it.
+    pub value: String,
+    /// Stable code.
+    pub code: &'static str,
+    /// Chinese message.
+    #[serde(skip)]
+    pub message_zh: String,
+    /// English message.
+    #[serde(skip)]
+    pub message_en: String,
+}
+
+/// What became of a row.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// Valid: to be written.
+    Accepted(RosterRow),
+    /// Refused, with every problem found; the ID number when it was readable, so that a full
+    /// import does not end the coverage of someone whose row merely had a typo.
+    Rejected(Vec<RowError>, Option<IdNumber>),
+    /// A blank, title or footer row.
+    Skipped,
+}
+
+/// How a sheet was read.
+#[derive(Debug, Clone, Serialize)]
+pub struct SheetReport {
+    /// Sheet name.
+    pub name: String,
+    /// Whether a roster was found in it.
+    pub has_roster: bool,
+    /// Row number of the header, when found.
+    pub header_row: Option<u32>,
+    /// Data rows (accepted + rejected + skipped after the header).
+    pub rows: u64,
+    /// Accepted rows.
+    pub accepted: u64,
+    /// Rejected rows.
+    pub rejected: u64,
+    /// Skipped rows.
+    pub skipped: u64,
+    /// Why no roster was found, when not.
+    pub note: Option<String>,
+}
+
+struct Columns {
+    fields: HashMap<Field, usize>,
+    headers: Vec<String>,
+}
+
+enum State {
+    SeekingHeader { partial: Option<(u32, Vec<Field>)> },
+    MaybeSubHeader(Columns, u32),
+    Data(Columns),
+}
+
+/// Text that marks the end of the data: totals and signature lines.
+const FOOTERS: &[&str] = &[
+    "合计",
+    "总计",
+    "小计",
+    "制表",
+    "审核",
+    "审批",
+    "填表",
+    "说明",
+    "备注",
+    "负责人",
+    "单位负责人",
+    "经办人",
+    "打印",
+    "注:",
+    "注：",
+    "签字",
+    "盖章",
+];
+
+fn msg(code: &'static str, zh: String, en: String) -> (&'static str, String, String) {
+    (code, zh, en)
+}
+
+/// Validates rows as they are read and hands each outcome to `emit`.
+pub struct Validator<E: FnMut(Outcome) -> ControlFlow<()>> {
+    params: Params,
+    emit: E,
+    state: State,
+    sheet: Arc<str>,
+    sheet_index: u16,
+    report: Option<SheetReport>,
+    /// Sheets read so far.
+    pub sheets: Vec<SheetReport>,
+    /// (person, group) -> where first seen, compactly: 17 digits * 4 + group.
+    seen: HashMap<u64, (u16, u32)>,
+    sheet_names: Vec<Arc<str>>,
+}
+
+fn person_key(id: &IdNumber, group: Group) -> u64 {
+    let digits: u64 = id.as_str()[..17].parse().unwrap_or_default();
+    digits * 4 + group as u64
+}
+
+impl<E: FnMut(Outcome) -> ControlFlow<()>> Validator<E> {
+    /// A validator for one file.
+    pub fn new(params: Params, emit: E) -> Self {
+        Validator {
+            params,
+            emit,
+            state: State::SeekingHeader { partial: None },
+            sheet: Arc::from(""),
+            sheet_index: 0,
+            report: None,
+            sheets: Vec::new(),
+            seen: HashMap::new(),
+            sheet_names: Vec::new(),
+        }
+    }
+
+    fn header_fields(cells: &[Cell]) -> Vec<(usize, Field)> {
+        cells
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| match c {
+                Cell::Text(t) => Field::from_header(t).map(|f| (i, f)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn columns_from(cells: &[Cell]) -> Columns {
+        let mut fields = HashMap::new();
+        for (i, f) in Self::header_fields(cells) {
+            fields.entry(f).or_insert(i);
+        }
+        Columns {
+            fields,
+            headers: cells
+                .iter()
+                .map(|c| c.display().trim().to_owned())
+                .collect(),
+        }
+    }
+
+    /// A second header row under the first: it names fields the first did not, and its ID
+    /// cell holds no ID number.
+    fn merge_sub_header(cols: &mut Columns, cells: &[Cell]) -> bool {
+        let found = Self::header_fields(cells);
+        let adds_field = found.iter().any(|(_, f)| !cols.fields.contains_key(f));
+        let id_cell_is_header = cols
+            .fields
+            .get(&Field::IdNumber)
+            .and_then(|i| cells.get(*i))
+            .is_none_or(|c| {
+                c.is_blank() || matches!(c, Cell::Text(t) if Field::from_header(t).is_some())
+            });
+        if !adds_field || !id_cell_is_header {
+            return false;
+        }
+        for (i, f) in found {
+            // The more specific sub-header wins over a merged parent ("保障期限" over two dates).
+            cols.fields.insert(f, i);
+        }
+        for (i, c) in cells.iter().enumerate() {
+            let text = c.display().trim().to_owned();
+            if text.is_empty() {
+                continue;
+            }
+            if cols.headers.len() <= i {
+                cols.headers.resize(i + 1, String::new());
+            }
+            cols.headers[i] = text;
+        }
+        true
+    }
+
+    fn column_name(cols: &Columns, field: Field) -> String {
+        cols.fields
+            .get(&field)
+            .and_then(|i| cols.headers.get(*i))
+            .cloned()
+            .unwrap_or_else(|| field.label_zh().to_owned())
+    }
+
+    fn is_footer(cells: &[Cell]) -> bool {
+        cells
+            .iter()
+            .find(|c| !c.is_blank())
+            .is_some_and(|c| match c {
+                Cell::Text(t) => {
+                    let t: String = t.nfkc().filter(|c| !c.is_whitespace()).collect();
+                    FOOTERS.iter().any(|f| t.starts_with(f))
+                }
+                _ => false,
+            })
+    }
+
+    fn validate(&mut self, index: u32, cells: &[Cell], cols: &Columns) -> Outcome {
+        let row = index + 1;
+        let get = |f: Field| {
+            cols.fields
+                .get(&f)
+                .and_then(|i| cells.get(*i))
+                .unwrap_or(&Cell::Empty)
+        };
+        let id_cell = get(Field::IdNumber);
+        let name_cell = get(Field::Name);
+        if cells.iter().all(Cell::is_blank) {
+            return Outcome::Skipped;
+        }
+        if id_cell.is_blank() && (name_cell.is_blank() || Self::is_footer(cells)) {
+            return Outcome::Skipped;
+        }
+        if Self::is_footer(cells)
+            && !matches!(id_cell, Cell::Text(t) if t.chars().any(|c| c.is_ascii_digit()))
+        {
+            return Outcome::Skipped;
+        }
+        let mut problems: Vec<(Field, String, (&'static str, String, String))> = Vec::new();
+
+        let id_number = match id_cell {
+            Cell::Int(_) | Cell::Float(_) => {
+                problems.push((
+                    Field::IdNumber,
+                    id_cell.display(),
+                    msg(
+                        "id_number_is_number",
+                        "身份证号码被保存成了数字，Excel 只保留15位有效数字，后几位已丢失：请把该列设为“文本”格式，重新录入号码后再上传。".into(),
+                        "The ID number is stored as a number, and Excel keeps only 15 significant digits, so the last digits are lost: format the column as Text, retype the numbers and upload again.".into(),
+                    ),
+                ));
+                None
+            }
+            Cell::Text(t) => match IdNumber::parse(t) {
+                Ok(id) => Some(id),
+                Err(e) => {
+                    problems.push((
+                        Field::IdNumber,
+                        t.clone(),
+                        msg(e.code(), e.message(Lang::Zh), e.message(Lang::En)),
+                    ));
+                    None
+                }
+            },
+            Cell::Empty => {
+                problems.push((
+                    Field::IdNumber,
+                    String::new(),
+                    msg(
+                        "id_number_missing",
+                        "身份证号码为空，请填写。".into(),
+                        "The ID number is missing.".into(),
+                    ),
+                ));
+                None
+            }
+            other => {
+                problems.push((
+                    Field::IdNumber,
+                    other.display(),
+                    msg(
+                        "id_number_character",
+                        "身份证号码格式不正确，请填写18位号码。".into(),
+                        "This is not an ID number: write the 18 characters.".into(),
+                    ),
+                ));
+                None
+            }
+        };
+
+        let name = normalise_name(&name_cell.display());
+        if name.is_empty() {
+            problems.push((
+                Field::Name,
+                String::new(),
+                msg(
+                    "name_missing",
+                    "姓名为空，请填写。".into(),
+                    "The name is missing.".into(),
+                ),
+            ));
+        } else if name.chars().count() > 64 {
+            problems.push((
+                Field::Name,
+                name_cell.display(),
+                msg(
+                    "name_too_long",
+                    "姓名超过64个字符，请核对。".into(),
+                    "The name is longer than 64 characters.".into(),
+                ),
+            ));
+        }
+
+        let group_cell = get(Field::Group);
+        let group = if group_cell.is_blank() {
+            match self.params.group {
+                Some(g) => Some(g),
+                None => {
+                    problems.push((
+                        Field::Group,
+                        String::new(),
+                        msg(
+                            "group_missing",
+                            "救助类别为空：请在该列填写，或在上传时选择救助类别。".into(),
+                            "The group is missing: fill the column, or choose the group when uploading.".into(),
+                        ),
+                    ));
+                    None
+                }
+            }
+        } else {
+            match Group::parse(&group_cell.display()) {
+                Ok(g) => match self.params.group {
+                    Some(p) if p != g => {
+                        problems.push((
+                            Field::Group,
+                            group_cell.display(),
+                            msg(
+                                "group_conflict",
+                                format!(
+                                    "本行救助类别为“{}”，与上传时选择的“{}”不一致，请核对。",
+                                    g.label_zh(),
+                                    p.label_zh()
+                                ),
+                                format!(
+                                    "The row says {} but the upload was for {}.",
+                                    g.label_en(),
+                                    p.label_en()
+                                ),
+                            ),
+                        ));
+                        None
+                    }
+                    _ => Some(g),
+                },
+                Err(e) => {
+                    problems.push((
+                        Field::Group,
+                        group_cell.display(),
+                        msg(e.code(), e.message(Lang::Zh), e.message(Lang::En)),
+                    ));
+                    None
+                }
+            }
+        };
+
+        let region = self.region_of(get(Field::Region), &mut problems);
+
+        let date_of = |field: Field, problems: &mut Vec<_>| -> Option<NaiveDate> {
+            let cell = get(field);
+            match dates::parse_cell(cell) {
+                Ok(d) => d,
+                Err(DateError::Invalid) => {
+                    problems.push((
+                        field,
+                        cell.display(),
+                        msg(
+                            "invalid_date",
+                            format!(
+                                "“{}”不是有效日期：请写成 2020-06-01 或 2020年6月1日 这样的形式。",
+                                cell.display()
+                            ),
+                            format!(
+                                "'{}' is not a date: write it like 2020-06-01.",
+                                cell.display()
+                            ),
+                        ),
+                    ));
+                    None
+                }
+                Err(DateError::Ambiguous { first, second }) => {
+                    problems.push((
+                        field,
+                        cell.display(),
+                        msg(
+                            "ambiguous_date",
+                            format!(
+                                "“{}”是数字，可能是{}也可能是{}（如2020.10会被 Excel 存成2020.1）：请把该列设为“文本”或“日期”格式并写完整日期。",
+                                cell.display(), first.format("%Y年%-m月%-d日"), second.format("%Y年%-m月%-d日")
+                            ),
+                            format!(
+                                "'{}' is a number that reads as {first} or as {second} (Excel stores 2020.10 as 2020.1): format the column as Text or Date and write the full date.",
+                                cell.display()
+                            ),
+                        ),
+                    ));
+                    None
+                }
+            }
+        };
+        let valid_from = date_of(Field::ValidFrom, &mut problems);
+        let valid_to = date_of(Field::ValidTo, &mut problems);
+        if let (Some(from), Some(to)) = (valid_from, valid_to)
+            && to < from
+        {
+            problems.push((
+                Field::ValidTo,
+                get(Field::ValidTo).display(),
+                msg(
+                    "date_order",
+                    format!("终止日期{to}早于起始日期{from}，请核对。"),
+                    format!("The end date {to} is before the start date {from}."),
+                ),
+            ));
+        }
+
+        if let (Some(id), Some(g)) = (&id_number, group)
+            && problems.is_empty()
+        {
+            let key = person_key(id, g);
+            match self.seen.get(&key) {
+                Some((sheet_idx, first_row)) => {
+                    let first_sheet = self
+                        .sheet_names
+                        .get(*sheet_idx as usize)
+                        .cloned()
+                        .unwrap_or_default();
+                    problems.push((
+                        Field::IdNumber,
+                        id.to_string(),
+                        msg(
+                            "duplicate_in_file",
+                            format!("此人在本文件中已出现（工作表“{first_sheet}”第{first_row}行，同一救助类别），本行未导入：请删除重复行。"),
+                            format!("This person is already listed in the same group (sheet '{first_sheet}', row {first_row}); this row was not imported."),
+                        ),
+                    ));
+                }
+                None => {
+                    self.seen.insert(key, (self.sheet_index, row));
+                }
+            }
+        }
+
+        if problems.is_empty() {
+            let extra = cells
+                .iter()
+                .enumerate()
+                .filter(|(i, c)| !c.is_blank() && !cols.fields.values().any(|f| f == i))
+                .map(|(i, c)| {
+                    let header = cols
+                        .headers
+                        .get(i)
+                        .filter(|h| !h.is_empty())
+                        .cloned()
+                        .unwrap_or_else(|| column_letter(i));
+                    (header, c.display().trim().to_owned())
+                })
+                .collect();
+            return Outcome::Accepted(RosterRow {
+                sheet: self.sheet.clone(),
+                row,
+                id_number: id_number.expect("checked above"),
+                name,
+                group: group.expect("checked above"),
+                region: region.expect("checked above"),
+                valid_from,
+                valid_to,
+                extra,
+            });
+        }
+        let errors = problems
+            .into_iter()
+            .map(|(field, value, (code, zh, en))| RowError {
+                sheet: self.sheet.to_string(),
+                row,
+                column: Self::column_name(cols, field),
+                value,
+                code,
+                message_zh: zh,
+                message_en: en,
+            })
+            .collect();
+        Outcome::Rejected(errors, id_number)
+    }
+
+    #[expect(clippy::type_complexity)]
+    fn region_of(
+        &self,
+        cell: &Cell,
+        problems: &mut Vec<(Field, String, (&'static str, String, String))>,
+    ) -> Option<RegionCode> {
+        let from_param = || {
+            self.params
+                .region
+                .as_ref()
+                .and_then(|p| RegionCode::parse(&format!("{:0<6}", p.as_str())).ok())
+        };
+        let code = if cell.is_blank() {
+            match from_param() {
+                Some(c) => c,
+                None => {
+                    problems.push((
+                        Field::Region,
+                        String::new(),
+                        msg(
+                            "region_missing",
+                            "行政区划代码为空：请在该列填写6位代码，或在上传时选择地区。".into(),
+                            "The region code is missing: fill the column, or choose the region when uploading.".into(),
+                        ),
+                    ));
+                    return None;
+                }
+            }
+        } else {
+            let raw = match cell {
+                Cell::Float(f) if f.fract() == 0.0 => format!("{}", *f as i64),
+                other => other.display(),
+            };
+            match RegionCode::parse(&raw) {
+                Ok(c) => {
+                    if let Some(p) = &self.params.region
+                        && !p.contains(&c)
+                    {
+                        problems.push((
+                            Field::Region,
+                            raw.clone(),
+                            msg(
+                                "region_conflict",
+                                format!("行政区划代码{c}不在上传时选择的地区{p}内，请核对。"),
+                                format!(
+                                    "Region {c} is outside the region {p} chosen for the upload."
+                                ),
+                            ),
+                        ));
+                        return None;
+                    }
+                    c
+                }
+                Err(e) => {
+                    problems.push((
+                        Field::Region,
+                        raw,
+                        msg(e.code(), e.message(Lang::Zh), e.message(Lang::En)),
+                    ));
+                    return None;
+                }
+            }
+        };
+        if !self.params.scope.contains(&code) {
+            problems.push((
+                Field::Region,
+                code.to_string(),
+                msg(
+                    "region_outside_scope",
+                    format!(
+                        "行政区划代码{code}不在您的数据范围{}内，不能导入。",
+                        self.params.scope
+                    ),
+                    format!("Region {code} is outside your scope {}.", self.params.scope),
+                ),
+            ));
+            return None;
+        }
+        Some(code)
+    }
+
+    fn finish_sheet_report(&mut self) {
+        if let Some(mut r) = self.report.take() {
+            match &self.state {
+                State::SeekingHeader { partial } => {
+                    r.has_roster = false;
+                    let looked = "身份证号码（身份证号、公民身份号码、证件号码）和 姓名（救助对象姓名、成员姓名）";
+                    r.note = Some(match partial {
+                        Some((row, fields)) if fields.contains(&Field::Name) => {
+                            format!("第{row}行像表头，但没有身份证号码列；表头须含{looked}")
+                        }
+                        Some((row, _)) => {
+                            format!("第{row}行像表头，但没有姓名列；表头须含{looked}")
+                        }
+                        None => format!("前{HEADER_SEARCH_ROWS}行中没有找到表头；表头须含{looked}"),
+                    });
+                }
+                _ => r.has_roster = true,
+            }
+            self.sheets.push(r);
+        }
+    }
+}
+
+/// "A", "B", ... "AA" for a 0-based column.
+pub fn column_letter(mut i: usize) -> String {
+    let mut s = Vec::new();
+    loop {
+        s.push(b'A' + (i % 26) as u8);
+        if i < 26 {
+            break;
+        }
+        i = i / 26 - 1;
+    }
+    s.reverse();
+    String::from_utf8(s).unwrap_or_default()
+}
+
+/// NFKC, one kind of middle dot (买买提·吐尔逊), no spaces inside Chinese names (clerks pad
+/// two-character names to line them up), single spaces elsewhere.
+pub fn normalise_name(raw: &str) -> String {
+    let s: String = raw
+        .nfkc()
+        .map(|c| {
+            if matches!(c, '•' | '・' | '‧' | '∙' | '･' | '．' | '⋅') {
+                '·'
+            } else {
+                c
+            }
+        })
+        .collect();
+    let words: Vec<&str> = s.split_whitespace().collect();
+    let cjk = s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+    if cjk { words.concat() } else { words.join(" ") }
+}
+
+impl<E: FnMut(Outcome) -> ControlFlow<()>> RowSink for Validator<E> {
+    fn begin_sheet(&mut self, name: &str, _approx_rows: u64) {
+        self.sheet = Arc::from(name);
+        self.sheet_names.push(self.sheet.clone());
+        self.sheet_index = (self.sheet_names.len() - 1) as u16;
+        self.state = State::SeekingHeader { partial: None };
+        self.report = Some(SheetReport {
+            name: name.to_owned(),
+            has_roster: false,
+            header_row: None,
+            rows: 0,
+            accepted: 0,
+            rejected: 0,
+            skipped: 0,
+            note: None,
+        });
+    }
+
+    fn row(&mut self, index: u32, cells: &[Cell]) -> ControlFlow<()> {
+        let state = std::mem::replace(&mut self.state, State::SeekingHeader { partial: None });
+        let (next, outcome) = match state {
+            State::SeekingHeader { partial } => {
+                if index >= HEADER_SEARCH_ROWS {
+                    // No header near the top: this sheet holds no roster; read no further.
+                    self.state = State::SeekingHeader { partial };
+                    return ControlFlow::Continue(());
+                }
+                let found: Vec<Field> = Self::header_fields(cells)
+                    .into_iter()
+                    .map(|(_, f)| f)
+                    .collect();
+                if found.contains(&Field::IdNumber) && found.contains(&Field::Name) {
+                    if let Some(r) = self.report.as_mut() {
+                        r.header_row = Some(index + 1);
+                    }
+                    (
+                        State::MaybeSubHeader(Self::columns_from(cells), index),
+                        None,
+                    )
+                } else if found.len() >= 2 || (found.len() == 1 && partial.is_none()) {
+                    (
+                        State::SeekingHeader {
+                            partial: Some((index + 1, found)),
+                        },
+                        None,
+                    )
+                } else {
+                    (State::SeekingHeader { partial }, None)
+                }
+            }
+            State::MaybeSubHeader(mut cols, header_index) => {
+                if index == header_index + 1 && Self::merge_sub_header(&mut cols, cells) {
+                    (State::Data(cols), None)
+                } else {
+                    let outcome = self.validate(index, cells, &cols);
+                    (State::Data(cols), Some(outcome))
+                }
+            }
+            State::Data(cols) => {
+                let outcome = self.validate(index, cells, &cols);
+                (State::Data(cols), Some(outcome))
+            }
+        };
+        self.state = next;
+        match outcome {
+            Some(o) => {
+                if let Some(r) = self.report.as_mut() {
+                    r.rows += 1;
+                    match &o {
+                        Outcome::Accepted(_) => r.accepted += 1,
+                        Outcome::Rejected(..) => r.rejected += 1,
+                        Outcome::Skipped => r.skipped += 1,
+                    }
+                }
+                (self.emit)(o)
+            }
+            None => ControlFlow::Continue(()),
+        }
+    }
+
+    fn end_sheet(&mut self) {
+        self.finish_sheet_report();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> Cell {
+        Cell::Text(s.to_owned())
+    }
+
+    fn run(params: Params, sheet: Vec<Vec<Cell>>) -> (Vec<Outcome>, Vec<SheetReport>) {
+        let mut out = Vec::new();
+        let mut v = Validator::new(params, |o| {
+            out.push(o);
+            ControlFlow::Continue(())
+        });
+        v.begin_sheet("城关镇", 0);
+        for (i, r) in sheet.iter().enumerate() {
+            let _ = v.row(i as u32, r);
+        }
+        v.end_sheet();
+        let sheets = v.sheets.clone();
+        drop(v);
+        (out, sheets)
+    }
+
+    fn params() -> Params {
+        Params {
+            group: Some(Group::LowIncomeUrban),
+            region: Some(RegionPrefix::parse("2201").unwrap()),
+            scope: RegionPrefix::parse("22").unwrap(),
+        }
+    }
+
+    fn codes(o: &Outcome) -> Vec<&'static str> {
+        match o {
+            Outcome::Rejected(e, _) => e.iter().map(|e| e.code).collect(),
+            _ => vec![],
+        }
+    }
+
+    #[test]
+    fn titles_two_row_headers_blanks_and_footers() {
+        let sheet = vec![
+            vec![t("2020年6月城市低保名册")],
+            vec![t("填报单位：南关区民政局")],
+            vec![
+                t("序号"),
+                t("姓名"),
+                t("公民身份号码"),
+                t("区划代码"),
+                t("保障期限"),
+                Cell::Empty,
+                t("户主姓名"),
+            ],
+            vec![
+                Cell::Empty,
+                Cell::Empty,
+                Cell::Empty,
+                Cell::Empty,
+                t("起始日期"),
+                t("终止日期"),
+            ],
+            vec![
+                Cell::Int(1),
+                t("张 三"),
+                t("11010519491231002x"),
+                t("220102"),
+                t("2020.06"),
+                Cell::Empty,
+                t("张三"),
+            ],
+            vec![],
+            vec![
+                Cell::Int(2),
+                t("买买提•吐尔逊"),
+                t("440524188001010014"),
+                t("220102"),
+                Cell::Date(NaiveDate::from_ymd_opt(2019, 3, 1).unwrap()),
+                t("2021-12-31"),
+                t("买买提"),
+            ],
+            vec![t("合计"), t("2人")],
+            vec![t("制表人：李四"), Cell::Empty, t("审核人：王五")],
+        ];
+        let (out, sheets) = run(params(), sheet);
+        let accepted: Vec<&RosterRow> = out
+            .iter()
+            .filter_map(|o| match o {
+                Outcome::Accepted(r) => Some(r),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(accepted.len(), 2, "{out:?}");
+        assert_eq!(accepted[0].row, 5);
+        assert_eq!(accepted[0].name, "张三");
+        assert_eq!(accepted[0].id_number.as_str(), "11010519491231002X");
+        assert_eq!(accepted[0].valid_from, NaiveDate::from_ymd_opt(2020, 6, 1));
+        assert_eq!(accepted[0].region.as_str(), "220102");
+        assert_eq!(
+            accepted[0].extra,
+            vec![
+                ("序号".to_owned(), "1".to_owned()),
+                ("户主姓名".to_owned(), "张三".to_owned())
+            ]
+        );
+        assert_eq!(accepted[1].name, "买买提·吐尔逊");
+        assert_eq!(accepted[1].valid_to, NaiveDate::from_ymd_opt(2021, 12, 31));
+        assert_eq!(sheets[0].header_row, Some(3));
+        assert_eq!(
+            (sheets[0].accepted, sheets[0].rejected, sheets[0].skipped),
+            (2, 0, 3)
+        );
+    }
+
+    #[test]
+    fn every_row_problem_has_its_code() {
+        let header = vec![
+            t("身份证号码"),
+            t("姓名"),
+            t("救助类别"),
+            t("行政区划代码"),
+            t("保障起始日期"),
+            t("终止日期"),
+        ];
+        let row = |id: Cell, name: &str, group: &str, region: &str, from: Cell, to: Cell| {
+            vec![id, t(name), t(group), t(region), from, to]
+        };
+        let ok_from = t("2020-01-01");
+        let sheet = vec![
+            header,
+            row(
+                t("110105194912310021"),
+                "甲",
+                "城市低保",
+                "220102",
+                ok_from.clone(),
+                Cell::Empty,
+            ),
+            row(
+                Cell::Float(1.101_051_949_123_1e17),
+                "乙",
+                "城市低保",
+                "220102",
+                ok_from.clone(),
+                Cell::Empty,
+            ),
+            row(
+                t("110105491231002"),
+                "丙",
+                "城市低保",
+                "220102",
+                ok_from.clone(),
+                Cell::Empty,
+            ),
+            row(
+                t("１１０１０５ １９４９１２３１００２Ｘ"),
+                "丁",
+                "低保",
+                "220102",
+                ok_from.clone(),
+                Cell::Empty,
+            ),
+            row(
+                t("440524188001010014"),
+                "",
+                "城市低保",
+                "220102",
+                ok_from.clone(),
+                Cell::Empty,
+            ),
+            row(
+                t("440524188001010014"),
+                "戊",
+                "农村低保",
+                "220102",
+                ok_from.clone(),
+                Cell::Empty,
+            ),
+            row(
+                t("440524188001010014"),
+                "戊",
+                "城市低保",
+                "220102",
+                t("2020-02-30"),
+                Cell::Empty,
+            ),
+            row(
+                t("440524188001010014"),
+                "戊",
+                "城市低保",
+                "220102",
+                Cell::Float(2020.1),
+                Cell::Empty,
+            ),
+            row(
+                t("440524188001010014"),
+                "戊",
+                "城市低保",
+                "220102",
+                t("2020-06-01"),
+                t("2020-05-01"),
+            ),
+            row(
+                t("440524188001010014"),
+                "戊",
+                "城市低保",
+                "222401",
+                ok_from.clone(),
+                Cell::Empty,
+            ),
+            row(
+                t("440524188001010014"),
+                "戊",
+                "城市低保",
+                "220102",
+                ok_from.clone(),
+                Cell::Empty,
+            ),
+            row(
+                t("440524188001010014"),
+                "戊",
+                "城市低保",
+                "220102",
+                ok_from.clone(),
+                Cell::Empty,
+            ),
+        ];
+        let (out, _) = run(params(), sheet);
+        let got: Vec<Vec<&str>> = out.iter().map(codes).collect();
+        assert_eq!(got[0], vec!["id_number_check"]);
+        assert_eq!(got[1], vec!["id_number_is_number"]);
+        assert!(
+            matches!(&out[2], Outcome::Accepted(r) if r.id_number.as_str() == "11010519491231002X")
+        );
+        assert_eq!(got[3], vec!["unknown_group"]);
+        assert_eq!(got[4], vec!["name_missing"]);
+        assert_eq!(got[5], vec!["group_conflict"]);
+        assert_eq!(got[6], vec!["invalid_date"]);
+        assert_eq!(got[7], vec!["ambiguous_date"]);
+        assert_eq!(got[8], vec!["date_order"]);
+        assert_eq!(got[9], vec!["region_conflict"]);
+        assert!(matches!(&out[10], Outcome::Accepted(_)));
+        assert_eq!(got[11], vec!["duplicate_in_file"]);
+        let Outcome::Rejected(errs, id) = &out[11] else {
+            panic!()
+        };
+        assert!(
+            errs[0].message_zh.contains("第12行"),
+            "{}",
+            errs[0].message_zh
+        );
+        assert!(id.is_some());
+        let Outcome::Rejected(errs, _) = &out[1] else {
+            panic!()
+        };
+        assert_eq!(errs[0].column, "身份证号码");
+        assert!(errs[0].message_zh.contains("文本"));
+    }
+
+    #[test]
+    fn a_sheet_without_an_id_column_is_reported() {
+        let (out, sheets) = run(
+            params(),
+            vec![
+                vec![t("姓名"), t("家庭人口")],
+                vec![t("张三"), Cell::Int(3)],
+            ],
+        );
+        assert!(out.is_empty());
+        assert!(!sheets[0].has_roster);
+        assert!(sheets[0].note.as_ref().unwrap().contains("身份证号码"));
+    }
+
+    #[test]
+    fn outside_the_uploaders_scope_is_refused() {
+        let p = Params {
+            group: Some(Group::EntitledCare),
+            region: None,
+            scope: RegionPrefix::parse("2224").unwrap(),
+        };
+        let (out, _) = run(
+            p,
+            vec![
+                vec![t("身份证号码"), t("姓名"), t("区划代码")],
+                vec![t("440524188001010014"), t("甲"), t("220102")],
+            ],
+        );
+        assert_eq!(codes(&out[0]), vec!["region_outside_scope"]);
+    }
+
+    #[test]
+    fn column_letters() {
+        assert_eq!(column_letter(0), "A");
+        assert_eq!(column_letter(25), "Z");
+        assert_eq!(column_letter(26), "AA");
+        assert_eq!(column_letter(27), "AB");
+    }
+}
