@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
+use sea_orm::EntityTrait;
 
 use crate::audit::Actor;
 use crate::config::Settings;
@@ -33,6 +34,23 @@ pub enum Command {
     },
     /// Apply the database migrations and exit.
     Migrate,
+    /// Import a roster file, as an upload would, and print the result.
+    Import {
+        /// The .xlsx, .xls, .xlsb, .ods or .csv file.
+        file: std::path::PathBuf,
+        /// The group of a one-group file (城市低保, low_income_urban, ...).
+        #[arg(long)]
+        group: Option<String>,
+        /// The region (prefix) of the file.
+        #[arg(long)]
+        region: Option<String>,
+        /// incremental (default) or full.
+        #[arg(long, default_value = "incremental")]
+        mode: String,
+        /// The date the roster takes effect (YYYY-MM-DD, default today).
+        #[arg(long)]
+        effective_date: Option<String>,
+    },
     /// Manage user accounts.
     User {
         /// The user command.
@@ -77,6 +95,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             startup::serve(state, bind).await
         }
+        Command::Import {
+            file,
+            group,
+            region,
+            mode,
+            effective_date,
+        } => import_file(settings, file, group, region, mode, effective_date).await,
         Command::Migrate => {
             let conn = db::connect(&settings.database_url).await?;
             db::migrate(&conn).await?;
@@ -126,4 +151,96 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn import_file(
+    settings: Settings,
+    file: std::path::PathBuf,
+    group: Option<String>,
+    region: Option<String>,
+    mode: String,
+    effective_date: Option<String>,
+) -> anyhow::Result<()> {
+    use crate::roster::import::{self, Mode, Upload};
+    use crate::roster::jobs;
+
+    let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+    let group = group.map(|g| crate::domain::Group::parse(&g)).transpose()?;
+    let region = region.map(|r| RegionPrefix::parse(&r)).transpose()?;
+    let mode = Mode::parse(&mode).ok_or_else(|| anyhow::anyhow!("--mode is incremental or full"))?;
+    let effective_date = match effective_date {
+        Some(d) => chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")
+            .with_context(|| format!("--effective-date {d}: use YYYY-MM-DD"))?,
+        None => chrono::Local::now().date_naive(),
+    };
+    let province = settings.province.clone();
+    let state = startup::prepare(settings).await?;
+    let upload = Upload {
+        file_name: file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        bytes,
+        group,
+        region,
+        mode,
+        effective_date,
+    };
+    let (view, queued) = import::submit(&state.db, &Actor::system("cli"), &province, upload)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if !queued {
+        println!(
+            "Import {}: the same file with the same parameters was already imported as import {}; nothing changed.",
+            view.id,
+            view.duplicate_of.unwrap_or_default()
+        );
+        return Ok(());
+    }
+    let progress = state.imports.clone();
+    if !jobs::claim(&state.db, &progress, view.id).await? {
+        bail!("import {} was claimed by another instance", view.id);
+    }
+    let bar = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows {elapsed}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let ticker = bar.clone().map(|bar| {
+        let progress = progress.clone();
+        let id = view.id;
+        tokio::spawn(async move {
+            loop {
+                if let Some((done, total)) = progress.get(id) {
+                    bar.set_length(total.max(done) as u64);
+                    bar.set_position(done as u64);
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+        })
+    });
+    import::run(&state.db, view.id, progress).await?;
+    if let Some(t) = ticker {
+        t.abort();
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let done = entity::roster_import::Entity::find_by_id(view.id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("import {} vanished", view.id))?;
+    let view = import::ImportView::from_model(&done, None);
+    println!("{}", serde_json::to_string_pretty(&view)?);
+    let errors = import::errors_of(&state.db, view.id).await?;
+    for e in errors.iter().take(100) {
+        println!("{} row {} [{}] {:?}: {} ({})", e.sheet, e.row_number, e.column_name, e.value, e.message_zh, e.code);
+    }
+    if errors.len() > 100 {
+        println!("... and {} more", errors.len() - 100);
+    }
+    if view.status != "succeeded" {
+        bail!("import {} failed: {}", view.id, view.error.unwrap_or_default());
+    }
+    Ok(())
 }

@@ -28,9 +28,12 @@ pub async fn serve(state: AppState, bind: SocketAddr) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {bind}"))?;
     tracing::info!("Listening on http://{}", listener.local_addr()?);
     let db = state.db.clone();
+    let worker = crate::roster::jobs::spawn_worker(state.db.clone(), state.imports.clone());
     axum::serve(listener, api::router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    // An import still running is rolled back with its transaction; the next start marks it failed.
+    worker.abort();
     db.close().await.ok();
     tracing::info!("Stopped");
     Ok(())

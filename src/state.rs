@@ -5,14 +5,17 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 use crate::config::Settings;
+use crate::roster::jobs::Progress;
 
-/// The database pool and the settings; cheap to clone.
+/// The database pool, the settings and the import jobs of this instance; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
     /// The connection pool (SQLite or PostgreSQL).
     pub db: DatabaseConnection,
     /// The settings the service started with.
     pub settings: Arc<Settings>,
+    /// Live progress of roster imports running here, and the worker's bell.
+    pub imports: Progress,
 }
 
 impl AppState {
@@ -21,6 +24,7 @@ impl AppState {
         AppState {
             db,
             settings: Arc::new(settings),
+            imports: Progress::new(),
         }
     }
 }

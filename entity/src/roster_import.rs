@@ -31,7 +31,8 @@ pub struct Model {
     pub duplicate_of: Option<i64>,
     pub claimed_by: Option<String>,
     pub claimed_at: Option<DateTimeUtc>,
-    pub created_by: i64,
+    /// None for an import run from the command line.
+    pub created_by: Option<i64>,
     pub created_at: DateTimeUtc,
     pub started_at: Option<DateTimeUtc>,
     pub finished_at: Option<DateTimeUtc>,

@@ -15,6 +15,8 @@ pub struct Model {
     pub code: String,
     pub message_zh: String,
     pub message_en: String,
+    /// The rejected row as it was: a list of [header, value] pairs in column order.
+    pub row_data: Option<Json>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

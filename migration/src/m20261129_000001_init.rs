@@ -122,6 +122,7 @@ enum RosterImportErrors {
     Code,
     MessageZh,
     MessageEn,
+    RowData,
 }
 
 #[derive(DeriveIden)]
@@ -395,7 +396,7 @@ impl MigrationTrait for Migration {
                 .col(big_integer_null(RosterImports::DuplicateOf))
                 .col(string_null(RosterImports::ClaimedBy))
                 .col(timestamp_with_time_zone_null(RosterImports::ClaimedAt))
-                .col(big_integer(RosterImports::CreatedBy))
+                .col(big_integer_null(RosterImports::CreatedBy))
                 .col(now_utc(RosterImports::CreatedAt))
                 .col(timestamp_with_time_zone_null(RosterImports::StartedAt))
                 .col(timestamp_with_time_zone_null(RosterImports::FinishedAt))
@@ -454,6 +455,7 @@ impl MigrationTrait for Migration {
                 .col(string_len(RosterImportErrors::Code, 48))
                 .col(text(RosterImportErrors::MessageZh))
                 .col(text(RosterImportErrors::MessageEn))
+                .col(json_null(RosterImportErrors::RowData))
                 .foreign_key(&mut fk(
                     RosterImportErrors::Table,
                     RosterImportErrors::ImportId,

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod extract;
 pub mod health;
+pub mod roster;
 pub mod users;
 
 use std::any::Any;
@@ -34,7 +35,18 @@ pub fn router(state: AppState) -> Router {
             "/users/{id}",
             get(users::get_user).patch(users::update_user),
         )
-        .route("/audit", get(audit::list_audit));
+        .route("/audit", get(audit::list_audit))
+        .route(
+            "/roster-imports",
+            get(roster::list_imports)
+                .post(roster::upload_roster)
+                .layer(DefaultBodyLimit::max(state.settings.max_upload_bytes)),
+        )
+        .route("/roster-imports/template", get(roster::template))
+        .route("/roster-imports/{id}", get(roster::get_import))
+        .route("/roster-imports/{id}/errors", get(roster::import_errors))
+        .route("/roster-imports/{id}/retry", post(roster::retry_import))
+        .route("/roster-entries", get(roster::person_entries));
     Router::new()
         .route("/", get(index))
         .route("/health", get(health::health))

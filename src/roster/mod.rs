@@ -2,5 +2,8 @@
 
 pub mod columns;
 pub mod dates;
+pub mod export;
+pub mod import;
+pub mod jobs;
 pub mod read;
 pub mod rows;

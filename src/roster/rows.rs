@@ -78,8 +78,9 @@ pub enum Outcome {
     /// Valid: to be written.
     Accepted(RosterRow),
     /// Refused, with every problem found; the ID number when it was readable, so that a full
-    /// import does not end the coverage of someone whose row merely had a typo.
-    Rejected(Vec<RowError>, Option<IdNumber>),
+    /// import does not end the coverage of someone whose row merely had a typo; and the row as
+    /// it was (header, value), so that the clerk gets it back to fix.
+    Rejected(Vec<RowError>, Option<IdNumber>, Vec<(String, String)>),
     /// A blank, title or footer row.
     Skipped,
 }
@@ -271,9 +272,9 @@ impl<E: FnMut(Outcome) -> ControlFlow<()>> Validator<E> {
         if id_cell.is_blank() && (name_cell.is_blank() || Self::is_footer(cells)) {
             return Outcome::Skipped;
         }
-        if Self::is_footer(cells)
-            && !matches!(id_cell, Cell::Text(t) if t.chars().any(|c| c.is_ascii_digit()))
-        {
+        // A footer may carry digits ("3人") in the ID column, but never an ID's 15 or more.
+        let id_like = matches!(id_cell, Cell::Text(t) if t.nfkc().filter(char::is_ascii_digit).count() >= 15);
+        if Self::is_footer(cells) && !id_like {
             return Outcome::Skipped;
         }
         let mut problems: Vec<(Field, String, (&'static str, String, String))> = Vec::new();
@@ -530,7 +531,15 @@ impl<E: FnMut(Outcome) -> ControlFlow<()>> Validator<E> {
                 message_en: en,
             })
             .collect();
-        Outcome::Rejected(errors, id_number)
+        let row_data = cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let header = cols.headers.get(i).filter(|h| !h.is_empty()).cloned().unwrap_or_else(|| column_letter(i));
+                (header, c.display())
+            })
+            .collect();
+        Outcome::Rejected(errors, id_number, row_data)
     }
 
     #[expect(clippy::type_complexity)]
@@ -788,7 +797,7 @@ mod tests {
 
     fn codes(o: &Outcome) -> Vec<&'static str> {
         match o {
-            Outcome::Rejected(e, _) => e.iter().map(|e| e.code).collect(),
+            Outcome::Rejected(e, _, _) => e.iter().map(|e| e.code).collect(),
             _ => vec![],
         }
     }
@@ -996,7 +1005,7 @@ mod tests {
         assert_eq!(got[9], vec!["region_conflict"]);
         assert!(matches!(&out[10], Outcome::Accepted(_)));
         assert_eq!(got[11], vec!["duplicate_in_file"]);
-        let Outcome::Rejected(errs, id) = &out[11] else {
+        let Outcome::Rejected(errs, id, _) = &out[11] else {
             panic!()
         };
         assert!(
@@ -1005,10 +1014,11 @@ mod tests {
             errs[0].message_zh
         );
         assert!(id.is_some());
-        let Outcome::Rejected(errs, _) = &out[1] else {
+        let Outcome::Rejected(errs, _, data) = &out[1] else {
             panic!()
         };
         assert_eq!(errs[0].column, "身份证号码");
+        assert_eq!(data[1], ("姓名".to_owned(), "乙".to_owned()));
         assert!(errs[0].message_zh.contains("文本"));
     }
 

@@ -1,0 +1,374 @@
+//! `/api/v1/roster-imports` and `/api/v1/roster-entries`: uploading rosters, following their
+//! import, and reading a person's entries.
+
+use axum::body::Bytes;
+use axum::extract::{Multipart, Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::NaiveDate;
+use sea_orm::{Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::{Deserialize, Serialize};
+
+use entity::{person, roster_entry, roster_import};
+
+use super::extract::{roles, AppQuery, Authorized};
+use super::{paging, PageOf};
+use crate::auth::CurrentUser;
+use crate::domain::{Group, IdNumber, RegionPrefix};
+use crate::error::{current_lang, AppError, AppResult, FieldError, Msg};
+use crate::roster::export;
+use crate::roster::import::{self, ImportView, Mode, Upload};
+use crate::state::AppState;
+
+fn field_error(field: &str, zh: String, en: String) -> FieldError {
+    FieldError::new(field, Msg::new(zh, en))
+}
+
+fn multipart_error(e: axum::extract::multipart::MultipartError, limit: usize) -> AppError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::PayloadTooLarge { limit }
+    } else {
+        AppError::BadRequest {
+            code: "bad_upload",
+            message: Msg::new(
+                format!("上传内容无法读取：{}", e.body_text()),
+                format!("The upload could not be read: {}", e.body_text()),
+            ),
+        }
+    }
+}
+
+/// `POST /api/v1/roster-imports` (multipart: file, group, region_code, mode, effective_date).
+pub async fn upload_roster(
+    State(state): State<AppState>,
+    user: Authorized<roles::RosterImporter>,
+    mut form: Multipart,
+) -> AppResult<Response> {
+    let limit = state.settings.max_upload_bytes;
+    let mut file: Option<(String, Bytes)> = None;
+    let mut fields: std::collections::HashMap<String, String> = Default::default();
+    while let Some(field) = form.next_field().await.map_err(|e| multipart_error(e, limit))? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            let file_name = field.file_name().unwrap_or("roster").to_owned();
+            let bytes = field.bytes().await.map_err(|e| multipart_error(e, limit))?;
+            file = Some((file_name, bytes));
+        } else {
+            let text = field.text().await.map_err(|e| multipart_error(e, limit))?;
+            fields.insert(name, text.trim().to_owned());
+        }
+    }
+    let mut problems = Vec::new();
+    let get = |k: &str| fields.get(k).filter(|v| !v.is_empty()).cloned();
+    let group = match get("group").map(|g| Group::parse(&g)) {
+        Some(Ok(g)) => Some(g),
+        Some(Err(e)) => {
+            problems.push(FieldError::new("group", Msg::of(&e)));
+            None
+        }
+        None => None,
+    };
+    let region = match get("region_code").map(|r| RegionPrefix::parse(&r)) {
+        Some(Ok(r)) => Some(r),
+        Some(Err(e)) => {
+            problems.push(FieldError::new("region_code", Msg::of(&e)));
+            None
+        }
+        None => None,
+    };
+    let mode = Mode::parse(&get("mode").unwrap_or_default()).unwrap_or_else(|| {
+        problems.push(field_error(
+            "mode",
+            "导入方式须为 incremental（增量）或 full（全量）。".into(),
+            "mode is incremental or full.".into(),
+        ));
+        Mode::Incremental
+    });
+    let effective_date = match get("effective_date") {
+        None => chrono::Local::now().date_naive(),
+        Some(d) => NaiveDate::parse_from_str(&d, "%Y-%m-%d").unwrap_or_else(|_| {
+            problems.push(field_error(
+                "effective_date",
+                format!("生效日期“{d}”无效：请用 YYYY-MM-DD。"),
+                format!("effective_date '{d}' is not a date: use YYYY-MM-DD."),
+            ));
+            NaiveDate::MIN
+        }),
+    };
+    if file.is_none() {
+        problems.push(field_error(
+            "file",
+            "请选择要上传的名册文件（字段名 file）。".into(),
+            "Attach the roster as the multipart field 'file'.".into(),
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(AppError::validation(problems));
+    }
+    let (file_name, bytes) = file.expect("checked above");
+    let upload = Upload {
+        file_name,
+        bytes: bytes.to_vec(),
+        group,
+        region,
+        mode,
+        effective_date,
+    };
+    let (view, queued) = import::submit(&state.db, &user.actor(), &user.region, upload).await?;
+    if queued {
+        state.imports.ring();
+        Ok((StatusCode::ACCEPTED, Json(view)).into_response())
+    } else {
+        Ok((StatusCode::OK, Json(view)).into_response())
+    }
+}
+
+/// Imports the user may see: their own, and those of regions inside their scope.
+/// An import without a region parameter may touch any region, so only a province-wide user
+/// sees other people's.
+fn visible(user: &CurrentUser) -> Condition {
+    let mut c = Condition::any()
+        .add(roster_import::COLUMN.created_by.eq(user.id))
+        .add(user.scope(roster_import::Column::RegionCode));
+    if user.region.as_str().len() == 2 {
+        c = c.add(roster_import::COLUMN.region_code.is_null());
+    }
+    c
+}
+
+async fn find_visible(state: &AppState, user: &CurrentUser, id: i64) -> AppResult<roster_import::Model> {
+    roster_import::Entity::find_by_id(id)
+        .filter(visible(user))
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::not_found("roster_import", id))
+}
+
+/// Paging and status filter of the import list.
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    /// queued | running | succeeded | failed.
+    pub status: Option<String>,
+    /// Page from 1.
+    pub page: Option<u64>,
+    /// Rows per page.
+    pub per_page: Option<u64>,
+}
+
+/// `GET /api/v1/roster-imports`: newest first.
+pub async fn list_imports(
+    State(state): State<AppState>,
+    user: Authorized<roles::RosterImporter>,
+    AppQuery(q): AppQuery<ListQuery>,
+) -> AppResult<Json<PageOf<ImportView>>> {
+    let (page, per_page) = paging(q.page, q.per_page)?;
+    let mut query = roster_import::Entity::find().filter(visible(&user));
+    if let Some(s) = q.status.filter(|s| !s.is_empty()) {
+        query = query.filter(roster_import::COLUMN.status.eq(s));
+    }
+    let total = query.clone().count(&state.db).await?;
+    let rows = query
+        .order_by_desc(roster_import::COLUMN.id)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+        .all(&state.db)
+        .await?;
+    let items = rows
+        .iter()
+        .map(|m| ImportView::from_model(m, state.imports.get(m.id)))
+        .collect();
+    Ok(Json(PageOf { items, page, per_page, total }))
+}
+
+/// `GET /api/v1/roster-imports/{id}`.
+pub async fn get_import(
+    State(state): State<AppState>,
+    user: Authorized<roles::RosterImporter>,
+    Path(id): Path<i64>,
+) -> AppResult<Json<ImportView>> {
+    let m = find_visible(&state, &user, id).await?;
+    Ok(Json(ImportView::from_model(&m, state.imports.get(id))))
+}
+
+/// `POST /api/v1/roster-imports/{id}/retry`: runs a failed import again.
+pub async fn retry_import(
+    State(state): State<AppState>,
+    user: Authorized<roles::RosterImporter>,
+    Path(id): Path<i64>,
+) -> AppResult<(StatusCode, Json<ImportView>)> {
+    find_visible(&state, &user, id).await?;
+    let m = import::requeue(&state.db, &user.actor(), id).await?;
+    state.imports.ring();
+    Ok((StatusCode::ACCEPTED, Json(ImportView::from_model(&m, None))))
+}
+
+/// `?format=` of downloads.
+#[derive(Debug, Deserialize)]
+pub struct FormatQuery {
+    /// json (default), xlsx or csv.
+    pub format: Option<String>,
+}
+
+/// One rejected row problem, as JSON.
+#[derive(Debug, Serialize)]
+pub struct ErrorView {
+    sheet: String,
+    row: i64,
+    column: String,
+    value: String,
+    code: String,
+    message: String,
+}
+
+fn download(bytes: Vec<u8>, content_type: &str, file_name: &str) -> Response {
+    let disposition = format!(
+        "attachment; filename=\"{}\"; filename*=UTF-8''{}",
+        file_name.chars().filter(char::is_ascii_alphanumeric).collect::<String>() + ".download",
+        percent_encode(file_name)
+    );
+    (
+        [(header::CONTENT_TYPE, content_type.to_owned()), (header::CONTENT_DISPOSITION, disposition)],
+        bytes,
+    )
+        .into_response()
+}
+
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+fn bad_format(f: &str) -> AppError {
+    AppError::validation(vec![field_error(
+        "format",
+        format!("不支持的格式“{f}”：可用 json、xlsx、csv。"),
+        format!("Unknown format '{f}': use json, xlsx or csv."),
+    )])
+}
+
+/// `GET /api/v1/roster-imports/{id}/errors[?format=xlsx|csv]`.
+pub async fn import_errors(
+    State(state): State<AppState>,
+    user: Authorized<roles::RosterImporter>,
+    Path(id): Path<i64>,
+    AppQuery(q): AppQuery<FormatQuery>,
+) -> AppResult<Response> {
+    find_visible(&state, &user, id).await?;
+    let errors = import::errors_of(&state.db, id).await?;
+    let lang = current_lang();
+    match q.format.as_deref().unwrap_or("json") {
+        "json" => {
+            let items: Vec<ErrorView> = errors
+                .iter()
+                .map(|e| ErrorView {
+                    sheet: e.sheet.clone(),
+                    row: e.row_number,
+                    column: e.column_name.clone(),
+                    value: e.value.clone(),
+                    code: e.code.clone(),
+                    message: import::error_message(e, lang).to_owned(),
+                })
+                .collect();
+            Ok(Json(items).into_response())
+        }
+        "xlsx" => {
+            let bytes = export::errors_xlsx(&errors, lang).map_err(|e| anyhow::anyhow!("{e}"))?;
+            Ok(download(bytes, XLSX, &format!("导入{id}错误行.xlsx")))
+        }
+        "csv" => Ok(download(export::errors_csv(&errors, lang), "text/csv; charset=utf-8", &format!("导入{id}错误行.csv"))),
+        other => Err(bad_format(other)),
+    }
+}
+
+/// `GET /api/v1/roster-imports/template[?format=xlsx|csv]`.
+pub async fn template(
+    _user: Authorized<roles::RosterImporter>,
+    AppQuery(q): AppQuery<FormatQuery>,
+) -> AppResult<Response> {
+    match q.format.as_deref().unwrap_or("xlsx") {
+        "xlsx" => {
+            let bytes = export::template_xlsx().map_err(|e| anyhow::anyhow!("{e}"))?;
+            Ok(download(bytes, XLSX, "名册模板.xlsx"))
+        }
+        "csv" => Ok(download(export::template_csv(), "text/csv; charset=utf-8", "名册模板.csv")),
+        other => Err(bad_format(other)),
+    }
+}
+
+/// `?id_number=` of the entry lookup.
+#[derive(Debug, Deserialize)]
+pub struct EntriesQuery {
+    /// The person's ID number, in any accepted form.
+    pub id_number: Option<String>,
+}
+
+/// One roster entry with where it came from.
+#[derive(Debug, Serialize)]
+pub struct EntryView {
+    id: i64,
+    group: String,
+    group_label: String,
+    region_code: String,
+    name_on_roster: String,
+    valid_from: NaiveDate,
+    valid_to: Option<NaiveDate>,
+    extra: Option<serde_json::Value>,
+    created_by_import: Option<i64>,
+    updated_by_import: Option<i64>,
+    ended_by_import: Option<i64>,
+}
+
+/// `GET /api/v1/roster-entries?id_number=`: a person's entries, newest first, with history.
+pub async fn person_entries(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppQuery(q): AppQuery<EntriesQuery>,
+) -> AppResult<Json<serde_json::Value>> {
+    let raw = q.id_number.unwrap_or_default();
+    let id = IdNumber::parse(&raw).map_err(|e| AppError::field("id_number", &e))?;
+    let p = person::Entity::find()
+        .filter(person::COLUMN.id_number.eq(id.as_str()))
+        .one(&state.db)
+        .await?;
+    let Some(p) = p else {
+        return Ok(Json(serde_json::json!({"id_number": id, "person": null, "entries": []})));
+    };
+    let entries = roster_entry::Entity::find()
+        .filter(roster_entry::COLUMN.person_id.eq(p.id))
+        .filter(user.scope(roster_entry::Column::RegionCode))
+        .order_by_desc(roster_entry::COLUMN.valid_from)
+        .all(&state.db)
+        .await?;
+    let lang = current_lang();
+    let views: Vec<EntryView> = entries
+        .into_iter()
+        .map(|e| EntryView {
+            id: e.id,
+            group_label: Group::parse(&e.group_code).map(|g| g.label(lang).to_owned()).unwrap_or_default(),
+            group: e.group_code,
+            region_code: e.region_code,
+            name_on_roster: e.name_on_roster,
+            valid_from: e.valid_from,
+            valid_to: e.valid_to,
+            extra: e.extra,
+            created_by_import: e.created_by_import_id,
+            updated_by_import: e.updated_by_import_id,
+            ended_by_import: e.ended_by_import_id,
+        })
+        .collect();
+    if views.is_empty() && !user.region.contains(&crate::domain::RegionCode::parse(&p.region_code).map_err(|e| anyhow::anyhow!("{e}"))?) {
+        return Err(AppError::not_found("person", id.masked()));
+    }
+    Ok(Json(serde_json::json!({
+        "id_number": id,
+        "person": {"name": p.name, "sex": p.sex, "birth_date": p.birth_date, "region_code": p.region_code},
+        "entries": views,
+    })))
+}

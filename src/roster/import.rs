@@ -1,0 +1,828 @@
+//! Running a roster import: one transaction, written while the file is still being parsed.
+//!
+//! A blocking thread parses and validates the sheets and hands batches of outcomes through a
+//! bounded channel to the writer, which looks up and inserts people and entries batch by batch
+//! in a single transaction. The import lands whole or not at all.
+
+use std::collections::{HashMap, HashSet};
+use std::ops::ControlFlow;
+
+use chrono::{NaiveDate, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use entity::{person, roster_entry, roster_import, roster_import_error, roster_import_file};
+
+use super::jobs::Progress;
+use super::read::{self, FileError};
+use super::rows::{Outcome, Params, RosterRow, SheetReport, Validator};
+use crate::audit::{self, Actor, Change};
+use crate::domain::{Group, Lang, RegionPrefix};
+use crate::error::{AppError, AppResult, Msg};
+
+/// Rows handed from the parser to the writer at a time.
+const BATCH: usize = 1000;
+
+/// Incremental imports add and update; full imports make the file the whole roster of its scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Add and update entries (the default).
+    #[default]
+    Incremental,
+    /// Also end the entries of the scope that the file no longer lists.
+    Full,
+}
+
+impl Mode {
+    /// The stored code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Mode::Incremental => "incremental",
+            Mode::Full => "full",
+        }
+    }
+
+    /// Parses the stored or submitted code.
+    pub fn parse(s: &str) -> Option<Mode> {
+        match s.trim() {
+            "incremental" | "" => Some(Mode::Incremental),
+            "full" => Some(Mode::Full),
+            _ => None,
+        }
+    }
+}
+
+/// What an upload asks for.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    /// The file's name as uploaded.
+    pub file_name: String,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+    /// The group of a one-group file.
+    pub group: Option<Group>,
+    /// The region (prefix) of the file.
+    pub region: Option<RegionPrefix>,
+    /// Incremental or full.
+    pub mode: Mode,
+    /// The date the roster takes effect.
+    pub effective_date: NaiveDate,
+}
+
+/// An import as the API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportView {
+    /// Id.
+    pub id: i64,
+    /// Uploaded name.
+    pub file_name: String,
+    /// SHA-256 of the file.
+    pub sha256: String,
+    /// Detected format.
+    pub format: String,
+    /// Group parameter.
+    pub group: Option<String>,
+    /// Region parameter.
+    pub region_code: Option<String>,
+    /// incremental | full.
+    pub mode: String,
+    /// Effective date.
+    pub effective_date: NaiveDate,
+    /// queued | running | succeeded | failed.
+    pub status: String,
+    /// Rows read so far and in all.
+    pub progress: ProgressView,
+    /// What became of the rows.
+    pub counts: Counts,
+    /// How each sheet was read.
+    pub sheets: Option<serde_json::Value>,
+    /// Why a failed import failed.
+    pub error: Option<String>,
+    /// The earlier import of the same file and parameters, for a duplicate.
+    pub duplicate_of: Option<i64>,
+    /// Uploader (None for the command line).
+    pub created_by: Option<i64>,
+    /// When uploaded.
+    pub created_at: chrono::DateTime<Utc>,
+    /// When finished.
+    pub finished_at: Option<chrono::DateTime<Utc>>,
+}
+
+/// Rows done and rows in all.
+#[derive(Debug, Clone, Copy, Serialize, Default)]
+pub struct ProgressView {
+    /// Rows read.
+    pub rows_done: i64,
+    /// Rows the sheets declare (known once parsing starts).
+    pub rows_total: i64,
+}
+
+/// What became of the rows.
+#[derive(Debug, Clone, Copy, Serialize, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Data rows (after the header).
+    pub rows: i64,
+    /// Accepted rows.
+    pub accepted: i64,
+    /// Rejected rows.
+    pub rejected: i64,
+    /// Blank, title and footer rows.
+    pub skipped: i64,
+    /// New entries.
+    pub added: i64,
+    /// Changed entries.
+    pub updated: i64,
+    /// Entries ended by a full import.
+    pub ended: i64,
+}
+
+impl ImportView {
+    /// The view of a stored import, with live progress when it is running here.
+    pub fn from_model(m: &roster_import::Model, live: Option<(i64, i64)>) -> ImportView {
+        let (rows_done, rows_total) = live.unwrap_or((m.rows_done, m.rows_total));
+        ImportView {
+            id: m.id,
+            file_name: m.file_name.clone(),
+            sha256: m.sha256.clone(),
+            format: m.format.clone(),
+            group: m.group_code.clone(),
+            region_code: m.region_code.clone(),
+            mode: m.mode.clone(),
+            effective_date: m.effective_date,
+            status: m.status.clone(),
+            progress: ProgressView {
+                rows_done,
+                rows_total,
+            },
+            counts: Counts {
+                rows: m.accepted + m.rejected + m.skipped,
+                accepted: m.accepted,
+                rejected: m.rejected,
+                skipped: m.skipped,
+                added: m.added,
+                updated: m.updated,
+                ended: m.ended,
+            },
+            sheets: m.sheets.clone(),
+            error: m.error.clone(),
+            duplicate_of: m.duplicate_of,
+            created_by: m.created_by,
+            created_at: m.created_at,
+            finished_at: m.finished_at,
+        }
+    }
+}
+
+fn file_error(e: &FileError) -> AppError {
+    AppError::field("file", e)
+}
+
+fn fingerprint(sha: &str, u: &Upload) -> String {
+    let key = format!(
+        "{sha}|{}|{}|{}|{}",
+        u.group.map(|g| g.code()).unwrap_or(""),
+        u.region.as_ref().map(|r| r.as_str()).unwrap_or(""),
+        u.mode.code(),
+        u.effective_date
+    );
+    hex::encode(Sha256::digest(key.as_bytes()))
+}
+
+/// Stores an upload and queues it; the same file with the same parameters as an earlier
+/// successful import is recorded as a duplicate that changes nothing. Returns the import and
+/// whether it was queued.
+pub async fn submit(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    scope: &RegionPrefix,
+    upload: Upload,
+) -> AppResult<(ImportView, bool)> {
+    let format = read::sniff(&upload.bytes, &upload.file_name).map_err(|e| file_error(&e))?;
+    if upload.mode == Mode::Full && upload.group.is_none() {
+        return Err(AppError::validation(vec![crate::error::FieldError::new(
+            "group",
+            Msg::new(
+                "全量导入须选择救助类别：文件将成为该类别在所选地区的完整名册。",
+                "A full import needs a group: the file becomes the whole roster of that group in the region.",
+            ),
+        )]));
+    }
+    if let Some(r) = &upload.region
+        && !scope.covers(r)
+    {
+        return Err(AppError::forbidden(Msg::new(
+            format!("地区{r}不在您的数据范围{scope}内。"),
+            format!("Region {r} is outside your scope {scope}."),
+        )));
+    }
+    let sha = hex::encode(Sha256::digest(&upload.bytes));
+    let fp = fingerprint(&sha, &upload);
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let earlier = roster_import::Entity::find()
+        .filter(roster_import::COLUMN.fingerprint.eq(fp.as_str()))
+        .filter(roster_import::COLUMN.status.eq("succeeded"))
+        .filter(roster_import::COLUMN.duplicate_of.is_null())
+        .one(&txn)
+        .await?;
+    let model = roster_import::ActiveModel {
+        file_name: Set(upload.file_name.clone()),
+        sha256: Set(sha),
+        file_size: Set(upload.bytes.len() as i64),
+        format: Set(format.code().to_owned()),
+        group_code: Set(upload.group.map(|g| g.code().to_owned())),
+        region_code: Set(upload.region.as_ref().map(|r| r.as_str().to_owned())),
+        mode: Set(upload.mode.code().to_owned()),
+        effective_date: Set(upload.effective_date),
+        fingerprint: Set(fp),
+        status: Set(if earlier.is_some() { "succeeded" } else { "queued" }.to_owned()),
+        duplicate_of: Set(earlier.as_ref().map(|e| e.id)),
+        rows_total: Set(earlier.as_ref().map_or(0, |e| e.rows_total)),
+        rows_done: Set(earlier.as_ref().map_or(0, |e| e.rows_total)),
+        created_by: Set(actor.id),
+        created_at: Set(now),
+        finished_at: Set(earlier.as_ref().map(|_| now)),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    if earlier.is_none() {
+        roster_import_file::ActiveModel {
+            import_id: Set(model.id),
+            content: Set(upload.bytes),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    let view = ImportView::from_model(&model, None);
+    audit::record(
+        &txn,
+        actor,
+        Change {
+            action: if earlier.is_some() { "roster_import.duplicate" } else { "roster_import.submit" },
+            entity_type: "roster_import",
+            entity_id: model.id.to_string(),
+            before: None,
+            after: Some(serde_json::to_value(&view).unwrap_or_default()),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((view, earlier.is_none()))
+}
+
+/// Why a run failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The file cannot be read as a roster.
+    #[error("{}", .0.en)]
+    File(Msg),
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] sea_orm::DbErr),
+    /// Something else.
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl RunError {
+    fn message(&self) -> Msg {
+        match self {
+            RunError::File(m) => m.clone(),
+            RunError::Db(e) => Msg::new(
+                format!("数据库出错，本次导入未生效，可重新运行：{e}"),
+                format!("A database error stopped the import; nothing was changed and it can be run again: {e}"),
+            ),
+            RunError::Other(e) => Msg::new(
+                format!("导入出错，本次导入未生效，可重新运行：{e}"),
+                format!("The import failed; nothing was changed and it can be run again: {e}"),
+            ),
+        }
+    }
+}
+
+/// Runs a claimed import to the end and records the result; never leaves half a roster.
+pub async fn run(db: &DatabaseConnection, import_id: i64, progress: Progress) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let outcome = run_inner(db, import_id, progress.clone()).await;
+    progress.finish(import_id);
+    match outcome {
+        Ok(counts) => {
+            tracing::info!(
+                import.id = import_id,
+                ?counts,
+                seconds = started.elapsed().as_secs_f64(),
+                "Roster import {import_id} succeeded"
+            );
+            Ok(())
+        }
+        Err(e) => {
+            let msg = e.message();
+            tracing::warn!(import.id = import_id, error = %msg.en, "Roster import {import_id} failed");
+            // The transaction is gone: record the failure on its own.
+            roster_import::Entity::update_many()
+                .col_expr(roster_import::Column::Status, Expr::value("failed"))
+                .col_expr(roster_import::Column::Error, Expr::value(format!("{} / {}", msg.zh, msg.en)))
+                .col_expr(roster_import::Column::FinishedAt, Expr::value(Utc::now()))
+                .filter(roster_import::COLUMN.id.eq(import_id))
+                .exec(db)
+                .await?;
+            Ok(())
+        }
+    }
+}
+
+struct ParseResult {
+    sheets: Vec<SheetReport>,
+    error: Option<FileError>,
+}
+
+async fn run_inner(db: &DatabaseConnection, import_id: i64, progress: Progress) -> Result<Counts, RunError> {
+    let import = roster_import::Entity::find_by_id(import_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("import {import_id} vanished"))?;
+    let file = roster_import_file::Entity::find_by_id(import_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the file of import {import_id} is missing"))?;
+    let group = import.group_code.as_deref().map(Group::parse).transpose().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let region = import.region_code.as_deref().map(RegionPrefix::parse).transpose().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let scope = match import.created_by {
+        Some(uid) => {
+            let u = entity::user::Entity::find_by_id(uid)
+                .one(db)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("the uploader {uid} is gone"))?;
+            RegionPrefix::parse(&u.region_prefix).map_err(|e| anyhow::anyhow!("{e}"))?
+        }
+        None => region.clone().unwrap_or_else(|| RegionPrefix::parse("22").expect("valid")),
+    };
+    let params = Params { group, region: region.clone(), scope };
+    let mode = Mode::parse(&import.mode).unwrap_or_default();
+    let effective = import.effective_date;
+
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Outcome>>(4);
+    let file_name = import.file_name.clone();
+    let parse_progress = progress.clone();
+    let parser = tokio::task::spawn_blocking(move || {
+        let bytes = file.content;
+        let format = match read::sniff(&bytes, &file_name) {
+            Ok(f) => f,
+            Err(e) => return ParseResult { sheets: vec![], error: Some(e) },
+        };
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut done: i64 = 0;
+        let mut sink = TotalingSink {
+            inner: Validator::new(params, |o| {
+                batch.push(o);
+                done += 1;
+                if batch.len() >= BATCH {
+                    parse_progress.set_done(import_id, done);
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                    if tx.blocking_send(full).is_err() {
+                        return ControlFlow::Break(());
+                    }
+                }
+                ControlFlow::Continue(())
+            }),
+            progress: parse_progress.clone(),
+            import_id,
+            total: 0,
+        };
+        let error = read::read(&bytes, format, &mut sink).err();
+        let sheets = std::mem::take(&mut sink.inner.sheets);
+        drop(sink);
+        if !batch.is_empty() {
+            let _ = tx.blocking_send(batch);
+        }
+        parse_progress.set_done(import_id, done);
+        ParseResult { sheets, error }
+    });
+
+    let txn = db.begin().await?;
+    let mut writer = Writer::new(import_id, effective);
+    let mut write_error = None;
+    while let Some(batch) = rx.recv().await {
+        if let Err(e) = writer.write(&txn, batch).await {
+            write_error = Some(e);
+            break;
+        }
+    }
+    drop(rx);
+    let parsed = parser.await.map_err(|e| anyhow::anyhow!("the parser stopped: {e}"))?;
+    if let Some(e) = write_error {
+        return Err(e.into());
+    }
+    if let Some(e) = parsed.error {
+        return Err(RunError::File(Msg::of(&e)));
+    }
+    if !parsed.sheets.iter().any(|s| s.has_roster) {
+        let notes = parsed
+            .sheets
+            .iter()
+            .map(|s| format!("“{}”：{}", s.name, s.note.clone().unwrap_or_default()))
+            .collect::<Vec<_>>()
+            .join("；");
+        return Err(RunError::File(Msg::new(
+            format!("文件中没有找到名册。{notes}"),
+            format!(
+                "No roster was found in the file: a header row with an ID-number column (身份证号码 / 身份证号 / 公民身份号码 / 证件号码 / id_number) and a name column (姓名 / 救助对象姓名 / 成员姓名 / name) is needed. {notes}"
+            ),
+        )));
+    }
+    if mode == Mode::Full
+        && let Some(g) = group
+    {
+        let prefix = region.as_ref().map(|r| r.as_str().to_owned()).unwrap_or_else(|| params_scope(&import));
+        writer.end_missing(&txn, g, &prefix).await?;
+    }
+    let counts = writer.counts(&parsed.sheets);
+    let total: i64 = parsed.sheets.iter().map(|s| s.rows as i64).sum();
+    let mut m: roster_import::ActiveModel = import.clone().into();
+    m.status = Set("succeeded".to_owned());
+    m.rows_total = Set(total);
+    m.rows_done = Set(total);
+    m.accepted = Set(counts.accepted);
+    m.rejected = Set(counts.rejected);
+    m.skipped = Set(counts.skipped);
+    m.added = Set(counts.added);
+    m.updated = Set(counts.updated);
+    m.ended = Set(counts.ended);
+    m.sheets = Set(Some(serde_json::to_value(&parsed.sheets).unwrap_or_default()));
+    m.error = Set(None);
+    m.finished_at = Set(Some(Utc::now()));
+    let after = m.update(&txn).await?;
+    let actor = match import.created_by {
+        Some(id) => Actor { id: Some(id), name: format!("user:{id}") },
+        None => Actor::system("cli"),
+    };
+    audit::record(
+        &txn,
+        &actor,
+        Change {
+            action: "roster_import.run",
+            entity_type: "roster_import",
+            entity_id: import_id.to_string(),
+            before: None,
+            after: Some(serde_json::to_value(ImportView::from_model(&after, None)).unwrap_or_default()),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(counts)
+}
+
+fn params_scope(import: &roster_import::Model) -> String {
+    import.region_code.clone().unwrap_or_else(|| "22".to_owned())
+}
+
+/// Passes rows on and tells the progress registry how many rows the sheets declare.
+struct TotalingSink<V> {
+    inner: V,
+    progress: Progress,
+    import_id: i64,
+    total: i64,
+}
+
+impl<V: read::RowSink> read::RowSink for TotalingSink<V> {
+    fn begin_sheet(&mut self, name: &str, approx_rows: u64) {
+        self.total += approx_rows as i64;
+        self.progress.set_total(self.import_id, self.total);
+        self.inner.begin_sheet(name, approx_rows);
+    }
+    fn row(&mut self, index: u32, cells: &[read::Cell]) -> ControlFlow<()> {
+        self.inner.row(index, cells)
+    }
+    fn end_sheet(&mut self) {
+        self.inner.end_sheet();
+    }
+}
+
+/// Writes batches inside the import's transaction and keeps the counts.
+struct Writer {
+    import_id: i64,
+    effective: NaiveDate,
+    added: i64,
+    updated: i64,
+    ended: i64,
+    /// People listed (accepted) by the file, by database id.
+    listed: HashSet<i64>,
+    /// ID numbers of rejected rows: a full import does not end them over a typo.
+    protected: HashSet<String>,
+}
+
+impl Writer {
+    fn new(import_id: i64, effective: NaiveDate) -> Writer {
+        Writer {
+            import_id,
+            effective,
+            added: 0,
+            updated: 0,
+            ended: 0,
+            listed: HashSet::new(),
+            protected: HashSet::new(),
+        }
+    }
+
+    fn counts(&self, sheets: &[SheetReport]) -> Counts {
+        let sum = |f: fn(&SheetReport) -> u64| sheets.iter().map(f).sum::<u64>() as i64;
+        Counts {
+            rows: sum(|s| s.rows),
+            accepted: sum(|s| s.accepted),
+            rejected: sum(|s| s.rejected),
+            skipped: sum(|s| s.skipped),
+            added: self.added,
+            updated: self.updated,
+            ended: self.ended,
+        }
+    }
+
+    async fn write(&mut self, txn: &DatabaseTransaction, batch: Vec<Outcome>) -> Result<(), sea_orm::DbErr> {
+        let mut rows: Vec<RosterRow> = Vec::with_capacity(batch.len());
+        let mut errors = Vec::new();
+        for o in batch {
+            match o {
+                Outcome::Accepted(r) => rows.push(r),
+                Outcome::Rejected(errs, id, data) => {
+                    if let Some(id) = id {
+                        self.protected.insert(id.as_str().to_owned());
+                    }
+                    let data = serde_json::to_value(&data).ok();
+                    errors.extend(errs.into_iter().map(|e| roster_import_error::ActiveModel {
+                        row_data: Set(data.clone()),
+                        import_id: Set(self.import_id),
+                        sheet: Set(e.sheet),
+                        row_number: Set(i64::from(e.row)),
+                        column_name: Set(e.column),
+                        value: Set(e.value),
+                        code: Set(e.code.to_owned()),
+                        message_zh: Set(e.message_zh),
+                        message_en: Set(e.message_en),
+                        ..Default::default()
+                    }));
+                }
+                Outcome::Skipped => {}
+            }
+        }
+        if !errors.is_empty() {
+            roster_import_error::Entity::insert_many(errors).exec_without_returning(txn).await?;
+        }
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let persons = self.upsert_persons(txn, &rows).await?;
+        self.upsert_entries(txn, &rows, &persons).await
+    }
+
+    /// Finds or creates the people of a batch; returns id_number -> person id.
+    async fn upsert_persons(&mut self, txn: &DatabaseTransaction, rows: &[RosterRow]) -> Result<HashMap<String, i64>, sea_orm::DbErr> {
+        let ids: Vec<String> = rows.iter().map(|r| r.id_number.as_str().to_owned()).collect::<HashSet<_>>().into_iter().collect();
+        let existing = person::Entity::find()
+            .filter(person::COLUMN.id_number.is_in(ids.clone()))
+            .all(txn)
+            .await?;
+        let mut map: HashMap<String, i64> = HashMap::with_capacity(ids.len());
+        let mut current: HashMap<String, person::Model> = HashMap::new();
+        for p in existing {
+            map.insert(p.id_number.clone(), p.id);
+            current.insert(p.id_number.clone(), p);
+        }
+        let now = Utc::now();
+        let mut new = Vec::new();
+        let mut queued: HashSet<&str> = HashSet::new();
+        for r in rows {
+            let key = r.id_number.as_str();
+            match current.get(key) {
+                Some(p) if p.name != r.name || p.region_code != r.region.as_str() => {
+                    // The latest roster is the best source for the name and where the person lives.
+                    let mut m: person::ActiveModel = p.clone().into();
+                    m.name = Set(r.name.clone());
+                    m.region_code = Set(r.region.as_str().to_owned());
+                    m.updated_at = Set(now);
+                    let updated = m.update(txn).await?;
+                    current.insert(key.to_owned(), updated);
+                }
+                Some(_) => {}
+                None if queued.insert(key) => new.push(person::ActiveModel {
+                    id_number: Set(key.to_owned()),
+                    name: Set(r.name.clone()),
+                    sex: Set(r.id_number.sex().code().to_owned()),
+                    birth_date: Set(r.id_number.birth_date()),
+                    region_code: Set(r.region.as_str().to_owned()),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                }),
+                None => {}
+            }
+        }
+        if !new.is_empty() {
+            let created: Vec<String> = queued.iter().map(|s| (*s).to_owned()).collect();
+            person::Entity::insert_many(new).exec_without_returning(txn).await?;
+            let rows: Vec<(i64, String)> = person::Entity::find()
+                .select_only()
+                .column(person::Column::Id)
+                .column(person::Column::IdNumber)
+                .filter(person::COLUMN.id_number.is_in(created))
+                .into_tuple()
+                .all(txn)
+                .await?;
+            map.extend(rows.into_iter().map(|(id, n)| (n, id)));
+        }
+        Ok(map)
+    }
+
+    async fn upsert_entries(&mut self, txn: &DatabaseTransaction, rows: &[RosterRow], persons: &HashMap<String, i64>) -> Result<(), sea_orm::DbErr> {
+        let pids: Vec<i64> = persons.values().copied().collect();
+        let existing = roster_entry::Entity::find()
+            .filter(roster_entry::COLUMN.person_id.is_in(pids))
+            .all(txn)
+            .await?;
+        let mut by_key: HashMap<(i64, String), Vec<roster_entry::Model>> = HashMap::new();
+        for e in existing {
+            by_key.entry((e.person_id, e.group_code.clone())).or_default().push(e);
+        }
+        let now = Utc::now();
+        let mut inserts = Vec::new();
+        for r in rows {
+            let Some(pid) = persons.get(r.id_number.as_str()).copied() else { continue };
+            self.listed.insert(pid);
+            let extra = (!r.extra.is_empty()).then(|| {
+                serde_json::Value::Object(r.extra.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect())
+            });
+            let entries = by_key.get(&(pid, r.group.code().to_owned())).map(Vec::as_slice).unwrap_or(&[]);
+            match match_entry(entries, r.valid_from, r.valid_to, self.effective) {
+                Some(e) => {
+                    let from = r.valid_from.unwrap_or(e.valid_from);
+                    let changed = e.valid_from != from
+                        || e.valid_to != r.valid_to
+                        || e.region_code != r.region.as_str()
+                        || e.name_on_roster != r.name
+                        || e.extra != extra
+                        || e.ended_by_import_id.is_some();
+                    if changed {
+                        let mut m: roster_entry::ActiveModel = e.clone().into();
+                        m.valid_from = Set(from);
+                        m.valid_to = Set(r.valid_to);
+                        m.region_code = Set(r.region.as_str().to_owned());
+                        m.name_on_roster = Set(r.name.clone());
+                        m.extra = Set(extra);
+                        m.updated_by_import_id = Set(Some(self.import_id));
+                        m.ended_by_import_id = Set(None);
+                        m.updated_at = Set(now);
+                        m.update(txn).await?;
+                        self.updated += 1;
+                    }
+                }
+                None => {
+                    inserts.push(roster_entry::ActiveModel {
+                        person_id: Set(pid),
+                        group_code: Set(r.group.code().to_owned()),
+                        region_code: Set(r.region.as_str().to_owned()),
+                        name_on_roster: Set(r.name.clone()),
+                        valid_from: Set(r.valid_from.unwrap_or(self.effective)),
+                        valid_to: Set(r.valid_to),
+                        extra: Set(extra),
+                        created_by_import_id: Set(Some(self.import_id)),
+                        created_at: Set(now),
+                        updated_at: Set(now),
+                        ..Default::default()
+                    });
+                    self.added += 1;
+                }
+            }
+        }
+        if !inserts.is_empty() {
+            roster_entry::Entity::insert_many(inserts).exec_without_returning(txn).await?;
+        }
+        Ok(())
+    }
+
+    /// Full import: entries of the scope still covering the effective date whose person the
+    /// file no longer lists end the day before; history stays.
+    async fn end_missing(&mut self, txn: &DatabaseTransaction, group: Group, prefix: &str) -> Result<(), sea_orm::DbErr> {
+        let current: Vec<(i64, i64, String)> = roster_entry::Entity::find()
+            .select_only()
+            .column(roster_entry::Column::Id)
+            .column(roster_entry::Column::PersonId)
+            .column(person::Column::IdNumber)
+            .inner_join(person::Entity)
+            .filter(roster_entry::COLUMN.group_code.eq(group.code()))
+            .filter(roster_entry::COLUMN.region_code.starts_with(prefix))
+            .filter(roster_entry::COLUMN.valid_from.lt(self.effective))
+            .filter(
+                sea_orm::Condition::any()
+                    .add(roster_entry::COLUMN.valid_to.is_null())
+                    .add(roster_entry::COLUMN.valid_to.gte(self.effective)),
+            )
+            .into_tuple()
+            .all(txn)
+            .await?;
+        let to_end: Vec<i64> = current
+            .into_iter()
+            .filter(|(_, pid, idn)| !self.listed.contains(pid) && !self.protected.contains(idn))
+            .map(|(id, _, _)| id)
+            .collect();
+        let end = self.effective.pred_opt().unwrap_or(self.effective);
+        for chunk in to_end.chunks(500) {
+            let res = roster_entry::Entity::update_many()
+                .col_expr(roster_entry::Column::ValidTo, Expr::value(end))
+                .col_expr(roster_entry::Column::EndedByImportId, Expr::value(self.import_id))
+                .col_expr(roster_entry::Column::UpdatedAt, Expr::value(Utc::now()))
+                .filter(roster_entry::COLUMN.id.is_in(chunk.to_vec()))
+                .exec(txn)
+                .await?;
+            self.ended += res.rows_affected as i64;
+        }
+        Ok(())
+    }
+}
+
+/// Which existing entry a row continues, if any: the one with the same start; else, for a row
+/// without a start, the one covering the effective date or still open; else one the row's
+/// period overlaps.
+fn match_entry(
+    entries: &[roster_entry::Model],
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    effective: NaiveDate,
+) -> Option<&roster_entry::Model> {
+    let covers = |e: &roster_entry::Model, d: NaiveDate| e.valid_from <= d && e.valid_to.is_none_or(|t| d <= t);
+    match from {
+        Some(f) => entries.iter().find(|e| e.valid_from == f).or_else(|| {
+            let end = to.unwrap_or(NaiveDate::MAX);
+            entries
+                .iter()
+                .filter(|e| e.valid_from <= end && e.valid_to.is_none_or(|t| t >= f))
+                .max_by_key(|e| e.valid_from)
+        }),
+        None => entries
+            .iter()
+            .filter(|e| covers(e, effective) || e.valid_to.is_none() || e.valid_from > effective)
+            .max_by_key(|e| e.valid_from),
+    }
+}
+
+/// The language-specific message of a stored error row.
+pub fn error_message(e: &roster_import_error::Model, lang: Lang) -> &str {
+    lang.pick(&e.message_zh, &e.message_en)
+}
+
+/// Errors as stored, in order.
+pub async fn errors_of<C: ConnectionTrait>(db: &C, import_id: i64) -> Result<Vec<roster_import_error::Model>, sea_orm::DbErr> {
+    use sea_orm::QueryOrder;
+    roster_import_error::Entity::find()
+        .filter(roster_import_error::COLUMN.import_id.eq(import_id))
+        .order_by_asc(roster_import_error::COLUMN.id)
+        .all(db)
+        .await
+}
+
+/// Makes a failed import runnable again.
+pub async fn requeue(db: &DatabaseConnection, actor: &Actor, import_id: i64) -> AppResult<roster_import::Model> {
+    let txn = db.begin().await?;
+    let m = roster_import::Entity::find_by_id(import_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::not_found("roster_import", import_id))?;
+    if m.status != "failed" {
+        return Err(AppError::conflict(
+            "import_not_failed",
+            Msg::new(
+                format!("只有失败的导入可以重新运行，本批次状态为 {}。", m.status),
+                format!("Only a failed import can be run again; this one is {}.", m.status),
+            ),
+        ));
+    }
+    let mut a: roster_import::ActiveModel = m.clone().into();
+    a.status = Set("queued".to_owned());
+    a.error = Set(None);
+    a.claimed_by = Set(None);
+    a.claimed_at = Set(None);
+    a.started_at = Set(None);
+    a.finished_at = Set(None);
+    a.rows_done = Set(0);
+    let after = a.update(&txn).await?;
+    // Error rows of an earlier attempt never exist: a failed run rolled them back.
+    audit::record(
+        &txn,
+        actor,
+        Change {
+            action: "roster_import.retry",
+            entity_type: "roster_import",
+            entity_id: import_id.to_string(),
+            before: Some(serde_json::json!({"status": m.status, "error": m.error})),
+            after: Some(serde_json::json!({"status": "queued"})),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
+}

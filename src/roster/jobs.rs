@@ -1,0 +1,171 @@
+//! Imports run as background jobs: any instance may claim a queued import in the database and
+//! run it; progress is kept in memory by the instance running it.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::Utc;
+use sea_orm::sea_query::Expr;
+use sea_orm::{DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QueryOrder};
+use tokio::sync::Notify;
+
+use entity::roster_import;
+
+use super::import;
+
+/// A running import that has not touched its row for this long on PostgreSQL is taken as
+/// interrupted (its instance died).
+const STALE_AFTER: Duration = Duration::from_secs(120);
+
+/// Live progress of the imports running in this instance, and the bell that wakes the worker.
+#[derive(Clone, Default)]
+pub struct Progress {
+    inner: Arc<Mutex<HashMap<i64, (i64, i64)>>>,
+    bell: Arc<Notify>,
+    instance: Arc<str>,
+}
+
+impl Progress {
+    /// A registry for this process, with a random instance name.
+    pub fn new() -> Progress {
+        let mut bytes = [0u8; 8];
+        use argon2::password_hash::rand_core::{OsRng, RngCore};
+        OsRng.fill_bytes(&mut bytes);
+        Progress {
+            inner: Arc::default(),
+            bell: Arc::default(),
+            instance: Arc::from(hex::encode(bytes)),
+        }
+    }
+
+    /// Rows done and rows declared for an import running here.
+    pub fn get(&self, id: i64) -> Option<(i64, i64)> {
+        self.inner.lock().ok()?.get(&id).copied()
+    }
+
+    pub(crate) fn set_done(&self, id: i64, done: i64) {
+        if let Ok(mut m) = self.inner.lock() {
+            m.entry(id).or_default().0 = done;
+        }
+    }
+
+    pub(crate) fn set_total(&self, id: i64, total: i64) {
+        if let Ok(mut m) = self.inner.lock() {
+            m.entry(id).or_default().1 = total;
+        }
+    }
+
+    pub(crate) fn finish(&self, id: i64) {
+        if let Ok(mut m) = self.inner.lock() {
+            m.remove(&id);
+        }
+    }
+
+    /// Wakes the worker: a new import is queued.
+    pub fn ring(&self) {
+        self.bell.notify_one();
+    }
+}
+
+/// Marks imports whose runner is gone as failed: on SQLite (one process) every running import
+/// at start-up; on PostgreSQL those not heard of for a while. Their transaction never
+/// committed, so nothing of them landed, and they can be run again.
+pub async fn sweep_interrupted(db: &DatabaseConnection, at_startup: bool) -> Result<u64, sea_orm::DbErr> {
+    let mut q = roster_import::Entity::update_many()
+        .col_expr(roster_import::Column::Status, Expr::value("failed"))
+        .col_expr(
+            roster_import::Column::Error,
+            Expr::value("导入被服务重启中断，未生效，可重新运行。 / The import was interrupted by a restart; nothing of it landed and it can be run again."),
+        )
+        .col_expr(roster_import::Column::FinishedAt, Expr::value(Utc::now()))
+        .filter(roster_import::COLUMN.status.eq("running"));
+    let sqlite = db.get_database_backend() == DbBackend::Sqlite;
+    if !(sqlite && at_startup) {
+        let cutoff = Utc::now() - chrono::Duration::from_std(STALE_AFTER).unwrap_or_default();
+        q = q.filter(roster_import::COLUMN.claimed_at.lt(cutoff));
+    }
+    Ok(q.exec(db).await?.rows_affected)
+}
+
+/// Claims the oldest queued import for this instance; only one instance can win a row.
+pub async fn claim_next(db: &DatabaseConnection, progress: &Progress) -> Result<Option<i64>, sea_orm::DbErr> {
+    use sea_orm::QuerySelect;
+    let candidates: Vec<i64> = roster_import::Entity::find()
+        .select_only()
+        .column(roster_import::Column::Id)
+        .filter(roster_import::COLUMN.status.eq("queued"))
+        .order_by_asc(roster_import::COLUMN.id)
+        .limit(5)
+        .into_tuple()
+        .all(db)
+        .await?;
+    for id in candidates {
+        if claim(db, progress, id).await? {
+            return Ok(Some(id));
+        }
+    }
+    Ok(None)
+}
+
+/// Claims one queued import; false when another instance was first.
+pub async fn claim(db: &DatabaseConnection, progress: &Progress, id: i64) -> Result<bool, sea_orm::DbErr> {
+    let now = Utc::now();
+    Ok(roster_import::Entity::update_many()
+            .col_expr(roster_import::Column::Status, Expr::value("running"))
+            .col_expr(roster_import::Column::ClaimedBy, Expr::value(progress.instance.to_string()))
+            .col_expr(roster_import::Column::ClaimedAt, Expr::value(now))
+            .col_expr(roster_import::Column::StartedAt, Expr::value(now))
+            .filter(roster_import::COLUMN.id.eq(id))
+            .filter(roster_import::COLUMN.status.eq("queued"))
+            .exec(db)
+            .await?
+            .rows_affected
+            == 1)
+}
+
+/// Keeps a running import's claim fresh on PostgreSQL, where another instance may be watching.
+/// (SQLite runs one process, and the import's own transaction holds the write lock.)
+async fn heartbeat(db: DatabaseConnection, id: i64) {
+    if db.get_database_backend() == DbBackend::Sqlite {
+        return;
+    }
+    loop {
+        tokio::time::sleep(Duration::from_secs(20)).await;
+        let _ = roster_import::Entity::update_many()
+            .col_expr(roster_import::Column::ClaimedAt, Expr::value(Utc::now()))
+            .filter(roster_import::COLUMN.id.eq(id))
+            .filter(roster_import::COLUMN.status.eq("running"))
+            .exec(&db)
+            .await;
+    }
+}
+
+/// Runs every queued import, one at a time, until none is left.
+pub async fn drain(db: &DatabaseConnection, progress: &Progress) -> anyhow::Result<()> {
+    while let Some(id) = claim_next(db, progress).await? {
+        let beat = tokio::spawn(heartbeat(db.clone(), id));
+        let result = import::run(db, id, progress.clone()).await;
+        beat.abort();
+        result?;
+    }
+    Ok(())
+}
+
+/// The worker of this instance: wakes on a new upload or every few seconds.
+pub fn spawn_worker(db: DatabaseConnection, progress: Progress) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        if let Err(e) = sweep_interrupted(&db, true).await {
+            tracing::error!(error = %e, "cannot sweep interrupted imports");
+        }
+        loop {
+            if let Err(e) = drain(&db, &progress).await {
+                tracing::error!(error = %e, "roster import worker");
+            }
+            let _ = tokio::time::timeout(Duration::from_secs(5), progress.bell.notified()).await;
+            if let Err(e) = sweep_interrupted(&db, false).await {
+                tracing::error!(error = %e, "cannot sweep interrupted imports");
+            }
+        }
+    })
+}
