@@ -13,8 +13,14 @@ fn id(region: &str, birth: &str, seq: u32) -> String {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut book = Workbook::new();
-    let title = Format::new().set_bold().set_font_size(16).set_align(FormatAlign::Center);
-    let head = Format::new().set_bold().set_align(FormatAlign::Center).set_align(FormatAlign::VerticalCenter);
+    let title = Format::new()
+        .set_bold()
+        .set_font_size(16)
+        .set_align(FormatAlign::Center);
+    let head = Format::new()
+        .set_bold()
+        .set_align(FormatAlign::Center)
+        .set_align(FormatAlign::VerticalCenter);
     let date = Format::new().set_num_format("yyyy-mm-dd");
     let text = Format::new().set_num_format("@");
 
@@ -22,19 +28,70 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let s = book.add_worksheet();
     s.set_name("南关区自强街道")?;
     s.merge_range(0, 0, 0, 9, "2020年6月城市低保名册（南关区）", &title)?;
-    s.write_string(1, 0, "填报单位：南关区民政局                填报日期：2020年6月30日")?;
-    for (c, h) in ["序号", "姓名", "身份证号码", "与户主关系", "户主姓名", "家庭人口", "月保障金", "行政区划代码"].iter().enumerate() {
+    s.write_string(
+        1,
+        0,
+        "填报单位：南关区民政局                填报日期：2020年6月30日",
+    )?;
+    for (c, h) in [
+        "序号",
+        "姓名",
+        "身份证号码",
+        "与户主关系",
+        "户主姓名",
+        "家庭人口",
+        "月保障金",
+        "行政区划代码",
+    ]
+    .iter()
+    .enumerate()
+    {
         s.merge_range(2, c as u16, 3, c as u16, h, &head)?;
     }
     s.merge_range(2, 8, 2, 9, "保障期限", &head)?;
     s.write_string_with_format(3, 8, "起始日期", &head)?;
     s.write_string_with_format(3, 9, "终止日期", &head)?;
     let rows: Vec<(&str, String, &str, &str, f64, f64)> = vec![
-        ("王秀英", id("220102", "19560312", 24), "户主", "王秀英", 2.0, 610.0),
-        ("刘  强", id("220102", "19801105", 13), "之子", "王秀英", 2.0, 610.0),
-        ("张建国", id("220102", "19630721", 35), "户主", "张建国", 1.0, 580.0),
-        ("买买提•吐尔逊", id("220102", "19700101", 57), "户主", "买买提•吐尔逊", 3.0, 720.0),
-        ("陈丽", id("220102", "19910228", 42), "户主", "陈丽", 1.0, 580.0),
+        (
+            "王秀英",
+            id("220102", "19560312", 24),
+            "户主",
+            "王秀英",
+            2.0,
+            610.0,
+        ),
+        (
+            "刘  强",
+            id("220102", "19801105", 13),
+            "之子",
+            "王秀英",
+            2.0,
+            610.0,
+        ),
+        (
+            "张建国",
+            id("220102", "19630721", 35),
+            "户主",
+            "张建国",
+            1.0,
+            580.0,
+        ),
+        (
+            "买买提•吐尔逊",
+            id("220102", "19700101", 57),
+            "户主",
+            "买买提•吐尔逊",
+            3.0,
+            720.0,
+        ),
+        (
+            "陈丽",
+            id("220102", "19910228", 42),
+            "户主",
+            "陈丽",
+            1.0,
+            580.0,
+        ),
     ];
     let mut r = 4u32;
     for (i, (name, idn, rel, head_name, size, amount)) in rows.iter().enumerate() {
@@ -86,13 +143,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Sheet 2: another township, plain header, dates as text.
     let s = book.add_worksheet();
     s.set_name("南关区桃源街道")?;
-    for (c, h) in ["序号", "救助对象姓名", "公民身份号码", "区划代码", "纳入时间", "退出时间"].iter().enumerate() {
+    for (c, h) in [
+        "序号",
+        "救助对象姓名",
+        "公民身份号码",
+        "区划代码",
+        "纳入时间",
+        "退出时间",
+    ]
+    .iter()
+    .enumerate()
+    {
         s.write_string_with_format(0, c as u16, *h, &head)?;
     }
     let rows = [
         ("李桂兰", id("220102", "19490817", 46), "2017.09.01", ""),
         ("周志刚", id("220102", "19720630", 31), "201805", ""),
-        ("吴海燕", id("220102", "19850412", 64), "2016-01-01", "2019-12-31"),
+        (
+            "吴海燕",
+            id("220102", "19850412", 64),
+            "2016-01-01",
+            "2019-12-31",
+        ),
         ("王秀英", id("220102", "19560312", 24), "2019-03-01", ""), // also on sheet 1: a duplicate
     ];
     for (i, (name, idn, from, to)) in rows.iter().enumerate() {
@@ -119,15 +191,61 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let s = book.add_worksheet();
     s.set_name("农村低保")?;
     s.merge_range(0, 0, 0, 6, "2020年农村低保对象花名册", &title)?;
-    for (c, h) in ["序号", "成员姓名", "身份证号", "保障类别", "行政区划代码", "享受起始年月", "乡镇(街道)"].iter().enumerate() {
+    for (c, h) in [
+        "序号",
+        "成员姓名",
+        "身份证号",
+        "保障类别",
+        "行政区划代码",
+        "享受起始年月",
+        "乡镇(街道)",
+    ]
+    .iter()
+    .enumerate()
+    {
         s.write_string_with_format(1, c as u16, *h, &head)?;
     }
     let rows = [
-        ("金英子", id("222401", "19620303", 28), "农村低保", "222401", "2018年1月", "依兰镇"),
-        ("朴成浩", id("222401", "19590919", 15), "农村低保", "222401", "2018年1月", "依兰镇"),
-        ("崔明哲", id("222402", "19660606", 37), "农村低保", "222402", "2019年7月", "英安镇"),
-        ("高凤霞", id("220122", "19710214", 48), "农村低保", "220122", "2017年3月", "合隆镇"),
-        ("马德福", id("220122", "19530808", 19), "五保", "220122", "2015年1月", "合隆镇"),
+        (
+            "金英子",
+            id("222401", "19620303", 28),
+            "农村低保",
+            "222401",
+            "2018年1月",
+            "依兰镇",
+        ),
+        (
+            "朴成浩",
+            id("222401", "19590919", 15),
+            "农村低保",
+            "222401",
+            "2018年1月",
+            "依兰镇",
+        ),
+        (
+            "崔明哲",
+            id("222402", "19660606", 37),
+            "农村低保",
+            "222402",
+            "2019年7月",
+            "英安镇",
+        ),
+        (
+            "高凤霞",
+            id("220122", "19710214", 48),
+            "农村低保",
+            "220122",
+            "2017年3月",
+            "合隆镇",
+        ),
+        (
+            "马德福",
+            id("220122", "19530808", 19),
+            "五保",
+            "220122",
+            "2015年1月",
+            "合隆镇",
+        ),
     ];
     for (i, (name, idn, group, region, from, town)) in rows.iter().enumerate() {
         let r = i as u32 + 2;

@@ -167,7 +167,8 @@ async fn import_file(
     let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
     let group = group.map(|g| crate::domain::Group::parse(&g)).transpose()?;
     let region = region.map(|r| RegionPrefix::parse(&r)).transpose()?;
-    let mode = Mode::parse(&mode).ok_or_else(|| anyhow::anyhow!("--mode is incremental or full"))?;
+    let mode =
+        Mode::parse(&mode).ok_or_else(|| anyhow::anyhow!("--mode is incremental or full"))?;
     let effective_date = match effective_date {
         Some(d) => chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")
             .with_context(|| format!("--effective-date {d}: use YYYY-MM-DD"))?,
@@ -176,7 +177,10 @@ async fn import_file(
     let province = settings.province.clone();
     let state = startup::prepare(settings).await?;
     let upload = Upload {
-        file_name: file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        file_name: file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
         bytes,
         group,
         region,
@@ -234,13 +238,20 @@ async fn import_file(
     println!("{}", serde_json::to_string_pretty(&view)?);
     let errors = import::errors_of(&state.db, view.id).await?;
     for e in errors.iter().take(100) {
-        println!("{} row {} [{}] {:?}: {} ({})", e.sheet, e.row_number, e.column_name, e.value, e.message_zh, e.code);
+        println!(
+            "{} row {} [{}] {:?}: {} ({})",
+            e.sheet, e.row_number, e.column_name, e.value, e.message_zh, e.code
+        );
     }
     if errors.len() > 100 {
         println!("... and {} more", errors.len() - 100);
     }
     if view.status != "succeeded" {
-        bail!("import {} failed: {}", view.id, view.error.unwrap_or_default());
+        bail!(
+            "import {} failed: {}",
+            view.id,
+            view.error.unwrap_or_default()
+        );
     }
     Ok(())
 }

@@ -1,22 +1,22 @@
 //! `/api/v1/roster-imports` and `/api/v1/roster-entries`: uploading rosters, following their
 //! import, and reading a person's entries.
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Multipart, Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use chrono::NaiveDate;
 use sea_orm::{Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 
 use entity::{person, roster_entry, roster_import};
 
-use super::extract::{roles, AppQuery, Authorized};
-use super::{paging, PageOf};
+use super::extract::{AppQuery, Authorized, roles};
+use super::{PageOf, paging};
 use crate::auth::CurrentUser;
 use crate::domain::{Group, IdNumber, RegionPrefix};
-use crate::error::{current_lang, AppError, AppResult, FieldError, Msg};
+use crate::error::{AppError, AppResult, FieldError, Msg, current_lang};
 use crate::roster::export;
 use crate::roster::import::{self, ImportView, Mode, Upload};
 use crate::state::AppState;
@@ -48,7 +48,11 @@ pub async fn upload_roster(
     let limit = state.settings.max_upload_bytes;
     let mut file: Option<(String, Bytes)> = None;
     let mut fields: std::collections::HashMap<String, String> = Default::default();
-    while let Some(field) = form.next_field().await.map_err(|e| multipart_error(e, limit))? {
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| multipart_error(e, limit))?
+    {
         let name = field.name().unwrap_or_default().to_owned();
         if name == "file" {
             let file_name = field.file_name().unwrap_or("roster").to_owned();
@@ -137,7 +141,11 @@ fn visible(user: &CurrentUser) -> Condition {
     c
 }
 
-async fn find_visible(state: &AppState, user: &CurrentUser, id: i64) -> AppResult<roster_import::Model> {
+async fn find_visible(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+) -> AppResult<roster_import::Model> {
     roster_import::Entity::find_by_id(id)
         .filter(visible(user))
         .one(&state.db)
@@ -178,7 +186,12 @@ pub async fn list_imports(
         .iter()
         .map(|m| ImportView::from_model(m, state.imports.get(m.id)))
         .collect();
-    Ok(Json(PageOf { items, page, per_page, total }))
+    Ok(Json(PageOf {
+        items,
+        page,
+        per_page,
+        total,
+    }))
 }
 
 /// `GET /api/v1/roster-imports/{id}`.
@@ -224,11 +237,18 @@ pub struct ErrorView {
 fn download(bytes: Vec<u8>, content_type: &str, file_name: &str) -> Response {
     let disposition = format!(
         "attachment; filename=\"{}\"; filename*=UTF-8''{}",
-        file_name.chars().filter(char::is_ascii_alphanumeric).collect::<String>() + ".download",
+        file_name
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect::<String>()
+            + ".download",
         percent_encode(file_name)
     );
     (
-        [(header::CONTENT_TYPE, content_type.to_owned()), (header::CONTENT_DISPOSITION, disposition)],
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
         bytes,
     )
         .into_response()
@@ -282,7 +302,11 @@ pub async fn import_errors(
             let bytes = export::errors_xlsx(&errors, lang).map_err(|e| anyhow::anyhow!("{e}"))?;
             Ok(download(bytes, XLSX, &format!("导入{id}错误行.xlsx")))
         }
-        "csv" => Ok(download(export::errors_csv(&errors, lang), "text/csv; charset=utf-8", &format!("导入{id}错误行.csv"))),
+        "csv" => Ok(download(
+            export::errors_csv(&errors, lang),
+            "text/csv; charset=utf-8",
+            &format!("导入{id}错误行.csv"),
+        )),
         other => Err(bad_format(other)),
     }
 }
@@ -297,7 +321,11 @@ pub async fn template(
             let bytes = export::template_xlsx().map_err(|e| anyhow::anyhow!("{e}"))?;
             Ok(download(bytes, XLSX, "名册模板.xlsx"))
         }
-        "csv" => Ok(download(export::template_csv(), "text/csv; charset=utf-8", "名册模板.csv")),
+        "csv" => Ok(download(
+            export::template_csv(),
+            "text/csv; charset=utf-8",
+            "名册模板.csv",
+        )),
         other => Err(bad_format(other)),
     }
 }
@@ -338,7 +366,9 @@ pub async fn person_entries(
         .one(&state.db)
         .await?;
     let Some(p) = p else {
-        return Ok(Json(serde_json::json!({"id_number": id, "person": null, "entries": []})));
+        return Ok(Json(
+            serde_json::json!({"id_number": id, "person": null, "entries": []}),
+        ));
     };
     let entries = roster_entry::Entity::find()
         .filter(roster_entry::COLUMN.person_id.eq(p.id))
@@ -351,7 +381,9 @@ pub async fn person_entries(
         .into_iter()
         .map(|e| EntryView {
             id: e.id,
-            group_label: Group::parse(&e.group_code).map(|g| g.label(lang).to_owned()).unwrap_or_default(),
+            group_label: Group::parse(&e.group_code)
+                .map(|g| g.label(lang).to_owned())
+                .unwrap_or_default(),
             group: e.group_code,
             region_code: e.region_code,
             name_on_roster: e.name_on_roster,
@@ -363,7 +395,12 @@ pub async fn person_entries(
             ended_by_import: e.ended_by_import_id,
         })
         .collect();
-    if views.is_empty() && !user.region.contains(&crate::domain::RegionCode::parse(&p.region_code).map_err(|e| anyhow::anyhow!("{e}"))?) {
+    if views.is_empty()
+        && !user.region.contains(
+            &crate::domain::RegionCode::parse(&p.region_code)
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+        )
+    {
         return Err(AppError::not_found("person", id.masked()));
     }
     Ok(Json(serde_json::json!({

@@ -21,10 +21,20 @@ fn text_format() -> Format {
     Format::new().set_num_format("@")
 }
 
+struct RejectedRow {
+    row: i64,
+    sheet: String,
+    data: Vec<(String, String)>,
+    messages: Vec<String>,
+}
+
 /// The rejected rows of an import as an .xlsx: sheet 1 lists each problem (sheet, row, column,
 /// value, message); sheet 2 holds the rejected rows themselves with their original headers and
 /// a last column saying what to fix, so the clerk corrects them there and uploads that file.
-pub fn errors_xlsx(errors: &[roster_import_error::Model], lang: Lang) -> Result<Vec<u8>, XlsxError> {
+pub fn errors_xlsx(
+    errors: &[roster_import_error::Model],
+    lang: Lang,
+) -> Result<Vec<u8>, XlsxError> {
     let mut book = Workbook::new();
     let head = header_format();
     let text = text_format();
@@ -54,16 +64,17 @@ pub fn errors_xlsx(errors: &[roster_import_error::Model], lang: Lang) -> Result<
         list.set_column_width(c as u16, w)?;
     }
 
-    // One line per rejected row, even when the row had several problems.
-    let mut rows: Vec<(i64, String, Vec<(String, String)>, Vec<String>)> = Vec::new();
+    // One line per rejected row, even when the row had several problems. Interpreted columns
+    // take the template's header, so rows from sheets that spell them differently line up.
+    let mut rows: Vec<RejectedRow> = Vec::new();
     let mut columns: Vec<String> = Vec::new();
     for e in errors {
         let message = lang.pick(&e.message_zh, &e.message_en).to_owned();
         if let Some(last) = rows.last_mut()
-            && last.0 == e.row_number
-            && last.1 == e.sheet
+            && last.row == e.row_number
+            && last.sheet == e.sheet
         {
-            last.3.push(message);
+            last.messages.push(message);
             continue;
         }
         let data: Vec<(String, String)> = e
@@ -71,31 +82,58 @@ pub fn errors_xlsx(errors: &[roster_import_error::Model], lang: Lang) -> Result<
             .as_ref()
             .and_then(|v| serde_json::from_value(v.clone()).ok())
             .unwrap_or_default();
+        let data: Vec<(String, String)> = data
+            .into_iter()
+            .map(|(h, v)| match Field::from_header(&h) {
+                Some(f) => (f.label_zh().to_owned(), v),
+                None => (h, v),
+            })
+            .collect();
         for (h, _) in &data {
             if !columns.contains(h) {
                 columns.push(h.clone());
             }
         }
-        rows.push((e.row_number, e.sheet.clone(), data, vec![message]));
+        rows.push(RejectedRow {
+            row: e.row_number,
+            sheet: e.sheet.clone(),
+            data,
+            messages: vec![message],
+        });
     }
     let fix = book.add_worksheet();
     fix.set_name(fix_name)?;
     for (c, h) in columns.iter().enumerate() {
         fix.write_string_with_format(0, c as u16, h, &head)?;
         fix.set_column_format(c as u16, &text)?;
-        fix.set_column_width(c as u16, if Field::from_header(h) == Some(Field::IdNumber) { 22.0 } else { 14.0 })?;
+        fix.set_column_width(
+            c as u16,
+            if Field::from_header(h) == Some(Field::IdNumber) {
+                22.0
+            } else {
+                14.0
+            },
+        )?;
     }
     let note_col = columns.len() as u16;
-    fix.write_string_with_format(0, note_col, lang.pick("错误说明（修正后可删除此列）", "What to fix (this column may stay)"), &head)?;
+    fix.write_string_with_format(
+        0,
+        note_col,
+        lang.pick(
+            "错误说明（修正后可删除此列）",
+            "What to fix (this column may stay)",
+        ),
+        &head,
+    )?;
     fix.set_column_width(note_col, 80.0)?;
-    for (i, (_, _, data, messages)) in rows.iter().enumerate() {
+    for (i, rejected) in rows.iter().enumerate() {
         let r = i as u32 + 1;
-        for (h, v) in data {
+        for (h, v) in &rejected.data {
             if let Some(c) = columns.iter().position(|x| x == h) {
                 fix.write_string_with_format(r, c as u16, v, &text)?;
             }
         }
-        fix.write_string(r, note_col, messages.join("；"))?;
+        fix.write_string(r, note_col, rejected.messages.join("；"))?;
     }
     fix.set_freeze_panes(1, 0)?;
     book.save_to_buffer()
@@ -157,13 +195,28 @@ pub fn template_xlsx() -> Result<Vec<u8>, XlsxError> {
     let help = book.add_worksheet();
     help.set_name("填写说明")?;
     let notes = [
-        ("身份证号码", "必填。18位号码（旧15位号码也可），本列已设为文本格式，请勿改为数字。"),
+        (
+            "身份证号码",
+            "必填。18位号码（旧15位号码也可），本列已设为文本格式，请勿改为数字。",
+        ),
         ("姓名", "必填。少数民族姓名中的间隔号写作“·”。"),
-        ("救助类别", "城市低保、农村低保、特困供养人员、优抚对象；整份名册为同一类别时可不填，上传时选择。"),
-        ("行政区划代码", "6位代码，如 220102；整份名册为同一地区时可不填，上传时选择。"),
-        ("保障起始日期", "如 2020-06-01、2020年6月1日 或 2020年6月（视为当月1日）；不填则为导入的生效日期。"),
+        (
+            "救助类别",
+            "城市低保、农村低保、特困供养人员、优抚对象；整份名册为同一类别时可不填，上传时选择。",
+        ),
+        (
+            "行政区划代码",
+            "6位代码，如 220102；整份名册为同一地区时可不填，上传时选择。",
+        ),
+        (
+            "保障起始日期",
+            "如 2020-06-01、2020年6月1日 或 2020年6月（视为当月1日）；不填则为导入的生效日期。",
+        ),
         ("终止日期", "仍在保障中则不填。"),
-        ("其他列", "户主姓名、与户主关系、家庭人口、月保障金、乡镇(街道)、村(社区) 等列会原样保存。"),
+        (
+            "其他列",
+            "户主姓名、与户主关系、家庭人口、月保障金、乡镇(街道)、村(社区) 等列会原样保存。",
+        ),
     ];
     help.write_string_with_format(0, 0, "列", &head)?;
     help.write_string_with_format(0, 1, "说明", &head)?;

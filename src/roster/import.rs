@@ -10,8 +10,8 @@ use std::ops::ControlFlow;
 use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryFilter, QuerySelect, Set, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -241,7 +241,12 @@ pub async fn submit(
         mode: Set(upload.mode.code().to_owned()),
         effective_date: Set(upload.effective_date),
         fingerprint: Set(fp),
-        status: Set(if earlier.is_some() { "succeeded" } else { "queued" }.to_owned()),
+        status: Set(if earlier.is_some() {
+            "succeeded"
+        } else {
+            "queued"
+        }
+        .to_owned()),
         duplicate_of: Set(earlier.as_ref().map(|e| e.id)),
         rows_total: Set(earlier.as_ref().map_or(0, |e| e.rows_total)),
         rows_done: Set(earlier.as_ref().map_or(0, |e| e.rows_total)),
@@ -265,7 +270,11 @@ pub async fn submit(
         &txn,
         actor,
         Change {
-            action: if earlier.is_some() { "roster_import.duplicate" } else { "roster_import.submit" },
+            action: if earlier.is_some() {
+                "roster_import.duplicate"
+            } else {
+                "roster_import.submit"
+            },
             entity_type: "roster_import",
             entity_id: model.id.to_string(),
             before: None,
@@ -297,7 +306,9 @@ impl RunError {
             RunError::File(m) => m.clone(),
             RunError::Db(e) => Msg::new(
                 format!("数据库出错，本次导入未生效，可重新运行：{e}"),
-                format!("A database error stopped the import; nothing was changed and it can be run again: {e}"),
+                format!(
+                    "A database error stopped the import; nothing was changed and it can be run again: {e}"
+                ),
             ),
             RunError::Other(e) => Msg::new(
                 format!("导入出错，本次导入未生效，可重新运行：{e}"),
@@ -308,7 +319,11 @@ impl RunError {
 }
 
 /// Runs a claimed import to the end and records the result; never leaves half a roster.
-pub async fn run(db: &DatabaseConnection, import_id: i64, progress: Progress) -> anyhow::Result<()> {
+pub async fn run(
+    db: &DatabaseConnection,
+    import_id: i64,
+    progress: Progress,
+) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let outcome = run_inner(db, import_id, progress.clone()).await;
     progress.finish(import_id);
@@ -328,7 +343,10 @@ pub async fn run(db: &DatabaseConnection, import_id: i64, progress: Progress) ->
             // The transaction is gone: record the failure on its own.
             roster_import::Entity::update_many()
                 .col_expr(roster_import::Column::Status, Expr::value("failed"))
-                .col_expr(roster_import::Column::Error, Expr::value(format!("{} / {}", msg.zh, msg.en)))
+                .col_expr(
+                    roster_import::Column::Error,
+                    Expr::value(format!("{} / {}", msg.zh, msg.en)),
+                )
                 .col_expr(roster_import::Column::FinishedAt, Expr::value(Utc::now()))
                 .filter(roster_import::COLUMN.id.eq(import_id))
                 .exec(db)
@@ -343,7 +361,11 @@ struct ParseResult {
     error: Option<FileError>,
 }
 
-async fn run_inner(db: &DatabaseConnection, import_id: i64, progress: Progress) -> Result<Counts, RunError> {
+async fn run_inner(
+    db: &DatabaseConnection,
+    import_id: i64,
+    progress: Progress,
+) -> Result<Counts, RunError> {
     let import = roster_import::Entity::find_by_id(import_id)
         .one(db)
         .await?
@@ -352,8 +374,18 @@ async fn run_inner(db: &DatabaseConnection, import_id: i64, progress: Progress) 
         .one(db)
         .await?
         .ok_or_else(|| anyhow::anyhow!("the file of import {import_id} is missing"))?;
-    let group = import.group_code.as_deref().map(Group::parse).transpose().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let region = import.region_code.as_deref().map(RegionPrefix::parse).transpose().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let group = import
+        .group_code
+        .as_deref()
+        .map(Group::parse)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let region = import
+        .region_code
+        .as_deref()
+        .map(RegionPrefix::parse)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let scope = match import.created_by {
         Some(uid) => {
             let u = entity::user::Entity::find_by_id(uid)
@@ -362,9 +394,15 @@ async fn run_inner(db: &DatabaseConnection, import_id: i64, progress: Progress) 
                 .ok_or_else(|| anyhow::anyhow!("the uploader {uid} is gone"))?;
             RegionPrefix::parse(&u.region_prefix).map_err(|e| anyhow::anyhow!("{e}"))?
         }
-        None => region.clone().unwrap_or_else(|| RegionPrefix::parse("22").expect("valid")),
+        None => region
+            .clone()
+            .unwrap_or_else(|| RegionPrefix::parse("22").expect("valid")),
     };
-    let params = Params { group, region: region.clone(), scope };
+    let params = Params {
+        group,
+        region: region.clone(),
+        scope,
+    };
     let mode = Mode::parse(&import.mode).unwrap_or_default();
     let effective = import.effective_date;
 
@@ -375,7 +413,12 @@ async fn run_inner(db: &DatabaseConnection, import_id: i64, progress: Progress) 
         let bytes = file.content;
         let format = match read::sniff(&bytes, &file_name) {
             Ok(f) => f,
-            Err(e) => return ParseResult { sheets: vec![], error: Some(e) },
+            Err(e) => {
+                return ParseResult {
+                    sheets: vec![],
+                    error: Some(e),
+                };
+            }
         };
         let mut batch = Vec::with_capacity(BATCH);
         let mut done: i64 = 0;
@@ -416,7 +459,9 @@ async fn run_inner(db: &DatabaseConnection, import_id: i64, progress: Progress) 
         }
     }
     drop(rx);
-    let parsed = parser.await.map_err(|e| anyhow::anyhow!("the parser stopped: {e}"))?;
+    let parsed = parser
+        .await
+        .map_err(|e| anyhow::anyhow!("the parser stopped: {e}"))?;
     if let Some(e) = write_error {
         return Err(e.into());
     }
@@ -440,7 +485,10 @@ async fn run_inner(db: &DatabaseConnection, import_id: i64, progress: Progress) 
     if mode == Mode::Full
         && let Some(g) = group
     {
-        let prefix = region.as_ref().map(|r| r.as_str().to_owned()).unwrap_or_else(|| params_scope(&import));
+        let prefix = region
+            .as_ref()
+            .map(|r| r.as_str().to_owned())
+            .unwrap_or_else(|| params_scope(&import));
         writer.end_missing(&txn, g, &prefix).await?;
     }
     let counts = writer.counts(&parsed.sheets);
@@ -455,12 +503,17 @@ async fn run_inner(db: &DatabaseConnection, import_id: i64, progress: Progress) 
     m.added = Set(counts.added);
     m.updated = Set(counts.updated);
     m.ended = Set(counts.ended);
-    m.sheets = Set(Some(serde_json::to_value(&parsed.sheets).unwrap_or_default()));
+    m.sheets = Set(Some(
+        serde_json::to_value(&parsed.sheets).unwrap_or_default(),
+    ));
     m.error = Set(None);
     m.finished_at = Set(Some(Utc::now()));
     let after = m.update(&txn).await?;
     let actor = match import.created_by {
-        Some(id) => Actor { id: Some(id), name: format!("user:{id}") },
+        Some(id) => Actor {
+            id: Some(id),
+            name: format!("user:{id}"),
+        },
         None => Actor::system("cli"),
     };
     audit::record(
@@ -471,7 +524,9 @@ async fn run_inner(db: &DatabaseConnection, import_id: i64, progress: Progress) 
             entity_type: "roster_import",
             entity_id: import_id.to_string(),
             before: None,
-            after: Some(serde_json::to_value(ImportView::from_model(&after, None)).unwrap_or_default()),
+            after: Some(
+                serde_json::to_value(ImportView::from_model(&after, None)).unwrap_or_default(),
+            ),
         },
     )
     .await?;
@@ -480,7 +535,10 @@ async fn run_inner(db: &DatabaseConnection, import_id: i64, progress: Progress) 
 }
 
 fn params_scope(import: &roster_import::Model) -> String {
-    import.region_code.clone().unwrap_or_else(|| "22".to_owned())
+    import
+        .region_code
+        .clone()
+        .unwrap_or_else(|| "22".to_owned())
 }
 
 /// Passes rows on and tells the progress registry how many rows the sheets declare.
@@ -544,7 +602,11 @@ impl Writer {
         }
     }
 
-    async fn write(&mut self, txn: &DatabaseTransaction, batch: Vec<Outcome>) -> Result<(), sea_orm::DbErr> {
+    async fn write(
+        &mut self,
+        txn: &DatabaseTransaction,
+        batch: Vec<Outcome>,
+    ) -> Result<(), sea_orm::DbErr> {
         let mut rows: Vec<RosterRow> = Vec::with_capacity(batch.len());
         let mut errors = Vec::new();
         for o in batch {
@@ -572,7 +634,9 @@ impl Writer {
             }
         }
         if !errors.is_empty() {
-            roster_import_error::Entity::insert_many(errors).exec_without_returning(txn).await?;
+            roster_import_error::Entity::insert_many(errors)
+                .exec_without_returning(txn)
+                .await?;
         }
         if rows.is_empty() {
             return Ok(());
@@ -582,8 +646,17 @@ impl Writer {
     }
 
     /// Finds or creates the people of a batch; returns id_number -> person id.
-    async fn upsert_persons(&mut self, txn: &DatabaseTransaction, rows: &[RosterRow]) -> Result<HashMap<String, i64>, sea_orm::DbErr> {
-        let ids: Vec<String> = rows.iter().map(|r| r.id_number.as_str().to_owned()).collect::<HashSet<_>>().into_iter().collect();
+    async fn upsert_persons(
+        &mut self,
+        txn: &DatabaseTransaction,
+        rows: &[RosterRow],
+    ) -> Result<HashMap<String, i64>, sea_orm::DbErr> {
+        let ids: Vec<String> = rows
+            .iter()
+            .map(|r| r.id_number.as_str().to_owned())
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
         let existing = person::Entity::find()
             .filter(person::COLUMN.id_number.is_in(ids.clone()))
             .all(txn)
@@ -625,7 +698,9 @@ impl Writer {
         }
         if !new.is_empty() {
             let created: Vec<String> = queued.iter().map(|s| (*s).to_owned()).collect();
-            person::Entity::insert_many(new).exec_without_returning(txn).await?;
+            person::Entity::insert_many(new)
+                .exec_without_returning(txn)
+                .await?;
             let rows: Vec<(i64, String)> = person::Entity::find()
                 .select_only()
                 .column(person::Column::Id)
@@ -639,7 +714,12 @@ impl Writer {
         Ok(map)
     }
 
-    async fn upsert_entries(&mut self, txn: &DatabaseTransaction, rows: &[RosterRow], persons: &HashMap<String, i64>) -> Result<(), sea_orm::DbErr> {
+    async fn upsert_entries(
+        &mut self,
+        txn: &DatabaseTransaction,
+        rows: &[RosterRow],
+        persons: &HashMap<String, i64>,
+    ) -> Result<(), sea_orm::DbErr> {
         let pids: Vec<i64> = persons.values().copied().collect();
         let existing = roster_entry::Entity::find()
             .filter(roster_entry::COLUMN.person_id.is_in(pids))
@@ -647,17 +727,30 @@ impl Writer {
             .await?;
         let mut by_key: HashMap<(i64, String), Vec<roster_entry::Model>> = HashMap::new();
         for e in existing {
-            by_key.entry((e.person_id, e.group_code.clone())).or_default().push(e);
+            by_key
+                .entry((e.person_id, e.group_code.clone()))
+                .or_default()
+                .push(e);
         }
         let now = Utc::now();
         let mut inserts = Vec::new();
         for r in rows {
-            let Some(pid) = persons.get(r.id_number.as_str()).copied() else { continue };
+            let Some(pid) = persons.get(r.id_number.as_str()).copied() else {
+                continue;
+            };
             self.listed.insert(pid);
             let extra = (!r.extra.is_empty()).then(|| {
-                serde_json::Value::Object(r.extra.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect())
+                serde_json::Value::Object(
+                    r.extra
+                        .iter()
+                        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                        .collect(),
+                )
             });
-            let entries = by_key.get(&(pid, r.group.code().to_owned())).map(Vec::as_slice).unwrap_or(&[]);
+            let entries = by_key
+                .get(&(pid, r.group.code().to_owned()))
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
             match match_entry(entries, r.valid_from, r.valid_to, self.effective) {
                 Some(e) => {
                     let from = r.valid_from.unwrap_or(e.valid_from);
@@ -700,14 +793,21 @@ impl Writer {
             }
         }
         if !inserts.is_empty() {
-            roster_entry::Entity::insert_many(inserts).exec_without_returning(txn).await?;
+            roster_entry::Entity::insert_many(inserts)
+                .exec_without_returning(txn)
+                .await?;
         }
         Ok(())
     }
 
     /// Full import: entries of the scope still covering the effective date whose person the
     /// file no longer lists end the day before; history stays.
-    async fn end_missing(&mut self, txn: &DatabaseTransaction, group: Group, prefix: &str) -> Result<(), sea_orm::DbErr> {
+    async fn end_missing(
+        &mut self,
+        txn: &DatabaseTransaction,
+        group: Group,
+        prefix: &str,
+    ) -> Result<(), sea_orm::DbErr> {
         let current: Vec<(i64, i64, String)> = roster_entry::Entity::find()
             .select_only()
             .column(roster_entry::Column::Id)
@@ -734,7 +834,10 @@ impl Writer {
         for chunk in to_end.chunks(500) {
             let res = roster_entry::Entity::update_many()
                 .col_expr(roster_entry::Column::ValidTo, Expr::value(end))
-                .col_expr(roster_entry::Column::EndedByImportId, Expr::value(self.import_id))
+                .col_expr(
+                    roster_entry::Column::EndedByImportId,
+                    Expr::value(self.import_id),
+                )
                 .col_expr(roster_entry::Column::UpdatedAt, Expr::value(Utc::now()))
                 .filter(roster_entry::COLUMN.id.is_in(chunk.to_vec()))
                 .exec(txn)
@@ -754,7 +857,9 @@ fn match_entry(
     to: Option<NaiveDate>,
     effective: NaiveDate,
 ) -> Option<&roster_entry::Model> {
-    let covers = |e: &roster_entry::Model, d: NaiveDate| e.valid_from <= d && e.valid_to.is_none_or(|t| d <= t);
+    let covers = |e: &roster_entry::Model, d: NaiveDate| {
+        e.valid_from <= d && e.valid_to.is_none_or(|t| d <= t)
+    };
     match from {
         Some(f) => entries.iter().find(|e| e.valid_from == f).or_else(|| {
             let end = to.unwrap_or(NaiveDate::MAX);
@@ -776,7 +881,10 @@ pub fn error_message(e: &roster_import_error::Model, lang: Lang) -> &str {
 }
 
 /// Errors as stored, in order.
-pub async fn errors_of<C: ConnectionTrait>(db: &C, import_id: i64) -> Result<Vec<roster_import_error::Model>, sea_orm::DbErr> {
+pub async fn errors_of<C: ConnectionTrait>(
+    db: &C,
+    import_id: i64,
+) -> Result<Vec<roster_import_error::Model>, sea_orm::DbErr> {
     use sea_orm::QueryOrder;
     roster_import_error::Entity::find()
         .filter(roster_import_error::COLUMN.import_id.eq(import_id))
@@ -786,7 +894,11 @@ pub async fn errors_of<C: ConnectionTrait>(db: &C, import_id: i64) -> Result<Vec
 }
 
 /// Makes a failed import runnable again.
-pub async fn requeue(db: &DatabaseConnection, actor: &Actor, import_id: i64) -> AppResult<roster_import::Model> {
+pub async fn requeue(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    import_id: i64,
+) -> AppResult<roster_import::Model> {
     let txn = db.begin().await?;
     let m = roster_import::Entity::find_by_id(import_id)
         .one(&txn)
@@ -797,7 +909,10 @@ pub async fn requeue(db: &DatabaseConnection, actor: &Actor, import_id: i64) -> 
             "import_not_failed",
             Msg::new(
                 format!("只有失败的导入可以重新运行，本批次状态为 {}。", m.status),
-                format!("Only a failed import can be run again; this one is {}.", m.status),
+                format!(
+                    "Only a failed import can be run again; this one is {}.",
+                    m.status
+                ),
             ),
         ));
     }

@@ -71,7 +71,10 @@ impl Progress {
 /// Marks imports whose runner is gone as failed: on SQLite (one process) every running import
 /// at start-up; on PostgreSQL those not heard of for a while. Their transaction never
 /// committed, so nothing of them landed, and they can be run again.
-pub async fn sweep_interrupted(db: &DatabaseConnection, at_startup: bool) -> Result<u64, sea_orm::DbErr> {
+pub async fn sweep_interrupted(
+    db: &DatabaseConnection,
+    at_startup: bool,
+) -> Result<u64, sea_orm::DbErr> {
     let mut q = roster_import::Entity::update_many()
         .col_expr(roster_import::Column::Status, Expr::value("failed"))
         .col_expr(
@@ -89,7 +92,10 @@ pub async fn sweep_interrupted(db: &DatabaseConnection, at_startup: bool) -> Res
 }
 
 /// Claims the oldest queued import for this instance; only one instance can win a row.
-pub async fn claim_next(db: &DatabaseConnection, progress: &Progress) -> Result<Option<i64>, sea_orm::DbErr> {
+pub async fn claim_next(
+    db: &DatabaseConnection,
+    progress: &Progress,
+) -> Result<Option<i64>, sea_orm::DbErr> {
     use sea_orm::QuerySelect;
     let candidates: Vec<i64> = roster_import::Entity::find()
         .select_only()
@@ -109,19 +115,26 @@ pub async fn claim_next(db: &DatabaseConnection, progress: &Progress) -> Result<
 }
 
 /// Claims one queued import; false when another instance was first.
-pub async fn claim(db: &DatabaseConnection, progress: &Progress, id: i64) -> Result<bool, sea_orm::DbErr> {
+pub async fn claim(
+    db: &DatabaseConnection,
+    progress: &Progress,
+    id: i64,
+) -> Result<bool, sea_orm::DbErr> {
     let now = Utc::now();
     Ok(roster_import::Entity::update_many()
-            .col_expr(roster_import::Column::Status, Expr::value("running"))
-            .col_expr(roster_import::Column::ClaimedBy, Expr::value(progress.instance.to_string()))
-            .col_expr(roster_import::Column::ClaimedAt, Expr::value(now))
-            .col_expr(roster_import::Column::StartedAt, Expr::value(now))
-            .filter(roster_import::COLUMN.id.eq(id))
-            .filter(roster_import::COLUMN.status.eq("queued"))
-            .exec(db)
-            .await?
-            .rows_affected
-            == 1)
+        .col_expr(roster_import::Column::Status, Expr::value("running"))
+        .col_expr(
+            roster_import::Column::ClaimedBy,
+            Expr::value(progress.instance.to_string()),
+        )
+        .col_expr(roster_import::Column::ClaimedAt, Expr::value(now))
+        .col_expr(roster_import::Column::StartedAt, Expr::value(now))
+        .filter(roster_import::COLUMN.id.eq(id))
+        .filter(roster_import::COLUMN.status.eq("queued"))
+        .exec(db)
+        .await?
+        .rows_affected
+        == 1)
 }
 
 /// Keeps a running import's claim fresh on PostgreSQL, where another instance may be watching.

@@ -138,6 +138,9 @@ const FOOTERS: &[&str] = &[
     "盖章",
 ];
 
+/// A problem found in a row: the field, the raw value, and (code, Chinese, English).
+type Problem = (Field, String, (&'static str, String, String));
+
 fn msg(code: &'static str, zh: String, en: String) -> (&'static str, String, String) {
     (code, zh, en)
 }
@@ -273,11 +276,12 @@ impl<E: FnMut(Outcome) -> ControlFlow<()>> Validator<E> {
             return Outcome::Skipped;
         }
         // A footer may carry digits ("3人") in the ID column, but never an ID's 15 or more.
-        let id_like = matches!(id_cell, Cell::Text(t) if t.nfkc().filter(char::is_ascii_digit).count() >= 15);
+        let id_like =
+            matches!(id_cell, Cell::Text(t) if t.nfkc().filter(char::is_ascii_digit).count() >= 15);
         if Self::is_footer(cells) && !id_like {
             return Outcome::Skipped;
         }
-        let mut problems: Vec<(Field, String, (&'static str, String, String))> = Vec::new();
+        let mut problems: Vec<Problem> = Vec::new();
 
         let id_number = match id_cell {
             Cell::Int(_) | Cell::Float(_) => {
@@ -535,19 +539,19 @@ impl<E: FnMut(Outcome) -> ControlFlow<()>> Validator<E> {
             .iter()
             .enumerate()
             .map(|(i, c)| {
-                let header = cols.headers.get(i).filter(|h| !h.is_empty()).cloned().unwrap_or_else(|| column_letter(i));
+                let header = cols
+                    .headers
+                    .get(i)
+                    .filter(|h| !h.is_empty())
+                    .cloned()
+                    .unwrap_or_else(|| column_letter(i));
                 (header, c.display())
             })
             .collect();
         Outcome::Rejected(errors, id_number, row_data)
     }
 
-    #[expect(clippy::type_complexity)]
-    fn region_of(
-        &self,
-        cell: &Cell,
-        problems: &mut Vec<(Field, String, (&'static str, String, String))>,
-    ) -> Option<RegionCode> {
+    fn region_of(&self, cell: &Cell, problems: &mut Vec<Problem>) -> Option<RegionCode> {
         let from_param = || {
             self.params
                 .region

@@ -188,6 +188,7 @@ pub async fn spawn_app_with(
     };
     adjust(&mut settings);
     let state = AppState::new(conn.clone(), settings);
+    cancer_aid::roster::jobs::spawn_worker(conn.clone(), state.imports.clone());
     Some(TestApp {
         router: api::router(state.clone()),
         db: conn,
@@ -314,6 +315,49 @@ impl<'a> Client<'a> {
 
     pub async fn patch(&self, path: &str, body: &Value) -> TestResponse {
         self.call(Method::PATCH, path).json(body).send().await
+    }
+
+    /// A multipart upload: text fields and one file.
+    pub async fn upload(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file_name: &str,
+        bytes: &[u8],
+    ) -> TestResponse {
+        let boundary = "----cancer-aid-test-boundary";
+        let mut body = Vec::new();
+        for (k, v) in fields {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        self.call(Method::POST, path)
+            .raw(&format!("multipart/form-data; boundary={boundary}"), body)
+            .send()
+            .await
+    }
+
+    /// Polls an import until it has finished, and returns it.
+    pub async fn wait_import(&self, id: i64) -> Value {
+        for _ in 0..600 {
+            let res = self.get(&format!("/api/v1/roster-imports/{id}")).await;
+            res.assert_status(StatusCode::OK);
+            let v = res.json();
+            if v["status"] == "succeeded" || v["status"] == "failed" {
+                return v;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("import {id} did not finish");
     }
 
     pub fn token(&self) -> &str {

@@ -8,5 +8,6 @@ mod auth;
 mod cli;
 mod errors;
 mod health;
+mod roster;
 mod schema;
 mod users;

@@ -1,0 +1,459 @@
+//! Roster import through the real router, the real worker and a real database.
+
+use std::io::{Cursor, Write};
+
+use axum::http::StatusCode;
+use sea_orm::{EntityTrait, PaginatorTrait, QueryFilter};
+use serde_json::Value;
+
+use cancer_aid::domain::Role;
+use cancer_aid::domain::id_number::check_character;
+use entity::{person, roster_entry, roster_import, roster_import_error};
+
+use crate::db_test;
+use crate::helpers::{Client, TestApp};
+
+const NANGUAN: &[u8] = include_bytes!("../../fixtures/roster_urban_nanguan_2020-06.xlsx");
+const RURAL: &[u8] = include_bytes!("../../fixtures/roster_rural_2020.xlsx");
+const XLS: &[u8] = include_bytes!("../../fixtures/roster_extreme_hardship_2021.xls");
+const GBK_CSV: &[u8] = include_bytes!("../../fixtures/roster_entitled_care_yanbian_gbk.csv");
+
+fn id(region: &str, birth: &str, seq: u32) -> String {
+    let body = format!("{region}{birth}{seq:03}");
+    format!("{body}{}", check_character(body.as_bytes()))
+}
+
+/// A one-sheet .xlsx whose cells are all text.
+fn xlsx(rows: &[Vec<String>]) -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            if !v.is_empty() {
+                sheet.write_string(r as u32, c as u16, v).unwrap();
+            }
+        }
+    }
+    book.save_to_buffer().unwrap()
+}
+
+fn roster(people: &[(&str, &str, &str)]) -> Vec<u8> {
+    let mut rows = vec![vec![
+        "身份证号码".to_owned(),
+        "姓名".to_owned(),
+        "区划代码".to_owned(),
+        "保障起始日期".to_owned(),
+    ]];
+    for (idn, name, from) in people {
+        rows.push(vec![
+            (*idn).to_owned(),
+            (*name).to_owned(),
+            "220102".to_owned(),
+            (*from).to_owned(),
+        ]);
+    }
+    xlsx(&rows)
+}
+
+async fn import(client: &Client<'_>, fields: &[(&str, &str)], name: &str, bytes: &[u8]) -> Value {
+    let res = client
+        .upload("/api/v1/roster-imports", fields, name, bytes)
+        .await;
+    res.assert_status(StatusCode::ACCEPTED);
+    let id = res.json()["id"].as_i64().unwrap();
+    client.wait_import(id).await
+}
+
+async fn entries_of(app: &TestApp, id_number: &str) -> Vec<roster_entry::Model> {
+    let p = person::Entity::find()
+        .filter(person::COLUMN.id_number.eq(id_number))
+        .one(&app.db)
+        .await
+        .unwrap();
+    match p {
+        Some(p) => roster_entry::Entity::find()
+            .filter(roster_entry::COLUMN.person_id.eq(p.id))
+            .all(&app.db)
+            .await
+            .unwrap(),
+        None => vec![],
+    }
+}
+
+db_test!(
+    async fn a_real_township_workbook_imports_with_row_errors(app) {
+        let clerk = app.as_role(Role::RosterImporter).await;
+        let fields = [("group", "城市低保"), ("region_code", "220102"), ("effective_date", "2020-07-01")];
+        let done = import(&clerk, &fields, "南关区.xlsx", NANGUAN).await;
+        assert_eq!(done["status"], "succeeded", "{done}");
+        assert_eq!(done["format"], "xlsx");
+        let c = &done["counts"];
+        assert_eq!((c["accepted"].as_i64(), c["rejected"].as_i64(), c["added"].as_i64()), (Some(8), Some(4), Some(8)), "{c}");
+        assert_eq!(c["skipped"], 2, "the 合计 and 制表人 lines");
+        let sheets = done["sheets"].as_array().unwrap();
+        assert_eq!(sheets.len(), 3);
+        assert_eq!(sheets[0]["header_row"], 3);
+        assert_eq!(sheets[2]["has_roster"], false);
+
+        let errors = clerk.get(&format!("/api/v1/roster-imports/{}/errors", done["id"])).await.json();
+        let errors = errors.as_array().unwrap();
+        let find = |code: &str| errors.iter().find(|e| e["code"] == code).unwrap_or_else(|| panic!("no {code}: {errors:?}"));
+        let number = find("id_number_is_number");
+        assert_eq!((number["sheet"].as_str(), number["row"].as_i64(), number["column"].as_str()), (Some("南关区自强街道"), Some(10), Some("身份证号码")));
+        assert!(number["message"].as_str().unwrap().contains("文本"));
+        assert_eq!(find("id_number_check")["row"], 11);
+        assert_eq!(find("name_missing")["row"], 12);
+        assert_eq!(find("ambiguous_date")["value"], "2020.1");
+        let dup = find("duplicate_in_file");
+        assert_eq!((dup["sheet"].as_str(), dup["row"].as_i64()), (Some("南关区桃源街道"), Some(5)));
+        assert!(dup["message"].as_str().unwrap().contains("第5行"));
+
+        // Mixed date forms all landed, and the name kept its middle dot.
+        let mmt = entries_of(&app, &id("220102", "19700101", 57)).await;
+        assert_eq!(mmt.len(), 1);
+        assert_eq!(mmt[0].name_on_roster, "买买提·吐尔逊");
+        assert_eq!(mmt[0].valid_from.to_string(), "2020-06-01");
+        assert_eq!(mmt[0].group_code, "low_income_urban");
+        assert_eq!(mmt[0].extra.as_ref().unwrap()["户主姓名"], "买买提•吐尔逊");
+        let chen = entries_of(&app, &id("220102", "19910228", 42)).await;
+        assert_eq!((chen[0].valid_from.to_string(), chen[0].valid_to.map(|d| d.to_string())), ("2020-06-01".into(), Some("2021-12-31".into())));
+        let liu = entries_of(&app, &id("220102", "19801105", 13)).await;
+        assert_eq!(liu[0].valid_from.to_string(), "2019-03-01");
+        assert_eq!(liu[0].name_on_roster, "刘强");
+
+        // English on request.
+        let en = clerk
+            .call(axum::http::Method::GET, &format!("/api/v1/roster-imports/{}/errors", done["id"]))
+            .header("accept-language", "en")
+            .send()
+            .await
+            .json();
+        assert!(en[0]["message"].as_str().unwrap().is_ascii());
+
+        let lookup = clerk.get(&format!("/api/v1/roster-entries?id_number={}", id("220102", "19700101", 57))).await.json();
+        assert_eq!(lookup["person"]["name"], "买买提·吐尔逊");
+        assert_eq!(lookup["entries"][0]["group_label"], "城市低保");
+        assert_eq!(lookup["entries"][0]["created_by_import"], done["id"]);
+        clerk.get("/api/v1/roster-entries?id_number=123").await.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    }
+);
+
+db_test!(
+    async fn xls_and_gbk_csv_and_group_columns_import(app) {
+        let clerk = app.as_role(Role::RosterImporter).await;
+        let xls = import(&clerk, &[("effective_date", "2021-07-01")], "特困.xls", XLS).await;
+        assert_eq!(xls["format"], "xls");
+        assert_eq!((xls["counts"]["accepted"].as_i64(), xls["counts"]["rejected"].as_i64()), (Some(4), Some(0)), "{xls}");
+        let e = entries_of(&app, &id("220202", "19440512", 11)).await;
+        assert_eq!((e[0].group_code.as_str(), e[0].valid_from.to_string()), ("extreme_hardship", "2016-04-01".into()));
+
+        let csv = import(&clerk, &[], "优抚.csv", GBK_CSV).await;
+        assert_eq!(csv["format"], "csv");
+        assert_eq!((csv["counts"]["accepted"].as_i64(), csv["counts"]["skipped"].as_i64()), (Some(3), Some(1)), "{csv}");
+        let e = entries_of(&app, &id("222401", "19520815", 27)).await;
+        assert_eq!((e[0].group_code.as_str(), e[0].valid_from.to_string(), e[0].name_on_roster.as_str()), ("entitled_care", "2012-03-01".into(), "金哲洙"));
+
+        let rural = import(&clerk, &[], "农村.xlsx", RURAL).await;
+        assert_eq!(rural["counts"]["accepted"], 5);
+        let wubao = entries_of(&app, &id("220122", "19530808", 19)).await;
+        assert_eq!(wubao[0].group_code, "extreme_hardship");
+    }
+);
+
+db_test!(
+    async fn the_same_file_twice_changes_nothing_the_second_time(app) {
+        let clerk = app.as_role(Role::RosterImporter).await;
+        let fields = [("group", "low_income_urban"), ("region_code", "220102"), ("effective_date", "2020-07-01")];
+        let first = import(&clerk, &fields, "a.xlsx", NANGUAN).await;
+        let entries = roster_entry::Entity::find().count(&app.db).await.unwrap();
+        let again = clerk.upload("/api/v1/roster-imports", &fields, "renamed.xlsx", NANGUAN).await;
+        again.assert_status(StatusCode::OK);
+        let again = again.json();
+        assert_eq!(again["duplicate_of"], first["id"]);
+        assert_eq!(again["status"], "succeeded");
+        assert_eq!(again["counts"]["added"], 0);
+        assert_eq!(roster_entry::Entity::find().count(&app.db).await.unwrap(), entries);
+
+        // Next month's identical roster: a new import that adds and changes nothing.
+        let next = import(&clerk, &[("group", "low_income_urban"), ("region_code", "220102"), ("effective_date", "2020-08-01")], "a.xlsx", NANGUAN).await;
+        assert_eq!((next["counts"]["added"].as_i64(), next["counts"]["updated"].as_i64()), (Some(0), Some(0)), "{next}");
+        assert_eq!(roster_entry::Entity::find().count(&app.db).await.unwrap(), entries);
+    }
+);
+
+db_test!(
+    async fn a_full_import_ends_the_missing_and_keeps_history(app) {
+        let clerk = app.as_role(Role::RosterImporter).await;
+        let (a, b, c) = (id("220102", "19600101", 11), id("220102", "19610202", 22), id("220102", "19620303", 33));
+        let fields = |date: &'static str| [("group", "城市低保"), ("region_code", "2201"), ("mode", "full"), ("effective_date", date)];
+        let first = import(&clerk, &fields("2020-01-01"), "jan.xlsx", &roster(&[(&a, "甲", "2019-01-01"), (&b, "乙", "2019-01-01"), (&c, "丙", "2019-01-01")])).await;
+        assert_eq!(first["counts"]["added"], 3);
+        // In July, b is gone and c's row has a typo: only b ends.
+        let july = import(&clerk, &fields("2020-07-01"), "jul.xlsx", &roster(&[(&a, "甲", "2019-01-01"), (&c, "丙", "2019-02-30")])).await;
+        assert_eq!((july["counts"]["ended"].as_i64(), july["counts"]["rejected"].as_i64()), (Some(1), Some(1)), "{july}");
+        let gone = entries_of(&app, &b).await;
+        assert_eq!(gone.len(), 1, "history is kept");
+        assert_eq!(gone[0].valid_to.map(|d| d.to_string()), Some("2020-06-30".into()));
+        assert_eq!(gone[0].ended_by_import_id, july["id"].as_i64());
+        assert_eq!(entries_of(&app, &c).await[0].valid_to, None);
+        assert_eq!(entries_of(&app, &a).await[0].valid_to, None);
+
+        // b comes back in September: a new period, the old one stays as it was.
+        let sept = import(&clerk, &fields("2020-09-01"), "sep.xlsx", &roster(&[(&a, "甲", "2019-01-01"), (&b, "乙", "2020-09-01"), (&c, "丙", "2019-01-01")])).await;
+        assert_eq!((sept["counts"]["added"].as_i64(), sept["counts"]["ended"].as_i64()), (Some(1), Some(0)), "{sept}");
+        assert_eq!(entries_of(&app, &b).await.len(), 2);
+
+        let res = clerk.upload("/api/v1/roster-imports", &[("mode", "full")], "x.xlsx", &roster(&[])).await;
+        res.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(res.json()["error"]["details"][0]["field"], "group");
+    }
+);
+
+fn truncated_sheet_xlsx(rows: usize) -> Vec<u8> {
+    let mut people = Vec::new();
+    for i in 0..rows {
+        people.push(vec![
+            id("220102", "19700101", (i % 1000) as u32).replace(
+                "19700101",
+                &format!("1970{:02}{:02}", 1 + i / 28 % 12, 1 + i % 28),
+            ),
+            format!("人{i}"),
+            "220102".into(),
+            "2020-01-01".into(),
+        ]);
+    }
+    // Recompute valid check characters after the date change.
+    for p in &mut people {
+        let body = p[0][..17].to_owned();
+        p[0] = format!("{body}{}", check_character(body.as_bytes()));
+    }
+    let mut all = vec![vec![
+        "身份证号码".to_owned(),
+        "姓名".into(),
+        "区划代码".into(),
+        "保障起始日期".into(),
+    ]];
+    all.extend(people);
+    let good = xlsx(&all);
+    let mut src = zip::ZipArchive::new(Cursor::new(good)).unwrap();
+    let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    for i in 0..src.len() {
+        let mut f = src.by_index(i).unwrap();
+        let name = f.name().unwrap().into_owned();
+        let mut data = Vec::new();
+        std::io::Read::read_to_end(&mut f, &mut data).unwrap();
+        if name == "xl/worksheets/sheet1.xml" {
+            data.truncate(data.len() * 4 / 5);
+        }
+        out.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        out.write_all(&data).unwrap();
+    }
+    out.finish().unwrap().into_inner()
+}
+
+db_test!(
+    async fn a_file_broken_midway_lands_nothing(app) {
+        let clerk = app.as_role(Role::RosterImporter).await;
+        let done = import(&clerk, &[("group", "城市低保")], "broken.xlsx", &truncated_sheet_xlsx(3000)).await;
+        assert_eq!(done["status"], "failed", "{done}");
+        assert!(done["error"].as_str().unwrap().contains("损坏"), "{done}");
+        assert_eq!(person::Entity::find().count(&app.db).await.unwrap(), 0);
+        assert_eq!(roster_entry::Entity::find().count(&app.db).await.unwrap(), 0);
+        assert_eq!(roster_import_error::Entity::find().count(&app.db).await.unwrap(), 0);
+    }
+);
+
+db_test!(
+    async fn bad_files_are_refused_or_fail_cleanly(app) {
+        let clerk = app.as_role(Role::RosterImporter).await;
+        let half = &NANGUAN[..NANGUAN.len() / 2];
+        let res = clerk.upload("/api/v1/roster-imports", &[], "half.xlsx", half).await;
+        res.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(res.error_code(), "file_corrupt");
+
+        let res = clerk.upload("/api/v1/roster-imports", &[], "notes.xlsx", "这不是表格".as_bytes()).await;
+        res.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(res.error_code(), "not_a_spreadsheet");
+
+        let res = clerk.upload("/api/v1/roster-imports", &[], "empty.csv", b"").await;
+        res.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(res.error_code(), "file_empty");
+
+        // An encrypted workbook is an OLE container with an EncryptedPackage stream.
+        let mut ole = vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+        ole.extend(vec![0u8; 512]);
+        ole.extend("EncryptedPackage".encode_utf16().flat_map(u16::to_le_bytes));
+        let res = clerk.upload("/api/v1/roster-imports", &[], "secret.xlsx", &ole).await;
+        res.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(res.error_code(), "file_password_protected");
+
+        // A damaged .xls gets past the door but fails, saying so.
+        let mut bad_xls = vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+        bad_xls.extend(vec![7u8; 2048]);
+        let done = import(&clerk, &[], "bad.xls", &bad_xls).await;
+        assert_eq!(done["status"], "failed");
+
+        let mut book = rust_xlsxwriter::Workbook::new();
+        book.add_worksheet();
+        let empty_book = book.save_to_buffer().unwrap();
+        let done = import(&clerk, &[], "empty.xlsx", &empty_book).await;
+        assert_eq!(done["status"], "failed");
+        assert!(done["error"].as_str().unwrap().contains("身份证号码"), "{done}");
+
+        let no_id = xlsx(&[vec!["姓名".into(), "家庭人口".into()], vec!["张三".into(), "3".into()]]);
+        let done = import(&clerk, &[], "no-id.xlsx", &no_id).await;
+        assert_eq!(done["status"], "failed");
+        assert!(done["error"].as_str().unwrap().contains("没有身份证号码列"), "{done}");
+
+        let res = clerk.upload("/api/v1/roster-imports", &[("effective_date", "2020-13-01"), ("mode", "all"), ("group", "富人")], "x.xlsx", NANGUAN).await;
+        res.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(res.json()["error"]["details"].as_array().unwrap().len(), 3);
+
+        assert_eq!(person::Entity::find().count(&app.db).await.unwrap(), 0);
+        assert_eq!(roster_entry::Entity::find().count(&app.db).await.unwrap(), 0);
+    }
+);
+
+db_test!(
+    async fn a_sheet_inflating_to_hundreds_of_mib_ends_in_bounded_time(app) {
+        let clerk = app.as_role(Role::RosterImporter).await;
+        let mut src = zip::ZipArchive::new(Cursor::new(roster(&[]))).unwrap();
+        let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for i in 0..src.len() {
+            let mut f = src.by_index(i).unwrap();
+            let name = f.name().unwrap().into_owned();
+            let mut data = Vec::new();
+            std::io::Read::read_to_end(&mut f, &mut data).unwrap();
+            let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+            out.start_file(name.clone(), opts).unwrap();
+            if name == "xl/worksheets/sheet1.xml" {
+                let text = String::from_utf8(data).unwrap();
+                let (head, tail) = text.split_once("</sheetData>").unwrap();
+                out.write_all(head.as_bytes()).unwrap();
+                let pad = vec![b' '; 1024 * 1024];
+                for _ in 0..300 {
+                    out.write_all(&pad).unwrap();
+                }
+                out.write_all(b"</sheetData>").unwrap();
+                out.write_all(tail.as_bytes()).unwrap();
+            } else {
+                out.write_all(&data).unwrap();
+            }
+        }
+        let bomb = out.finish().unwrap().into_inner();
+        assert!(bomb.len() < 2 * 1024 * 1024, "{} bytes", bomb.len());
+        let started = std::time::Instant::now();
+        let done = import(&clerk, &[], "bomb.xlsx", &bomb).await;
+        assert!(started.elapsed() < std::time::Duration::from_secs(60));
+        // The header row is still there, with no data under it: a clean, empty result.
+        assert_eq!(done["status"], "succeeded", "{done}");
+        assert_eq!(done["counts"]["accepted"], 0);
+    }
+);
+
+db_test!(
+    async fn uploads_over_the_limit_are_413(app) {
+        let app = crate::helpers::spawn_app_with(app.backend, |s| s.max_upload_bytes = 4096).await.unwrap();
+        let clerk = app.as_role(Role::RosterImporter).await;
+        let res = clerk.upload("/api/v1/roster-imports", &[], "big.xlsx", NANGUAN).await;
+        res.assert_status(StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(roster_import::Entity::find().count(&app.db).await.unwrap(), 0);
+    }
+);
+
+db_test!(
+    async fn only_roster_importers_upload_and_regions_are_scoped(app) {
+        let worker = app.as_role(Role::Caseworker).await;
+        worker.upload("/api/v1/roster-imports", &[], "a.xlsx", NANGUAN).await.assert_status(StatusCode::FORBIDDEN);
+        app.anonymous().upload("/api/v1/roster-imports", &[], "a.xlsx", NANGUAN).await.assert_status(StatusCode::UNAUTHORIZED);
+
+        let yanbian = app.as_user("yanbian_clerk", &[Role::RosterImporter], "2224").await;
+        let res = yanbian.upload("/api/v1/roster-imports", &[("region_code", "2201")], "a.xlsx", NANGUAN).await;
+        res.assert_status(StatusCode::FORBIDDEN);
+        let done = import(&yanbian, &[("group", "城市低保")], "a.xlsx", NANGUAN).await;
+        assert_eq!(done["counts"]["accepted"], 0);
+        let errors = yanbian.get(&format!("/api/v1/roster-imports/{}/errors", done["id"])).await.json();
+        assert!(errors.as_array().unwrap().iter().any(|e| e["code"] == "region_outside_scope"));
+
+        let province = app.as_role(Role::RosterImporter).await;
+        let mine = import(&province, &[("group", "城市低保"), ("region_code", "220102")], "a.xlsx", NANGUAN).await;
+        yanbian.get(&format!("/api/v1/roster-imports/{}", mine["id"])).await.assert_status(StatusCode::NOT_FOUND);
+        let listed = province.get("/api/v1/roster-imports").await.json();
+        assert_eq!(listed["total"], 2);
+        assert_eq!(listed["items"][0]["id"], mine["id"]);
+    }
+);
+
+db_test!(
+    async fn rejected_rows_download_as_a_workbook_to_fix_and_as_csv(app) {
+        let clerk = app.as_role(Role::RosterImporter).await;
+        let done = import(&clerk, &[("group", "城市低保"), ("region_code", "220102")], "a.xlsx", NANGUAN).await;
+        let res = clerk.get(&format!("/api/v1/roster-imports/{}/errors?format=xlsx", done["id"])).await;
+        res.assert_status(StatusCode::OK);
+        assert!(res.headers["content-disposition"].to_str().unwrap().contains("attachment"));
+        use calamine::Reader;
+        let mut book: calamine::Xlsx<_> = calamine::Xlsx::new(Cursor::new(res.body.clone())).unwrap();
+        let fix = book.worksheet_range("待修正名册").unwrap();
+        let header: Vec<String> = fix.rows().next().unwrap().iter().map(|c| c.to_string()).collect();
+        assert!(header.contains(&"身份证号码".to_owned()) && header.contains(&"姓名".to_owned()));
+        assert_eq!(fix.height(), 1 + 4, "one line per rejected row");
+        let list = book.worksheet_range("错误说明").unwrap();
+        assert_eq!(list.height(), 1 + 5, "one line per problem");
+
+        // The fixed file goes back in: its rows are recognised again.
+        let again = import(&clerk, &[("group", "城市低保"), ("region_code", "220102")], "fix.xlsx", &res.body).await;
+        assert_eq!(again["status"], "succeeded");
+        // The in-file duplicate is alone now and goes in; the three unfixed rows are refused again.
+        assert_eq!(again["counts"]["rejected"], 3);
+        assert_eq!(again["counts"]["accepted"], 1);
+
+        let csv = clerk.get(&format!("/api/v1/roster-imports/{}/errors?format=csv", done["id"])).await;
+        assert!(csv.body.starts_with(b"\xEF\xBB\xBF"));
+        assert!(String::from_utf8_lossy(&csv.body).contains("id_number_is_number"));
+        clerk.get(&format!("/api/v1/roster-imports/{}/errors?format=pdf", done["id"])).await.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    }
+);
+
+db_test!(
+    async fn the_template_has_the_recognised_headers(app) {
+        let clerk = app.as_role(Role::RosterImporter).await;
+        let res = clerk.get("/api/v1/roster-imports/template?format=xlsx").await;
+        res.assert_status(StatusCode::OK);
+        use calamine::Reader;
+        let mut book: calamine::Xlsx<_> = calamine::Xlsx::new(Cursor::new(res.body.clone())).unwrap();
+        let sheet = book.worksheet_range("名册").unwrap();
+        let header: Vec<String> = sheet.rows().next().unwrap().iter().map(|c| c.to_string()).collect();
+        for h in &header {
+            assert!(cancer_aid::roster::columns::Field::from_header(h).is_some(), "{h}");
+        }
+        assert_eq!(header.len(), 6);
+        let csv = clerk.get("/api/v1/roster-imports/template?format=csv").await;
+        assert!(String::from_utf8_lossy(&csv.body).contains("身份证号码,姓名"));
+    }
+);
+
+db_test!(
+    async fn an_interrupted_import_is_marked_failed_and_runs_again(app) {
+        let clerk = app.as_role(Role::RosterImporter).await;
+        let first = import(&clerk, &[("group", "城市低保"), ("region_code", "220102")], "a.xlsx", NANGUAN).await;
+        // Simulate a crash mid-run: the row says running, with an old claim, and nothing landed.
+        use sea_orm::{ActiveModelTrait, Set};
+        let m = roster_import::Entity::find_by_id(first["id"].as_i64().unwrap()).one(&app.db).await.unwrap().unwrap();
+        let mut copy: roster_import::ActiveModel = m.clone().into();
+        copy.status = Set("running".into());
+        copy.claimed_at = Set(Some(chrono::Utc::now() - chrono::Duration::hours(1)));
+        copy.update(&app.db).await.unwrap();
+        let swept = cancer_aid::roster::jobs::sweep_interrupted(&app.db, true).await.unwrap();
+        assert_eq!(swept, 1);
+        let failed = clerk.get(&format!("/api/v1/roster-imports/{}", first["id"])).await.json();
+        assert_eq!(failed["status"], "failed");
+        assert!(failed["error"].as_str().unwrap().contains("重新运行"));
+        let res = clerk.call(axum::http::Method::POST, &format!("/api/v1/roster-imports/{}/retry", first["id"])).send().await;
+        res.assert_status(StatusCode::ACCEPTED);
+        let again = clerk.wait_import(first["id"].as_i64().unwrap()).await;
+        assert_eq!(again["status"], "succeeded");
+        let res = clerk.call(axum::http::Method::POST, &format!("/api/v1/roster-imports/{}/retry", first["id"])).send().await;
+        res.assert_status(StatusCode::CONFLICT);
+    }
+);
