@@ -11,6 +11,7 @@ use entity::{hospital, subsidy_policy, user};
 
 use crate::audit::{self, Actor, Change};
 use crate::domain::{Group, Money, RegionPrefix, Role};
+use crate::roster::import::{self, Mode, Upload};
 use crate::users::{self, NewUser};
 
 /// The demo accounts: username, password, roles, region, display name.
@@ -160,10 +161,74 @@ pub async fn seed(db: &DatabaseConnection) -> anyhow::Result<()> {
         .await?;
     }
     txn.commit().await?;
+
+    // The fixture rosters, uploaded by the demo clerk; the worker imports them at start.
+    let clerk = users::find_by_username(db, "importer")
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .ok_or_else(|| anyhow::anyhow!("the demo importer is missing"))?;
+    let clerk_actor = Actor {
+        id: Some(clerk.id),
+        name: clerk.username.clone(),
+    };
+    for (file_name, bytes, group, region, date) in DEMO_ROSTERS {
+        let upload = Upload {
+            file_name: (*file_name).to_owned(),
+            bytes: bytes.to_vec(),
+            group: group.map(|g| Group::parse(g)).transpose()?,
+            region: region.map(RegionPrefix::parse).transpose()?,
+            mode: Mode::Incremental,
+            effective_date: NaiveDate::parse_from_str(date, "%Y-%m-%d")?,
+        };
+        import::submit(db, &clerk_actor, &RegionPrefix::parse("22")?, upload)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo roster {file_name}: {e}"))?;
+    }
     println!(
-        "Demo data ready: {} hospitals, {} policies. Open http://127.0.0.1:3000",
+        "Demo data ready: {} hospitals, {} policies, {} rosters queued for import. Open http://127.0.0.1:3000",
         DEMO_HOSPITALS.len(),
-        DEMO_POLICIES.len()
+        DEMO_POLICIES.len(),
+        DEMO_ROSTERS.len()
     );
     Ok(())
 }
+
+/// The fixture rosters: file, group, region, effective date. Compiled in, so the demo runs
+/// from any folder.
+type DemoRoster = (
+    &'static str,
+    &'static [u8],
+    Option<&'static str>,
+    Option<&'static str>,
+    &'static str,
+);
+const DEMO_ROSTERS: &[DemoRoster] = &[
+    (
+        "roster_urban_nanguan_2020-06.xlsx",
+        include_bytes!("../fixtures/roster_urban_nanguan_2020-06.xlsx"),
+        Some("城市低保"),
+        Some("220102"),
+        "2020-07-01",
+    ),
+    (
+        "roster_rural_2020.xlsx",
+        include_bytes!("../fixtures/roster_rural_2020.xlsx"),
+        None,
+        None,
+        "2020-07-01",
+    ),
+    (
+        "roster_extreme_hardship_2021.xls",
+        include_bytes!("../fixtures/roster_extreme_hardship_2021.xls"),
+        None,
+        None,
+        "2021-07-01",
+    ),
+    (
+        "roster_entitled_care_yanbian_gbk.csv",
+        include_bytes!("../fixtures/roster_entitled_care_yanbian_gbk.csv"),
+        None,
+        None,
+        "2020-07-01",
+    ),
+];

@@ -641,16 +641,17 @@ impl Writer {
         if rows.is_empty() {
             return Ok(());
         }
-        let persons = self.upsert_persons(txn, &rows).await?;
-        self.upsert_entries(txn, &rows, &persons).await
+        let (persons, known) = self.upsert_persons(txn, &rows).await?;
+        self.upsert_entries(txn, &rows, &persons, known).await
     }
 
-    /// Finds or creates the people of a batch; returns id_number -> person id.
+    /// Finds or creates the people of a batch; returns id_number -> person id, and the ids of
+    /// the people who existed before.
     async fn upsert_persons(
         &mut self,
         txn: &DatabaseTransaction,
         rows: &[RosterRow],
-    ) -> Result<HashMap<String, i64>, sea_orm::DbErr> {
+    ) -> Result<(HashMap<String, i64>, Vec<i64>), sea_orm::DbErr> {
         let ids: Vec<String> = rows
             .iter()
             .map(|r| r.id_number.as_str().to_owned())
@@ -663,6 +664,7 @@ impl Writer {
             .await?;
         let mut map: HashMap<String, i64> = HashMap::with_capacity(ids.len());
         let mut current: HashMap<String, person::Model> = HashMap::new();
+        let known: Vec<i64> = existing.iter().map(|p| p.id).collect();
         for p in existing {
             map.insert(p.id_number.clone(), p.id);
             current.insert(p.id_number.clone(), p);
@@ -711,7 +713,7 @@ impl Writer {
                 .await?;
             map.extend(rows.into_iter().map(|(id, n)| (n, id)));
         }
-        Ok(map)
+        Ok((map, known))
     }
 
     async fn upsert_entries(
@@ -719,12 +721,17 @@ impl Writer {
         txn: &DatabaseTransaction,
         rows: &[RosterRow],
         persons: &HashMap<String, i64>,
+        known: Vec<i64>,
     ) -> Result<(), sea_orm::DbErr> {
-        let pids: Vec<i64> = persons.values().copied().collect();
-        let existing = roster_entry::Entity::find()
-            .filter(roster_entry::COLUMN.person_id.is_in(pids))
-            .all(txn)
-            .await?;
+        // People created in this batch have no entries yet: only the others are looked up.
+        let existing = if known.is_empty() {
+            Vec::new()
+        } else {
+            roster_entry::Entity::find()
+                .filter(roster_entry::COLUMN.person_id.is_in(known))
+                .all(txn)
+                .await?
+        };
         let mut by_key: HashMap<(i64, String), Vec<roster_entry::Model>> = HashMap::new();
         for e in existing {
             by_key

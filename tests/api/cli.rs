@@ -91,3 +91,51 @@ async fn user_add_creates_an_account_that_can_log_in() {
     let res = router.oneshot(req).await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_prints_the_summary_and_the_row_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("cli.db").display());
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/roster_urban_nanguan_2020-06.xlsx"
+    );
+    let args = [
+        "import",
+        fixture,
+        "--group",
+        "城市低保",
+        "--region",
+        "220102",
+        "--effective-date",
+        "2020-07-01",
+    ];
+    let out = cancer_aid(&url, &args);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("\"status\": \"succeeded\""), "{stdout}");
+    assert!(stdout.contains("\"accepted\": 8"), "{stdout}");
+    assert!(
+        stdout.contains("南关区自强街道 row 10 [身份证号码]"),
+        "{stdout}"
+    );
+
+    let again = cancer_aid(&url, &args);
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stdout).contains("already imported"));
+
+    let bad = cancer_aid(
+        &url,
+        &["import", concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")],
+    );
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("not a spreadsheet"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+}

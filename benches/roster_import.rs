@@ -1,0 +1,266 @@
+//! Roster import at scale: a generated 1,000,000-row .xlsx (nine columns, IDs as text).
+//!
+//!     cargo bench --bench roster_import              # 1,000,000 rows
+//!     ROWS=100000 cargo bench --bench roster_import  # smaller
+//!
+//! Prints, in one run: calamine's streaming parse alone (R), our parse + validation, and the
+//! whole import (parse, validate, write, commit) on SQLite and on PostgreSQL (when
+//! TEST_DATABASE_URL or 127.0.0.1:5432 answers), each as seconds, as a multiple of R, and with
+//! the phase's peak memory (each phase runs in a child process of its own, so the peak is its
+//! own). During the SQLite import a client calls GET /health every 50 ms; its latencies show
+//! that the service keeps answering.
+
+use std::io::Cursor;
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use calamine::{Reader, Xlsx};
+use cancer_aid::audit::Actor;
+use cancer_aid::domain::{Group, RegionPrefix};
+use cancer_aid::roster::import::{self, Mode, Upload};
+use cancer_aid::roster::{jobs, read, rows};
+use sea_orm::ConnectionTrait;
+
+fn peak_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn file_path(rows: u64) -> PathBuf {
+    PathBuf::from(format!("target/bench/roster-{rows}.xlsx"))
+}
+
+fn phase_parse(path: &PathBuf) -> f64 {
+    let bytes = std::fs::read(path).unwrap();
+    let t = Instant::now();
+    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes.as_slice())).unwrap();
+    let name = book.sheet_names()[0].clone();
+    let mut reader = book.worksheet_cells_reader(&name).unwrap();
+    let mut cells = 0u64;
+    while let Some(c) = reader.next_cell().unwrap() {
+        if !matches!(c.get_value(), calamine::DataRef::Empty) {
+            cells += 1;
+        }
+    }
+    let s = t.elapsed().as_secs_f64();
+    eprintln!("  ({cells} cells)");
+    s
+}
+
+fn phase_validate(path: &PathBuf) -> f64 {
+    let bytes = std::fs::read(path).unwrap();
+    let t = Instant::now();
+    let format = read::sniff(&bytes, "x.xlsx").unwrap();
+    let mut accepted = 0u64;
+    let params = rows::Params {
+        group: None,
+        region: None,
+        scope: RegionPrefix::parse("22").unwrap(),
+    };
+    let mut v = rows::Validator::new(params, |o| {
+        if matches!(o, rows::Outcome::Accepted(_)) {
+            accepted += 1;
+        }
+        ControlFlow::Continue(())
+    });
+    read::read(&bytes, format, &mut v).unwrap();
+    drop(v);
+    let s = t.elapsed().as_secs_f64();
+    eprintln!("  ({accepted} rows accepted)");
+    s
+}
+
+async fn phase_import(path: &PathBuf, url: &str, schema: Option<&str>) -> f64 {
+    let db = cancer_aid::db::connect_with(url, schema).await.unwrap();
+    cancer_aid::db::migrate(&db).await.unwrap();
+    let bytes = std::fs::read(path).unwrap();
+    let upload = Upload {
+        file_name: "roster.xlsx".into(),
+        bytes,
+        group: None::<Group>,
+        region: None,
+        mode: Mode::Incremental,
+        effective_date: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+    };
+    let province = RegionPrefix::parse("22").unwrap();
+    let (view, _) = import::submit(&db, &Actor::system("bench"), &province, upload)
+        .await
+        .unwrap();
+    let progress = jobs::Progress::new();
+    assert!(jobs::claim(&db, &progress, view.id).await.unwrap());
+
+    // A client of the same service, calling /health while the import runs.
+    let state =
+        cancer_aid::state::AppState::new(db.clone(), cancer_aid::config::Settings::default());
+    let router = cancer_aid::api::router(state);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop2 = stop.clone();
+    let prober = tokio::spawn(async move {
+        use tower::ServiceExt;
+        let mut lat = Vec::new();
+        while !stop2.load(std::sync::atomic::Ordering::Relaxed) {
+            let t = Instant::now();
+            let req = axum::http::Request::get("/health")
+                .body(axum::body::Body::empty())
+                .unwrap();
+            let res = router.clone().oneshot(req).await.unwrap();
+            assert!(res.status().is_success());
+            lat.push(t.elapsed());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        lat
+    });
+
+    let t = Instant::now();
+    import::run(&db, view.id, progress).await.unwrap();
+    let s = t.elapsed().as_secs_f64();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut lat = prober.await.unwrap();
+    lat.sort();
+    let done = import::errors_of(&db, view.id).await.unwrap().len();
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            format!(
+                "SELECT status, accepted, added FROM roster_imports WHERE id = {}",
+                view.id
+            ),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let status: String = row.try_get("", "status").unwrap();
+    let accepted: i64 = row.try_get("", "accepted").unwrap();
+    eprintln!(
+        "  (status {status}, {accepted} accepted, {done} error rows; /health during import: {} calls, p50 {:.1} ms, max {:.1} ms)",
+        lat.len(),
+        lat.get(lat.len() / 2)
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0),
+        lat.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    );
+    assert_eq!(status, "succeeded");
+    db.close().await.ok();
+    s
+}
+
+fn run_child(phase: &str, rows: u64) -> Option<(f64, f64)> {
+    let exe = std::env::current_exe().unwrap();
+    let out = Command::new(exe)
+        .arg("--phase")
+        .arg(phase)
+        .env("ROWS", rows.to_string())
+        .output()
+        .unwrap();
+    eprint!("{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().find(|l| l.starts_with("RESULT "))?;
+    let mut parts = line.split_whitespace().skip(1);
+    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+}
+
+fn postgres_url() -> Option<String> {
+    let url = std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    std::net::TcpStream::connect_timeout(&"127.0.0.1:5432".parse().unwrap(), Duration::from_secs(1))
+        .ok()
+        .map(|_| url)
+}
+
+fn main() {
+    let rows: u64 = std::env::var("ROWS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(1_000_000);
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--phase") {
+        let phase = args[i + 1].clone();
+        let path = file_path(rows);
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let secs = match phase.as_str() {
+            "parse" => phase_parse(&path),
+            "validate" => phase_validate(&path),
+            "sqlite" => {
+                let dir = tempfile::tempdir().unwrap();
+                let url = format!(
+                    "sqlite://{}?mode=rwc",
+                    dir.path().join("bench.db").display()
+                );
+                rt.block_on(phase_import(&path, &url, None))
+            }
+            "postgres" => {
+                let url = postgres_url().expect("PostgreSQL");
+                let schema = format!("bench_{}", std::process::id());
+                rt.block_on(async {
+                    let admin = cancer_aid::db::connect(&url).await.unwrap();
+                    admin
+                        .execute_unprepared(&format!("CREATE SCHEMA \"{schema}\""))
+                        .await
+                        .unwrap();
+                    let s = phase_import(&path, &url, Some(&schema)).await;
+                    admin
+                        .execute_unprepared(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
+                        .await
+                        .unwrap();
+                    s
+                })
+            }
+            _ => panic!("unknown phase"),
+        };
+        println!("RESULT {secs} {}", peak_mib());
+        return;
+    }
+    if args.iter().any(|a| a == "--list") {
+        return;
+    }
+    let path = file_path(rows);
+    if !path.exists() {
+        std::fs::create_dir_all("target/bench").unwrap();
+        let t = Instant::now();
+        cancer_aid::roster::generate::write_roster(rows, &path).unwrap();
+        eprintln!(
+            "generated {} ({:.1} MB) in {:.1} s",
+            path.display(),
+            std::fs::metadata(&path).unwrap().len() as f64 / 1e6,
+            t.elapsed().as_secs_f64()
+        );
+    }
+    println!(
+        "roster import, {rows} rows, {} ({:.1} MB)",
+        path.display(),
+        std::fs::metadata(&path).unwrap().len() as f64 / 1e6
+    );
+    let mut phases = vec!["parse", "validate", "sqlite"];
+    if postgres_url().is_some() {
+        phases.push("postgres");
+    } else {
+        println!("PostgreSQL not reachable: its phase is skipped");
+    }
+    let mut r = None;
+    for phase in phases {
+        let Some((secs, mib)) = run_child(phase, rows) else {
+            println!("{phase:<10} FAILED");
+            continue;
+        };
+        let base = *r.get_or_insert(secs);
+        let label = match phase {
+            "parse" => "calamine streaming parse (R)",
+            "validate" => "parse + validation",
+            "sqlite" => "whole import, SQLite",
+            _ => "whole import, PostgreSQL",
+        };
+        println!(
+            "{label:<32} {secs:>7.2} s  {:>5.2}x R  peak {mib:>6.1} MiB",
+            secs / base
+        );
+    }
+}
