@@ -175,7 +175,7 @@ pub async fn seed(db: &DatabaseConnection) -> anyhow::Result<()> {
         let upload = Upload {
             file_name: (*file_name).to_owned(),
             bytes: bytes.to_vec(),
-            group: group.map(|g| Group::parse(g)).transpose()?,
+            group: group.map(Group::parse).transpose()?,
             region: region.map(RegionPrefix::parse).transpose()?,
             mode: Mode::Incremental,
             effective_date: NaiveDate::parse_from_str(date, "%Y-%m-%d")?,
