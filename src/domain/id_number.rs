@@ -120,6 +120,14 @@ pub fn check_character(first17: &[u8]) -> char {
 
 /// Trims, folds full-width forms (NFKC), removes every space and upper-cases `x`.
 pub fn normalise(raw: &str) -> String {
+    // Almost every cell is plain ASCII, which NFKC leaves as it is: skip the table look-ups.
+    if raw.is_ascii() {
+        return raw
+            .chars()
+            .filter(|c| !c.is_ascii_whitespace())
+            .map(|c| if c == 'x' { 'X' } else { c })
+            .collect();
+    }
     raw.nfkc()
         .filter(|c| !c.is_whitespace())
         .map(|c| if c == 'x' { 'X' } else { c })

@@ -31,6 +31,9 @@ impl Localized for RegionError {
 }
 
 fn clean(raw: &str) -> String {
+    if raw.is_ascii() {
+        return raw.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    }
     raw.nfkc().filter(|c| !c.is_whitespace()).collect()
 }
 

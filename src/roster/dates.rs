@@ -125,7 +125,11 @@ fn parse_number(f: f64) -> Result<NaiveDate, DateError> {
 
 /// Text dates; typed text keeps every digit, so "2020.1" is January without doubt.
 pub fn parse_text(raw: &str) -> Result<NaiveDate, DateError> {
-    let s: String = raw.nfkc().collect::<String>().trim().to_owned();
+    let s: String = if raw.is_ascii() {
+        raw.trim().to_owned()
+    } else {
+        raw.nfkc().collect::<String>().trim().to_owned()
+    };
     // A date with a time: keep the date.
     let s = s
         .split(['T', ' '])

@@ -370,6 +370,27 @@ async fn run_inner(
         .one(db)
         .await?
         .ok_or_else(|| anyhow::anyhow!("import {import_id} vanished"))?;
+    // Two identical uploads may both have been queued before either finished: the later one
+    // changes nothing and points to the earlier.
+    let earlier = roster_import::Entity::find()
+        .filter(
+            roster_import::COLUMN
+                .fingerprint
+                .eq(import.fingerprint.as_str()),
+        )
+        .filter(roster_import::COLUMN.status.eq("succeeded"))
+        .filter(roster_import::COLUMN.duplicate_of.is_null())
+        .filter(roster_import::COLUMN.id.ne(import_id))
+        .one(db)
+        .await?;
+    if let Some(first) = earlier {
+        let mut m: roster_import::ActiveModel = import.into();
+        m.status = Set("succeeded".to_owned());
+        m.duplicate_of = Set(Some(first.id));
+        m.finished_at = Set(Some(Utc::now()));
+        m.update(db).await?;
+        return Ok(Counts::default());
+    }
     let file = roster_import_file::Entity::find_by_id(import_id)
         .one(db)
         .await?

@@ -158,6 +158,7 @@ pub struct Validator<E: FnMut(Outcome) -> ControlFlow<()>> {
     /// (person, group) -> where first seen, compactly: 17 digits * 4 + group.
     seen: HashMap<u64, (u16, u32)>,
     sheet_names: Vec<Arc<str>>,
+    group_cache: HashMap<String, Group>,
 }
 
 fn person_key(id: &IdNumber, group: Group) -> u64 {
@@ -178,6 +179,7 @@ impl<E: FnMut(Outcome) -> ControlFlow<()>> Validator<E> {
             sheets: Vec::new(),
             seen: HashMap::new(),
             sheet_names: Vec::new(),
+            group_cache: HashMap::new(),
         }
     }
 
@@ -374,7 +376,7 @@ impl<E: FnMut(Outcome) -> ControlFlow<()>> Validator<E> {
                 }
             }
         } else {
-            match Group::parse(&group_cell.display()) {
+            match self.parse_group(&group_cell.display()) {
                 Ok(g) => match self.params.group {
                     Some(p) if p != g => {
                         problems.push((
@@ -627,6 +629,18 @@ impl<E: FnMut(Outcome) -> ControlFlow<()>> Validator<E> {
         Some(code)
     }
 
+    /// Group labels repeat on every row: parse each spelling once.
+    fn parse_group(&mut self, raw: &str) -> Result<Group, crate::domain::group::UnknownGroup> {
+        if let Some(g) = self.group_cache.get(raw) {
+            return Ok(*g);
+        }
+        let g = Group::parse(raw)?;
+        if self.group_cache.len() < 64 {
+            self.group_cache.insert(raw.to_owned(), g);
+        }
+        Ok(g)
+    }
+
     fn finish_sheet_report(&mut self) {
         if let Some(mut r) = self.report.take() {
             match &self.state {
@@ -667,6 +681,10 @@ pub fn column_letter(mut i: usize) -> String {
 /// NFKC, one kind of middle dot (买买提·吐尔逊), no spaces inside Chinese names (clerks pad
 /// two-character names to line them up), single spaces elsewhere.
 pub fn normalise_name(raw: &str) -> String {
+    // Common case: CJK ideographs only, which NFKC leaves alone and which need no spaces.
+    if !raw.is_empty() && raw.chars().all(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)) {
+        return raw.to_owned();
+    }
     let s: String = raw
         .nfkc()
         .map(|c| {
