@@ -151,6 +151,9 @@ pub const MAX_UNPACKED_BYTES: u64 = 2 * 1024 * 1024 * 1024;
 /// The most the shared strings may unpack to; calamine holds them in memory.
 pub const MAX_SHARED_STRINGS_BYTES: u64 = 512 * 1024 * 1024;
 
+/// Sheets up to this many rows have their vertically merged data cells filled down.
+pub const MERGE_FILL_MAX_ROWS: u32 = 50_000;
+
 /// Tells the format from the bytes; the name only separates text from a damaged workbook.
 pub fn sniff(bytes: &[u8], file_name: &str) -> Result<Format, FileError> {
     if bytes.is_empty() {
@@ -301,9 +304,19 @@ fn read_xlsx(bytes: &[u8], sink: &mut dyn RowSink) -> Result<(), FileError> {
     for name in names {
         // Vertical merges: for each (first row, column), the last row the value fills.
         let mut fills: HashMap<(u32, u32), u32> = HashMap::new();
-        for dims in book.merge_cells_by_sheet_name(&name).unwrap_or_default() {
-            if dims.end.0 > dims.start.0 {
-                fills.insert((dims.start.0, dims.start.1), dims.end.0);
+        // The merge list sits after the data, so reading it parses the whole sheet once more.
+        // Hand-made sheets, the ones with merged cells, are small; a machine-made sheet of
+        // hundreds of thousands of rows has none, and reading it twice would double the time.
+        let height = book
+            .worksheet_cells_reader(&name)
+            .map(|r| r.dimensions())
+            .map(|d| d.end.0.saturating_sub(d.start.0))
+            .unwrap_or(0);
+        if height <= MERGE_FILL_MAX_ROWS {
+            for dims in book.merge_cells_by_sheet_name(&name).unwrap_or_default() {
+                if dims.end.0 > dims.start.0 {
+                    fills.insert((dims.start.0, dims.start.1), dims.end.0);
+                }
             }
         }
         let mut reader = book.worksheet_cells_reader(&name).map_err(corrupt)?;
