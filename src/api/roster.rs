@@ -234,14 +234,11 @@ pub struct ErrorView {
     message: String,
 }
 
+/// An attachment: the UTF-8 name for today's browsers, an ASCII one for the rest.
 fn download(bytes: Vec<u8>, content_type: &str, file_name: &str) -> Response {
+    let ext = file_name.rsplit('.').next().unwrap_or("bin");
     let disposition = format!(
-        "attachment; filename=\"{}\"; filename*=UTF-8''{}",
-        file_name
-            .chars()
-            .filter(char::is_ascii_alphanumeric)
-            .collect::<String>()
-            + ".download",
+        "attachment; filename=\"download.{ext}\"; filename*=UTF-8''{}",
         percent_encode(file_name)
     );
     (
