@@ -174,15 +174,7 @@ pub fn template_xlsx() -> Result<Vec<u8>, XlsxError> {
     let text = text_format();
     let sheet = book.add_worksheet();
     sheet.set_name("名册")?;
-    let columns = [
-        Field::IdNumber,
-        Field::Name,
-        Field::Group,
-        Field::Region,
-        Field::ValidFrom,
-        Field::ValidTo,
-    ];
-    for (c, f) in columns.iter().enumerate() {
+    for (c, f) in Field::ALL.iter().enumerate() {
         sheet.write_string_with_format(0, c as u16, f.label_zh(), &head)?;
         sheet.set_column_format(c as u16, &text)?;
         sheet.set_column_width(c as u16, if *f == Field::IdNumber { 22.0 } else { 16.0 })?;
