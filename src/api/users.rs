@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use sea_orm::EntityTrait;
 use serde::Deserialize;
 use validator::Validate;
 
@@ -88,8 +89,6 @@ pub async fn get_user(
         .ok_or_else(|| AppError::not_found("user", id))?;
     Ok(Json(UserView::from(&u)))
 }
-
-use sea_orm::EntityTrait;
 
 /// Creates an account inside the administrator's scope.
 pub async fn create_user(

@@ -419,6 +419,8 @@ async fn run_inner(
             .clone()
             .unwrap_or_else(|| RegionPrefix::parse("22").expect("valid")),
     };
+    // A full import without a region parameter covers the uploader's own scope, never more.
+    let full_scope = region.clone().unwrap_or_else(|| scope.clone());
     let params = Params {
         group,
         region: region.clone(),
@@ -506,10 +508,7 @@ async fn run_inner(
     if mode == Mode::Full
         && let Some(g) = group
     {
-        let prefix = region
-            .as_ref()
-            .map(|r| r.as_str().to_owned())
-            .unwrap_or_else(|| params_scope(&import));
+        let prefix = full_scope.as_str().to_owned();
         writer.end_missing(&txn, g, &prefix).await?;
     }
     let counts = writer.counts(&parsed.sheets);
@@ -553,13 +552,6 @@ async fn run_inner(
     .await?;
     txn.commit().await?;
     Ok(counts)
-}
-
-fn params_scope(import: &roster_import::Model) -> String {
-    import
-        .region_code
-        .clone()
-        .unwrap_or_else(|| "22".to_owned())
 }
 
 /// Passes rows on and tells the progress registry how many rows the sheets declare.

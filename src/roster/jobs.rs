@@ -19,11 +19,17 @@ use super::import;
 const STALE_AFTER: Duration = Duration::from_secs(120);
 
 /// Live progress of the imports running in this instance, and the bell that wakes the worker.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Progress {
     inner: Arc<Mutex<HashMap<i64, (i64, i64)>>>,
     bell: Arc<Notify>,
     instance: Arc<str>,
+}
+
+impl Default for Progress {
+    fn default() -> Progress {
+        Progress::new()
+    }
 }
 
 impl Progress {
