@@ -4,20 +4,21 @@
 //! bounded channel to the writer, which looks up and inserts people and entries batch by batch
 //! in a single transaction. The import lands whole or not at all.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::ops::ControlFlow;
 
 use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    QueryFilter, QuerySelect, Set, TransactionTrait,
+    FromQueryResult, QueryFilter, QuerySelect, Set, TransactionTrait, Value,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use entity::{person, roster_entry, roster_import, roster_import_error, roster_import_file};
+use entity::{roster_entry, roster_import, roster_import_error, roster_import_file};
 
+use super::bulk;
 use super::jobs::Progress;
 use super::read::{self, FileError};
 use super::rows::{Outcome, Params, RosterRow, SheetReport, Validator};
@@ -26,7 +27,7 @@ use crate::domain::{Group, Lang, RegionPrefix};
 use crate::error::{AppError, AppResult, Msg};
 
 /// Rows handed from the parser to the writer at a time.
-const BATCH: usize = 1000;
+const BATCH: usize = 2000;
 
 /// Incremental imports add and update; full imports make the file the whole roster of its scope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -473,7 +474,7 @@ async fn run_inner(
     });
 
     let txn = db.begin().await?;
-    let mut writer = Writer::new(import_id, effective);
+    let mut writer = Writer::new(import_id, effective, mode);
     let mut write_error = None;
     while let Some(batch) = rx.recv().await {
         if let Err(e) = writer.write(&txn, batch).await {
@@ -576,29 +577,115 @@ impl<V: read::RowSink> read::RowSink for TotalingSink<V> {
     }
 }
 
+/// Columns of the statements the writer sends.
+mod cols {
+    use super::bulk::{Col, col};
+
+    pub const ERROR: &[Col] = &[
+        col("import_id", "bigint"),
+        col("sheet", "text"),
+        col("row_number", "bigint"),
+        col("column_name", "text"),
+        col("value", "text"),
+        col("code", "text"),
+        col("message_zh", "text"),
+        col("message_en", "text"),
+        col("row_data", "json"),
+    ];
+    pub const PERSON: &[Col] = &[
+        col("id_number", "text"),
+        col("name", "text"),
+        col("sex", "text"),
+        col("birth_date", "date"),
+        col("region_code", "text"),
+        col("created_at", "timestamptz"),
+        col("updated_at", "timestamptz"),
+    ];
+    pub const PERSON_CHANGE: &[Col] = &[
+        col("name", "text"),
+        col("region_code", "text"),
+        col("updated_at", "timestamptz"),
+    ];
+    pub const ENTRY: &[Col] = &[
+        col("person_id", "bigint"),
+        col("group_code", "text"),
+        col("region_code", "text"),
+        col("name_on_roster", "text"),
+        col("valid_from", "date"),
+        col("valid_to", "date"),
+        col("extra", "json"),
+        col("created_by_import_id", "bigint"),
+        col("created_at", "timestamptz"),
+        col("updated_at", "timestamptz"),
+    ];
+    pub const ENTRY_CHANGE: &[Col] = &[
+        col("valid_from", "date"),
+        col("valid_to", "date"),
+        col("region_code", "text"),
+        col("name_on_roster", "text"),
+        col("extra", "json"),
+        col("updated_by_import_id", "bigint"),
+        col("ended_by_import_id", "bigint"),
+        col("updated_at", "timestamptz"),
+    ];
+    pub const ENTRY_END: &[Col] = &[
+        col("valid_to", "date"),
+        col("ended_by_import_id", "bigint"),
+        col("updated_at", "timestamptz"),
+    ];
+    pub const ID: Col = col("id", "bigint");
+    pub const PERSON_ID: Col = col("person_id", "bigint");
+    pub const ID_NUMBER: Col = col("id_number", "text");
+}
+
+/// What the writer knows of a person of the current batch.
+#[derive(Clone, Copy)]
+struct Known {
+    id: i64,
+    /// The person existed before this batch, so may have entries to continue.
+    before: bool,
+}
+
 /// Writes batches inside the import's transaction and keeps the counts.
 struct Writer {
     import_id: i64,
     effective: NaiveDate,
+    now: chrono::DateTime<Utc>,
     added: i64,
     updated: i64,
     ended: i64,
-    /// People listed (accepted) by the file, by database id.
-    listed: HashSet<i64>,
-    /// ID numbers of rejected rows: a full import does not end them over a typo.
-    protected: HashSet<String>,
+    /// People listed (accepted) by a full import, by database id; unsorted until the end.
+    listed: Option<Vec<i64>>,
+    /// ID numbers of rows a full import rejected: nobody's coverage ends over a typo.
+    protected: Vec<String>,
+}
+
+fn text(s: impl Into<String>) -> Value {
+    Value::String(Some(s.into()))
+}
+
+fn extra_json(extra: &[(String, String)]) -> Option<serde_json::Value> {
+    (!extra.is_empty()).then(|| {
+        serde_json::Value::Object(
+            extra
+                .iter()
+                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                .collect(),
+        )
+    })
 }
 
 impl Writer {
-    fn new(import_id: i64, effective: NaiveDate) -> Writer {
+    fn new(import_id: i64, effective: NaiveDate, mode: Mode) -> Writer {
         Writer {
             import_id,
             effective,
+            now: Utc::now(),
             added: 0,
             updated: 0,
             ended: 0,
-            listed: HashSet::new(),
-            protected: HashSet::new(),
+            listed: (mode == Mode::Full).then(Vec::new),
+            protected: Vec::new(),
         }
     }
 
@@ -626,147 +713,171 @@ impl Writer {
             match o {
                 Outcome::Accepted(r) => rows.push(r),
                 Outcome::Rejected(errs, id, data) => {
-                    if let Some(id) = id {
-                        self.protected.insert(id.as_str().to_owned());
+                    if let (Some(id), Some(_)) = (id, &self.listed) {
+                        self.protected.push(id.as_str().to_owned());
                     }
                     let data = serde_json::to_value(&data).ok();
-                    errors.extend(errs.into_iter().map(|e| roster_import_error::ActiveModel {
-                        row_data: Set(data.clone()),
-                        import_id: Set(self.import_id),
-                        sheet: Set(e.sheet),
-                        row_number: Set(i64::from(e.row)),
-                        column_name: Set(e.column),
-                        value: Set(e.value),
-                        code: Set(e.code.to_owned()),
-                        message_zh: Set(e.message_zh),
-                        message_en: Set(e.message_en),
-                        ..Default::default()
+                    errors.extend(errs.into_iter().map(|e| {
+                        vec![
+                            Value::BigInt(Some(self.import_id)),
+                            text(e.sheet),
+                            Value::BigInt(Some(i64::from(e.row))),
+                            text(e.column),
+                            text(e.value),
+                            text(e.code),
+                            text(e.message_zh),
+                            text(e.message_en),
+                            Value::Json(data.clone().map(Box::new)),
+                        ]
                     }));
                 }
                 Outcome::Skipped => {}
             }
         }
-        if !errors.is_empty() {
-            roster_import_error::Entity::insert_many(errors)
-                .exec_without_returning(txn)
-                .await?;
-        }
+        bulk::insert(txn, "roster_import_errors", cols::ERROR, errors, "").await?;
         if rows.is_empty() {
             return Ok(());
         }
-        let (persons, known) = self.upsert_persons(txn, &rows).await?;
-        self.upsert_entries(txn, &rows, &persons, known).await
+        let persons = self.upsert_persons(txn, &rows).await?;
+        self.upsert_entries(txn, &rows, &persons).await
     }
 
-    /// Finds or creates the people of a batch; returns id_number -> person id, and the ids of
-    /// the people who existed before.
+    /// Finds or creates the people of a batch: id_number -> person.
     async fn upsert_persons(
         &mut self,
         txn: &DatabaseTransaction,
         rows: &[RosterRow],
-    ) -> Result<(HashMap<String, i64>, Vec<i64>), sea_orm::DbErr> {
-        let ids: Vec<String> = rows
-            .iter()
-            .map(|r| r.id_number.as_str().to_owned())
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
-        let existing = person::Entity::find()
-            .filter(person::COLUMN.id_number.is_in(ids.clone()))
-            .all(txn)
-            .await?;
-        let mut map: HashMap<String, i64> = HashMap::with_capacity(ids.len());
-        let mut current: HashMap<String, person::Model> = HashMap::new();
-        let known: Vec<i64> = existing.iter().map(|p| p.id).collect();
-        for p in existing {
-            map.insert(p.id_number.clone(), p.id);
-            current.insert(p.id_number.clone(), p);
-        }
-        let now = Utc::now();
-        let mut new = Vec::new();
-        let mut queued: HashSet<&str> = HashSet::new();
+    ) -> Result<HashMap<String, Known>, sea_orm::DbErr> {
+        // The latest row of a person is the best source for the name and where they live.
+        let mut order: Vec<&str> = Vec::with_capacity(rows.len());
+        let mut latest: HashMap<&str, &RosterRow> = HashMap::with_capacity(rows.len());
         for r in rows {
-            let key = r.id_number.as_str();
-            match current.get(key) {
-                Some(p) if p.name != r.name || p.region_code != r.region.as_str() => {
-                    // The latest roster is the best source for the name and where the person lives.
-                    let mut m: person::ActiveModel = p.clone().into();
-                    m.name = Set(r.name.clone());
-                    m.region_code = Set(r.region.as_str().to_owned());
-                    m.updated_at = Set(now);
-                    let updated = m.update(txn).await?;
-                    current.insert(key.to_owned(), updated);
-                }
-                Some(_) => {}
-                None if queued.insert(key) => new.push(person::ActiveModel {
-                    id_number: Set(key.to_owned()),
-                    name: Set(r.name.clone()),
-                    sex: Set(r.id_number.sex().code().to_owned()),
-                    birth_date: Set(r.id_number.birth_date()),
-                    region_code: Set(r.region.as_str().to_owned()),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                    ..Default::default()
-                }),
-                None => {}
+            if latest.insert(r.id_number.as_str(), r).is_none() {
+                order.push(r.id_number.as_str());
             }
         }
-        if !new.is_empty() {
-            let created: Vec<String> = queued.iter().map(|s| (*s).to_owned()).collect();
-            person::Entity::insert_many(new)
-                .exec_without_returning(txn)
-                .await?;
-            let rows: Vec<(i64, String)> = person::Entity::find()
-                .select_only()
-                .column(person::Column::Id)
-                .column(person::Column::IdNumber)
-                .filter(person::COLUMN.id_number.is_in(created))
-                .into_tuple()
-                .all(txn)
-                .await?;
-            map.extend(rows.into_iter().map(|(id, n)| (n, id)));
+        let keys = order.iter().map(|k| text(*k)).collect();
+        let found = bulk::select_in(
+            txn,
+            "SELECT id, id_number, name, region_code FROM persons",
+            cols::ID_NUMBER,
+            keys,
+        )
+        .await?;
+        let mut known: HashMap<String, Known> = HashMap::with_capacity(order.len());
+        let mut changes = Vec::new();
+        for row in found {
+            let id: i64 = row.try_get_by_index(0)?;
+            let id_number: String = row.try_get_by_index(1)?;
+            let name: String = row.try_get_by_index(2)?;
+            let region: String = row.try_get_by_index(3)?;
+            if let Some(r) = latest.get(id_number.as_str())
+                && (r.name != name || r.region.as_str() != region)
+            {
+                changes.push(vec![
+                    Value::BigInt(Some(id)),
+                    text(r.name.as_str()),
+                    text(r.region.as_str()),
+                    Value::ChronoDateTimeUtc(Some(self.now)),
+                ]);
+            }
+            known.insert(id_number, Known { id, before: true });
         }
-        Ok((map, known))
+        bulk::update(txn, "persons", cols::ID, cols::PERSON_CHANGE, changes).await?;
+
+        let new: Vec<Vec<Value>> = order
+            .iter()
+            .filter(|k| !known.contains_key(**k))
+            .map(|k| {
+                let r = latest[k];
+                vec![
+                    text(*k),
+                    text(r.name.as_str()),
+                    text(r.id_number.sex().code()),
+                    Value::ChronoDate(Some(r.id_number.birth_date())),
+                    text(r.region.as_str()),
+                    Value::ChronoDateTimeUtc(Some(self.now)),
+                    Value::ChronoDateTimeUtc(Some(self.now)),
+                ]
+            })
+            .collect();
+        if new.is_empty() {
+            return Ok(known);
+        }
+        let created = bulk::insert(
+            txn,
+            "persons",
+            cols::PERSON,
+            new,
+            "ON CONFLICT (id_number) DO NOTHING RETURNING id, id_number",
+        )
+        .await?;
+        for row in created {
+            let id: i64 = row.try_get_by_index(0)?;
+            let id_number: String = row.try_get_by_index(1)?;
+            known.insert(id_number, Known { id, before: false });
+        }
+        // Another instance's import may have added some of them since the look-up above.
+        let late: Vec<Value> = order
+            .iter()
+            .filter(|k| !known.contains_key(**k))
+            .map(|k| text(*k))
+            .collect();
+        for row in bulk::select_in(
+            txn,
+            "SELECT id, id_number FROM persons",
+            cols::ID_NUMBER,
+            late,
+        )
+        .await?
+        {
+            let id: i64 = row.try_get_by_index(0)?;
+            let id_number: String = row.try_get_by_index(1)?;
+            known.insert(id_number, Known { id, before: true });
+        }
+        Ok(known)
     }
 
     async fn upsert_entries(
         &mut self,
         txn: &DatabaseTransaction,
         rows: &[RosterRow],
-        persons: &HashMap<String, i64>,
-        known: Vec<i64>,
+        persons: &HashMap<String, Known>,
     ) -> Result<(), sea_orm::DbErr> {
         // People created in this batch have no entries yet: only the others are looked up.
-        let existing = if known.is_empty() {
-            Vec::new()
-        } else {
-            roster_entry::Entity::find()
-                .filter(roster_entry::COLUMN.person_id.is_in(known))
-                .all(txn)
-                .await?
-        };
+        let before: Vec<Value> = persons
+            .values()
+            .filter(|k| k.before)
+            .map(|k| Value::BigInt(Some(k.id)))
+            .collect();
         let mut by_key: HashMap<(i64, String), Vec<roster_entry::Model>> = HashMap::new();
-        for e in existing {
+        for row in bulk::select_in(
+            txn,
+            "SELECT id, person_id, group_code, region_code, name_on_roster, valid_from, valid_to, \
+             extra, created_by_import_id, updated_by_import_id, ended_by_import_id, created_at, \
+             updated_at FROM roster_entries",
+            cols::PERSON_ID,
+            before,
+        )
+        .await?
+        {
+            let e = roster_entry::Model::from_query_result(&row, "")?;
             by_key
                 .entry((e.person_id, e.group_code.clone()))
                 .or_default()
                 .push(e);
         }
-        let now = Utc::now();
+        let now = Value::ChronoDateTimeUtc(Some(self.now));
         let mut inserts = Vec::new();
+        let mut changes = Vec::new();
         for r in rows {
-            let Some(pid) = persons.get(r.id_number.as_str()).copied() else {
+            let Some(pid) = persons.get(r.id_number.as_str()).map(|k| k.id) else {
                 continue;
             };
-            self.listed.insert(pid);
-            let extra = (!r.extra.is_empty()).then(|| {
-                serde_json::Value::Object(
-                    r.extra
-                        .iter()
-                        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
-                        .collect(),
-                )
-            });
+            if let Some(listed) = &mut self.listed {
+                listed.push(pid);
+            }
+            let extra = extra_json(&r.extra);
             let entries = by_key
                 .get(&(pid, r.group.code().to_owned()))
                 .map(Vec::as_slice)
@@ -781,42 +892,39 @@ impl Writer {
                         || e.extra != extra
                         || e.ended_by_import_id.is_some();
                     if changed {
-                        let mut m: roster_entry::ActiveModel = e.clone().into();
-                        m.valid_from = Set(from);
-                        m.valid_to = Set(r.valid_to);
-                        m.region_code = Set(r.region.as_str().to_owned());
-                        m.name_on_roster = Set(r.name.clone());
-                        m.extra = Set(extra);
-                        m.updated_by_import_id = Set(Some(self.import_id));
-                        m.ended_by_import_id = Set(None);
-                        m.updated_at = Set(now);
-                        m.update(txn).await?;
+                        changes.push(vec![
+                            Value::BigInt(Some(e.id)),
+                            Value::ChronoDate(Some(from)),
+                            Value::ChronoDate(r.valid_to),
+                            text(r.region.as_str()),
+                            text(r.name.as_str()),
+                            Value::Json(extra.map(Box::new)),
+                            Value::BigInt(Some(self.import_id)),
+                            Value::BigInt(None),
+                            now.clone(),
+                        ]);
                         self.updated += 1;
                     }
                 }
                 None => {
-                    inserts.push(roster_entry::ActiveModel {
-                        person_id: Set(pid),
-                        group_code: Set(r.group.code().to_owned()),
-                        region_code: Set(r.region.as_str().to_owned()),
-                        name_on_roster: Set(r.name.clone()),
-                        valid_from: Set(r.valid_from.unwrap_or(self.effective)),
-                        valid_to: Set(r.valid_to),
-                        extra: Set(extra),
-                        created_by_import_id: Set(Some(self.import_id)),
-                        created_at: Set(now),
-                        updated_at: Set(now),
-                        ..Default::default()
-                    });
+                    inserts.push(vec![
+                        Value::BigInt(Some(pid)),
+                        text(r.group.code()),
+                        text(r.region.as_str()),
+                        text(r.name.as_str()),
+                        Value::ChronoDate(Some(r.valid_from.unwrap_or(self.effective))),
+                        Value::ChronoDate(r.valid_to),
+                        Value::Json(extra.map(Box::new)),
+                        Value::BigInt(Some(self.import_id)),
+                        now.clone(),
+                        now.clone(),
+                    ]);
                     self.added += 1;
                 }
             }
         }
-        if !inserts.is_empty() {
-            roster_entry::Entity::insert_many(inserts)
-                .exec_without_returning(txn)
-                .await?;
-        }
+        bulk::update(txn, "roster_entries", cols::ID, cols::ENTRY_CHANGE, changes).await?;
+        bulk::insert(txn, "roster_entries", cols::ENTRY, inserts, "").await?;
         Ok(())
     }
 
@@ -828,12 +936,23 @@ impl Writer {
         group: Group,
         prefix: &str,
     ) -> Result<(), sea_orm::DbErr> {
-        let current: Vec<(i64, i64, String)> = roster_entry::Entity::find()
+        let mut listed = self.listed.take().unwrap_or_default();
+        // Someone whose row merely had an error stays covered until the clerk fixes it.
+        let protected: Vec<Value> = std::mem::take(&mut self.protected)
+            .into_iter()
+            .map(text)
+            .collect();
+        for row in bulk::select_in(txn, "SELECT id FROM persons", cols::ID_NUMBER, protected)
+            .await?
+        {
+            listed.push(row.try_get_by_index(0)?);
+        }
+        listed.sort_unstable();
+        listed.dedup();
+        let current: Vec<(i64, i64)> = roster_entry::Entity::find()
             .select_only()
             .column(roster_entry::Column::Id)
             .column(roster_entry::Column::PersonId)
-            .column(person::Column::IdNumber)
-            .inner_join(person::Entity)
             .filter(roster_entry::COLUMN.group_code.eq(group.code()))
             .filter(roster_entry::COLUMN.region_code.starts_with(prefix))
             .filter(roster_entry::COLUMN.valid_from.lt(self.effective))
@@ -845,24 +964,27 @@ impl Writer {
             .into_tuple()
             .all(txn)
             .await?;
+        let end = self.effective.pred_opt().unwrap_or(self.effective);
         let to_end: Vec<i64> = current
             .into_iter()
-            .filter(|(_, pid, idn)| !self.listed.contains(pid) && !self.protected.contains(idn))
-            .map(|(id, _, _)| id)
+            .filter(|(_, pid)| listed.binary_search(pid).is_err())
+            .map(|(id, _)| id)
             .collect();
-        let end = self.effective.pred_opt().unwrap_or(self.effective);
-        for chunk in to_end.chunks(500) {
-            let res = roster_entry::Entity::update_many()
-                .col_expr(roster_entry::Column::ValidTo, Expr::value(end))
-                .col_expr(
-                    roster_entry::Column::EndedByImportId,
-                    Expr::value(self.import_id),
-                )
-                .col_expr(roster_entry::Column::UpdatedAt, Expr::value(Utc::now()))
-                .filter(roster_entry::COLUMN.id.is_in(chunk.to_vec()))
-                .exec(txn)
-                .await?;
-            self.ended += res.rows_affected as i64;
+        drop(listed);
+        for chunk in to_end.chunks(10_000) {
+            let rows = chunk
+                .iter()
+                .map(|id| {
+                    vec![
+                        Value::BigInt(Some(*id)),
+                        Value::ChronoDate(Some(end)),
+                        Value::BigInt(Some(self.import_id)),
+                        Value::ChronoDateTimeUtc(Some(self.now)),
+                    ]
+                })
+                .collect();
+            self.ended +=
+                bulk::update(txn, "roster_entries", cols::ID, cols::ENTRY_END, rows).await? as i64;
         }
         Ok(())
     }

@@ -1,5 +1,6 @@
 //! Rosters (名册): reading civil-affairs sheets, validating every row, and importing them.
 
+mod bulk;
 pub mod columns;
 pub mod dates;
 pub mod export;
