@@ -5,7 +5,10 @@ use std::time::Duration;
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 
 /// Connects to `url`, creating the SQLite file's folder when needed. SQLite runs in WAL mode
 /// with a busy timeout, so readers never block the writer and short write waits queue
@@ -44,6 +47,18 @@ pub async fn connect_with(url: &str, schema: Option<&str>) -> anyhow::Result<Dat
     Database::connect(opts)
         .await
         .with_context(|| format!("cannot connect to the database at {}", redact(url)))
+}
+
+/// Begins a transaction that is going to write. SQLite takes its write lock at `BEGIN`: a
+/// deferred transaction that read first and then tries to write after another connection has
+/// committed fails at once with SQLITE_BUSY (the busy timeout does not apply to it), so a
+/// read-then-write transaction must queue for the lock up front. PostgreSQL ignores the mode.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
 }
 
 /// Applies every pending migration.

@@ -3,9 +3,7 @@
 //! demo is for showing, not for real data.
 
 use chrono::{NaiveDate, Utc};
-use sea_orm::{
-    ActiveModelTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Set};
 
 use entity::{hospital, subsidy_policy, user};
 
@@ -99,7 +97,7 @@ pub async fn seed(db: &DatabaseConnection) -> anyhow::Result<()> {
     }
 
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     for (name, code, region) in DEMO_HOSPITALS {
         let h = hospital::ActiveModel {
             name: Set((*name).to_owned()),

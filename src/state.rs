@@ -23,8 +23,8 @@ impl AppState {
     pub fn new(db: DatabaseConnection, settings: Settings) -> AppState {
         AppState {
             db,
+            imports: Progress::for_province(settings.province.clone()),
             settings: Arc::new(settings),
-            imports: Progress::new(),
         }
     }
 }

@@ -3,7 +3,6 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set, SqlErr,
-    TransactionTrait,
 };
 use serde::Serialize;
 
@@ -124,7 +123,7 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, new: NewUser) -> App
     } else {
         new.display_name.trim().to_owned()
     };
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let inserted = user::ActiveModel {
         username: Set(new.username.clone()),
         display_name: Set(display_name),
@@ -205,7 +204,7 @@ pub async fn update(
         Some(p) => Some(password::hash(p).await?),
         None => None,
     };
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let before = user::Entity::find_by_id(id)
         .one(&txn)
         .await?

@@ -195,15 +195,22 @@ pub async fn select_in<C: ConnectionTrait>(
                 key.name, key.pg_type
             );
             let list = serde_json::Value::Array(values.into_iter().map(json_of).collect());
-            let stmt =
-                Statement::from_sql_and_values(backend, sql, [Value::String(Some(list.to_string()))]);
+            let stmt = Statement::from_sql_and_values(
+                backend,
+                sql,
+                [Value::String(Some(list.to_string()))],
+            );
             out = conn.query_all_raw(stmt).await?;
         }
         _ => {
             let mut values = values.into_iter().peekable();
             while values.peek().is_some() {
                 let chunk: Vec<Value> = values.by_ref().take(SQLITE_MAX_PARAMS).collect();
-                let sql = format!("{select} WHERE {} IN {}", key.name, placeholders(chunk.len()));
+                let sql = format!(
+                    "{select} WHERE {} IN {}",
+                    key.name,
+                    placeholders(chunk.len())
+                );
                 let stmt = Statement::from_sql_and_values(backend, sql, chunk);
                 out.extend(conn.query_all_raw(stmt).await?);
             }

@@ -11,7 +11,7 @@ use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    FromQueryResult, QueryFilter, QuerySelect, Set, TransactionTrait, Value,
+    FromQueryResult, QueryFilter, QuerySelect, Set, Value,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -225,7 +225,7 @@ pub async fn submit(
     let sha = hex::encode(Sha256::digest(&upload.bytes));
     let fp = fingerprint(&sha, &upload);
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let earlier = roster_import::Entity::find()
         .filter(roster_import::COLUMN.fingerprint.eq(fp.as_str()))
         .filter(roster_import::COLUMN.status.eq("succeeded"))
@@ -418,7 +418,7 @@ async fn run_inner(
         }
         None => region
             .clone()
-            .unwrap_or_else(|| RegionPrefix::parse("22").expect("valid")),
+            .unwrap_or_else(|| progress.province().clone()),
     };
     // A full import without a region parameter covers the uploader's own scope, never more.
     let full_scope = region.clone().unwrap_or_else(|| scope.clone());
@@ -473,7 +473,7 @@ async fn run_inner(
         ParseResult { sheets, error }
     });
 
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let mut writer = Writer::new(import_id, effective, mode);
     let mut write_error = None;
     while let Some(batch) = rx.recv().await {
@@ -942,8 +942,8 @@ impl Writer {
             .into_iter()
             .map(text)
             .collect();
-        for row in bulk::select_in(txn, "SELECT id FROM persons", cols::ID_NUMBER, protected)
-            .await?
+        for row in
+            bulk::select_in(txn, "SELECT id FROM persons", cols::ID_NUMBER, protected).await?
         {
             listed.push(row.try_get_by_index(0)?);
         }
@@ -1022,6 +1022,26 @@ pub fn error_message(e: &roster_import_error::Model, lang: Lang) -> &str {
     lang.pick(&e.message_zh, &e.message_en)
 }
 
+/// One page of the errors, in order, and how many there are in all.
+pub async fn errors_page<C: ConnectionTrait>(
+    db: &C,
+    import_id: i64,
+    page: u64,
+    per_page: u64,
+) -> Result<(Vec<roster_import_error::Model>, u64), sea_orm::DbErr> {
+    use sea_orm::{PaginatorTrait, QueryOrder};
+    let q = roster_import_error::Entity::find()
+        .filter(roster_import_error::COLUMN.import_id.eq(import_id))
+        .order_by_asc(roster_import_error::COLUMN.id);
+    let total = q.clone().count(db).await?;
+    let rows = q
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+        .all(db)
+        .await?;
+    Ok((rows, total))
+}
+
 /// Errors as stored, in order.
 pub async fn errors_of<C: ConnectionTrait>(
     db: &C,
@@ -1041,7 +1061,7 @@ pub async fn requeue(
     actor: &Actor,
     import_id: i64,
 ) -> AppResult<roster_import::Model> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let m = roster_import::Entity::find_by_id(import_id)
         .one(&txn)
         .await?

@@ -24,6 +24,8 @@ pub struct Progress {
     inner: Arc<Mutex<HashMap<i64, (i64, i64)>>>,
     bell: Arc<Notify>,
     instance: Arc<str>,
+    /// What a command-line import without a region covers: the programme's province.
+    province: crate::domain::RegionPrefix,
 }
 
 impl Default for Progress {
@@ -35,6 +37,11 @@ impl Default for Progress {
 impl Progress {
     /// A registry for this process, with a random instance name.
     pub fn new() -> Progress {
+        Progress::for_province(crate::config::Settings::default().province)
+    }
+
+    /// A registry for a service whose programme covers `province`.
+    pub fn for_province(province: crate::domain::RegionPrefix) -> Progress {
         let mut bytes = [0u8; 8];
         use argon2::password_hash::rand_core::{OsRng, RngCore};
         OsRng.fill_bytes(&mut bytes);
@@ -42,6 +49,7 @@ impl Progress {
             inner: Arc::default(),
             bell: Arc::default(),
             instance: Arc::from(hex::encode(bytes)),
+            province,
         }
     }
 
@@ -69,6 +77,15 @@ impl Progress {
     }
 
     /// Wakes the worker: a new import is queued.
+    /// The name this instance claims imports under.
+    pub fn instance(&self) -> &str {
+        &self.instance
+    }
+
+    pub(crate) fn province(&self) -> &crate::domain::RegionPrefix {
+        &self.province
+    }
+
     pub fn ring(&self) {
         self.bell.notify_one();
     }
@@ -143,16 +160,20 @@ pub async fn claim(
         == 1)
 }
 
-/// Keeps a running import's claim fresh on PostgreSQL, where another instance may be watching.
-/// (SQLite runs one process, and the import's own transaction holds the write lock.)
-async fn heartbeat(db: DatabaseConnection, id: i64) {
+/// Keeps a running import's claim fresh and its progress visible on PostgreSQL, where another
+/// instance may be watching or answering the clerk's browser. (SQLite runs one process, whose
+/// memory has the progress, and the import's own transaction holds the write lock.)
+async fn heartbeat(db: DatabaseConnection, progress: Progress, id: i64) {
     if db.get_database_backend() == DbBackend::Sqlite {
         return;
     }
     loop {
-        tokio::time::sleep(Duration::from_secs(20)).await;
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let (done, total) = progress.get(id).unwrap_or_default();
         let _ = roster_import::Entity::update_many()
             .col_expr(roster_import::Column::ClaimedAt, Expr::value(Utc::now()))
+            .col_expr(roster_import::Column::RowsDone, Expr::value(done))
+            .col_expr(roster_import::Column::RowsTotal, Expr::value(total))
             .filter(roster_import::COLUMN.id.eq(id))
             .filter(roster_import::COLUMN.status.eq("running"))
             .exec(&db)
@@ -163,7 +184,7 @@ async fn heartbeat(db: DatabaseConnection, id: i64) {
 /// Runs every queued import, one at a time, until none is left.
 pub async fn drain(db: &DatabaseConnection, progress: &Progress) -> anyhow::Result<()> {
     while let Some(id) = claim_next(db, progress).await? {
-        let beat = tokio::spawn(heartbeat(db.clone(), id));
+        let beat = tokio::spawn(heartbeat(db.clone(), progress.clone(), id));
         let result = import::run(db, id, progress.clone()).await;
         beat.abort();
         result?;

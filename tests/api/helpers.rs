@@ -366,6 +366,21 @@ impl<'a> Client<'a> {
 }
 
 impl TestApp {
+    /// A second instance of the service on the same database (its own pool, worker and
+    /// progress registry), as behind a load balancer.
+    pub async fn another_instance(&self) -> AppState {
+        let schema = match &self._guard {
+            DbGuard::Postgres { schema, .. } => Some(schema.as_str()),
+            DbGuard::Sqlite(_) => None,
+        };
+        let conn = db::connect_with(&self.state.settings.database_url, schema)
+            .await
+            .expect("the second instance connects");
+        let state = AppState::new(conn.clone(), (*self.state.settings).clone());
+        cancer_aid::roster::jobs::spawn_worker(conn, state.imports.clone());
+        state
+    }
+
     /// A client without a login.
     pub fn anonymous(&self) -> Client<'_> {
         Client {

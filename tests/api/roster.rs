@@ -96,7 +96,9 @@ db_test!(
         assert_eq!(sheets[2]["has_roster"], false);
 
         let errors = clerk.get(&format!("/api/v1/roster-imports/{}/errors", done["id"])).await.json();
-        let errors = errors.as_array().unwrap();
+        let total = errors["total"].as_i64().unwrap();
+        let errors = errors["items"].as_array().unwrap();
+        assert_eq!(errors.len() as i64, total, "one page holds them all");
         let find = |code: &str| errors.iter().find(|e| e["code"] == code).unwrap_or_else(|| panic!("no {code}: {errors:?}"));
         let number = find("id_number_is_number");
         assert_eq!((number["sheet"].as_str(), number["row"].as_i64(), number["column"].as_str()), (Some("南关区自强街道"), Some(10), Some("身份证号码")));
@@ -128,7 +130,16 @@ db_test!(
             .send()
             .await
             .json();
-        assert!(en[0]["message"].as_str().unwrap().is_ascii());
+        assert!(en["items"][0]["message"].as_str().unwrap().is_ascii());
+        // A page at a time: the second page of two holds the third and fourth errors.
+        let page = clerk.get(&format!("/api/v1/roster-imports/{}/errors?page=2&per_page=2", done["id"])).await.json();
+        assert_eq!((page["page"].as_i64(), page["total"].as_i64()), (Some(2), Some(total)));
+        assert_eq!(page["items"].as_array().unwrap().len(), 2);
+        assert_eq!(page["items"][0]["code"], errors[2]["code"]);
+        clerk
+            .get(&format!("/api/v1/roster-imports/{}/errors?per_page=0", done["id"]))
+            .await
+            .assert_status(StatusCode::UNPROCESSABLE_ENTITY);
 
         let lookup = clerk.get(&format!("/api/v1/roster-entries?id_number={}", id("220102", "19700101", 57))).await.json();
         assert_eq!(lookup["person"]["name"], "买买提·吐尔逊");
@@ -369,7 +380,7 @@ db_test!(
         let done = import(&yanbian, &[("group", "城市低保")], "a.xlsx", NANGUAN).await;
         assert_eq!(done["counts"]["accepted"], 0);
         let errors = yanbian.get(&format!("/api/v1/roster-imports/{}/errors", done["id"])).await.json();
-        assert!(errors.as_array().unwrap().iter().any(|e| e["code"] == "region_outside_scope"));
+        assert!(errors["items"].as_array().unwrap().iter().any(|e| e["code"] == "region_outside_scope"));
 
         let province = app.as_role(Role::RosterImporter).await;
         let mine = import(&province, &[("group", "城市低保"), ("region_code", "220102")], "a.xlsx", NANGUAN).await;
@@ -450,5 +461,91 @@ db_test!(
         assert_eq!(again["status"], "succeeded");
         let res = clerk.call(axum::http::Method::POST, &format!("/api/v1/roster-imports/{}/retry", first["id"])).send().await;
         res.assert_status(StatusCode::CONFLICT);
+    }
+);
+
+db_test!(
+    async fn two_instances_on_one_database_run_each_import_exactly_once(app) {
+        let other = app.another_instance().await;
+        let clerk = app.as_role(Role::RosterImporter).await;
+        let mut ids = Vec::new();
+        for day in 1..=6 {
+            let date = format!("2020-06-{day:02}");
+            let res = clerk
+                .upload(
+                    "/api/v1/roster-imports",
+                    &[("group", "城市低保"), ("region_code", "220102"), ("effective_date", &date)],
+                    "a.xlsx",
+                    NANGUAN,
+                )
+                .await;
+            res.assert_status(StatusCode::ACCEPTED);
+            ids.push(res.json()["id"].as_i64().unwrap());
+        }
+        // Both instances' workers compete for the queue, and each drains it once more itself.
+        let (a, b) = tokio::join!(
+            cancer_aid::roster::jobs::drain(&app.db, &app.state.imports),
+            cancer_aid::roster::jobs::drain(&other.db, &other.imports)
+        );
+        a.unwrap();
+        b.unwrap();
+        for id in &ids {
+            clerk.wait_import(*id).await;
+        }
+        let instances = [app.state.imports.instance(), other.imports.instance()];
+        let imports = roster_import::Entity::find().all(&app.db).await.unwrap();
+        assert_eq!(imports.len(), 6);
+        for i in &imports {
+            assert_eq!(i.status, "succeeded", "{i:?}");
+            assert!(instances.contains(&i.claimed_by.as_deref().unwrap_or("")), "{i:?}");
+            let runs = entity::audit_log::Entity::find()
+                .filter(entity::audit_log::COLUMN.action.eq("roster_import.run"))
+                .filter(entity::audit_log::COLUMN.entity_id.eq(i.id.to_string()))
+                .count(&app.db)
+                .await
+                .unwrap();
+            assert_eq!(runs, 1, "import {} ran {runs} times", i.id);
+        }
+        // The first to run added the eight people; the others found them there.
+        assert_eq!(imports.iter().map(|i| i.added).sum::<i64>(), 8);
+        assert_eq!(roster_entry::Entity::find().count(&app.db).await.unwrap(), 8);
+        assert_eq!(person::Entity::find().count(&app.db).await.unwrap(), 8);
+    }
+);
+
+db_test!(
+    async fn a_full_import_without_a_region_ends_entries_only_inside_the_clerks_scope(app) {
+        // The province clerk lists two people: one in Changchun (2201), one in Yanbian (2224).
+        let province = app.as_role(Role::RosterImporter).await;
+        let two = format!(
+            "身份证号码,姓名,行政区划代码\n{},张长春,220102\n{},李延边,222401\n",
+            id("220102", "19600101", 11),
+            id("222401", "19600101", 12)
+        );
+        let first = import(
+            &province,
+            &[("group", "城市低保"), ("effective_date", "2020-06-01")],
+            "two.csv",
+            two.as_bytes(),
+        )
+        .await;
+        assert_eq!(first["counts"]["added"], 2, "{first}");
+
+        // A Changchun clerk's full import of an empty roster without a region ends only Changchun.
+        let city = app.as_user("changchun_clerk", &[Role::RosterImporter], "2201").await;
+        let nobody = "身份证号码,姓名\n";
+        let done = import(
+            &city,
+            &[("group", "城市低保"), ("mode", "full"), ("effective_date", "2021-01-01")],
+            "none.csv",
+            nobody.as_bytes(),
+        )
+        .await;
+        assert_eq!(done["status"], "succeeded", "{done}");
+        assert_eq!(done["counts"]["ended"], 1, "{done}");
+        let changchun = entries_of(&app, &id("220102", "19600101", 11)).await;
+        assert_eq!(changchun[0].valid_to.map(|d| d.to_string()), Some("2020-12-31".into()));
+        let yanbian = entries_of(&app, &id("222401", "19600101", 12)).await;
+        assert_eq!(yanbian[0].valid_to, None, "outside the clerk's scope: untouched");
     }
 );
