@@ -497,24 +497,9 @@ impl MigrationTrait for Migration {
                     Persons::Table,
                     Persons::Id,
                 ))
-                .foreign_key(&mut fk(
-                    RosterEntries::Table,
-                    RosterEntries::CreatedByImportId,
-                    RosterImports::Table,
-                    RosterImports::Id,
-                ))
-                .foreign_key(&mut fk(
-                    RosterEntries::Table,
-                    RosterEntries::UpdatedByImportId,
-                    RosterImports::Table,
-                    RosterImports::Id,
-                ))
-                .foreign_key(&mut fk(
-                    RosterEntries::Table,
-                    RosterEntries::EndedByImportId,
-                    RosterImports::Table,
-                    RosterImports::Id,
-                ))
+                // The three import columns are provenance written only by the import itself,
+                // inside its own transaction, and imports are never deleted: foreign keys on
+                // them would check the same import row a million times per roster.
                 .to_owned(),
         )
         .await?;

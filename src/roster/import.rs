@@ -26,6 +26,9 @@ use crate::audit::{self, Actor, Change};
 use crate::domain::{Group, Lang, RegionPrefix};
 use crate::error::{AppError, AppResult, Msg};
 
+/// SQLite page cache of the importing connection, in KiB.
+const IMPORT_CACHE_KIB: u32 = 64 * 1024;
+
 /// Rows handed from the parser to the writer at a time.
 const BATCH: usize = 2000;
 
@@ -259,11 +262,12 @@ pub async fn submit(
     .insert(&txn)
     .await?;
     if earlier.is_none() {
-        roster_import_file::ActiveModel {
+        // Without RETURNING: the driver would hand the whole file back, one more copy in memory.
+        roster_import_file::Entity::insert(roster_import_file::ActiveModel {
             import_id: Set(model.id),
             content: Set(upload.bytes),
-        }
-        .insert(&txn)
+        })
+        .exec_without_returning(&txn)
         .await?;
     }
     let view = ImportView::from_model(&model, None);
@@ -474,6 +478,13 @@ async fn run_inner(
     });
 
     let txn = crate::db::begin_write(db).await?;
+    let sqlite = txn.get_database_backend() == sea_orm::DbBackend::Sqlite;
+    if sqlite {
+        // The people's ID-number index takes keys in random order: with SQLite's default 2 MB
+        // cache every insert into it misses and pages are spilled to the WAL again and again.
+        txn.execute_unprepared(&format!("PRAGMA cache_size = -{}", IMPORT_CACHE_KIB))
+            .await?;
+    }
     let mut writer = Writer::new(import_id, effective, mode);
     let mut write_error = None;
     while let Some(batch) = rx.recv().await {
@@ -551,6 +562,10 @@ async fn run_inner(
         },
     )
     .await?;
+    if sqlite {
+        // The connection goes back to the pool: it keeps the ordinary cache.
+        txn.execute_unprepared("PRAGMA cache_size = -2000").await?;
+    }
     txn.commit().await?;
     Ok(counts)
 }
