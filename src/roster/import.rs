@@ -771,17 +771,51 @@ impl Writer {
                 order.push(r.id_number.as_str());
             }
         }
-        let keys = order.iter().map(|k| text(*k)).collect();
-        let found = bulk::select_in(
+        // Insert first and look up only the people who were there already: a first import of a
+        // roster, the slow one, then costs one statement per batch instead of two.
+        let new: Vec<Vec<Value>> = order
+            .iter()
+            .map(|k| {
+                let r = latest[k];
+                vec![
+                    text(*k),
+                    text(r.name.as_str()),
+                    text(r.id_number.sex().code()),
+                    Value::ChronoDate(Some(r.id_number.birth_date())),
+                    text(r.region.as_str()),
+                    Value::ChronoDateTimeUtc(Some(self.now)),
+                    Value::ChronoDateTimeUtc(Some(self.now)),
+                ]
+            })
+            .collect();
+        let created = bulk::insert(
             txn,
-            "SELECT id, id_number, name, region_code FROM persons",
-            cols::ID_NUMBER,
-            keys,
+            "persons",
+            cols::PERSON,
+            new,
+            "ON CONFLICT (id_number) DO NOTHING RETURNING id, id_number",
         )
         .await?;
         let mut known: HashMap<String, Known> = HashMap::with_capacity(order.len());
+        for row in created {
+            let id: i64 = row.try_get_by_index(0)?;
+            let id_number: String = row.try_get_by_index(1)?;
+            known.insert(id_number, Known { id, before: false });
+        }
+        let there: Vec<Value> = order
+            .iter()
+            .filter(|k| !known.contains_key(**k))
+            .map(|k| text(*k))
+            .collect();
         let mut changes = Vec::new();
-        for row in found {
+        for row in bulk::select_in(
+            txn,
+            "SELECT id, id_number, name, region_code FROM persons",
+            cols::ID_NUMBER,
+            there,
+        )
+        .await?
+        {
             let id: i64 = row.try_get_by_index(0)?;
             let id_number: String = row.try_get_by_index(1)?;
             let name: String = row.try_get_by_index(2)?;
@@ -799,57 +833,6 @@ impl Writer {
             known.insert(id_number, Known { id, before: true });
         }
         bulk::update(txn, "persons", cols::ID, cols::PERSON_CHANGE, changes).await?;
-
-        let new: Vec<Vec<Value>> = order
-            .iter()
-            .filter(|k| !known.contains_key(**k))
-            .map(|k| {
-                let r = latest[k];
-                vec![
-                    text(*k),
-                    text(r.name.as_str()),
-                    text(r.id_number.sex().code()),
-                    Value::ChronoDate(Some(r.id_number.birth_date())),
-                    text(r.region.as_str()),
-                    Value::ChronoDateTimeUtc(Some(self.now)),
-                    Value::ChronoDateTimeUtc(Some(self.now)),
-                ]
-            })
-            .collect();
-        if new.is_empty() {
-            return Ok(known);
-        }
-        let created = bulk::insert(
-            txn,
-            "persons",
-            cols::PERSON,
-            new,
-            "ON CONFLICT (id_number) DO NOTHING RETURNING id, id_number",
-        )
-        .await?;
-        for row in created {
-            let id: i64 = row.try_get_by_index(0)?;
-            let id_number: String = row.try_get_by_index(1)?;
-            known.insert(id_number, Known { id, before: false });
-        }
-        // Another instance's import may have added some of them since the look-up above.
-        let late: Vec<Value> = order
-            .iter()
-            .filter(|k| !known.contains_key(**k))
-            .map(|k| text(*k))
-            .collect();
-        for row in bulk::select_in(
-            txn,
-            "SELECT id, id_number FROM persons",
-            cols::ID_NUMBER,
-            late,
-        )
-        .await?
-        {
-            let id: i64 = row.try_get_by_index(0)?;
-            let id_number: String = row.try_get_by_index(1)?;
-            known.insert(id_number, Known { id, before: true });
-        }
         Ok(known)
     }
 
