@@ -170,7 +170,8 @@ impl AppError {
         }
     }
 
-    fn status(&self) -> StatusCode {
+    /// The HTTP status this error answers with.
+    pub fn status(&self) -> StatusCode {
         match self {
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             AppError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
@@ -183,6 +184,11 @@ impl AppError {
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Db(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
+    }
+
+    /// What to tell the person, in both languages.
+    pub fn message(&self) -> Msg {
+        self.code_and_message().1
     }
 
     fn code_and_message(&self) -> (&'static str, Msg) {

@@ -48,7 +48,7 @@ pub fn router(state: AppState) -> Router {
         .route("/roster-imports/{id}/retry", post(roster::retry_import))
         .route("/roster-entries", get(roster::person_entries));
     Router::new()
-        .route("/", get(index))
+        .merge(crate::web::router())
         .route("/health", get(health::health))
         .nest("/api/v1", api)
         .fallback(not_found)
@@ -63,16 +63,7 @@ pub fn router(state: AppState) -> Router {
 /// Runs the request in its language: a `lang` cookie (the UI's switch) wins, then
 /// `Accept-Language`, then Chinese.
 async fn language(req: Request, next: Next) -> Response {
-    let cookie_lang = req
-        .headers()
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == "lang")
-        .map(|(_, v)| if v == "en" { Lang::En } else { Lang::Zh });
-    let lang = cookie_lang.unwrap_or_else(|| {
+    let lang = cookie_lang(req.headers()).unwrap_or_else(|| {
         req.headers()
             .get(ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok())
@@ -82,13 +73,16 @@ async fn language(req: Request, next: Next) -> Response {
     LANG.scope(lang, next.run(req)).await
 }
 
-/// A landing page until the web front end arrives: what is running and where the API is.
-async fn index() -> axum::response::Html<&'static str> {
-    axum::response::Html(
-        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>肿瘤患者救助系统</title></head>\
-         <body><h1>肿瘤患者救助系统 cancer-aid</h1><p>服务已启动。接口：<code>/api/v1</code>，\
-         健康检查：<a href=\"/health\">/health</a>。</p></body></html>",
-    )
+/// The language the UI's switch chose, if it did.
+pub fn cookie_lang(headers: &axum::http::HeaderMap) -> Option<Lang> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == "lang")
+        .map(|(_, v)| if v == "en" { Lang::En } else { Lang::Zh })
 }
 
 async fn not_found(req: Request) -> AppError {

@@ -75,6 +75,17 @@ impl Role {
         }
     }
 
+    /// The English label.
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Role::Caseworker => "Caseworker",
+            Role::Approver => "Approver",
+            Role::RosterImporter => "Civil-affairs clerk",
+            Role::Manager => "Manager",
+            Role::Admin => "Administrator",
+        }
+    }
+
     /// Parses one role code.
     pub fn parse(raw: &str) -> Result<Role, RoleError> {
         let s = raw.trim();

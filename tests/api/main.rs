@@ -12,3 +12,4 @@ mod health;
 mod roster;
 mod schema;
 mod users;
+mod web;

@@ -1,0 +1,99 @@
+//! The words of the pages, in Simplified Chinese and English.
+
+use crate::domain::Lang;
+
+/// Looks up the page texts of one language; templates call `t.get("key")`.
+#[derive(Debug, Clone, Copy)]
+pub struct Tr(pub Lang);
+
+/// (key, Chinese, English). Keys are stable; a missing key shows itself, which a test catches.
+const TEXTS: &[(&str, &str, &str)] = &[
+    ("app.name", "肿瘤患者救助系统", "Cancer Patient Assistance"),
+    ("app.org", "红十字会", "Red Cross"),
+    ("nav.home", "首页", "Home"),
+    ("nav.skip", "跳到正文", "Skip to content"),
+    ("nav.menu", "主菜单", "Main menu"),
+    ("nav.logout", "退出登录", "Log out"),
+    ("nav.lang", "English", "中文"),
+    ("nav.api_docs", "接口文档", "API documentation"),
+    ("login.title", "登录", "Log in"),
+    ("login.username", "用户名", "Username"),
+    ("login.password", "密码", "Password"),
+    ("login.submit", "登录", "Log in"),
+    (
+        "login.hint",
+        "请使用管理员分配的账号登录。",
+        "Log in with the account your administrator gave you.",
+    ),
+    ("home.title", "首页", "Home"),
+    ("home.welcome", "欢迎", "Welcome"),
+    ("home.roles", "角色", "Roles"),
+    ("home.scope", "数据范围", "Data scope"),
+    ("home.tasks", "您可以做的事", "What you can do here"),
+    (
+        "task.roster_importer",
+        "导入低保、特困、优抚名册，查看导入结果和错误行。",
+        "Import the low-income, extreme-hardship and entitled-care rosters; see each import's result and rejected rows.",
+    ),
+    (
+        "task.caseworker",
+        "核查患者救助资格，建立救助档案，登记就诊。",
+        "Check a patient's eligibility, open cases and record visits.",
+    ),
+    (
+        "task.approver",
+        "审批救助档案和救助金。",
+        "Approve cases and subsidies.",
+    ),
+    (
+        "task.manager",
+        "查看和导出救助金统计。",
+        "Read and export spending totals.",
+    ),
+    (
+        "task.admin",
+        "管理用户、定点医院、救助政策，查看操作日志。",
+        "Manage users, hospitals and policies; read the audit log.",
+    ),
+    ("error.title", "出错了", "Something went wrong"),
+    (
+        "error.forbidden",
+        "您的角色不能使用此页面。",
+        "Your role cannot use this page.",
+    ),
+    ("error.back", "返回首页", "Back to the home page"),
+];
+
+impl Tr {
+    /// The text of `key` in this language.
+    pub fn get(&self, key: &str) -> &'static str {
+        match TEXTS.iter().find(|(k, _, _)| *k == key) {
+            Some((_, zh, en)) => self.0.pick(zh, en),
+            None => {
+                tracing::warn!(key, "no page text for this key");
+                "?"
+            }
+        }
+    }
+
+    /// `zh-CN` or `en` for the page's `lang` attribute.
+    pub fn html_lang(&self) -> &'static str {
+        match self.0 {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+
+    /// The language the switch leads to.
+    pub fn other(&self) -> &'static str {
+        match self.0 {
+            Lang::Zh => "en",
+            Lang::En => "zh",
+        }
+    }
+
+    /// Every key, for the test that templates use no unknown key.
+    pub fn keys() -> impl Iterator<Item = &'static str> {
+        TEXTS.iter().map(|(k, _, _)| *k)
+    }
+}

@@ -1,0 +1,340 @@
+//! The browser front end: server-rendered pages in Simplified Chinese (English by a switch that
+//! a cookie remembers), on the same domain code and sessions as the API. No build step and no
+//! script framework: templates compiled into the binary, one stylesheet, a little JavaScript.
+
+mod i18n;
+
+use askama::Template;
+use axum::extract::{FromRequestParts, Path, Query, Request, State};
+use axum::http::header::{HOST, ORIGIN, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+
+pub use i18n::Tr;
+
+use crate::api::extract::{SESSION_COOKIE, token_of};
+use crate::auth::{CurrentUser, session};
+use crate::domain::{Lang, Role};
+use crate::error::{AppError, current_lang};
+use crate::state::AppState;
+
+/// The pages and their assets.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/login", get(login_form).post(login))
+        .route("/logout", post(logout))
+        .route("/lang/{code}", get(switch_language))
+        .route("/static/app.css", get(stylesheet))
+        .layer(middleware::from_fn(same_origin))
+        .layer(middleware::from_fn(page_language))
+}
+
+/// Pages are in Chinese unless the switch chose English: an office PC set up in English still
+/// gets the clerks' language (the API, for programs, follows Accept-Language).
+async fn page_language(req: Request, next: Next) -> Response {
+    let lang = crate::api::cookie_lang(req.headers()).unwrap_or(Lang::Zh);
+    crate::error::LANG.scope(lang, next.run(req)).await
+}
+
+/// What every page shows around its content.
+pub struct Page {
+    /// The page's own title (the browser tab adds the application's name).
+    pub title: &'static str,
+    /// The texts of the page's language.
+    pub t: Tr,
+    /// Who is logged in.
+    pub user: Option<CurrentUser>,
+    /// The menu of the user's roles.
+    pub nav: Vec<NavItem>,
+    /// Where the language switch comes back to.
+    pub here: String,
+}
+
+/// One menu entry.
+pub struct NavItem {
+    /// Link.
+    pub href: &'static str,
+    /// Text.
+    pub label: &'static str,
+    /// The page shown now.
+    pub current: bool,
+}
+
+/// Menu entries and the roles that see them; a page is offered only to the roles it serves.
+const MENU: &[(&str, &str, &[Role])] = &[("/", "nav.home", &[])];
+
+impl Page {
+    fn new(key: &'static str, user: Option<CurrentUser>, here: &str) -> Page {
+        let t = Tr(current_lang());
+        let nav = match &user {
+            Some(u) => MENU
+                .iter()
+                .filter(|(_, _, roles)| roles.is_empty() || u.has_any(roles))
+                .map(|(href, label, _)| NavItem {
+                    href,
+                    label: t.get(label),
+                    current: *href == here,
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        Page {
+            title: t.get(key),
+            t,
+            user,
+            nav,
+            here: here.to_owned(),
+        }
+    }
+
+    /// The user's role names in the page's language.
+    pub fn role_labels(&self) -> String {
+        let Some(u) = &self.user else {
+            return String::new();
+        };
+        u.roles
+            .iter()
+            .map(|r| self.t.0.pick(r.label_zh(), r.label_en()))
+            .collect::<Vec<_>>()
+            .join("、")
+    }
+}
+
+fn render(t: &impl Template) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            AppError::Internal(anyhow::anyhow!("a page failed to render: {e}")).into_response()
+        }
+    }
+}
+
+/// A logged-in user of a page; anyone else is sent to the login page and brought back after.
+pub struct WebUser(pub CurrentUser);
+
+impl FromRequestParts<AppState> for WebUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        match CurrentUser::from_request_parts(parts, state).await {
+            Ok(u) => Ok(WebUser(u)),
+            Err(_) => {
+                let next = parts
+                    .uri
+                    .path_and_query()
+                    .map_or("/", |p| p.as_str())
+                    .to_owned();
+                let to = format!("/login?next={}", urlencode(&next));
+                Err(Redirect::to(&to).into_response())
+            }
+        }
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    url_escape(s)
+}
+
+/// Percent-encodes everything but unreserved characters (RFC 3986).
+fn url_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Only a path of this site: never another site, so a crafted link cannot send a clerk away.
+fn safe_next(next: Option<&str>) -> &str {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n,
+        _ => "/",
+    }
+}
+
+/// Refuses a form posted from another site: the session cookie is SameSite=Strict already, and
+/// the Origin check covers browsers that send cookies anyway.
+async fn same_origin(req: Request, next: Next) -> Response {
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        let origin = req.headers().get(ORIGIN).and_then(|v| v.to_str().ok());
+        let host = req.headers().get(HOST).and_then(|v| v.to_str().ok());
+        if let (Some(origin), Some(host)) = (origin, host) {
+            let origin_host = origin.split("://").nth(1).unwrap_or(origin);
+            if origin_host != host {
+                return (StatusCode::FORBIDDEN, "cross-site form refused").into_response();
+            }
+        }
+    }
+    next.run(req).await
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    page: Page,
+    tasks: Vec<&'static str>,
+}
+
+async fn home(WebUser(user): WebUser) -> Response {
+    let tasks = [
+        (Role::RosterImporter, "task.roster_importer"),
+        (Role::Caseworker, "task.caseworker"),
+        (Role::Approver, "task.approver"),
+        (Role::Manager, "task.manager"),
+        (Role::Admin, "task.admin"),
+    ];
+    let page = Page::new("home.title", Some(user), "/");
+    let t = page.t;
+    let held = page
+        .user
+        .as_ref()
+        .map(|u| u.roles.clone())
+        .unwrap_or_default();
+    let tasks = tasks
+        .iter()
+        .filter(|(r, _)| held.contains(r))
+        .map(|(_, k)| t.get(k))
+        .collect();
+    render(&HomePage { page, tasks })
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    page: Page,
+    username: String,
+    next: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+async fn login_form(Query(q): Query<NextQuery>) -> Response {
+    render(&LoginPage {
+        page: Page::new("login.title", None, "/login"),
+        username: String::new(),
+        next: safe_next(q.next.as_deref()).to_owned(),
+        error: None,
+    })
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+    next: Option<String>,
+}
+
+async fn login(State(state): State<AppState>, Form(f): Form<LoginForm>) -> Response {
+    let next = safe_next(f.next.as_deref()).to_owned();
+    match crate::auth::login(&state.db, &state.settings, &f.username, &f.password).await {
+        Ok(out) => {
+            let cookie = format!(
+                "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
+                out.token,
+                state.settings.session_ttl.as_secs()
+            );
+            let mut res = Redirect::to(&next).into_response();
+            if let Ok(v) = HeaderValue::from_str(&cookie) {
+                res.headers_mut().insert(SET_COOKIE, v);
+            }
+            res
+        }
+        Err(e) => {
+            let status = e.status();
+            let mut res = render(&LoginPage {
+                page: Page::new("login.title", None, "/login"),
+                // What was typed stays; the password never comes back.
+                username: f.username,
+                next,
+                error: Some(e.message().get(current_lang()).to_owned()),
+            });
+            *res.status_mut() = status;
+            res
+        }
+    }
+}
+
+async fn logout(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    if let Some(token) = token_of(&headers) {
+        let _ = session::logout(&state.db, &token).await;
+    }
+    let mut res = Redirect::to("/login").into_response();
+    res.headers_mut().insert(
+        SET_COOKIE,
+        HeaderValue::from_static(
+            "cancer_aid_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0",
+        ),
+    );
+    res
+}
+
+async fn switch_language(Path(code): Path<String>, Query(q): Query<NextQuery>) -> Response {
+    let lang = if code == "en" { Lang::En } else { Lang::Zh };
+    let value = match lang {
+        Lang::En => "lang=en; Path=/; Max-Age=31536000; SameSite=Lax",
+        Lang::Zh => "lang=zh; Path=/; Max-Age=31536000; SameSite=Lax",
+    };
+    let mut res = Redirect::to(safe_next(q.next.as_deref())).into_response();
+    res.headers_mut()
+        .insert(SET_COOKIE, HeaderValue::from_static(value));
+    res
+}
+
+async fn stylesheet() -> Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            HeaderValue::from_static("text/css; charset=utf-8"),
+        )],
+        include_str!("../../static/app.css"),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_stays_on_this_site() {
+        assert_eq!(safe_next(Some("/roster")), "/roster");
+        assert_eq!(safe_next(Some("//evil.example")), "/");
+        assert_eq!(safe_next(Some("https://evil.example")), "/");
+        assert_eq!(safe_next(Some("/\\evil")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn templates_use_only_known_texts() {
+        let keys: Vec<&str> = Tr::keys().collect();
+        for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/templates")).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            for part in text.split("t.get(\"").skip(1) {
+                let key = part.split('"').next().unwrap();
+                assert!(
+                    keys.contains(&key),
+                    "{}: unknown text key {key}",
+                    path.display()
+                );
+            }
+        }
+        for (_, key, _) in MENU {
+            assert!(keys.contains(key), "menu: unknown text key {key}");
+        }
+    }
+}

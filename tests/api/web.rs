@@ -1,0 +1,80 @@
+use axum::http::{Method, StatusCode};
+
+use cancer_aid::domain::Role;
+
+use crate::db_test;
+
+fn body(res: &crate::helpers::TestResponse) -> String {
+    String::from_utf8_lossy(&res.body).into_owned()
+}
+
+db_test!(
+    async fn pages_need_a_login_and_a_cookie_session_opens_them(app) {
+        let anon = app.anonymous();
+        let res = anon.get("/").await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER);
+        assert_eq!(res.headers["location"], "/login?next=/");
+
+        // The login page is Chinese even for a browser set up in English.
+        let login = anon
+            .call(Method::GET, "/login")
+            .header("accept-language", "en-US")
+            .send()
+            .await;
+        login.assert_status(StatusCode::OK);
+        assert!(body(&login).contains("<title>登录 · 肿瘤患者救助系统</title>"));
+
+        app.create_user("clerk.li", &[Role::RosterImporter], "2201").await;
+        let wrong = anon
+            .call(Method::POST, "/login")
+            .raw(
+                "application/x-www-form-urlencoded",
+                "username=clerk.li&password=nope&next=%2F",
+            )
+            .send()
+            .await;
+        wrong.assert_status(StatusCode::UNAUTHORIZED);
+        assert!(body(&wrong).contains("value=\"clerk.li\""), "what was typed stays");
+        assert!(!wrong.headers.contains_key("set-cookie"));
+
+        let ok = anon
+            .call(Method::POST, "/login")
+            .raw(
+                "application/x-www-form-urlencoded",
+                "username=clerk.li&password=clerk.li-password&next=https%3A%2F%2Fevil.example",
+            )
+            .send()
+            .await;
+        assert_eq!(ok.status, StatusCode::SEE_OTHER);
+        assert_eq!(ok.headers["location"], "/", "never sent to another site");
+        let cookie = ok.headers["set-cookie"].to_str().unwrap().to_owned();
+        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+        let session = cookie.split(';').next().unwrap().to_owned();
+
+        let home = anon.call(Method::GET, "/").header("cookie", &session).send().await;
+        home.assert_status(StatusCode::OK);
+        assert!(body(&home).contains("民政工作人员"), "{}", body(&home));
+        let english = anon
+            .call(Method::GET, "/")
+            .header("cookie", &format!("{session}; lang=en"))
+            .send()
+            .await;
+        assert!(body(&english).contains("Civil-affairs clerk"));
+
+        // A form posted from another site is refused; the session survives it.
+        let forged = anon
+            .call(Method::POST, "/logout")
+            .header("cookie", &session)
+            .header("origin", "https://evil.example")
+            .header("host", "cancer-aid.local")
+            .send()
+            .await;
+        forged.assert_status(StatusCode::FORBIDDEN);
+        anon.call(Method::GET, "/").header("cookie", &session).send().await.assert_status(StatusCode::OK);
+
+        let out = anon.call(Method::POST, "/logout").header("cookie", &session).send().await;
+        assert_eq!(out.status, StatusCode::SEE_OTHER);
+        let after = anon.call(Method::GET, "/").header("cookie", &session).send().await;
+        assert_eq!(after.status, StatusCode::SEE_OTHER, "the session is gone");
+    }
+);

@@ -1,0 +1,245 @@
+//! End-to-end tests in headless Chromium through WebDriver: the service's router on a real port
+//! over a fresh embedded database with the demo data, driven by a real browser. Skipped when
+//! chromedriver is missing, unless REQUIRE_BROWSER=1 (as `.ci/run` sets). Screenshots of the
+//! pages go to target/screenshots/ for review.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// The service on a free port, over a temporary SQLite file with the demo data.
+struct Service {
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+async fn start_service() -> Service {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("e2e.db").display());
+    let settings = cancer_aid::config::Settings {
+        database_url: url,
+        ..Default::default()
+    };
+    let state = cancer_aid::startup::prepare(settings).await.unwrap();
+    cancer_aid::demo::seed(&state.db).await.unwrap();
+    cancer_aid::roster::jobs::spawn_worker(state.db.clone(), state.imports.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = cancer_aid::api::router(state);
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    Service { base, _dir: dir }
+}
+
+/// chromedriver on a free port, stopped when dropped.
+struct Driver(Child, u16);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_driver() -> Option<Driver> {
+    if !std::path::Path::new(CHROMEDRIVER).exists() {
+        assert!(
+            std::env::var("REQUIRE_BROWSER").map_or(true, |v| v != "1"),
+            "REQUIRE_BROWSER=1 but {CHROMEDRIVER} is missing (apt-get install chromium chromium-driver)"
+        );
+        eprintln!("skipping the browser tests: no {CHROMEDRIVER}");
+        return None;
+    }
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "chromedriver did not open its port"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Some(Driver(child, port))
+}
+
+async fn browser(driver: &Driver) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": CHROMIUM,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+                "--window-size=1366,768", "--lang=zh-CN"
+            ]
+        }),
+    );
+    ClientBuilder::new(HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{}", driver.1))
+        .await
+        .expect("a browser session")
+}
+
+fn screenshot_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn screenshot(c: &Client, name: &str) {
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(screenshot_dir().join(format!("{name}.png")), png).unwrap();
+}
+
+/// The text of the first element matching `css`, waiting for it to appear (a click that
+/// navigates returns before the next page is there).
+async fn text_of(c: &Client, css: &str) -> String {
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no {css}: {e}"))
+        .text()
+        .await
+        .unwrap()
+}
+
+/// Waits until the page's path is `path`.
+async fn wait_path(c: &Client, path: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = c.current_url().await.unwrap();
+        if now.path() == path {
+            return;
+        }
+        assert!(Instant::now() < deadline, "still at {now}, expected {path}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn log_in(c: &Client, base: &str, user: &str, password: &str) {
+    c.goto(&format!("{base}/login")).await.unwrap();
+    c.find(Locator::Id("username"))
+        .await
+        .unwrap()
+        .send_keys(user)
+        .await
+        .unwrap();
+    c.find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(password)
+        .await
+        .unwrap();
+    c.find(Locator::Css("form.card button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caseworker_logs_in_switches_language_and_logs_out() {
+    let Some(driver) = start_driver() else { return };
+    let service = start_service().await;
+    let base = &service.base;
+    let c = browser(&driver).await;
+
+    // A page that needs a login leads to the login form and back.
+    c.goto(&format!("{base}/")).await.unwrap();
+    assert!(c.current_url().await.unwrap().path().starts_with("/login"));
+    assert_eq!(c.title().await.unwrap(), "登录 · 肿瘤患者救助系统");
+    screenshot(&c, "login").await;
+
+    // A wrong password: a message, and the username stays typed.
+    log_in(&c, base, "caseworker", "wrong-password").await;
+    let error = text_of(&c, "#login-error").await;
+    assert!(error.contains("密码"), "{error}");
+    let kept = c
+        .find(Locator::Id("username"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(kept.as_deref(), Some("caseworker"));
+
+    log_in(&c, base, "caseworker", "caseworker-demo").await;
+    wait_path(&c, "/").await;
+    assert_eq!(text_of(&c, "h1").await, "首页");
+    assert_eq!(text_of(&c, "#roles").await, "经办人");
+    screenshot(&c, "home").await;
+
+    // The language switch is remembered across pages.
+    c.find(Locator::Css("a[hreflang=en]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("a[hreflang=zh]"))
+        .await
+        .unwrap();
+    assert_eq!(text_of(&c, "h1").await, "Home");
+    c.goto(&format!("{base}/")).await.unwrap();
+    assert_eq!(text_of(&c, "#roles").await, "Caseworker");
+    c.find(Locator::Css("a[hreflang=zh]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("a[hreflang=en]"))
+        .await
+        .unwrap();
+
+    // The keyboard reaches the skip link first.
+    c.find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .send_keys("\u{E004}")
+        .await
+        .unwrap();
+    let focused = c
+        .execute("return document.activeElement.className", vec![])
+        .await
+        .unwrap();
+    assert_eq!(focused, "skip");
+
+    c.find(Locator::Css("form[action='/logout'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_path(&c, "/login").await;
+    c.goto(&format!("{base}/")).await.unwrap();
+    assert!(
+        c.current_url().await.unwrap().path().starts_with("/login"),
+        "logged out for good"
+    );
+    c.close().await.unwrap();
+}
