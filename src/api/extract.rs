@@ -285,5 +285,7 @@ pub mod roles {
         Approver = [Approver];
         /// Managers and administrators.
         Manager = [Manager, Admin];
+        /// Who may read visits and statements (each inside their region).
+        VisitReader = [Caseworker, Approver, Manager, Admin];
     }
 }
