@@ -287,5 +287,7 @@ pub mod roles {
         Manager = [Manager, Admin];
         /// Who may read visits and statements (each inside their region).
         VisitReader = [Caseworker, Approver, Manager, Admin];
+        /// Who may reverse a paid subsidy: managers only (paying is also open to administrators).
+        SubsidyReverser = [Manager];
     }
 }

@@ -310,7 +310,7 @@ pub async fn void_visit(
 /// `POST /api/v1/visits/{id}/reverse`: by a manager, once paid; 201 with the reversal entry.
 pub async fn reverse_visit(
     State(state): State<AppState>,
-    user: Authorized<roles::Manager>,
+    user: Authorized<roles::SubsidyReverser>,
     Path(id): Path<i64>,
     AppJson(req): AppJson<ReasonRequest>,
 ) -> AppResult<(StatusCode, Json<VisitView>)> {

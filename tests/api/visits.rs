@@ -621,7 +621,11 @@ db_test!(
         approver.post(&format!("/api/v1/visits/{b}/void"), &json!({"reason": "again"})).await.assert_status(StatusCode::CONFLICT);
 
         // Reversal: a manager writes a negative entry linked to the paid visit.
-        worker.post(&format!("/api/v1/visits/{a}/reverse"), &json!({"reason": "x"})).await.assert_status(StatusCode::FORBIDDEN);
+        for who in [&worker, &app.as_role(Role::Admin).await, &approver] {
+            who.post(&format!("/api/v1/visits/{a}/reverse"), &json!({"reason": "x"}))
+                .await
+                .assert_status(StatusCode::FORBIDDEN);
+        }
         let reversal = manager.post(&format!("/api/v1/visits/{a}/reverse"), &json!({"reason": "患者退费"})).await;
         reversal.assert_status(StatusCode::CREATED);
         let r = reversal.json();
@@ -651,6 +655,16 @@ db_test!(
         // The freed cap is granted again.
         let again = worker.post(&url, &outpatient(h, "S4", &day(3, 1), "3000")).await.json();
         assert_eq!(again["annual"]["granted_before"], "300.00");
+        // Administrators may pay too.
+        let s4 = id_of(&again);
+        approver.post(&format!("/api/v1/visits/{s4}/approve"), &json!({})).await.assert_status(StatusCode::OK);
+        let by_admin = app
+            .as_role(Role::Admin)
+            .await
+            .post(&format!("/api/v1/visits/{s4}/pay"), &json!({"payment_ref": "BANK-78", "paid_on": day(3, 2)}))
+            .await;
+        by_admin.assert_status(StatusCode::OK);
+        assert_eq!(by_admin.json()["paid_by"], user_id(&app, "admin").await);
 
         let actions: Vec<String> = audit_log::Entity::find()
             .filter(audit_log::COLUMN.entity_type.eq("visit"))
