@@ -2,13 +2,16 @@
 //! try every part of the programme. Passwords are fixed and listed in the README, because a
 //! demo is for showing, not for real data.
 
-use chrono::{NaiveDate, Utc};
-use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Set};
+use chrono::NaiveDate;
+use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 
-use entity::{hospital, subsidy_policy, user};
+use entity::user;
 
-use crate::audit::{self, Actor, Change};
-use crate::domain::{Group, Money, RegionPrefix, Role};
+use crate::audit::Actor;
+use crate::domain::subsidy::Terms;
+use crate::domain::{Amount, Group, Money, Rate, RegionCode, RegionPrefix, Role};
+use crate::hospital::{self, NewHospital};
+use crate::policy::{self, NewPolicy};
 use crate::roster::import::{self, Mode, Upload};
 use crate::users::{self, NewUser};
 
@@ -96,69 +99,34 @@ pub async fn seed(db: &DatabaseConnection) -> anyhow::Result<()> {
         );
     }
 
-    let now = Utc::now();
-    let txn = crate::db::begin_write(db).await?;
     for (name, code, region) in DEMO_HOSPITALS {
-        let h = hospital::ActiveModel {
-            name: Set((*name).to_owned()),
-            code: Set((*code).to_owned()),
-            region_code: Set((*region).to_owned()),
-            designated: Set(true),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        audit::record(
-            &txn,
-            &actor,
-            Change {
-                action: "hospital.create",
-                entity_type: "hospital",
-                entity_id: h.id.to_string(),
-                before: None,
-                after: Some(serde_json::json!({"name": h.name, "code": h.code, "region_code": h.region_code, "designated": true})),
-            },
-        )
-        .await?;
+        let new = NewHospital {
+            name: (*name).to_owned(),
+            code: (*code).to_owned(),
+            region: RegionCode::parse(region)?,
+            designated: true,
+        };
+        hospital::create(db, &actor, new)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo hospital {code}: {e}"))?;
     }
     let from = NaiveDate::from_ymd_opt(2015, 1, 1).expect("a valid date");
     for (group, rate, deductible, per_visit, annual) in DEMO_POLICIES {
-        let p = subsidy_policy::ActiveModel {
-            group_code: Set(group.code().to_owned()),
-            rate: Set((*rate).to_owned()),
-            deductible_fen: Set(Money::from_yuan(*deductible).fen()),
-            per_visit_cap_fen: Set(Money::from_yuan(*per_visit).fen()),
-            annual_cap_fen: Set(Money::from_yuan(*annual).fen()),
-            effective_from: Set(from),
-            effective_to: Set(None),
-            created_by: Set(None),
-            created_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        audit::record(
-            &txn,
-            &actor,
-            Change {
-                action: "policy.create",
-                entity_type: "policy",
-                entity_id: p.id.to_string(),
-                before: None,
-                after: Some(serde_json::json!({
-                    "group": group.code(), "rate": rate,
-                    "deductible": Money::from_yuan(*deductible),
-                    "per_visit_cap": Money::from_yuan(*per_visit),
-                    "annual_cap": Money::from_yuan(*annual),
-                    "effective_from": from,
-                })),
+        let new = NewPolicy {
+            group: *group,
+            terms: Terms {
+                rate: Rate::parse(rate)?,
+                deductible: Amount::new(Money::from_yuan(*deductible))?,
+                per_visit_cap: Amount::new(Money::from_yuan(*per_visit))?,
+                annual_cap: Amount::new(Money::from_yuan(*annual))?,
             },
-        )
-        .await?;
+            effective_from: from,
+            effective_to: None,
+        };
+        policy::create(db, &actor, new)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo policy for {group}: {e}"))?;
     }
-    txn.commit().await?;
 
     // The fixture rosters, uploaded by the demo clerk; the worker imports them at start.
     let clerk = users::find_by_username(db, "importer")

@@ -91,6 +91,15 @@ pub enum AppError {
         message: Msg,
         details: Vec<FieldError>,
     },
+    /// 409: the thing already exists, and the body names it (`existing`) so the caller can go
+    /// to it, such as the visit that already has an invoice number.
+    #[error("{code}: {}", message.en)]
+    Duplicate {
+        code: &'static str,
+        message: Msg,
+        details: Vec<FieldError>,
+        existing: serde_json::Value,
+    },
     /// 413: the body is larger than allowed.
     #[error("payload too large (limit {limit} bytes)")]
     PayloadTooLarge { limit: usize },
@@ -177,7 +186,7 @@ impl AppError {
             AppError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
             AppError::NotFound { .. } => StatusCode::NOT_FOUND,
-            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::Conflict { .. } | AppError::Duplicate { .. } => StatusCode::CONFLICT,
             AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -197,6 +206,7 @@ impl AppError {
             | AppError::Unauthorized { code, message }
             | AppError::Forbidden { code, message }
             | AppError::Conflict { code, message, .. }
+            | AppError::Duplicate { code, message, .. }
             | AppError::Unprocessable { code, message, .. }
             | AppError::TooManyRequests { code, message } => (code, message.clone()),
             AppError::NotFound { entity, id } => (
@@ -269,6 +279,8 @@ struct Body<'a> {
     message: &'a str,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     details: Vec<Detail<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    existing: Option<&'a serde_json::Value>,
 }
 
 #[derive(Serialize)]
@@ -286,9 +298,9 @@ impl IntoResponse for AppError {
         let lang = current_lang();
         let (code, message) = self.code_and_message();
         let details = match &self {
-            AppError::Conflict { details, .. } | AppError::Unprocessable { details, .. } => {
-                details.as_slice()
-            }
+            AppError::Conflict { details, .. }
+            | AppError::Duplicate { details, .. }
+            | AppError::Unprocessable { details, .. } => details.as_slice(),
             _ => &[],
         };
         let body = Envelope {
@@ -302,8 +314,64 @@ impl IntoResponse for AppError {
                         message: d.message.get(lang),
                     })
                     .collect(),
+                existing: match &self {
+                    AppError::Duplicate { existing, .. } => Some(existing),
+                    _ => None,
+                },
             },
         };
         (status, Json(body)).into_response()
+    }
+}
+
+/// Field problems gathered before answering, each with its stable code, so a request with
+/// several mistakes hears about all of them at once: one problem answers 422 with its own
+/// code, several with `validation_failed` and every field in `details`.
+#[derive(Debug, Default)]
+pub struct Problems(Vec<(&'static str, FieldError)>);
+
+impl Problems {
+    /// No problems yet.
+    pub fn new() -> Problems {
+        Problems::default()
+    }
+
+    /// Adds a problem with a field.
+    pub fn push(&mut self, code: &'static str, field: &str, message: Msg) {
+        self.0.push((code, FieldError::new(field, message)));
+    }
+
+    /// Adds a domain error as a problem with a field.
+    pub fn push_err(&mut self, field: &str, e: &dyn Localized) {
+        self.push(e.code(), field, Msg::of(e));
+    }
+
+    /// The codes so far, in order.
+    pub fn codes(&self) -> Vec<&'static str> {
+        self.0.iter().map(|(c, _)| *c).collect()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `Ok` when there are none, else the 422 that lists them.
+    pub fn check(self) -> AppResult<()> {
+        let mut all = self.0;
+        match all.len() {
+            0 => Ok(()),
+            1 => {
+                let (code, detail) = all.remove(0);
+                Err(AppError::Unprocessable {
+                    code,
+                    message: detail.message.clone(),
+                    details: vec![detail],
+                })
+            }
+            _ => Err(AppError::validation(
+                all.into_iter().map(|(_, d)| d).collect(),
+            )),
+        }
     }
 }

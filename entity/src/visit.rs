@@ -39,6 +39,8 @@ pub struct Model {
     pub voided_by: Option<i64>,
     pub voided_at: Option<DateTimeUtc>,
     pub void_reason: Option<String>,
+    /// Why a reversal entry (the row with `reverses_visit_id`) was written.
+    pub reversal_reason: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -230,6 +230,7 @@ enum Visits {
     VoidedBy,
     VoidedAt,
     VoidReason,
+    ReversalReason,
     CreatedAt,
     UpdatedAt,
 }
@@ -690,6 +691,7 @@ impl MigrationTrait for Migration {
                 .col(big_integer_null(Visits::VoidedBy))
                 .col(timestamp_with_time_zone_null(Visits::VoidedAt))
                 .col(text_null(Visits::VoidReason))
+                .col(text_null(Visits::ReversalReason))
                 .col(now_utc(Visits::CreatedAt))
                 .col(now_utc(Visits::UpdatedAt))
                 .foreign_key(&mut fk(
@@ -757,6 +759,24 @@ impl MigrationTrait for Migration {
             .unique()
             .to_owned(),
         )
+        .await?;
+        // A paid subsidy is reversed once: a second reversal entry would free the cap twice.
+        m.create_index(
+            index(
+                "uq_visits_reverses",
+                Visits::Table,
+                vec![Visits::ReversesVisitId.into_iden()],
+            )
+            .unique()
+            .to_owned(),
+        )
+        .await?;
+        // A new policy may end an open one only if no visit after its start used that one.
+        m.create_index(index(
+            "idx_visits_policy_counted",
+            Visits::Table,
+            vec![Visits::PolicyId.into_iden(), Visits::CountedOn.into_iden()],
+        ))
         .await?;
         // Spending totals: filter by date and status, group by integer keys, without the table.
         m.create_index(index(

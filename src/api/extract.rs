@@ -285,5 +285,9 @@ pub mod roles {
         Approver = [Approver];
         /// Managers and administrators.
         Manager = [Manager, Admin];
+        /// Who may read visits and statements (each inside their region).
+        VisitReader = [Caseworker, Approver, Manager, Admin];
+        /// Who may reverse a paid subsidy: managers only (paying is also open to administrators).
+        SubsidyReverser = [Manager];
     }
 }

@@ -5,8 +5,12 @@ pub mod audit;
 pub mod auth;
 pub mod extract;
 pub mod health;
+pub mod hospitals;
+pub mod input;
+pub mod policies;
 pub mod roster;
 pub mod users;
+pub mod visits;
 
 use std::any::Any;
 
@@ -46,7 +50,30 @@ pub fn router(state: AppState) -> Router {
         .route("/roster-imports/{id}", get(roster::get_import))
         .route("/roster-imports/{id}/errors", get(roster::import_errors))
         .route("/roster-imports/{id}/retry", post(roster::retry_import))
-        .route("/roster-entries", get(roster::person_entries));
+        .route("/roster-entries", get(roster::person_entries))
+        .route(
+            "/hospitals",
+            get(hospitals::list_hospitals).post(hospitals::create_hospital),
+        )
+        .route(
+            "/policies",
+            get(policies::list_policies).post(policies::create_policy),
+        )
+        .route(
+            "/policies/{id}",
+            get(policies::get_policy).patch(policies::update_policy),
+        )
+        .route("/cases/{id}/visits", post(visits::record_visit))
+        .route("/visits", get(visits::list_visits))
+        .route("/visits/{id}", get(visits::get_visit))
+        .route("/visits/{id}/approve", post(visits::approve_visit))
+        .route("/visits/{id}/pay", post(visits::pay_visit))
+        .route("/visits/{id}/void", post(visits::void_visit))
+        .route("/visits/{id}/reverse", post(visits::reverse_visit))
+        .route(
+            "/persons/{id_number}/statement",
+            get(visits::person_statement),
+        );
     Router::new()
         .merge(crate::web::router())
         .route("/health", get(health::health))

@@ -239,7 +239,7 @@ pub struct ErrorView {
 }
 
 /// An attachment: the UTF-8 name for today's browsers, an ASCII one for the rest.
-fn download(bytes: Vec<u8>, content_type: &str, file_name: &str) -> Response {
+pub(crate) fn download(bytes: Vec<u8>, content_type: &str, file_name: &str) -> Response {
     let ext = file_name.rsplit('.').next().unwrap_or("bin");
     let disposition = format!(
         "attachment; filename=\"download.{ext}\"; filename*=UTF-8''{}",
@@ -264,7 +264,7 @@ fn percent_encode(s: &str) -> String {
         .collect()
 }
 
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+pub(crate) const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 fn bad_format(f: &str) -> AppError {
     AppError::validation(vec![field_error(

@@ -4,12 +4,15 @@ pub mod group;
 pub mod id_number;
 pub mod lang;
 pub mod money;
+pub mod rate;
 pub mod region;
 pub mod role;
+pub mod subsidy;
 
 pub use group::Group;
 pub use id_number::{IdNumber, IdNumberError, Sex};
 pub use lang::{Lang, Localized};
 pub use money::{Amount, Money, MoneyError};
+pub use rate::{Rate, RateError};
 pub use region::{RegionCode, RegionError, RegionPrefix};
 pub use role::{Role, RoleError};
