@@ -285,5 +285,11 @@ pub mod roles {
         Approver = [Approver];
         /// Managers and administrators.
         Manager = [Manager, Admin];
+        /// Who may read cases (each inside their region).
+        CaseReader = [Caseworker, Approver, Manager];
+        /// Who may withdraw a case: its opener (a caseworker) or an approver.
+        CaseWithdrawer = [Caseworker, Approver];
+        /// Who may close an approved case.
+        CaseCloser = [Approver, Manager];
     }
 }

@@ -3,6 +3,8 @@
 
 pub mod audit;
 pub mod auth;
+pub mod cases;
+pub mod eligibility;
 pub mod extract;
 pub mod health;
 pub mod roster;
@@ -46,7 +48,15 @@ pub fn router(state: AppState) -> Router {
         .route("/roster-imports/{id}", get(roster::get_import))
         .route("/roster-imports/{id}/errors", get(roster::import_errors))
         .route("/roster-imports/{id}/retry", post(roster::retry_import))
-        .route("/roster-entries", get(roster::person_entries));
+        .route("/roster-entries", get(roster::person_entries))
+        .route("/eligibility", get(eligibility::check_eligibility))
+        .route("/cases", get(cases::list_cases).post(cases::open_case))
+        .route("/cases/{id}", get(cases::get_case))
+        .route("/cases/{id}/approve", post(cases::approve_case))
+        .route("/cases/{id}/reject", post(cases::reject_case))
+        .route("/cases/{id}/withdraw", post(cases::withdraw_case))
+        .route("/cases/{id}/resubmit", post(cases::resubmit_case))
+        .route("/cases/{id}/close", post(cases::close_case));
     Router::new()
         .route("/", get(index))
         .route("/health", get(health::health))
