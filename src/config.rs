@@ -18,6 +18,9 @@ pub struct Settings {
     pub max_upload_bytes: usize,
     /// `CANCER_AID_SESSION_HOURS`: how long a login lasts (default 12 hours).
     pub session_ttl: Duration,
+    /// `CANCER_AID_SESSION_CACHE_SECONDS`: how long a confirmed session is trusted without
+    /// asking the database again (default 5 seconds; 0 asks every time).
+    pub session_cache_ttl: Duration,
     /// `CANCER_AID_PROVINCE`: the programme's province prefix (default `22`, Jilin).
     pub province: RegionPrefix,
     /// `CANCER_AID_DIAGNOSIS_RANGES`: the ICD-10 categories the programme covers (default
@@ -36,6 +39,7 @@ impl Default for Settings {
             max_json_bytes: 1024 * 1024,
             max_upload_bytes: 100 * 1024 * 1024,
             session_ttl: Duration::from_secs(12 * 3600),
+            session_cache_ttl: Duration::from_secs(5),
             province: RegionPrefix::parse("22").expect("22 is a valid prefix"),
             diagnosis_ranges: DiagnosisRanges::default(),
             login_max_failures: 5,
@@ -70,6 +74,9 @@ impl Settings {
         }
         if let Some(h) = env_parse::<u64>("CANCER_AID_SESSION_HOURS")? {
             s.session_ttl = Duration::from_secs(h * 3600);
+        }
+        if let Some(secs) = env_parse::<u64>("CANCER_AID_SESSION_CACHE_SECONDS")? {
+            s.session_cache_ttl = Duration::from_secs(secs);
         }
         if let Some(p) = env_parse::<String>("CANCER_AID_PROVINCE")? {
             s.province =

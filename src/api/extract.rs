@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
-use crate::auth::{CurrentUser, session};
+use crate::auth::CurrentUser;
 use crate::domain::Role;
 use crate::error::{AppError, FieldError, Msg};
 use crate::state::AppState;
@@ -207,7 +207,7 @@ impl FromRequestParts<AppState> for CurrentUser {
                 ),
             });
         };
-        match session::lookup(&state.db, &token).await? {
+        match state.sessions.lookup(&state.db, &token).await? {
             Some(user) => {
                 parts.extensions.insert(user.clone());
                 Ok(user)
