@@ -2,7 +2,8 @@
 //! in the same run as `GET /health`, with p50 and p99 latency.
 //!
 //!     cargo bench --bench eligibility                 # 1,000,000 people, 10 s per endpoint
-//!     ROWS=100000 SECS=5 CONNECTIONS=32 cargo bench --bench eligibility
+//!     ROWS=100000 SECS=5 CONNECTIONS=32 SQLITE_ONLY=1 cargo bench --bench eligibility
+//!     SQLITE_FILE=target/bench/elig.db cargo bench --bench eligibility   # load once, reuse
 //!
 //! The roster is written straight into a temporary SQLite file with multi-row INSERTs (the
 //! importer has a benchmark of its own). The real service listens on a local port; a small
@@ -290,21 +291,29 @@ async fn hammer(
 async fn run(label: &str, conn: DatabaseConnection, rows: u64, secs: u64, connections: usize) {
     println!("{label}:");
     db::migrate(&conn).await.unwrap();
-    load_roster(&conn, rows).await;
     let settings = Settings::default();
-    users::create(
-        &conn,
-        &Actor::system("bench"),
-        users::NewUser {
-            username: "bench".into(),
-            display_name: String::new(),
-            password: "bench-password".into(),
-            roles: vec![Role::Caseworker],
-            region: RegionPrefix::parse("22").unwrap(),
-        },
-    )
-    .await
-    .unwrap();
+    let loaded = users::find_by_username(&conn, "bench")
+        .await
+        .unwrap()
+        .is_some();
+    if loaded {
+        eprintln!("  reusing the roster already in the database");
+    } else {
+        load_roster(&conn, rows).await;
+        users::create(
+            &conn,
+            &Actor::system("bench"),
+            users::NewUser {
+                username: "bench".into(),
+                display_name: String::new(),
+                password: "bench-password".into(),
+                roles: vec![Role::Caseworker],
+                region: RegionPrefix::parse("22").unwrap(),
+            },
+        )
+        .await
+        .unwrap();
+    }
     let token = auth::login(&conn, &settings, "bench", "bench-password")
         .await
         .unwrap()
@@ -381,10 +390,11 @@ fn main() {
         .unwrap();
     rt.block_on(async {
         let dir = tempfile::tempdir().unwrap();
-        let url = format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("bench.db").display()
-        );
+        // SQLITE_FILE keeps the roster between runs (it is loaded once).
+        let file = std::env::var("SQLITE_FILE")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|_| dir.path().join("bench.db"));
+        let url = format!("sqlite://{}?mode=rwc", file.display());
         run(
             "SQLite",
             db::connect(&url).await.unwrap(),
@@ -394,7 +404,7 @@ fn main() {
         )
         .await;
 
-        match postgres_url() {
+        match postgres_url().filter(|_| std::env::var("SQLITE_ONLY").is_err()) {
             None => println!("PostgreSQL not reachable: skipped"),
             Some(url) => {
                 let schema = format!("bench_elig_{}", std::process::id());

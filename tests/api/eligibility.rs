@@ -107,7 +107,10 @@ pub async fn patient(
 }
 
 /// One more roster entry of a person.
-#[expect(clippy::too_many_arguments, reason = "one roster entry has this many facts")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one roster entry has this many facts"
+)]
 pub async fn entry(
     app: &TestApp,
     person_id: i64,
