@@ -9,7 +9,6 @@ use validator::Validate;
 
 use super::extract::{AppQuery, Authorized, RoleSet, ValidatedJson, roles};
 use super::{PageOf, paging};
-use crate::auth::CurrentUser;
 use crate::case::workflow::{Action, CaseState};
 use crate::case::{self, CaseDetail, CaseView, Corrections, Filter, Move, NewCase};
 use crate::domain::{Diagnosis, IdNumber};
@@ -285,8 +284,7 @@ pub async fn list_cases(
         id_number,
         q: q.q,
     };
-    let user: &CurrentUser = &user;
-    let (items, total) = case::list(&state.db, user, &filter, page, per_page).await?;
+    let (items, total) = case::list(&state.db, &user, &filter, page, per_page).await?;
     Ok(Json(PageOf {
         items,
         page,
