@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::domain::RegionPrefix;
+use crate::domain::{DiagnosisRanges, RegionPrefix};
 
 /// The default database: an embedded SQLite file beside the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/cancer-aid.db?mode=rwc";
@@ -18,8 +18,14 @@ pub struct Settings {
     pub max_upload_bytes: usize,
     /// `CANCER_AID_SESSION_HOURS`: how long a login lasts (default 12 hours).
     pub session_ttl: Duration,
+    /// `CANCER_AID_SESSION_CACHE_SECONDS`: how long a confirmed session is trusted without
+    /// asking the database again (default 5 seconds; 0 asks every time).
+    pub session_cache_ttl: Duration,
     /// `CANCER_AID_PROVINCE`: the programme's province prefix (default `22`, Jilin).
     pub province: RegionPrefix,
+    /// `CANCER_AID_DIAGNOSIS_RANGES`: the ICD-10 categories the programme covers (default
+    /// `C00-C97`, the malignant neoplasms; several ranges as `C00-C97,D00-D09`).
+    pub diagnosis_ranges: DiagnosisRanges,
     /// `CANCER_AID_LOGIN_MAX_FAILURES`: failed logins before a lock (default 5).
     pub login_max_failures: i32,
     /// `CANCER_AID_LOGIN_LOCK_MINUTES`: how long a lock lasts (default 15 minutes).
@@ -33,7 +39,9 @@ impl Default for Settings {
             max_json_bytes: 1024 * 1024,
             max_upload_bytes: 100 * 1024 * 1024,
             session_ttl: Duration::from_secs(12 * 3600),
+            session_cache_ttl: Duration::from_secs(5),
             province: RegionPrefix::parse("22").expect("22 is a valid prefix"),
+            diagnosis_ranges: DiagnosisRanges::default(),
             login_max_failures: 5,
             login_lock: Duration::from_secs(15 * 60),
         }
@@ -67,9 +75,16 @@ impl Settings {
         if let Some(h) = env_parse::<u64>("CANCER_AID_SESSION_HOURS")? {
             s.session_ttl = Duration::from_secs(h * 3600);
         }
+        if let Some(secs) = env_parse::<u64>("CANCER_AID_SESSION_CACHE_SECONDS")? {
+            s.session_cache_ttl = Duration::from_secs(secs);
+        }
         if let Some(p) = env_parse::<String>("CANCER_AID_PROVINCE")? {
             s.province =
                 RegionPrefix::parse(&p).map_err(|e| anyhow::anyhow!("CANCER_AID_PROVINCE: {e}"))?;
+        }
+        if let Some(r) = env_parse::<String>("CANCER_AID_DIAGNOSIS_RANGES")? {
+            s.diagnosis_ranges = DiagnosisRanges::parse(&r)
+                .map_err(|e| anyhow::anyhow!("CANCER_AID_DIAGNOSIS_RANGES: {e}"))?;
         }
         if let Some(v) = env_parse("CANCER_AID_LOGIN_MAX_FAILURES")? {
             s.login_max_failures = v;

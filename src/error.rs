@@ -1,5 +1,7 @@
 //! The one error type of the HTTP layer and its JSON envelope:
-//! `{"error": {"code": "snake_case", "message": "...", "details": [{"field", "message"}]}}`.
+//! `{"error": {"code": "snake_case", "message": "...", "details": [{"field", "message"}]}}`,
+//! plus `reasons: [{"code", "message"}]` when the programme's rules refuse a request, and
+//! `state`, `current_version`, `allowed` when a record's state stands in the way.
 //!
 //! Messages exist in Chinese and English; the request's language (set by the `lang` middleware
 //! in a task-local) picks one when the response is written.
@@ -69,6 +71,25 @@ impl FieldError {
     }
 }
 
+/// One rule of the programme that a request failed: a stable code and a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reason {
+    /// Such as `not_on_roster`.
+    pub code: &'static str,
+    /// What failed, with the facts that made it fail.
+    pub message: Msg,
+}
+
+impl Reason {
+    /// The reason of a domain error.
+    pub fn of(e: &dyn Localized) -> Reason {
+        Reason {
+            code: e.code(),
+            message: Msg::of(e),
+        }
+    }
+}
+
 /// Every way a request can fail.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -112,6 +133,26 @@ pub enum AppError {
         code: &'static str,
         message: Msg,
         details: Vec<FieldError>,
+    },
+    /// 422: the programme's rules refuse the request (a patient who is not eligible); every
+    /// failed rule is one of `reasons`, so the clerk sees all that stands in the way at once.
+    #[error("{code}: {}", message.en)]
+    Refused {
+        code: &'static str,
+        message: Msg,
+        reasons: Vec<Reason>,
+        details: Vec<FieldError>,
+    },
+    /// 409: a record changed since the client read it, or its state does not allow the
+    /// action. The body says where the record stands (state, version, the actions still
+    /// allowed), so the client can reload or offer what remains.
+    #[error("{code}: {}", message.en)]
+    StateConflict {
+        code: &'static str,
+        message: Msg,
+        state: String,
+        version: i32,
+        allowed: Vec<String>,
     },
     /// 429: slowed down (too many failed logins).
     #[error("{code}: {}", message.en)]
@@ -186,10 +227,14 @@ impl AppError {
             AppError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
             AppError::NotFound { .. } => StatusCode::NOT_FOUND,
-            AppError::Conflict { .. } | AppError::Duplicate { .. } => StatusCode::CONFLICT,
+            AppError::Conflict { .. }
+            | AppError::Duplicate { .. }
+            | AppError::StateConflict { .. } => StatusCode::CONFLICT,
             AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            AppError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Unprocessable { .. } | AppError::Refused { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Db(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -208,6 +253,8 @@ impl AppError {
             | AppError::Conflict { code, message, .. }
             | AppError::Duplicate { code, message, .. }
             | AppError::Unprocessable { code, message, .. }
+            | AppError::Refused { code, message, .. }
+            | AppError::StateConflict { code, message, .. }
             | AppError::TooManyRequests { code, message } => (code, message.clone()),
             AppError::NotFound { entity, id } => (
                 "not_found",
@@ -281,6 +328,20 @@ struct Body<'a> {
     details: Vec<Detail<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     existing: Option<&'a serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reasons: Option<Vec<ReasonBody<'a>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    current_version: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    allowed: Option<&'a [String]>,
+}
+
+#[derive(Serialize)]
+struct ReasonBody<'a> {
+    code: &'a str,
+    message: &'a str,
 }
 
 #[derive(Serialize)]
@@ -300,8 +361,34 @@ impl IntoResponse for AppError {
         let details = match &self {
             AppError::Conflict { details, .. }
             | AppError::Duplicate { details, .. }
-            | AppError::Unprocessable { details, .. } => details.as_slice(),
+            | AppError::Unprocessable { details, .. }
+            | AppError::Refused { details, .. } => details.as_slice(),
             _ => &[],
+        };
+        let reasons = match &self {
+            AppError::Refused { reasons, .. } => Some(
+                reasons
+                    .iter()
+                    .map(|r| ReasonBody {
+                        code: r.code,
+                        message: r.message.get(lang),
+                    })
+                    .collect(),
+            ),
+            _ => None,
+        };
+        let (state, current_version, allowed) = match &self {
+            AppError::StateConflict {
+                state,
+                version,
+                allowed,
+                ..
+            } => (
+                Some(state.as_str()),
+                Some(*version),
+                Some(allowed.as_slice()),
+            ),
+            _ => (None, None, None),
         };
         let body = Envelope {
             error: Body {
@@ -318,6 +405,10 @@ impl IntoResponse for AppError {
                     AppError::Duplicate { existing, .. } => Some(existing),
                     _ => None,
                 },
+                reasons,
+                state,
+                current_version,
+                allowed,
             },
         };
         (status, Json(body)).into_response()

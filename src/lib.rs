@@ -1,17 +1,19 @@
 //! cancer-aid: the Red Cross cancer-patient assistance programme, from roster import to
 //! spending totals.
 //!
-//! Dependencies flow one way: `api` (HTTP) → services (`auth`, `users`, `audit`, ...) →
-//! `domain` (pure rules) and `entity` (rows).
+//! Dependencies flow one way: `api` (HTTP) → services (`auth`, `users`, `audit`,
+//! `eligibility`, `case`, ...) → `domain` (pure rules) and `entity` (rows).
 
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod case;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod demo;
 pub mod domain;
+pub mod eligibility;
 pub mod error;
 pub mod hospital;
 pub mod policy;

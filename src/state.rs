@@ -4,10 +4,12 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
+use crate::auth::session::SessionCache;
 use crate::config::Settings;
 use crate::roster::jobs::Progress;
 
-/// The database pool, the settings and the import jobs of this instance; cheap to clone.
+/// The database pool, the settings, the import jobs and the recently confirmed sessions of
+/// this instance; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
     /// The connection pool (SQLite or PostgreSQL).
@@ -16,15 +18,19 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Live progress of roster imports running here, and the worker's bell.
     pub imports: Progress,
+    /// Sessions confirmed in the last few seconds.
+    pub sessions: SessionCache,
 }
 
 impl AppState {
     /// Bundles a pool with settings.
     pub fn new(db: DatabaseConnection, settings: Settings) -> AppState {
+        let sessions = SessionCache::new(settings.session_cache_ttl);
         AppState {
             db,
             imports: Progress::for_province(settings.province.clone()),
             settings: Arc::new(settings),
+            sessions,
         }
     }
 }

@@ -80,6 +80,7 @@ pub async fn logout(
 ) -> AppResult<StatusCode> {
     if let Some(token) = token_of(&headers) {
         session::logout(&state.db, &token).await?;
+        state.sessions.forget(&token);
     }
     Ok(StatusCode::NO_CONTENT)
 }

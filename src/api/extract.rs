@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
-use crate::auth::{CurrentUser, session};
+use crate::auth::CurrentUser;
 use crate::domain::Role;
 use crate::error::{AppError, FieldError, Msg};
 use crate::state::AppState;
@@ -207,7 +207,7 @@ impl FromRequestParts<AppState> for CurrentUser {
                 ),
             });
         };
-        match session::lookup(&state.db, &token).await? {
+        match state.sessions.lookup(&state.db, &token).await? {
             Some(user) => {
                 parts.extensions.insert(user.clone());
                 Ok(user)
@@ -289,5 +289,11 @@ pub mod roles {
         VisitReader = [Caseworker, Approver, Manager, Admin];
         /// Who may reverse a paid subsidy: managers only (paying is also open to administrators).
         SubsidyReverser = [Manager];
+        /// Who may read cases (each inside their region).
+        CaseReader = [Caseworker, Approver, Manager];
+        /// Who may withdraw a case: its opener (a caseworker) or an approver.
+        CaseWithdrawer = [Caseworker, Approver];
+        /// Who may close an approved case.
+        CaseCloser = [Approver, Manager];
     }
 }

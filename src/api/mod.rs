@@ -3,6 +3,8 @@
 
 pub mod audit;
 pub mod auth;
+pub mod cases;
+pub mod eligibility;
 pub mod extract;
 pub mod health;
 pub mod hospitals;
@@ -73,7 +75,15 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/persons/{id_number}/statement",
             get(visits::person_statement),
-        );
+        )
+        .route("/eligibility", get(eligibility::check_eligibility))
+        .route("/cases", get(cases::list_cases).post(cases::open_case))
+        .route("/cases/{id}", get(cases::get_case))
+        .route("/cases/{id}/approve", post(cases::approve_case))
+        .route("/cases/{id}/reject", post(cases::reject_case))
+        .route("/cases/{id}/withdraw", post(cases::withdraw_case))
+        .route("/cases/{id}/resubmit", post(cases::resubmit_case))
+        .route("/cases/{id}/close", post(cases::close_case));
     Router::new()
         .merge(crate::web::router())
         .route("/health", get(health::health))

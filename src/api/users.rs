@@ -149,7 +149,8 @@ pub async fn update_user(
         region,
         active: req.active,
     };
-    Ok(Json(
-        users::update(&state.db, &admin.actor(), id, patch).await?,
-    ))
+    let view = users::update(&state.db, &admin.actor(), id, patch).await?;
+    // Whatever changed (roles, scope, password, active), the user's next request must see it.
+    state.sessions.forget_user(id);
+    Ok(Json(view))
 }

@@ -1,10 +1,12 @@
 //! Login sessions: a random token given to the client once, its SHA-256 kept in the database.
 //! The same session serves the API (`Authorization: Bearer`) and the web UI (a cookie).
 
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use sha2::{Digest, Sha256};
 
@@ -140,14 +142,111 @@ pub async fn login(
 
 /// The user behind a token, if the session is live and the account active.
 pub async fn lookup(db: &DatabaseConnection, token: &str) -> AppResult<Option<CurrentUser>> {
+    Ok(find(db, &token_hash(token)).await?.map(|(user, _)| user))
+}
+
+async fn find(
+    db: &DatabaseConnection,
+    hash: &str,
+) -> AppResult<Option<(CurrentUser, DateTime<Utc>)>> {
     let found = session::Entity::find()
-        .filter(session::COLUMN.token_hash.eq(token_hash(token)))
+        .filter(session::COLUMN.token_hash.eq(hash))
         .find_also_related(user::Entity)
         .one(db)
         .await?;
     match found {
-        Some((s, Some(u))) if s.expires_at > Utc::now() && u.active => Ok(Some(current_user(&u)?)),
+        Some((s, Some(u))) if s.expires_at > Utc::now() && u.active => {
+            Ok(Some((current_user(&u)?, s.expires_at)))
+        }
         _ => Ok(None),
+    }
+}
+
+/// Sessions confirmed in the last few seconds (`CANCER_AID_SESSION_CACHE_SECONDS`, default
+/// 5), so that a busy service does not ask the database who is calling on every request: on
+/// SQLite that round trip costs as much as a whole eligibility look-up. An entry never
+/// outlives its session's expiry. Logout, deactivation and changes of password, roles or
+/// scope made through this process drop the user's entries at once; another instance sharing
+/// the database notices within the time-to-live. Zero turns the cache off.
+#[derive(Clone, Default)]
+pub struct SessionCache {
+    inner: Arc<RwLock<HashMap<String, Cached>>>,
+    ttl: Duration,
+}
+
+struct Cached {
+    user: CurrentUser,
+    expires_at: DateTime<Utc>,
+    confirmed: Instant,
+}
+
+/// Entries kept before stale ones are swept out.
+const CACHE_SWEEP_AT: usize = 10_000;
+
+impl SessionCache {
+    /// A cache whose entries are trusted for `ttl`.
+    pub fn new(ttl: Duration) -> SessionCache {
+        SessionCache {
+            inner: Arc::default(),
+            ttl,
+        }
+    }
+
+    /// The user behind a token: from the cache when confirmed recently, else from the
+    /// database (and then remembered).
+    pub async fn lookup(
+        &self,
+        db: &DatabaseConnection,
+        token: &str,
+    ) -> AppResult<Option<CurrentUser>> {
+        let hash = token_hash(token);
+        if self.ttl.is_zero() {
+            return Ok(find(db, &hash).await?.map(|(user, _)| user));
+        }
+        if let Ok(map) = self.inner.read()
+            && let Some(c) = map.get(&hash)
+            && c.confirmed.elapsed() < self.ttl
+            && c.expires_at > Utc::now()
+        {
+            return Ok(Some(c.user.clone()));
+        }
+        let found = find(db, &hash).await?;
+        if let Ok(mut map) = self.inner.write() {
+            match &found {
+                Some((user, expires_at)) => {
+                    if map.len() >= CACHE_SWEEP_AT {
+                        let ttl = self.ttl;
+                        map.retain(|_, c| c.confirmed.elapsed() < ttl);
+                    }
+                    map.insert(
+                        hash,
+                        Cached {
+                            user: user.clone(),
+                            expires_at: *expires_at,
+                            confirmed: Instant::now(),
+                        },
+                    );
+                }
+                None => {
+                    map.remove(&hash);
+                }
+            }
+        }
+        Ok(found.map(|(user, _)| user))
+    }
+
+    /// Forgets the session of a token (logout).
+    pub fn forget(&self, token: &str) {
+        if let Ok(mut map) = self.inner.write() {
+            map.remove(&token_hash(token));
+        }
+    }
+
+    /// Forgets every session of a user (deactivated, or password, roles or scope changed).
+    pub fn forget_user(&self, user_id: i64) {
+        if let Ok(mut map) = self.inner.write() {
+            map.retain(|_, c| c.user.id != user_id);
+        }
     }
 }
 

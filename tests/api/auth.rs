@@ -104,6 +104,9 @@ db_test!(
         let mut s: session::ActiveModel = s.into();
         s.expires_at = Set(chrono::Utc::now() - chrono::Duration::minutes(1));
         s.update(&app.db).await.unwrap();
+        // The session was confirmed a moment ago and is trusted for a few seconds; a change
+        // made behind the service's back shows once that has passed.
+        app.state.sessions.forget(client.token());
         let expired = client.get("/api/v1/auth/me").await;
         expired.assert_status(StatusCode::UNAUTHORIZED);
         assert_eq!(expired.error_code(), "invalid_token");
@@ -153,5 +156,50 @@ db_test!(
             .map(|d| d["field"].as_str().unwrap().to_owned())
             .collect();
         assert!(fields.contains(&"username".to_owned()) && fields.contains(&"password".to_owned()));
+    }
+);
+
+db_test!(
+    async fn a_confirmed_session_is_trusted_for_the_cache_ttl_only(app) {
+        let client = app.as_role(Role::Caseworker).await;
+        client.get("/api/v1/auth/me").await.assert_status(StatusCode::OK);
+        // Another instance logs the session out: this one trusts it until the TTL passes.
+        session::Entity::delete_many()
+            .filter(session::COLUMN.user_id.is_not_null())
+            .exec(&app.db)
+            .await
+            .unwrap();
+        client.get("/api/v1/auth/me").await.assert_status(StatusCode::OK);
+
+        let strict = crate::helpers::spawn_app_with(app.backend, |s| {
+            s.session_cache_ttl = std::time::Duration::ZERO;
+        })
+        .await
+        .expect("the same backend again");
+        let client = strict.as_role(Role::Caseworker).await;
+        client.get("/api/v1/auth/me").await.assert_status(StatusCode::OK);
+        session::Entity::delete_many()
+            .filter(session::COLUMN.user_id.is_not_null())
+            .exec(&strict.db)
+            .await
+            .unwrap();
+        let res = client.get("/api/v1/auth/me").await;
+        res.assert_status(StatusCode::UNAUTHORIZED);
+        assert_eq!(res.error_code(), "invalid_token");
+    }
+);
+
+db_test!(
+    async fn a_change_of_roles_applies_to_the_next_request(app) {
+        let admin = app.as_role(Role::Admin).await;
+        let client = app.as_role(Role::Caseworker).await;
+        let id = client.get("/api/v1/auth/me").await.json()["id"].as_i64().unwrap();
+        client.get("/api/v1/cases").await.assert_status(StatusCode::OK);
+        admin
+            .patch(&format!("/api/v1/users/{id}"), &json!({"roles": ["roster_importer"]}))
+            .await
+            .assert_status(StatusCode::OK);
+        client.get("/api/v1/cases").await.assert_status(StatusCode::FORBIDDEN);
+        assert_eq!(client.get("/api/v1/auth/me").await.json()["roles"], json!(["roster_importer"]));
     }
 );

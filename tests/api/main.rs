@@ -5,8 +5,10 @@ mod helpers;
 
 mod audit;
 mod auth;
+mod cases;
 mod cli;
 mod demo;
+mod eligibility;
 mod errors;
 mod health;
 mod hospitals;

@@ -1,0 +1,303 @@
+//! `/api/v1/cases`: opening cases, moving them through their states, reading them.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::Datelike;
+use serde::Deserialize;
+use validator::Validate;
+
+use super::extract::{AppQuery, Authorized, RoleSet, ValidatedJson, roles};
+use super::{PageOf, paging};
+use crate::case::workflow::{Action, CaseState};
+use crate::case::{self, CaseDetail, CaseView, Corrections, Filter, Move, NewCase};
+use crate::domain::{Diagnosis, IdNumber};
+use crate::eligibility;
+use crate::error::{AppError, AppResult, FieldError, Msg};
+use crate::state::AppState;
+
+/// `POST /api/v1/cases`.
+#[derive(Debug, Deserialize, Validate)]
+pub struct OpenCaseRequest {
+    /// The patient's ID number.
+    pub id_number: String,
+    /// The patient's name, as on the roster.
+    #[validate(length(min = 1, max = 64))]
+    pub name: String,
+    /// ICD-10 code (C34, C34.1, ...).
+    pub diagnosis_code: String,
+    /// The diagnosis in words.
+    #[serde(default)]
+    #[validate(length(max = 200))]
+    pub diagnosis_text: String,
+    /// The treating hospital (a designated one).
+    pub hospital_id: Option<i64>,
+    /// Contact phone.
+    #[serde(default)]
+    #[validate(length(max = 32))]
+    pub phone: String,
+    /// Address.
+    #[serde(default)]
+    #[validate(length(max = 200))]
+    pub address: String,
+    /// The year applied for (default this year).
+    pub year: Option<i32>,
+    /// Note.
+    #[serde(default)]
+    #[validate(length(max = 1000))]
+    pub note: String,
+}
+
+/// The body of approve, reject, withdraw and close.
+#[derive(Debug, Deserialize, Validate)]
+pub struct TransitionRequest {
+    /// The version the client read.
+    pub version: i32,
+    /// Why (required to reject and to close).
+    #[validate(length(max = 500))]
+    pub reason: Option<String>,
+}
+
+/// The body of resubmit: the version, and corrections that are the new evidence.
+#[derive(Debug, Deserialize, Validate)]
+pub struct ResubmitRequest {
+    /// The version the client read.
+    pub version: i32,
+    /// What changed.
+    #[validate(length(max = 500))]
+    pub reason: Option<String>,
+    /// A corrected ICD-10 code.
+    pub diagnosis_code: Option<String>,
+    /// A corrected diagnosis text.
+    #[validate(length(max = 200))]
+    pub diagnosis_text: Option<String>,
+    /// Another hospital.
+    pub hospital_id: Option<i64>,
+    /// Another phone.
+    #[validate(length(max = 32))]
+    pub phone: Option<String>,
+    /// Another address.
+    #[validate(length(max = 200))]
+    pub address: Option<String>,
+    /// Another note.
+    #[validate(length(max = 1000))]
+    pub note: Option<String>,
+}
+
+fn check_phone(phone: &str) -> AppResult<()> {
+    let p = phone.trim();
+    let ok = p.is_empty()
+        || (p.chars().filter(char::is_ascii_digit).count() >= 5
+            && p.chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '+' | '(' | ')')));
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::validation(vec![FieldError::new(
+            "phone",
+            Msg::new(
+                format!("电话号码“{p}”无效：只能包含数字、空格、-、+ 和括号。"),
+                format!("phone '{p}' is not a phone number: use digits, spaces, -, + and ()."),
+            ),
+        )]))
+    }
+}
+
+fn today() -> chrono::NaiveDate {
+    chrono::Local::now().date_naive()
+}
+
+/// Opens a case for an eligible patient: 201 with the case, or 422 with every reason.
+pub async fn open_case(
+    State(state): State<AppState>,
+    user: Authorized<roles::Caseworker>,
+    ValidatedJson(req): ValidatedJson<OpenCaseRequest>,
+) -> AppResult<(StatusCode, Json<CaseView>)> {
+    let id_number =
+        IdNumber::parse(&req.id_number).map_err(|e| eligibility::invalid_id_number(&e))?;
+    let diagnosis =
+        Diagnosis::parse(&req.diagnosis_code).map_err(|e| AppError::field("diagnosis_code", &e))?;
+    check_phone(&req.phone)?;
+    let new = NewCase {
+        id_number,
+        name: req.name,
+        diagnosis,
+        diagnosis_text: req.diagnosis_text,
+        hospital_id: req.hospital_id,
+        phone: req.phone,
+        address: req.address,
+        year: req.year.unwrap_or_else(|| today().year()),
+        note: req.note,
+    };
+    let view = case::open(&state.db, &state.settings, &user, new, today()).await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+async fn take<R: RoleSet>(
+    state: &AppState,
+    user: &Authorized<R>,
+    id: i64,
+    action: Action,
+    req: TransitionRequest,
+) -> AppResult<Json<CaseDetail>> {
+    let reason = req
+        .reason
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty());
+    if action.needs_reason() && reason.is_none() {
+        return Err(AppError::validation(vec![FieldError::new(
+            "reason",
+            Msg::new(
+                format!("{}须填写原因。", action.label(crate::domain::Lang::Zh)),
+                format!("Say why the case is {}d.", action.code()),
+            ),
+        )]));
+    }
+    let mv = Move {
+        action,
+        version: req.version,
+        reason,
+        corrections: Corrections::default(),
+    };
+    Ok(Json(
+        case::transition(&state.db, &state.settings, user, id, mv, today()).await?,
+    ))
+}
+
+/// `POST /api/v1/cases/{id}/approve` (an approver who did not submit it).
+pub async fn approve_case(
+    State(state): State<AppState>,
+    user: Authorized<roles::Approver>,
+    Path(id): Path<i64>,
+    ValidatedJson(req): ValidatedJson<TransitionRequest>,
+) -> AppResult<Json<CaseDetail>> {
+    take(&state, &user, id, Action::Approve, req).await
+}
+
+/// `POST /api/v1/cases/{id}/reject` (an approver who did not submit it; reason required).
+pub async fn reject_case(
+    State(state): State<AppState>,
+    user: Authorized<roles::Approver>,
+    Path(id): Path<i64>,
+    ValidatedJson(req): ValidatedJson<TransitionRequest>,
+) -> AppResult<Json<CaseDetail>> {
+    take(&state, &user, id, Action::Reject, req).await
+}
+
+/// `POST /api/v1/cases/{id}/withdraw` (its opener, or an approver).
+pub async fn withdraw_case(
+    State(state): State<AppState>,
+    user: Authorized<roles::CaseWithdrawer>,
+    Path(id): Path<i64>,
+    ValidatedJson(req): ValidatedJson<TransitionRequest>,
+) -> AppResult<Json<CaseDetail>> {
+    take(&state, &user, id, Action::Withdraw, req).await
+}
+
+/// `POST /api/v1/cases/{id}/close` (an approver or a manager; reason required).
+pub async fn close_case(
+    State(state): State<AppState>,
+    user: Authorized<roles::CaseCloser>,
+    Path(id): Path<i64>,
+    ValidatedJson(req): ValidatedJson<TransitionRequest>,
+) -> AppResult<Json<CaseDetail>> {
+    take(&state, &user, id, Action::Close, req).await
+}
+
+/// `POST /api/v1/cases/{id}/resubmit` (a caseworker, from rejected; eligibility re-checked).
+pub async fn resubmit_case(
+    State(state): State<AppState>,
+    user: Authorized<roles::Caseworker>,
+    Path(id): Path<i64>,
+    ValidatedJson(req): ValidatedJson<ResubmitRequest>,
+) -> AppResult<Json<CaseDetail>> {
+    let diagnosis = match req.diagnosis_code.as_deref() {
+        Some(d) => Some(Diagnosis::parse(d).map_err(|e| AppError::field("diagnosis_code", &e))?),
+        None => None,
+    };
+    if let Some(p) = &req.phone {
+        check_phone(p)?;
+    }
+    let mv = Move {
+        action: Action::Resubmit,
+        version: req.version,
+        reason: req.reason,
+        corrections: Corrections {
+            diagnosis,
+            diagnosis_text: req.diagnosis_text,
+            hospital_id: req.hospital_id,
+            phone: req.phone,
+            address: req.address,
+            note: req.note,
+        },
+    };
+    Ok(Json(
+        case::transition(&state.db, &state.settings, &user, id, mv, today()).await?,
+    ))
+}
+
+/// `?state=&year=&id_number=&q=&page=&per_page=`.
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    /// submitted | approved | rejected | withdrawn | closed.
+    pub state: Option<String>,
+    /// Case year.
+    pub year: Option<i32>,
+    /// One patient.
+    pub id_number: Option<String>,
+    /// Text in the applicant's name or the diagnosis.
+    pub q: Option<String>,
+    /// Page from 1.
+    pub page: Option<u64>,
+    /// Rows per page.
+    pub per_page: Option<u64>,
+}
+
+/// `GET /api/v1/cases`: the cases of the user's region, newest first.
+pub async fn list_cases(
+    State(state): State<AppState>,
+    user: Authorized<roles::CaseReader>,
+    AppQuery(q): AppQuery<ListQuery>,
+) -> AppResult<Json<PageOf<CaseView>>> {
+    let (page, per_page) = paging(q.page, q.per_page)?;
+    let case_state = match q.state.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(CaseState::parse(s).ok_or_else(|| {
+            AppError::validation(vec![FieldError::new(
+                "state",
+                Msg::new(
+                    format!("状态“{s}”无效：可用 submitted、approved、rejected、withdrawn、closed。"),
+                    format!(
+                        "Unknown state '{s}': use submitted, approved, rejected, withdrawn or closed."
+                    ),
+                ),
+            )])
+        })?),
+    };
+    let id_number = match q.id_number.as_deref().filter(|s| !s.trim().is_empty()) {
+        None => None,
+        Some(raw) => Some(IdNumber::parse(raw).map_err(|e| eligibility::invalid_id_number(&e))?),
+    };
+    let filter = Filter {
+        state: case_state,
+        year: q.year,
+        id_number,
+        q: q.q,
+    };
+    let (items, total) = case::list(&state.db, &user, &filter, page, per_page).await?;
+    Ok(Json(PageOf {
+        items,
+        page,
+        per_page,
+        total,
+    }))
+}
+
+/// `GET /api/v1/cases/{id}`: the case with its events and its visits in short.
+pub async fn get_case(
+    State(state): State<AppState>,
+    user: Authorized<roles::CaseReader>,
+    Path(id): Path<i64>,
+) -> AppResult<Json<CaseDetail>> {
+    Ok(Json(case::get(&state.db, &user, id).await?))
+}

@@ -1,0 +1,137 @@
+//! `GET /api/v1/eligibility`: may this person be helped on this day, and if not, why not?
+
+use axum::Json;
+use axum::extract::State;
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use super::extract::{AppQuery, Authorized, roles};
+use crate::case::shown_id;
+use crate::domain::{Diagnosis, IdNumber};
+use crate::eligibility::{self, CheckView, EntryView, GroupView, Inquiry};
+use crate::error::{AppError, AppResult, FieldError, Msg, current_lang};
+use crate::state::AppState;
+
+/// `?id_number=&date=YYYY-MM-DD&diagnosis=C34.1`.
+#[derive(Debug, Deserialize)]
+pub struct EligibilityQuery {
+    /// The person's ID number, in any accepted form.
+    pub id_number: Option<String>,
+    /// The day to check (default today).
+    pub date: Option<String>,
+    /// An ICD-10 code, when known.
+    pub diagnosis: Option<String>,
+}
+
+/// The person, as the roster knows them.
+#[derive(Debug, Serialize)]
+pub struct PersonOut {
+    /// Name.
+    pub name: String,
+    /// male | female.
+    pub sex: String,
+    /// From the ID number.
+    pub birth_date: NaiveDate,
+    /// Region.
+    pub region_code: String,
+}
+
+/// One failed rule.
+#[derive(Debug, Serialize)]
+pub struct ReasonOut {
+    /// Stable code.
+    pub code: &'static str,
+    /// In the request's language.
+    pub message: String,
+}
+
+/// The answer.
+#[derive(Debug, Serialize)]
+pub struct EligibilityResponse {
+    /// Whether every rule held.
+    pub eligible: bool,
+    /// Masked unless the user is a caseworker.
+    pub id_number: String,
+    /// The day checked.
+    pub date: NaiveDate,
+    /// The normalised diagnosis checked.
+    pub diagnosis: Option<Diagnosis>,
+    /// The person, or null when no roster ever listed them.
+    pub person: Option<PersonOut>,
+    /// Groups of the covering entries.
+    pub groups: Vec<GroupView>,
+    /// The entries that cover the day, with the import each came from.
+    pub entries: Vec<EntryView>,
+    /// Every failed rule.
+    pub reasons: Vec<ReasonOut>,
+    /// Every rule and how it came out.
+    pub rules: Vec<CheckView>,
+}
+
+/// Checks a person against every rule; a person outside the user's region is not found.
+pub async fn check_eligibility(
+    State(state): State<AppState>,
+    user: Authorized<roles::EligibilityReader>,
+    AppQuery(q): AppQuery<EligibilityQuery>,
+) -> AppResult<Json<EligibilityResponse>> {
+    let id_number = IdNumber::parse(q.id_number.as_deref().unwrap_or_default())
+        .map_err(|e| eligibility::invalid_id_number(&e))?;
+    let date = match q.date.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+        None => chrono::Local::now().date_naive(),
+        Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
+            AppError::validation(vec![FieldError::new(
+                "date",
+                Msg::new(
+                    format!("日期“{d}”无效：请用 YYYY-MM-DD，如 2026-03-01。"),
+                    format!("date '{d}' is not a date: use YYYY-MM-DD, such as 2026-03-01."),
+                ),
+            )])
+        })?,
+    };
+    let diagnosis = match q.diagnosis.as_deref().filter(|d| !d.trim().is_empty()) {
+        None => None,
+        Some(d) => Some(Diagnosis::parse(d).map_err(|e| AppError::field("diagnosis", &e))?),
+    };
+    let inquiry = Inquiry {
+        id_number: &id_number,
+        date,
+        year: date.year(),
+        diagnosis: diagnosis.as_ref(),
+        name: None,
+        exclude_case: None,
+    };
+    let found = eligibility::check(&state.db, &state.settings, &inquiry).await?;
+    let person = match &found.facts.person {
+        Some(p) => {
+            let region = crate::domain::RegionCode::parse(&p.region_code)
+                .map_err(|_| AppError::not_found("person", id_number.masked()))?;
+            user.ensure_in_scope(&region, "person", id_number.masked())?;
+            Some(PersonOut {
+                name: p.name.clone(),
+                sex: p.sex.clone(),
+                birth_date: p.birth_date,
+                region_code: p.region_code.clone(),
+            })
+        }
+        None => None,
+    };
+    let lang = current_lang();
+    Ok(Json(EligibilityResponse {
+        eligible: found.assessment.eligible,
+        id_number: shown_id(&user, id_number.as_str()),
+        date,
+        diagnosis,
+        person,
+        groups: found.groups(lang),
+        entries: found.covering(lang),
+        reasons: found
+            .reasons()
+            .into_iter()
+            .map(|r| ReasonOut {
+                code: r.code,
+                message: r.message.get(lang).to_owned(),
+            })
+            .collect(),
+        rules: found.assessment.checks.clone(),
+    }))
+}
