@@ -10,6 +10,7 @@ mod cli;
 mod demo;
 mod eligibility;
 mod errors;
+mod flow;
 mod health;
 mod hospitals;
 mod policies;
