@@ -13,6 +13,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod report;
 pub mod roster;
 pub mod startup;
 pub mod state;

@@ -5,17 +5,20 @@ pub mod audit;
 pub mod auth;
 pub mod extract;
 pub mod health;
+pub mod openapi;
+pub mod reports;
 pub mod roster;
 pub mod users;
 
 use std::any::Any;
 
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::StatusCode;
+use axum::handler::Handler;
 use axum::http::header::{ACCEPT_LANGUAGE, COOKIE};
+use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodFilter, MethodRouter, on};
 use axum::{Json, Router};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
@@ -24,33 +27,169 @@ use crate::domain::Lang;
 use crate::error::{AppError, LANG, Msg};
 use crate::state::AppState;
 
-/// Builds the whole application: the API, the health check and their middleware.
+/// One route of the service, as the route table records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteSpec {
+    /// GET, POST, PATCH, ...
+    pub method: Method,
+    /// The path as axum matches it, which is also how OpenAPI writes it: `/api/v1/users/{id}`.
+    pub path: &'static str,
+    /// Whether the OpenAPI description must describe it (false only for HTML pages).
+    pub documented: bool,
+}
+
+/// Mounts handlers and records each route it mounts, so that the list of routes the router
+/// serves and the list the OpenAPI test checks are one and the same.
+struct Routes {
+    router: Router<AppState>,
+    table: Vec<RouteSpec>,
+}
+
+impl Routes {
+    fn new() -> Routes {
+        Routes {
+            router: Router::new(),
+            table: Vec::new(),
+        }
+    }
+
+    /// An API route; its handler must carry a `#[utoipa::path]` listed in `openapi::ApiDoc`.
+    fn api<H, T>(self, method: Method, path: &'static str, handler: H) -> Routes
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.api_with(method, path, handler, |r| r)
+    }
+
+    /// An API route with layers of its own (such as a larger body limit).
+    fn api_with<H, T>(
+        self,
+        method: Method,
+        path: &'static str,
+        handler: H,
+        wrap: impl FnOnce(MethodRouter<AppState>) -> MethodRouter<AppState>,
+    ) -> Routes
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let route = wrap(Self::method_router(&method, handler));
+        self.mount(method, path, route, true)
+    }
+
+    /// An HTML page for people, which the API description leaves out.
+    fn page<H, T>(self, path: &'static str, handler: H) -> Routes
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let route = Self::method_router(&Method::GET, handler);
+        self.mount(Method::GET, path, route, false)
+    }
+
+    // The method the handler is mounted on is the one recorded: they cannot disagree.
+    fn method_router<H, T>(method: &Method, handler: H) -> MethodRouter<AppState>
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let filter = MethodFilter::try_from(method.clone()).expect("a method axum can route");
+        on(filter, handler)
+    }
+
+    fn mount(
+        mut self,
+        method: Method,
+        path: &'static str,
+        route: MethodRouter<AppState>,
+        documented: bool,
+    ) -> Routes {
+        // axum merges the methods of a path that is mounted more than once.
+        self.router = self.router.route(path, route);
+        self.table.push(RouteSpec {
+            method,
+            path,
+            documented,
+        });
+        self
+    }
+}
+
+/// THE ROUTE TABLE: every route of the service, and the only place routes are added.
+///
+/// To add an endpoint: write the handler with a `#[utoipa::path(...)]` annotation (same
+/// method and path as here), list it in `paths(...)` of `openapi::ApiDoc`, and add one line
+/// here. The test `openapi::every_route_is_described` reads this table (through
+/// [`route_table`]) and fails when a route is missing from the description, or the
+/// description names a route that is not here.
+fn routes(max_upload_bytes: usize) -> Routes {
+    Routes::new()
+        .page("/", index)
+        .api(Method::GET, "/health", health::health)
+        .api(Method::GET, "/api/v1/openapi.json", openapi::openapi_json)
+        .api(Method::POST, "/api/v1/auth/login", auth::login)
+        .api(Method::POST, "/api/v1/auth/logout", auth::logout)
+        .api(Method::GET, "/api/v1/auth/me", auth::me)
+        .api(Method::GET, "/api/v1/users", users::list_users)
+        .api(Method::POST, "/api/v1/users", users::create_user)
+        .api(Method::GET, "/api/v1/users/{id}", users::get_user)
+        .api(Method::PATCH, "/api/v1/users/{id}", users::update_user)
+        .api(Method::GET, "/api/v1/audit", audit::list_audit)
+        .api(Method::GET, "/api/v1/roster-imports", roster::list_imports)
+        .api_with(
+            Method::POST,
+            "/api/v1/roster-imports",
+            roster::upload_roster,
+            |r| r.layer(DefaultBodyLimit::max(max_upload_bytes)),
+        )
+        .api(
+            Method::GET,
+            "/api/v1/roster-imports/template",
+            roster::template,
+        )
+        .api(
+            Method::GET,
+            "/api/v1/roster-imports/{id}",
+            roster::get_import,
+        )
+        .api(
+            Method::GET,
+            "/api/v1/roster-imports/{id}/errors",
+            roster::import_errors,
+        )
+        .api(
+            Method::POST,
+            "/api/v1/roster-imports/{id}/retry",
+            roster::retry_import,
+        )
+        .api(
+            Method::GET,
+            "/api/v1/roster-entries",
+            roster::person_entries,
+        )
+        .api(Method::GET, "/api/v1/reports/spending", reports::spending)
+        .api(Method::GET, "/api/v1/reports/summary", reports::summary)
+}
+
+/// Every route the router serves, as built by the route table (the Swagger UI's own files
+/// under `/api/docs/` aside).
+pub fn route_table() -> Vec<RouteSpec> {
+    let mut table = routes(0).table;
+    table.push(RouteSpec {
+        method: Method::GET,
+        path: "/api/docs",
+        documented: false,
+    });
+    table
+}
+
+/// Builds the whole application: the API, the health check, the API description and the
+/// middleware every request passes through.
 pub fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .route("/auth/login", post(auth::login))
-        .route("/auth/logout", post(auth::logout))
-        .route("/auth/me", get(auth::me))
-        .route("/users", get(users::list_users).post(users::create_user))
-        .route(
-            "/users/{id}",
-            get(users::get_user).patch(users::update_user),
-        )
-        .route("/audit", get(audit::list_audit))
-        .route(
-            "/roster-imports",
-            get(roster::list_imports)
-                .post(roster::upload_roster)
-                .layer(DefaultBodyLimit::max(state.settings.max_upload_bytes)),
-        )
-        .route("/roster-imports/template", get(roster::template))
-        .route("/roster-imports/{id}", get(roster::get_import))
-        .route("/roster-imports/{id}/errors", get(roster::import_errors))
-        .route("/roster-imports/{id}/retry", post(roster::retry_import))
-        .route("/roster-entries", get(roster::person_entries));
-    Router::new()
-        .route("/", get(index))
-        .route("/health", get(health::health))
-        .nest("/api/v1", api)
+    routes(state.settings.max_upload_bytes)
+        .router
+        .merge(openapi::docs_page())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.settings.max_json_bytes))
@@ -111,7 +250,7 @@ fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response {
 }
 
 /// A page of results.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct PageOf<T> {
     /// The rows of this page.
     pub items: Vec<T>,
