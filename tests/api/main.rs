@@ -9,6 +9,8 @@ mod cli;
 mod demo;
 mod errors;
 mod health;
+mod openapi;
+mod reports;
 mod roster;
 mod schema;
 mod users;
