@@ -303,7 +303,12 @@ const FIGURES_SQL: [(&str, &str); 3] = [
     ("subsidy", "CAST(COALESCE(SUM(subsidy_fen), 0) AS BIGINT)"),
 ];
 
-fn select(filter: &Filter, dims: &[Dimension], backend: DbBackend) -> SelectStatement {
+// A sum that changes whenever a write changes which rows count, even when it keeps the
+// number of visits and the subsidy: it tells two statements that saw different data apart.
+const CHECK_SQL: &str =
+    "CAST(COALESCE(SUM(CASE WHEN subsidy_fen > 0 THEN person_id ELSE 0 END), 0) AS BIGINT)";
+
+fn select(filter: &Filter, dims: &[Dimension], backend: DbBackend, check: bool) -> SelectStatement {
     let mut q = Query::select();
     q.from(visit::Entity);
     for (i, d) in dims.iter().enumerate() {
@@ -311,6 +316,9 @@ fn select(filter: &Filter, dims: &[Dimension], backend: DbBackend) -> SelectStat
     }
     for (alias, sql) in FIGURES_SQL {
         q.expr_as(Expr::cust(sql), Alias::new(alias));
+    }
+    if check {
+        q.expr_as(Expr::cust(CHECK_SQL), Alias::new("check_sum"));
     }
     filter.apply(&mut q);
     q
@@ -345,11 +353,14 @@ fn row(r: &QueryResult, dims: &[Dimension]) -> Result<Row, DbErr> {
 }
 
 /// The totals of the visits that pass `filter`, grouped by `dims` in that order (none: only
-/// the overall line), in one consistent snapshot.
+/// the overall line), as of one moment.
 ///
 /// PostgreSQL computes the rows and the overall line in one pass with `GROUPING SETS`.
-/// SQLite has no grouping sets: it runs the grouped and the overall statement in one read
-/// transaction, so both see the same rows and the overall subsidy is the rows' sum.
+/// SQLite has none: there the grouped and the overall statement run at once on two pooled
+/// connections (the overall line's distinct people cost a second pass, and this way it costs
+/// no extra time on an idle core). Each sees a snapshot of its own, so the overall line also
+/// sums what the rows sum; when the two disagree a write landed in between, and both run again
+/// in one read transaction.
 pub async fn totals(
     db: &DatabaseConnection,
     filter: &Filter,
@@ -364,7 +375,7 @@ pub async fn totals(
         });
     }
     let mut out = if backend == DbBackend::Postgres {
-        let mut q = select(filter, dims, backend);
+        let mut q = select(filter, dims, backend, false);
         let keys = dims
             .iter()
             .map(|d| d.sql(backend))
@@ -384,14 +395,60 @@ pub async fn totals(
         }
         Totals { rows, total }
     } else {
-        let txn = db.begin().await?;
-        let rows = grouped(&txn, filter, dims).await?;
-        let total = overall(&txn, filter).await?;
-        txn.commit().await?;
-        Totals { rows, total }
+        let (rows, (total, check)) = tokio::try_join!(
+            grouped_checked(db, filter, dims),
+            overall_checked(db, filter)
+        )?;
+        if consistent(&rows, &total, check) {
+            Totals {
+                rows: rows.into_iter().map(|(r, _)| r).collect(),
+                total,
+            }
+        } else {
+            let txn = db.begin().await?;
+            let rows = grouped(&txn, filter, dims).await?;
+            let total = overall(&txn, filter).await?;
+            txn.commit().await?;
+            Totals { rows, total }
+        }
     };
     out.rows.sort_by(|a, b| cmp_keys(&a.keys, &b.keys));
     Ok(out)
+}
+
+/// Whether grouped rows and an overall line read the same visits: every sum of the rows
+/// adds up to the overall line's.
+fn consistent(rows: &[(Row, i64)], total: &Figures, check: i64) -> bool {
+    let visits: i64 = rows.iter().map(|(r, _)| r.figures.visits).sum();
+    let fen: i64 = rows.iter().map(|(r, _)| r.figures.subsidy.fen()).sum();
+    let checks: i64 = rows.iter().map(|(_, c)| *c).sum();
+    visits == total.visits && fen == total.subsidy.fen() && checks == check
+}
+
+async fn grouped_checked<C: ConnectionTrait>(
+    db: &C,
+    filter: &Filter,
+    dims: &[Dimension],
+) -> Result<Vec<(Row, i64)>, DbErr> {
+    let backend = db.get_database_backend();
+    let mut q = select(filter, dims, backend, true);
+    q.add_group_by(dims.iter().map(|d| d.expr(backend)));
+    db.query_all(&q)
+        .await?
+        .iter()
+        .map(|r| Ok((row(r, dims)?, r.try_get("", "check_sum")?)))
+        .collect()
+}
+
+async fn overall_checked<C: ConnectionTrait>(
+    db: &C,
+    filter: &Filter,
+) -> Result<(Figures, i64), DbErr> {
+    let q = select(filter, &[], db.get_database_backend(), true);
+    match db.query_one(&q).await? {
+        Some(r) => Ok((figures(&r)?, r.try_get("", "check_sum")?)),
+        None => Ok((Figures::default(), 0)),
+    }
 }
 
 /// The grouped lines alone, for views that do not show an overall line.
@@ -401,7 +458,7 @@ pub async fn grouped<C: ConnectionTrait>(
     dims: &[Dimension],
 ) -> Result<Vec<Row>, DbErr> {
     let backend = db.get_database_backend();
-    let mut q = select(filter, dims, backend);
+    let mut q = select(filter, dims, backend, false);
     q.add_group_by(dims.iter().map(|d| d.expr(backend)));
     let mut rows = db
         .query_all(&q)
@@ -415,7 +472,7 @@ pub async fn grouped<C: ConnectionTrait>(
 
 /// The overall line alone.
 pub async fn overall<C: ConnectionTrait>(db: &C, filter: &Filter) -> Result<Figures, DbErr> {
-    let q = select(filter, &[], db.get_database_backend());
+    let q = select(filter, &[], db.get_database_backend(), false);
     match db.query_one(&q).await? {
         Some(r) => figures(&r),
         None => Ok(Figures::default()),
@@ -1088,6 +1145,39 @@ mod tests {
         assert_eq!(r.labels, ["2025年3月", "2025年"]);
         assert_eq!(r.subsidy_wan.to_string(), "7619.59");
         assert_eq!(r.subsidy.to_string(), "76195900.00");
+    }
+
+    #[test]
+    fn rows_and_a_total_from_different_moments_are_told_apart() {
+        let line = |visits, fen| Figures {
+            patients: 1,
+            visits,
+            subsidy: Money::from_fen(fen),
+        };
+        let rows = vec![
+            (
+                Row {
+                    keys: vec![KeyValue::Year(2025)],
+                    figures: line(2, 300),
+                },
+                7,
+            ),
+            (
+                Row {
+                    keys: vec![KeyValue::Year(2026)],
+                    figures: line(1, -100),
+                },
+                5,
+            ),
+        ];
+        assert!(consistent(&rows, &line(3, 200), 12));
+        assert!(!consistent(&rows, &line(4, 200), 12), "a visit more");
+        assert!(!consistent(&rows, &line(3, 250), 12), "a changed amount");
+        // The same number of visits and the same amount, but another person's.
+        assert!(
+            !consistent(&rows, &line(3, 200), 13),
+            "a visit moved between people"
+        );
     }
 
     #[test]
