@@ -19,8 +19,8 @@ use rust_decimal::Decimal;
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, XlsxError};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter, QueryResult,
-    TransactionTrait,
+    AccessMode, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    EntityTrait, IsolationLevel, QueryFilter, QueryResult, TransactionTrait,
 };
 use serde::Serialize;
 
@@ -405,7 +405,7 @@ pub async fn totals(
                 total,
             }
         } else {
-            let txn = db.begin().await?;
+            let txn = snapshot(db).await?;
             let rows = grouped(&txn, filter, dims).await?;
             let total = overall(&txn, filter).await?;
             txn.commit().await?;
@@ -414,6 +414,20 @@ pub async fn totals(
     };
     out.rows.sort_by(|a, b| cmp_keys(&a.keys, &b.keys));
     Ok(out)
+}
+
+/// A read-only transaction in which every statement sees the same visits: SQLite's read
+/// transaction is a snapshot already; PostgreSQL's default (read committed) is not.
+async fn snapshot(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        db.begin_with_config(
+            Some(IsolationLevel::RepeatableRead),
+            Some(AccessMode::ReadOnly),
+        )
+        .await
+    } else {
+        db.begin().await
+    }
 }
 
 /// Whether grouped rows and an overall line read the same visits: every sum of the rows
@@ -490,7 +504,7 @@ pub struct Labels {
 impl Labels {
     /// Loads the names the rows need: every region (a province has a few hundred) and the
     /// hospitals that appear.
-    pub async fn load(db: &DatabaseConnection, rows: &[Row]) -> Result<Labels, DbErr> {
+    pub async fn load<C: ConnectionTrait>(db: &C, rows: &[Row]) -> Result<Labels, DbErr> {
         let regions = region::Entity::find()
             .all(db)
             .await?
@@ -814,9 +828,12 @@ pub async fn summary(
 ) -> Result<Summary, DbErr> {
     let generated_at = Utc::now();
     let year = filter.from.year();
-    let by_group = totals(db, filter, &[Dimension::Group]).await?;
-    let by_month = grouped(db, filter, &[Dimension::Month]).await?;
-    let mut by_hospital = grouped(db, filter, &[Dimension::Hospital]).await?;
+    // One snapshot, so that the months and the groups add up to the total.
+    let txn = snapshot(db).await?;
+    let total = overall(&txn, filter).await?;
+    let by_group = grouped(&txn, filter, &[Dimension::Group]).await?;
+    let by_month = grouped(&txn, filter, &[Dimension::Month]).await?;
+    let mut by_hospital = grouped(&txn, filter, &[Dimension::Hospital]).await?;
     by_hospital.sort_by(|a, b| {
         b.figures
             .subsidy
@@ -824,7 +841,8 @@ pub async fn summary(
             .then(cmp_keys(&a.keys, &b.keys))
     });
     by_hospital.truncate(top);
-    let labels = Labels::load(db, &by_hospital).await?;
+    let labels = Labels::load(&txn, &by_hospital).await?;
+    txn.commit().await?;
 
     let find = |rows: &[Row], key: &KeyValue| {
         rows.iter()
@@ -837,13 +855,13 @@ pub async fn summary(
         .map(|g| {
             let key = KeyValue::Group(g.code().to_owned());
             Row {
-                figures: find(&by_group.rows, &key),
+                figures: find(&by_group, &key),
                 keys: vec![key],
             }
         })
         .collect();
     // A group code the domain does not know still has money behind it: show it too.
-    for r in &by_group.rows {
+    for r in &by_group {
         if !groups.iter().any(|g| g.keys == r.keys) {
             groups.push(r.clone());
         }
@@ -863,7 +881,7 @@ pub async fn summary(
     };
     Ok(Summary {
         year,
-        total: by_group.total.into(),
+        total: total.into(),
         by_group: groups
             .iter()
             .map(|r| report_row(r, &labels, lang))
