@@ -83,16 +83,20 @@ fn visit(v: u64, people: u64) -> Visit {
     let r = mix(v);
     let base = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
     // One row in fifty reverses (part of) an earlier visit, under its own status and date.
-    if v % 50 == 0 {
+    if v.is_multiple_of(50) {
         let mut original = v - 1 - (r % 40).min(v - 2);
-        if original % 50 == 0 {
+        if original.is_multiple_of(50) {
             original -= 1;
         }
         let o = visit(original, people);
         return Visit {
             on: (o.on + chrono::Days::new(r % 60))
                 .min(NaiveDate::from_ymd_opt(2025, 12, 31).unwrap()),
-            status: if r % 2 == 0 { "paid" } else { "approved" },
+            status: if r.is_multiple_of(2) {
+                "paid"
+            } else {
+                "approved"
+            },
             fen: -(o.fen.max(0) / (1 + (r >> 20) as i64 % 2)),
             reverses: Some(original),
             ..o
@@ -108,9 +112,9 @@ fn visit(v: u64, people: u64) -> Visit {
         person: 1 + (r >> 24) % people,
         hospital: 1 + (r >> 44) % HOSPITALS,
         on: base + chrono::Days::new((r >> 4) % 731),
-        inpatient: (r >> 12) % 3 != 0,
+        inpatient: !(r >> 12).is_multiple_of(3),
         status,
-        fen: if (r >> 32) % 33 == 0 {
+        fen: if (r >> 32).is_multiple_of(33) {
             0
         } else {
             10_000 + ((r >> 36) % 5_000_000) as i64
