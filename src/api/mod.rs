@@ -226,6 +226,7 @@ async fn index() -> axum::response::Html<&'static str> {
     axum::response::Html(
         "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>肿瘤患者救助系统</title></head>\
          <body><h1>肿瘤患者救助系统 cancer-aid</h1><p>服务已启动。接口：<code>/api/v1</code>，\
+         接口文档：<a href=\"/api/docs/\">/api/docs</a>，\
          健康检查：<a href=\"/health\">/health</a>。</p></body></html>",
     )
 }

@@ -237,11 +237,13 @@ fn bad_format(f: &str) -> AppError {
     tag = "reports",
     params(SpendingParams),
     responses(
-        (status = 200, description = "The report as JSON", body = SpendingReport),
-        (status = 200, description = "With format=xlsx: a workbook with a title, headers and a total row",
-            content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
-        (status = 200, description = "With format=csv: UTF-8 CSV with a byte-order mark",
-            content_type = "text/csv", body = String),
+        (status = 200, description = "The report: JSON (the default); with format=xlsx a workbook with a \
+            title, the filters, headers, a total row and a frozen header; with format=csv UTF-8 CSV with a byte-order mark",
+            content(
+                (SpendingReport = "application/json"),
+                (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                (String = "text/csv"),
+            )),
         (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
         (status = 403, description = "Not a manager or administrator, or a region outside the user's scope", body = super::openapi::ErrorEnvelope),
         (status = 422, description = "A bad date, from after to, an unknown key, status, group or format", body = super::openapi::ErrorEnvelope),

@@ -354,10 +354,14 @@ fn bad_format(f: &str) -> AppError {
     tag = "roster",
     params(("id" = i64, Path, description = "Import id"), FormatQuery),
     responses(
-        (status = 200, description = "A page of the rejected rows' problems", body = PageOf<ErrorView>),
-        (status = 200, description = "With format=xlsx: the problems, and the rejected rows ready to fix and upload again",
-            content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
-        (status = 200, description = "With format=csv: the problems as UTF-8 CSV with a byte-order mark", content_type = "text/csv", body = String),
+        (status = 200, description = "A page of the rejected rows' problems as JSON (the default); with \
+            format=xlsx the problems and the rejected rows ready to fix and upload again; with format=csv the problems \
+            as UTF-8 CSV with a byte-order mark",
+            content(
+                (PageOf<ErrorView> = "application/json"),
+                (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                (String = "text/csv"),
+            )),
         (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
         (status = 403, description = "Not a roster importer or administrator", body = super::openapi::ErrorEnvelope),
         (status = 404, description = "No such import in the user's scope", body = super::openapi::ErrorEnvelope),
@@ -419,9 +423,12 @@ pub async fn import_errors(
     tag = "roster",
     params(FormatQuery),
     responses(
-        (status = 200, description = "An empty roster with every recognised column (format=xlsx, the default)",
-            content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
-        (status = 200, description = "With format=csv: the header line", content_type = "text/csv", body = String),
+        (status = 200, description = "An empty roster with every recognised column (format=xlsx, the \
+            default), or its header line as CSV (format=csv)",
+            content(
+                (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                (String = "text/csv"),
+            )),
         (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
         (status = 403, description = "Not a roster importer or administrator", body = super::openapi::ErrorEnvelope),
         (status = 422, description = "A bad format", body = super::openapi::ErrorEnvelope),
