@@ -120,7 +120,7 @@ impl Routes {
 ///
 /// To add an endpoint: write the handler with a `#[utoipa::path(...)]` annotation (same
 /// method and path as here), list it in `paths(...)` of `openapi::ApiDoc`, and add one line
-/// here. The test `openapi::every_route_is_described` reads this table (through
+/// here. The test `every_route_is_described` (tests/api/openapi.rs) reads this table (through
 /// [`route_table`]) and fails when a route is missing from the description, or the
 /// description names a route that is not here.
 fn routes(max_upload_bytes: usize) -> Routes {
