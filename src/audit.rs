@@ -86,7 +86,7 @@ pub struct Filter {
 }
 
 /// One row of the log as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Entry {
     /// Row id.
     pub id: i64,

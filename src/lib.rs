@@ -17,6 +17,7 @@ pub mod eligibility;
 pub mod error;
 pub mod hospital;
 pub mod policy;
+pub mod report;
 pub mod roster;
 pub mod startup;
 pub mod state;

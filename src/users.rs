@@ -14,7 +14,7 @@ use crate::domain::{RegionPrefix, Role};
 use crate::error::{AppError, AppResult, FieldError, Msg};
 
 /// A user as shown by the API: never the password hash.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct UserView {
     /// Id.
     pub id: i64,
@@ -23,6 +23,7 @@ pub struct UserView {
     /// Name shown in the UI.
     pub display_name: String,
     /// Roles held.
+    #[schema(value_type = Vec<String>, example = json!(["manager"]))]
     pub roles: Vec<Role>,
     /// Data scope.
     pub region_prefix: String,

@@ -12,7 +12,8 @@ use crate::error::{AppError, AppResult, FieldError, Msg};
 use crate::state::AppState;
 
 /// Filters of the audit log.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Username of the actor.
     pub actor: Option<String>,
@@ -55,6 +56,19 @@ fn instant(field: &str, raw: &str, end_of_day: bool) -> Result<DateTime<Utc>, Fi
 }
 
 /// A page of the log, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit",
+    tag = "audit",
+    params(AuditQuery),
+    responses(
+        (status = 200, description = "A page of the log", body = PageOf<Entry>),
+        (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
+        (status = 403, description = "Not an administrator or manager", body = super::openapi::ErrorEnvelope),
+        (status = 422, description = "A bad date or page", body = super::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn list_audit(
     State(state): State<AppState>,
     _reader: Authorized<roles::AuditReader>,

@@ -14,7 +14,7 @@ use crate::error::AppResult;
 use crate::state::AppState;
 
 /// `POST /api/v1/auth/login`.
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 pub struct LoginRequest {
     /// Login name.
     #[validate(length(min = 1, max = 64))]
@@ -25,7 +25,7 @@ pub struct LoginRequest {
 }
 
 /// The user part of a login answer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct UserSummary {
     /// Id.
     pub id: i64,
@@ -34,6 +34,7 @@ pub struct UserSummary {
     /// Name shown in the UI.
     pub display_name: String,
     /// Roles held.
+    #[schema(value_type = Vec<String>, example = json!(["manager"]))]
     pub roles: Vec<Role>,
     /// Data scope.
     pub region_prefix: String,
@@ -52,7 +53,7 @@ impl From<&CurrentUser> for UserSummary {
 }
 
 /// The answer to a login.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct LoginResponse {
     /// Send as `Authorization: Bearer <token>`.
     pub token: String,
@@ -61,6 +62,18 @@ pub struct LoginResponse {
 }
 
 /// Checks the password and opens a session.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/login",
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Logged in", body = LoginResponse),
+        (status = 401, description = "Wrong name or password", body = super::openapi::ErrorEnvelope),
+        (status = 422, description = "A field is missing or too long", body = super::openapi::ErrorEnvelope),
+        (status = 429, description = "Locked after too many failed logins", body = super::openapi::ErrorEnvelope),
+    )
+)]
 pub async fn login(
     State(state): State<AppState>,
     ValidatedJson(req): ValidatedJson<LoginRequest>,
@@ -73,6 +86,16 @@ pub async fn login(
 }
 
 /// Ends the session of the presented token.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/logout",
+    tag = "auth",
+    responses(
+        (status = 204, description = "Logged out"),
+        (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn logout(
     State(state): State<AppState>,
     _user: CurrentUser,
@@ -86,6 +109,16 @@ pub async fn logout(
 }
 
 /// The logged-in user.
+#[utoipa::path(
+    get,
+    path = "/api/v1/auth/me",
+    tag = "auth",
+    responses(
+        (status = 200, description = "Who is logged in", body = UserSummary),
+        (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn me(user: CurrentUser) -> Json<UserSummary> {
     Json(UserSummary::from(&user))
 }

@@ -17,7 +17,7 @@ use crate::error::{AppError, AppResult, FieldError, Msg};
 use crate::state::AppState;
 
 /// `POST /api/v1/cases`.
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 pub struct OpenCaseRequest {
     /// The patient's ID number.
     pub id_number: String,
@@ -49,7 +49,7 @@ pub struct OpenCaseRequest {
 }
 
 /// The body of approve, reject, withdraw and close.
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 pub struct TransitionRequest {
     /// The version the client read.
     pub version: i32,
@@ -59,7 +59,7 @@ pub struct TransitionRequest {
 }
 
 /// The body of resubmit: the version, and corrections that are the new evidence.
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 pub struct ResubmitRequest {
     /// The version the client read.
     pub version: i32,
@@ -107,6 +107,20 @@ fn today() -> chrono::NaiveDate {
     chrono::Local::now().date_naive()
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/cases",
+    tag = "cases",
+    request_body = OpenCaseRequest,
+    responses(
+        (status = 201, description = "The case, submitted, with its evidence"),
+        (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
+        (status = 403, description = "The role may not do this", body = super::openapi::ErrorEnvelope),
+        (status = 404, description = "The person is outside your region", body = super::openapi::ErrorEnvelope),
+        (status = 422, description = "Refused, with the reasons", body = super::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 /// Opens a case for an eligible patient: 201 with the case, or 422 with every reason.
 pub async fn open_case(
     State(state): State<AppState>,
@@ -164,6 +178,22 @@ async fn take<R: RoleSet>(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/cases/{id}/approve",
+    tag = "cases",
+    params(("id" = i64, Path, description = "Id")),
+    request_body = TransitionRequest,
+    responses(
+        (status = 200, description = "The approved case"),
+        (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
+        (status = 403, description = "The role may not do this", body = super::openapi::ErrorEnvelope),
+        (status = 404, description = "No such case in your region", body = super::openapi::ErrorEnvelope),
+        (status = 409, description = "Stale version or not allowed from the current state", body = super::openapi::ErrorEnvelope),
+        (status = 422, description = "No longer eligible", body = super::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 /// `POST /api/v1/cases/{id}/approve` (an approver who did not submit it).
 pub async fn approve_case(
     State(state): State<AppState>,
@@ -174,6 +204,22 @@ pub async fn approve_case(
     take(&state, &user, id, Action::Approve, req).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/cases/{id}/reject",
+    tag = "cases",
+    params(("id" = i64, Path, description = "Id")),
+    request_body = TransitionRequest,
+    responses(
+        (status = 200, description = "The rejected case"),
+        (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
+        (status = 403, description = "The role may not do this", body = super::openapi::ErrorEnvelope),
+        (status = 404, description = "No such case in your region", body = super::openapi::ErrorEnvelope),
+        (status = 409, description = "Stale version or not allowed from the current state", body = super::openapi::ErrorEnvelope),
+        (status = 422, description = "A reason is required", body = super::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 /// `POST /api/v1/cases/{id}/reject` (an approver who did not submit it; reason required).
 pub async fn reject_case(
     State(state): State<AppState>,
@@ -184,6 +230,21 @@ pub async fn reject_case(
     take(&state, &user, id, Action::Reject, req).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/cases/{id}/withdraw",
+    tag = "cases",
+    params(("id" = i64, Path, description = "Id")),
+    request_body = TransitionRequest,
+    responses(
+        (status = 200, description = "The withdrawn case"),
+        (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
+        (status = 403, description = "The role may not do this", body = super::openapi::ErrorEnvelope),
+        (status = 404, description = "No such case in your region", body = super::openapi::ErrorEnvelope),
+        (status = 409, description = "Stale version or not allowed from the current state", body = super::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 /// `POST /api/v1/cases/{id}/withdraw` (its opener, or an approver).
 pub async fn withdraw_case(
     State(state): State<AppState>,
@@ -194,6 +255,22 @@ pub async fn withdraw_case(
     take(&state, &user, id, Action::Withdraw, req).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/cases/{id}/close",
+    tag = "cases",
+    params(("id" = i64, Path, description = "Id")),
+    request_body = TransitionRequest,
+    responses(
+        (status = 200, description = "The closed case"),
+        (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
+        (status = 403, description = "The role may not do this", body = super::openapi::ErrorEnvelope),
+        (status = 404, description = "No such case in your region", body = super::openapi::ErrorEnvelope),
+        (status = 409, description = "Stale version or not allowed from the current state", body = super::openapi::ErrorEnvelope),
+        (status = 422, description = "A reason is required", body = super::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 /// `POST /api/v1/cases/{id}/close` (an approver or a manager; reason required).
 pub async fn close_case(
     State(state): State<AppState>,
@@ -204,6 +281,22 @@ pub async fn close_case(
     take(&state, &user, id, Action::Close, req).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/cases/{id}/resubmit",
+    tag = "cases",
+    params(("id" = i64, Path, description = "Id")),
+    request_body = ResubmitRequest,
+    responses(
+        (status = 200, description = "The case, submitted again"),
+        (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
+        (status = 403, description = "The role may not do this", body = super::openapi::ErrorEnvelope),
+        (status = 404, description = "No such case in your region", body = super::openapi::ErrorEnvelope),
+        (status = 409, description = "Stale version or not allowed from the current state", body = super::openapi::ErrorEnvelope),
+        (status = 422, description = "No longer eligible", body = super::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 /// `POST /api/v1/cases/{id}/resubmit` (a caseworker, from rejected; eligibility re-checked).
 pub async fn resubmit_case(
     State(state): State<AppState>,
@@ -237,7 +330,8 @@ pub async fn resubmit_case(
 }
 
 /// `?state=&year=&id_number=&q=&page=&per_page=`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// submitted | approved | rejected | withdrawn | closed.
     pub state: Option<String>,
@@ -253,6 +347,19 @@ pub struct ListQuery {
     pub per_page: Option<u64>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/cases",
+    tag = "cases",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of cases, newest first"),
+        (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
+        (status = 403, description = "The role may not do this", body = super::openapi::ErrorEnvelope),
+        (status = 422, description = "A bad filter or page", body = super::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 /// `GET /api/v1/cases`: the cases of the user's region, newest first.
 pub async fn list_cases(
     State(state): State<AppState>,
@@ -293,6 +400,19 @@ pub async fn list_cases(
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/cases/{id}",
+    tag = "cases",
+    params(("id" = i64, Path, description = "Id")),
+    responses(
+        (status = 200, description = "The case with its events and visits summary"),
+        (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
+        (status = 403, description = "The role may not do this", body = super::openapi::ErrorEnvelope),
+        (status = 404, description = "No such case in your region", body = super::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 /// `GET /api/v1/cases/{id}`: the case with its events and its visits in short.
 pub async fn get_case(
     State(state): State<AppState>,

@@ -13,7 +13,8 @@ use crate::error::{AppError, AppResult, FieldError, Msg, current_lang};
 use crate::state::AppState;
 
 /// `?id_number=&date=YYYY-MM-DD&diagnosis=C34.1`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EligibilityQuery {
     /// The person's ID number, in any accepted form.
     pub id_number: Option<String>,
@@ -68,6 +69,19 @@ pub struct EligibilityResponse {
     pub rules: Vec<CheckView>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/eligibility",
+    tag = "eligibility",
+    params(EligibilityQuery),
+    responses(
+        (status = 200, description = "Whether the person qualifies on the date, with a reason per failed rule"),
+        (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
+        (status = 403, description = "The role may not do this", body = super::openapi::ErrorEnvelope),
+        (status = 422, description = "Not a valid ID number, date or diagnosis", body = super::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 /// Checks a person against every rule; a person outside the user's region is not found.
 pub async fn check_eligibility(
     State(state): State<AppState>,

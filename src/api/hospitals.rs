@@ -14,14 +14,15 @@ use crate::hospital::{self, HospitalView, NewHospital};
 use crate::state::AppState;
 
 /// `?designated=true|false`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HospitalQuery {
     /// Only designated (or only other) hospitals.
     pub designated: Option<bool>,
 }
 
 /// `POST /api/v1/hospitals`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CreateHospitalRequest {
     /// Name.
     pub name: Option<String>,
@@ -33,6 +34,17 @@ pub struct CreateHospitalRequest {
     pub designated: Option<bool>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/hospitals",
+    tag = "hospitals",
+    params(HospitalQuery),
+    responses(
+        (status = 200, description = "Hospitals"),
+        (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 /// `GET /api/v1/hospitals`: by code.
 pub async fn list_hospitals(
     State(state): State<AppState>,
@@ -42,6 +54,20 @@ pub async fn list_hospitals(
     Ok(Json(hospital::list(&state.db, q.designated).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/hospitals",
+    tag = "hospitals",
+    request_body = CreateHospitalRequest,
+    responses(
+        (status = 201, description = "The new hospital"),
+        (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
+        (status = 403, description = "The role may not do this", body = super::openapi::ErrorEnvelope),
+        (status = 409, description = "The code is taken", body = super::openapi::ErrorEnvelope),
+        (status = 422, description = "A missing or bad field", body = super::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 /// `POST /api/v1/hospitals`: registers a hospital inside the administrator's region.
 pub async fn create_hospital(
     State(state): State<AppState>,

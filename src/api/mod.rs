@@ -9,7 +9,9 @@ pub mod extract;
 pub mod health;
 pub mod hospitals;
 pub mod input;
+pub mod openapi;
 pub mod policies;
+pub mod reports;
 pub mod roster;
 pub mod users;
 pub mod visits;
@@ -17,11 +19,12 @@ pub mod visits;
 use std::any::Any;
 
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::StatusCode;
+use axum::handler::Handler;
 use axum::http::header::{ACCEPT_LANGUAGE, COOKIE};
+use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodFilter, MethodRouter, on};
 use axum::{Json, Router};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
@@ -30,64 +33,227 @@ use crate::domain::Lang;
 use crate::error::{AppError, LANG, Msg};
 use crate::state::AppState;
 
-/// Builds the whole application: the API, the health check and their middleware.
+/// One route of the service, as the route table records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteSpec {
+    /// GET, POST, PATCH, ...
+    pub method: Method,
+    /// The path as axum matches it, which is also how OpenAPI writes it: `/api/v1/users/{id}`.
+    pub path: &'static str,
+    /// Whether the OpenAPI description must describe it (false only for HTML pages).
+    pub documented: bool,
+}
+
+/// Mounts handlers and records each route it mounts, so that the list of routes the router
+/// serves and the list the OpenAPI test checks are one and the same.
+struct Routes {
+    router: Router<AppState>,
+    table: Vec<RouteSpec>,
+}
+
+impl Routes {
+    fn new() -> Routes {
+        Routes {
+            router: Router::new(),
+            table: Vec::new(),
+        }
+    }
+
+    /// An API route; its handler must carry a `#[utoipa::path]` listed in `openapi::ApiDoc`.
+    fn api<H, T>(self, method: Method, path: &'static str, handler: H) -> Routes
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.api_with(method, path, handler, |r| r)
+    }
+
+    /// An API route with layers of its own (such as a larger body limit).
+    fn api_with<H, T>(
+        self,
+        method: Method,
+        path: &'static str,
+        handler: H,
+        wrap: impl FnOnce(MethodRouter<AppState>) -> MethodRouter<AppState>,
+    ) -> Routes
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let route = wrap(Self::method_router(&method, handler));
+        self.mount(method, path, route, true)
+    }
+
+    // The method the handler is mounted on is the one recorded: they cannot disagree.
+    fn method_router<H, T>(method: &Method, handler: H) -> MethodRouter<AppState>
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let filter = MethodFilter::try_from(method.clone()).expect("a method axum can route");
+        on(filter, handler)
+    }
+
+    fn mount(
+        mut self,
+        method: Method,
+        path: &'static str,
+        route: MethodRouter<AppState>,
+        documented: bool,
+    ) -> Routes {
+        // axum merges the methods of a path that is mounted more than once.
+        self.router = self.router.route(path, route);
+        self.table.push(RouteSpec {
+            method,
+            path,
+            documented,
+        });
+        self
+    }
+}
+
+/// THE ROUTE TABLE: every route of the service, and the only place routes are added.
+///
+/// To add an endpoint: write the handler with a `#[utoipa::path(...)]` annotation (same
+/// method and path as here), list it in `paths(...)` of `openapi::ApiDoc`, and add one line
+/// here. The test `every_route_is_described` (tests/api/openapi.rs) reads this table (through
+/// [`route_table`]) and fails when a route is missing from the description, or the
+/// description names a route that is not here.
+fn routes(max_upload_bytes: usize) -> Routes {
+    Routes::new()
+        .api(Method::GET, "/health", health::health)
+        .api(Method::GET, "/api/v1/openapi.json", openapi::openapi_json)
+        .api(Method::POST, "/api/v1/auth/login", auth::login)
+        .api(Method::POST, "/api/v1/auth/logout", auth::logout)
+        .api(Method::GET, "/api/v1/auth/me", auth::me)
+        .api(Method::GET, "/api/v1/users", users::list_users)
+        .api(Method::POST, "/api/v1/users", users::create_user)
+        .api(Method::GET, "/api/v1/users/{id}", users::get_user)
+        .api(Method::PATCH, "/api/v1/users/{id}", users::update_user)
+        .api(Method::GET, "/api/v1/audit", audit::list_audit)
+        .api(Method::GET, "/api/v1/roster-imports", roster::list_imports)
+        .api_with(
+            Method::POST,
+            "/api/v1/roster-imports",
+            roster::upload_roster,
+            |r| r.layer(DefaultBodyLimit::max(max_upload_bytes)),
+        )
+        .api(
+            Method::GET,
+            "/api/v1/roster-imports/template",
+            roster::template,
+        )
+        .api(
+            Method::GET,
+            "/api/v1/roster-imports/{id}",
+            roster::get_import,
+        )
+        .api(
+            Method::GET,
+            "/api/v1/roster-imports/{id}/errors",
+            roster::import_errors,
+        )
+        .api(
+            Method::POST,
+            "/api/v1/roster-imports/{id}/retry",
+            roster::retry_import,
+        )
+        .api(
+            Method::GET,
+            "/api/v1/roster-entries",
+            roster::person_entries,
+        )
+        .api(Method::GET, "/api/v1/reports/spending", reports::spending)
+        .api(Method::GET, "/api/v1/reports/summary", reports::summary)
+        .api(
+            Method::GET,
+            "/api/v1/eligibility",
+            eligibility::check_eligibility,
+        )
+        .api(Method::GET, "/api/v1/cases", cases::list_cases)
+        .api(Method::POST, "/api/v1/cases", cases::open_case)
+        .api(Method::GET, "/api/v1/cases/{id}", cases::get_case)
+        .api(
+            Method::POST,
+            "/api/v1/cases/{id}/approve",
+            cases::approve_case,
+        )
+        .api(
+            Method::POST,
+            "/api/v1/cases/{id}/reject",
+            cases::reject_case,
+        )
+        .api(
+            Method::POST,
+            "/api/v1/cases/{id}/withdraw",
+            cases::withdraw_case,
+        )
+        .api(
+            Method::POST,
+            "/api/v1/cases/{id}/resubmit",
+            cases::resubmit_case,
+        )
+        .api(Method::POST, "/api/v1/cases/{id}/close", cases::close_case)
+        .api(
+            Method::POST,
+            "/api/v1/cases/{id}/visits",
+            visits::record_visit,
+        )
+        .api(Method::GET, "/api/v1/hospitals", hospitals::list_hospitals)
+        .api(
+            Method::POST,
+            "/api/v1/hospitals",
+            hospitals::create_hospital,
+        )
+        .api(Method::GET, "/api/v1/policies", policies::list_policies)
+        .api(Method::POST, "/api/v1/policies", policies::create_policy)
+        .api(Method::GET, "/api/v1/policies/{id}", policies::get_policy)
+        .api(
+            Method::PATCH,
+            "/api/v1/policies/{id}",
+            policies::update_policy,
+        )
+        .api(Method::GET, "/api/v1/visits", visits::list_visits)
+        .api(Method::GET, "/api/v1/visits/{id}", visits::get_visit)
+        .api(
+            Method::POST,
+            "/api/v1/visits/{id}/approve",
+            visits::approve_visit,
+        )
+        .api(Method::POST, "/api/v1/visits/{id}/pay", visits::pay_visit)
+        .api(Method::POST, "/api/v1/visits/{id}/void", visits::void_visit)
+        .api(
+            Method::POST,
+            "/api/v1/visits/{id}/reverse",
+            visits::reverse_visit,
+        )
+        .api(
+            Method::GET,
+            "/api/v1/persons/{id_number}/statement",
+            visits::person_statement,
+        )
+}
+
+/// Every route the router serves, as built by the route table (the Swagger UI's own files
+/// under `/api/docs/` aside).
+pub fn route_table() -> Vec<RouteSpec> {
+    let mut table = routes(0).table;
+    table.push(RouteSpec {
+        method: Method::GET,
+        path: "/api/docs",
+        documented: false,
+    });
+    table
+}
+
+/// Builds the whole application: the API, the health check, the API description and the
+/// middleware every request passes through.
 pub fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .route("/auth/login", post(auth::login))
-        .route("/auth/logout", post(auth::logout))
-        .route("/auth/me", get(auth::me))
-        .route("/users", get(users::list_users).post(users::create_user))
-        .route(
-            "/users/{id}",
-            get(users::get_user).patch(users::update_user),
-        )
-        .route("/audit", get(audit::list_audit))
-        .route(
-            "/roster-imports",
-            get(roster::list_imports)
-                .post(roster::upload_roster)
-                .layer(DefaultBodyLimit::max(state.settings.max_upload_bytes)),
-        )
-        .route("/roster-imports/template", get(roster::template))
-        .route("/roster-imports/{id}", get(roster::get_import))
-        .route("/roster-imports/{id}/errors", get(roster::import_errors))
-        .route("/roster-imports/{id}/retry", post(roster::retry_import))
-        .route("/roster-entries", get(roster::person_entries))
-        .route(
-            "/hospitals",
-            get(hospitals::list_hospitals).post(hospitals::create_hospital),
-        )
-        .route(
-            "/policies",
-            get(policies::list_policies).post(policies::create_policy),
-        )
-        .route(
-            "/policies/{id}",
-            get(policies::get_policy).patch(policies::update_policy),
-        )
-        .route("/cases/{id}/visits", post(visits::record_visit))
-        .route("/visits", get(visits::list_visits))
-        .route("/visits/{id}", get(visits::get_visit))
-        .route("/visits/{id}/approve", post(visits::approve_visit))
-        .route("/visits/{id}/pay", post(visits::pay_visit))
-        .route("/visits/{id}/void", post(visits::void_visit))
-        .route("/visits/{id}/reverse", post(visits::reverse_visit))
-        .route(
-            "/persons/{id_number}/statement",
-            get(visits::person_statement),
-        )
-        .route("/eligibility", get(eligibility::check_eligibility))
-        .route("/cases", get(cases::list_cases).post(cases::open_case))
-        .route("/cases/{id}", get(cases::get_case))
-        .route("/cases/{id}/approve", post(cases::approve_case))
-        .route("/cases/{id}/reject", post(cases::reject_case))
-        .route("/cases/{id}/withdraw", post(cases::withdraw_case))
-        .route("/cases/{id}/resubmit", post(cases::resubmit_case))
-        .route("/cases/{id}/close", post(cases::close_case));
-    Router::new()
+    routes(state.settings.max_upload_bytes)
+        .router
+        .merge(openapi::docs_page())
+        // The browser's pages (crate::web) are for people, not programs: not in the description.
         .merge(crate::web::router())
-        .route("/health", get(health::health))
-        .nest("/api/v1", api)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.settings.max_json_bytes))
@@ -142,7 +308,7 @@ fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response {
 }
 
 /// A page of results.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct PageOf<T> {
     /// The rows of this page.
     pub items: Vec<T>,

@@ -17,7 +17,8 @@ use crate::policy::{self, Created, NewPolicy, PolicyPatch, PolicyView};
 use crate::state::AppState;
 
 /// `?group=&on=`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PolicyQuery {
     /// Only this group (code or label).
     pub group: Option<String>,
@@ -26,7 +27,7 @@ pub struct PolicyQuery {
 }
 
 /// `POST /api/v1/policies`. Money and the rate are strings ("0.60", "1000.00").
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CreatePolicyRequest {
     /// Group code or label.
     pub group: Option<String>,
@@ -46,7 +47,7 @@ pub struct CreatePolicyRequest {
 
 /// `PATCH /api/v1/policies/{id}`: absent fields stay; `"effective_to": null` makes the policy
 /// open-ended.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct UpdatePolicyRequest {
     /// New rate.
     pub rate: Option<Value>,
@@ -77,6 +78,17 @@ fn group_of(raw: Option<&str>, problems: &mut Problems) -> Option<Group> {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/policies",
+    tag = "policies",
+    params(PolicyQuery),
+    responses(
+        (status = 200, description = "Policies"),
+        (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 /// `GET /api/v1/policies`: by group and start date.
 pub async fn list_policies(
     State(state): State<AppState>,
@@ -90,6 +102,18 @@ pub async fn list_policies(
     Ok(Json(policy::list(&state.db, group, on).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/policies/{id}",
+    tag = "policies",
+    params(("id" = i64, Path, description = "Id")),
+    responses(
+        (status = 200, description = "The policy"),
+        (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
+        (status = 404, description = "No such policy", body = super::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 /// `GET /api/v1/policies/{id}`.
 pub async fn get_policy(
     State(state): State<AppState>,
@@ -99,6 +123,20 @@ pub async fn get_policy(
     Ok(Json(policy::get(&state.db, id).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/policies",
+    tag = "policies",
+    request_body = CreatePolicyRequest,
+    responses(
+        (status = 201, description = "The new policy, and the open one it ended"),
+        (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
+        (status = 403, description = "The role may not do this", body = super::openapi::ErrorEnvelope),
+        (status = 409, description = "Ending the open policy would change visits already granted", body = super::openapi::ErrorEnvelope),
+        (status = 422, description = "A bad field or an overlap", body = super::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 /// `POST /api/v1/policies`: 201 with the policy and the open-ended one it ended, if any.
 pub async fn create_policy(
     State(state): State<AppState>,
@@ -169,6 +207,22 @@ pub async fn create_policy(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/policies/{id}",
+    tag = "policies",
+    params(("id" = i64, Path, description = "Id")),
+    request_body = UpdatePolicyRequest,
+    responses(
+        (status = 200, description = "The corrected policy"),
+        (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
+        (status = 403, description = "The role may not do this", body = super::openapi::ErrorEnvelope),
+        (status = 404, description = "No such policy", body = super::openapi::ErrorEnvelope),
+        (status = 409, description = "A visit used it", body = super::openapi::ErrorEnvelope),
+        (status = 422, description = "A bad field or an overlap", body = super::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 /// `PATCH /api/v1/policies/{id}`: only while no visit has used the policy.
 pub async fn update_policy(
     State(state): State<AppState>,

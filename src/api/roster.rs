@@ -39,7 +39,38 @@ fn multipart_error(e: axum::extract::multipart::MultipartError, limit: usize) ->
     }
 }
 
+/// The multipart form of a roster upload (for the API description).
+#[derive(utoipa::ToSchema)]
+pub struct UploadForm {
+    /// The roster: .xlsx/.xlsm, .xls, .xlsb, .ods or .csv (UTF-8 or GBK).
+    #[schema(value_type = String, format = Binary)]
+    pub file: Vec<u8>,
+    /// The group of a one-group roster (code or Chinese label), when the file has no group column.
+    pub group: Option<String>,
+    /// The region of a one-region roster, when the file has no region column.
+    pub region_code: Option<String>,
+    /// incremental (default) or full: a full import makes the file the whole roster of its scope.
+    pub mode: Option<String>,
+    /// YYYY-MM-DD (default: today).
+    pub effective_date: Option<String>,
+}
+
 /// `POST /api/v1/roster-imports` (multipart: file, group, region_code, mode, effective_date).
+#[utoipa::path(
+    post,
+    path = "/api/v1/roster-imports",
+    tag = "roster",
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 202, description = "Queued", body = ImportView),
+        (status = 200, description = "The same file with the same parameters was imported before: that import", body = ImportView),
+        (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
+        (status = 403, description = "Not a roster importer or administrator", body = super::openapi::ErrorEnvelope),
+        (status = 413, description = "The file is larger than allowed", body = super::openapi::ErrorEnvelope),
+        (status = 422, description = "A bad parameter or no file", body = super::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn upload_roster(
     State(state): State<AppState>,
     user: Authorized<roles::RosterImporter>,
@@ -154,7 +185,8 @@ async fn find_visible(
 }
 
 /// Paging and status filter of the import list.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// queued | running | succeeded | failed.
     pub status: Option<String>,
@@ -165,6 +197,19 @@ pub struct ListQuery {
 }
 
 /// `GET /api/v1/roster-imports`: newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/roster-imports",
+    tag = "roster",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of imports", body = PageOf<ImportView>),
+        (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
+        (status = 403, description = "Not a roster importer or administrator", body = super::openapi::ErrorEnvelope),
+        (status = 422, description = "A bad page", body = super::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn list_imports(
     State(state): State<AppState>,
     user: Authorized<roles::RosterImporter>,
@@ -195,6 +240,19 @@ pub async fn list_imports(
 }
 
 /// `GET /api/v1/roster-imports/{id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/roster-imports/{id}",
+    tag = "roster",
+    params(("id" = i64, Path, description = "Import id")),
+    responses(
+        (status = 200, description = "The import with its progress and counts", body = ImportView),
+        (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
+        (status = 403, description = "Not a roster importer or administrator", body = super::openapi::ErrorEnvelope),
+        (status = 404, description = "No such import in the user's scope", body = super::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn get_import(
     State(state): State<AppState>,
     user: Authorized<roles::RosterImporter>,
@@ -205,6 +263,20 @@ pub async fn get_import(
 }
 
 /// `POST /api/v1/roster-imports/{id}/retry`: runs a failed import again.
+#[utoipa::path(
+    post,
+    path = "/api/v1/roster-imports/{id}/retry",
+    tag = "roster",
+    params(("id" = i64, Path, description = "Import id")),
+    responses(
+        (status = 202, description = "Queued again", body = ImportView),
+        (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
+        (status = 403, description = "Not a roster importer or administrator", body = super::openapi::ErrorEnvelope),
+        (status = 404, description = "No such import in the user's scope", body = super::openapi::ErrorEnvelope),
+        (status = 409, description = "Only a failed import can be retried", body = super::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn retry_import(
     State(state): State<AppState>,
     user: Authorized<roles::RosterImporter>,
@@ -217,7 +289,8 @@ pub async fn retry_import(
 }
 
 /// `?format=` of downloads.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FormatQuery {
     /// json (default), xlsx or csv.
     pub format: Option<String>,
@@ -228,7 +301,7 @@ pub struct FormatQuery {
 }
 
 /// One rejected row problem, as JSON.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorView {
     sheet: String,
     row: i64,
@@ -275,6 +348,27 @@ fn bad_format(f: &str) -> AppError {
 }
 
 /// `GET /api/v1/roster-imports/{id}/errors[?format=xlsx|csv]`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/roster-imports/{id}/errors",
+    tag = "roster",
+    params(("id" = i64, Path, description = "Import id"), FormatQuery),
+    responses(
+        (status = 200, description = "A page of the rejected rows' problems as JSON (the default); with \
+            format=xlsx the problems and the rejected rows ready to fix and upload again; with format=csv the problems \
+            as UTF-8 CSV with a byte-order mark",
+            content(
+                (PageOf<ErrorView> = "application/json"),
+                (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                (String = "text/csv"),
+            )),
+        (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
+        (status = 403, description = "Not a roster importer or administrator", body = super::openapi::ErrorEnvelope),
+        (status = 404, description = "No such import in the user's scope", body = super::openapi::ErrorEnvelope),
+        (status = 422, description = "A bad format or page", body = super::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn import_errors(
     State(state): State<AppState>,
     user: Authorized<roles::RosterImporter>,
@@ -323,6 +417,24 @@ pub async fn import_errors(
 }
 
 /// `GET /api/v1/roster-imports/template[?format=xlsx|csv]`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/roster-imports/template",
+    tag = "roster",
+    params(FormatQuery),
+    responses(
+        (status = 200, description = "An empty roster with every recognised column (format=xlsx, the \
+            default), or its header line as CSV (format=csv)",
+            content(
+                (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                (String = "text/csv"),
+            )),
+        (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
+        (status = 403, description = "Not a roster importer or administrator", body = super::openapi::ErrorEnvelope),
+        (status = 422, description = "A bad format", body = super::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn template(
     _user: Authorized<roles::RosterImporter>,
     AppQuery(q): AppQuery<FormatQuery>,
@@ -342,14 +454,15 @@ pub async fn template(
 }
 
 /// `?id_number=` of the entry lookup.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EntriesQuery {
     /// The person's ID number, in any accepted form.
     pub id_number: Option<String>,
 }
 
 /// One roster entry with where it came from.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EntryView {
     id: i64,
     group: String,
@@ -364,7 +477,31 @@ pub struct EntryView {
     ended_by_import: Option<i64>,
 }
 
+/// A person and their roster entries (for the API description).
+#[derive(utoipa::ToSchema)]
+pub struct PersonEntries {
+    /// The normalised ID number.
+    pub id_number: String,
+    /// Name, sex, birth date and region; null when the person is unknown.
+    pub person: Option<serde_json::Value>,
+    /// The entries inside the user's scope, newest first.
+    pub entries: Vec<EntryView>,
+}
+
 /// `GET /api/v1/roster-entries?id_number=`: a person's entries, newest first, with history.
+#[utoipa::path(
+    get,
+    path = "/api/v1/roster-entries",
+    tag = "roster",
+    params(EntriesQuery),
+    responses(
+        (status = 200, description = "The person and their entries", body = PersonEntries),
+        (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
+        (status = 404, description = "The person is outside the user's scope", body = super::openapi::ErrorEnvelope),
+        (status = 422, description = "Not a valid ID number", body = super::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn person_entries(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -14,7 +14,7 @@ use crate::state::AppState;
 use crate::users::{self, NewUser, UserPatch, UserView};
 
 /// `POST /api/v1/users`.
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 pub struct CreateUserRequest {
     /// Login name.
     #[validate(length(min = 3, max = 32))]
@@ -34,7 +34,7 @@ pub struct CreateUserRequest {
 }
 
 /// `PATCH /api/v1/users/{id}`.
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 pub struct UpdateUserRequest {
     /// New display name.
     #[validate(length(max = 64))]
@@ -70,6 +70,17 @@ fn parse_region(admin: &crate::auth::CurrentUser, raw: &str) -> AppResult<Region
 }
 
 /// Every account.
+#[utoipa::path(
+    get,
+    path = "/api/v1/users",
+    tag = "users",
+    responses(
+        (status = 200, description = "Every account", body = Vec<UserView>),
+        (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
+        (status = 403, description = "Not an administrator", body = super::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn list_users(
     State(state): State<AppState>,
     _admin: Authorized<roles::Admin>,
@@ -78,6 +89,19 @@ pub async fn list_users(
 }
 
 /// One account.
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/{id}",
+    tag = "users",
+    params(("id" = i64, Path, description = "User id")),
+    responses(
+        (status = 200, description = "The account", body = UserView),
+        (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
+        (status = 403, description = "Not an administrator", body = super::openapi::ErrorEnvelope),
+        (status = 404, description = "No such account", body = super::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn get_user(
     State(state): State<AppState>,
     _admin: Authorized<roles::Admin>,
@@ -91,6 +115,20 @@ pub async fn get_user(
 }
 
 /// Creates an account inside the administrator's scope.
+#[utoipa::path(
+    post,
+    path = "/api/v1/users",
+    tag = "users",
+    request_body = CreateUserRequest,
+    responses(
+        (status = 201, description = "Created", body = UserView),
+        (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
+        (status = 403, description = "Not an administrator, or a scope outside the administrator's", body = super::openapi::ErrorEnvelope),
+        (status = 409, description = "The username is taken", body = super::openapi::ErrorEnvelope),
+        (status = 422, description = "A field is not valid", body = super::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn create_user(
     State(state): State<AppState>,
     admin: Authorized<roles::Admin>,
@@ -117,6 +155,22 @@ pub async fn create_user(
 }
 
 /// Changes roles, scope, name, password or whether the account is active.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/users/{id}",
+    tag = "users",
+    params(("id" = i64, Path, description = "User id")),
+    request_body = UpdateUserRequest,
+    responses(
+        (status = 200, description = "Changed", body = UserView),
+        (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
+        (status = 403, description = "Not an administrator, or a scope outside the administrator's", body = super::openapi::ErrorEnvelope),
+        (status = 404, description = "No such account", body = super::openapi::ErrorEnvelope),
+        (status = 409, description = "An administrator cannot lock themselves out", body = super::openapi::ErrorEnvelope),
+        (status = 422, description = "A field is not valid", body = super::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn update_user(
     State(state): State<AppState>,
     admin: Authorized<roles::Admin>,

@@ -21,7 +21,7 @@ use crate::visit::{
 };
 
 /// `POST /api/v1/cases/{id}/visits`. Amounts are strings of yuan ("1234.50").
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RecordVisitRequest {
     /// A designated hospital.
     pub hospital_id: Option<i64>,
@@ -129,6 +129,22 @@ impl RecordVisitRequest {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/cases/{id}/visits",
+    tag = "visits",
+    params(("id" = i64, Path, description = "Id")),
+    request_body = RecordVisitRequest,
+    responses(
+        (status = 201, description = "The visit with its subsidy, policy and the person's annual figures"),
+        (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
+        (status = 403, description = "The role may not do this", body = super::openapi::ErrorEnvelope),
+        (status = 404, description = "No such case in your region", body = super::openapi::ErrorEnvelope),
+        (status = 409, description = "The case is not approved, or the invoice was used", body = super::openapi::ErrorEnvelope),
+        (status = 422, description = "A rule refused the visit", body = super::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 /// `POST /api/v1/cases/{id}/visits`: 201 with the visit, its subsidy, the policy used and the
 /// person's annual figures.
 pub async fn record_visit(
@@ -143,7 +159,8 @@ pub async fn record_visit(
 }
 
 /// `?case_id=&id_number=&from=&to=&status=&page=&per_page=`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct VisitQuery {
     /// One case.
     pub case_id: Option<i64>,
@@ -161,6 +178,19 @@ pub struct VisitQuery {
     pub per_page: Option<u64>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/visits",
+    tag = "visits",
+    params(VisitQuery),
+    responses(
+        (status = 200, description = "A page of visits"),
+        (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
+        (status = 403, description = "The role may not do this", body = super::openapi::ErrorEnvelope),
+        (status = 422, description = "A bad filter", body = super::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 /// `GET /api/v1/visits`: newest first, inside the user's region.
 pub async fn list_visits(
     State(state): State<AppState>,
@@ -213,6 +243,19 @@ pub async fn list_visits(
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/visits/{id}",
+    tag = "visits",
+    params(("id" = i64, Path, description = "Id")),
+    responses(
+        (status = 200, description = "The visit"),
+        (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
+        (status = 403, description = "The role may not do this", body = super::openapi::ErrorEnvelope),
+        (status = 404, description = "No such visit in your region", body = super::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 /// `GET /api/v1/visits/{id}`.
 pub async fn get_visit(
     State(state): State<AppState>,
@@ -222,6 +265,20 @@ pub async fn get_visit(
     Ok(Json(visit::get(&state.db, &user, id).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/visits/{id}/approve",
+    tag = "visits",
+    params(("id" = i64, Path, description = "Id")),
+    responses(
+        (status = 200, description = "The approved subsidy"),
+        (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
+        (status = 403, description = "The role may not do this", body = super::openapi::ErrorEnvelope),
+        (status = 404, description = "No such visit in your region", body = super::openapi::ErrorEnvelope),
+        (status = 409, description = "Not pending", body = super::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 /// `POST /api/v1/visits/{id}/approve`: by an approver who did not record the visit.
 pub async fn approve_visit(
     State(state): State<AppState>,
@@ -234,7 +291,7 @@ pub async fn approve_visit(
 }
 
 /// `POST /api/v1/visits/{id}/pay`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct PayRequest {
     /// Bank transfer or voucher number.
     pub payment_ref: Option<String>,
@@ -242,6 +299,22 @@ pub struct PayRequest {
     pub paid_on: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/visits/{id}/pay",
+    tag = "visits",
+    params(("id" = i64, Path, description = "Id")),
+    request_body = PayRequest,
+    responses(
+        (status = 200, description = "The paid subsidy"),
+        (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
+        (status = 403, description = "The role may not do this", body = super::openapi::ErrorEnvelope),
+        (status = 404, description = "No such visit in your region", body = super::openapi::ErrorEnvelope),
+        (status = 409, description = "Not approved", body = super::openapi::ErrorEnvelope),
+        (status = 422, description = "A missing payment reference or date", body = super::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 /// `POST /api/v1/visits/{id}/pay`: by a manager or an administrator.
 pub async fn pay_visit(
     State(state): State<AppState>,
@@ -283,7 +356,7 @@ pub async fn pay_visit(
 }
 
 /// `POST /api/v1/visits/{id}/void` and `/reverse`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ReasonRequest {
     /// Why.
     pub reason: Option<String>,
@@ -291,6 +364,22 @@ pub struct ReasonRequest {
     pub reversed_on: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/visits/{id}/void",
+    tag = "visits",
+    params(("id" = i64, Path, description = "Id")),
+    request_body = ReasonRequest,
+    responses(
+        (status = 200, description = "The voided subsidy"),
+        (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
+        (status = 403, description = "The role may not do this", body = super::openapi::ErrorEnvelope),
+        (status = 404, description = "No such visit in your region", body = super::openapi::ErrorEnvelope),
+        (status = 409, description = "Already paid or voided", body = super::openapi::ErrorEnvelope),
+        (status = 422, description = "A reason is required", body = super::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 /// `POST /api/v1/visits/{id}/void`: by an approver, before payment.
 pub async fn void_visit(
     State(state): State<AppState>,
@@ -307,6 +396,22 @@ pub async fn void_visit(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/visits/{id}/reverse",
+    tag = "visits",
+    params(("id" = i64, Path, description = "Id")),
+    request_body = ReasonRequest,
+    responses(
+        (status = 201, description = "The reversal entry"),
+        (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
+        (status = 403, description = "The role may not do this", body = super::openapi::ErrorEnvelope),
+        (status = 404, description = "No such visit in your region", body = super::openapi::ErrorEnvelope),
+        (status = 409, description = "Not paid, or reversed already", body = super::openapi::ErrorEnvelope),
+        (status = 422, description = "A reason is required", body = super::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 /// `POST /api/v1/visits/{id}/reverse`: by a manager, once paid; 201 with the reversal entry.
 pub async fn reverse_visit(
     State(state): State<AppState>,
@@ -334,7 +439,8 @@ pub async fn reverse_visit(
 }
 
 /// `?year=&format=json|xlsx`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StatementQuery {
     /// Calendar year (this year when absent).
     pub year: Option<i32>,
@@ -342,6 +448,20 @@ pub struct StatementQuery {
     pub format: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/persons/{id_number}/statement",
+    tag = "visits",
+    params(("id_number" = String, Path, description = "ID number"), StatementQuery),
+    responses(
+        (status = 200, description = "The year's visits, subsidies and cap left (JSON or .xlsx)"),
+        (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
+        (status = 403, description = "The role may not do this", body = super::openapi::ErrorEnvelope),
+        (status = 404, description = "No such person in your region", body = super::openapi::ErrorEnvelope),
+        (status = 422, description = "A bad ID number or year", body = super::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 /// `GET /api/v1/persons/{id_number}/statement`: a patient's visits, subsidies and cap left in
 /// a year.
 pub async fn person_statement(

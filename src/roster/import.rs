@@ -80,7 +80,7 @@ pub struct Upload {
 }
 
 /// An import as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ImportView {
     /// Id.
     pub id: i64,
@@ -119,7 +119,7 @@ pub struct ImportView {
 }
 
 /// Rows done and rows in all.
-#[derive(Debug, Clone, Copy, Serialize, Default)]
+#[derive(Debug, Clone, Copy, Serialize, Default, utoipa::ToSchema)]
 pub struct ProgressView {
     /// Rows read.
     pub rows_done: i64,
@@ -128,7 +128,7 @@ pub struct ProgressView {
 }
 
 /// What became of the rows.
-#[derive(Debug, Clone, Copy, Serialize, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Default, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Counts {
     /// Data rows (after the header).
     pub rows: i64,
