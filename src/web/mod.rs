@@ -130,15 +130,11 @@ impl FromRequestParts<AppState> for WebUser {
                     .path_and_query()
                     .map_or("/", |p| p.as_str())
                     .to_owned();
-                let to = format!("/login?next={}", urlencode(&next));
+                let to = format!("/login?next={}", url_escape(&next));
                 Err(Redirect::to(&to).into_response())
             }
         }
     }
-}
-
-fn urlencode(s: &str) -> String {
-    url_escape(s)
 }
 
 /// Percent-encodes everything but unreserved characters (RFC 3986).
