@@ -109,17 +109,18 @@ async fn screenshot(c: &Client, name: &str) {
     std::fs::write(screenshot_dir().join(format!("{name}.png")), png).unwrap();
 }
 
-/// The text of the first element matching `css`, waiting for it to appear (a click that
-/// navigates returns before the next page is there).
-async fn text_of(c: &Client, css: &str) -> String {
+/// The first element matching `css`, waiting for it to appear (a click that navigates returns
+/// before the next page is there).
+async fn wait_for(c: &Client, css: &str) -> fantoccini::elements::Element {
     c.wait()
         .at_most(Duration::from_secs(10))
         .for_element(Locator::Css(css))
         .await
         .unwrap_or_else(|e| panic!("no {css}: {e}"))
-        .text()
-        .await
-        .unwrap()
+}
+
+async fn text_of(c: &Client, css: &str) -> String {
+    wait_for(c, css).await.text().await.unwrap()
 }
 
 /// Waits until the page's path is `path`.
@@ -196,11 +197,7 @@ async fn a_caseworker_logs_in_switches_language_and_logs_out() {
         .click()
         .await
         .unwrap();
-    c.wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("a[hreflang=zh]"))
-        .await
-        .unwrap();
+    wait_for(&c, "a[hreflang=zh]").await;
     assert_eq!(text_of(&c, "h1").await, "Home");
     c.goto(&format!("{base}/")).await.unwrap();
     assert_eq!(text_of(&c, "#roles").await, "Caseworker");
@@ -210,11 +207,7 @@ async fn a_caseworker_logs_in_switches_language_and_logs_out() {
         .click()
         .await
         .unwrap();
-    c.wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("a[hreflang=en]"))
-        .await
-        .unwrap();
+    wait_for(&c, "a[hreflang=en]").await;
 
     // The keyboard reaches the skip link first.
     c.find(Locator::Css("body"))
