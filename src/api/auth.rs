@@ -102,8 +102,7 @@ pub async fn logout(
     headers: HeaderMap,
 ) -> AppResult<StatusCode> {
     if let Some(token) = token_of(&headers) {
-        session::logout(&state.db, &token).await?;
-        state.sessions.forget(&token);
+        session::logout(&state.db, &state.sessions, &token).await?;
     }
     Ok(StatusCode::NO_CONTENT)
 }

@@ -250,8 +250,10 @@ impl SessionCache {
     }
 }
 
-/// Ends the session of a token.
-pub async fn logout(db: &DatabaseConnection, token: &str) -> AppResult<()> {
+/// Ends a session here and in this instance's cache, so that every way out (API, page) is gone
+/// at once.
+pub async fn logout(db: &DatabaseConnection, cache: &SessionCache, token: &str) -> AppResult<()> {
+    cache.forget(token);
     session::Entity::delete_many()
         .filter(session::COLUMN.token_hash.eq(token_hash(token)))
         .exec(db)

@@ -266,8 +266,7 @@ async fn login(State(state): State<AppState>, Form(f): Form<LoginForm>) -> Respo
 
 async fn logout(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
     if let Some(token) = token_of(&headers) {
-        let _ = session::logout(&state.db, &token).await;
-        state.sessions.forget(&token);
+        let _ = session::logout(&state.db, &state.sessions, &token).await;
     }
     let mut res = Redirect::to("/login").into_response();
     res.headers_mut().insert(
