@@ -62,12 +62,55 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "Your role cannot use this page.",
     ),
     ("error.back", "返回首页", "Back to the home page"),
+    ("error.not_found", "找不到此页面。", "There is no such page."),
+    ("nav.roster_upload", "上传名册", "Upload a roster"),
+    ("nav.roster_imports", "导入记录", "Imports"),
+    ("nav.eligibility", "资格核查", "Eligibility"),
+    ("nav.cases", "救助案件", "Cases"),
+    ("nav.approvals", "待审批", "Approvals"),
+    ("nav.dashboard", "统计概览", "Dashboard"),
+    ("nav.spending", "支出报表", "Spending report"),
+    ("nav.users", "用户", "Users"),
+    ("nav.hospitals", "定点医院", "Hospitals"),
+    ("nav.policies", "救助政策", "Policies"),
+    ("nav.audit", "操作日志", "Audit log"),
+    ("pager.prev", "上一页", "Previous"),
+    ("pager.next", "下一页", "Next"),
+    ("pager.of", "共", "of"),
+    ("pager.items", "条", "items"),
+    ("pager.page", "第", "Page"),
+    ("form.saving", "正在提交……", "Saving…"),
+    ("form.failed", "提交失败，请检查下面标出的内容。", "Not saved: check the fields marked below."),
+    ("form.network", "无法连接服务器，请稍后再试。", "The server could not be reached; try again."),
+    ("common.search", "查询", "Search"),
+    ("common.none", "暂无记录。", "Nothing here yet."),
+    ("common.yes", "是", "Yes"),
+    ("common.no", "否", "No"),
+    ("common.all", "全部", "All"),
+    ("common.download_xlsx", "下载 Excel", "Download .xlsx"),
+    ("common.download_csv", "下载 CSV", "Download .csv"),
 ];
+
+/// A table of page texts: (key, Chinese, English).
+pub type Texts = &'static [(&'static str, &'static str, &'static str)];
+
+/// Every table: the shared one here, and each area's own beside its pages.
+const TABLES: &[Texts] = &[
+    TEXTS,
+    super::roster::TEXTS,
+    super::cases::TEXTS,
+    super::reports::TEXTS,
+    super::admin::TEXTS,
+];
+
+fn all() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
+    TABLES.iter().flat_map(|t| t.iter())
+}
 
 impl Tr {
     /// The text of `key` in this language.
     pub fn get(&self, key: &str) -> &'static str {
-        match TEXTS.iter().find(|(k, _, _)| *k == key) {
+        match all().find(|(k, _, _)| *k == key) {
             Some((_, zh, en)) => self.0.pick(zh, en),
             None => {
                 tracing::warn!(key, "no page text for this key");
@@ -94,6 +137,20 @@ impl Tr {
 
     /// Every key, for the test that templates use no unknown key.
     pub fn keys() -> impl Iterator<Item = &'static str> {
-        TEXTS.iter().map(|(k, _, _)| *k)
+        all().map(|(k, _, _)| *k)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_unique() {
+        let mut keys: Vec<&str> = Tr::keys().collect();
+        let n = keys.len();
+        keys.sort_unstable();
+        keys.dedup();
+        assert_eq!(keys.len(), n, "a page text key is defined twice");
     }
 }

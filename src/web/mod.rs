@@ -2,7 +2,12 @@
 //! a cookie remembers), on the same domain code and sessions as the API. No build step and no
 //! script framework: templates compiled into the binary, one stylesheet, a little JavaScript.
 
-mod i18n;
+mod admin;
+mod cases;
+pub mod fmt;
+pub mod i18n;
+mod reports;
+mod roster;
 
 use askama::Template;
 use axum::extract::{FromRequestParts, Path, Query, Request, State};
@@ -31,6 +36,11 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(logout))
         .route("/lang/{code}", get(switch_language))
         .route("/static/app.css", get(stylesheet))
+        .route("/static/app.js", get(script))
+        .merge(roster::routes())
+        .merge(cases::routes())
+        .merge(reports::routes())
+        .merge(admin::routes())
         .layer(middleware::from_fn(same_origin))
         .layer(middleware::from_fn(page_language))
 }
@@ -67,10 +77,24 @@ pub struct NavItem {
 }
 
 /// Menu entries and the roles that see them; a page is offered only to the roles it serves.
-const MENU: &[(&str, &str, &[Role])] = &[("/", "nav.home", &[])];
+const MENU: &[(&str, &str, &[Role])] = &[
+    ("/", "nav.home", &[]),
+    ("/roster/upload", "nav.roster_upload", &[Role::RosterImporter]),
+    ("/roster/imports", "nav.roster_imports", &[Role::RosterImporter]),
+    ("/eligibility", "nav.eligibility", &[Role::Caseworker]),
+    ("/cases", "nav.cases", &[Role::Caseworker, Role::Approver]),
+    ("/approvals", "nav.approvals", &[Role::Approver]),
+    ("/dashboard", "nav.dashboard", &[Role::Manager]),
+    ("/reports/spending", "nav.spending", &[Role::Manager]),
+    ("/admin/users", "nav.users", &[Role::Admin]),
+    ("/admin/hospitals", "nav.hospitals", &[Role::Admin]),
+    ("/admin/policies", "nav.policies", &[Role::Admin]),
+    ("/admin/audit", "nav.audit", &[Role::Admin]),
+];
 
 impl Page {
-    fn new(key: &'static str, user: Option<CurrentUser>, here: &str) -> Page {
+    /// A page titled by the text `key`, for `user`, at the path `here` (which marks the menu).
+    pub fn new(key: &'static str, user: Option<CurrentUser>, here: &str) -> Page {
         let t = Tr(current_lang());
         let nav = match &user {
             Some(u) => MENU
@@ -106,7 +130,8 @@ impl Page {
     }
 }
 
-fn render(t: &impl Template) -> Response {
+/// The page as HTML, or a 500 if the template failed.
+pub fn render(t: &impl Template) -> Response {
     match t.render() {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
@@ -135,6 +160,89 @@ impl FromRequestParts<AppState> for WebUser {
             }
         }
     }
+}
+
+impl WebUser {
+    /// The user, if they hold one of `roles`; otherwise the page refuses with 403, so a page
+    /// typed into the address bar is refused just as the menu does not offer it.
+    #[allow(clippy::result_large_err)]
+    pub fn require(self, roles: &[Role]) -> Result<CurrentUser, Response> {
+        if self.0.has_any(roles) {
+            Ok(self.0)
+        } else {
+            Err(error_page(
+                Some(self.0),
+                StatusCode::FORBIDDEN,
+                Tr(current_lang()).get("error.forbidden").to_owned(),
+            ))
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    page: Page,
+    message: String,
+}
+
+/// A page that says what went wrong, with the status code.
+pub fn error_page(user: Option<CurrentUser>, status: StatusCode, message: String) -> Response {
+    let mut res = render(&ErrorPage {
+        page: Page::new("error.title", user, ""),
+        message,
+    });
+    *res.status_mut() = status;
+    res
+}
+
+/// An error of the domain as a page: its status and its message in the page's language.
+pub fn app_error_page(user: Option<CurrentUser>, e: AppError) -> Response {
+    let status = e.status();
+    if status.is_server_error() {
+        return e.into_response();
+    }
+    error_page(user, status, e.message().get(current_lang()).to_owned())
+}
+
+/// Paging of a list: which page, how many a page, how many in all, and the link of each page.
+pub struct Pager {
+    /// This page, from 1.
+    pub page: u64,
+    /// How many pages.
+    pub pages: u64,
+    /// How many items in all.
+    pub total: u64,
+    /// The link of the previous page, if any.
+    pub prev: Option<String>,
+    /// The link of the next page, if any.
+    pub next: Option<String>,
+}
+
+impl Pager {
+    /// `base` is the path with the filters' query (without `page`); `page` starts at 1.
+    pub fn new(base: &str, page: u64, per_page: u64, total: u64) -> Pager {
+        let pages = total.div_ceil(per_page.max(1)).max(1);
+        let sep = if base.contains('?') { '&' } else { '?' };
+        let link = |p: u64| format!("{base}{sep}page={p}");
+        Pager {
+            page,
+            pages,
+            total,
+            prev: (page > 1).then(|| link(page - 1)),
+            next: (page < pages).then(|| link(page + 1)),
+        }
+    }
+}
+
+/// A query string of the non-empty filters, escaped, for links that keep them.
+pub fn query_of(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", url_escape(v)))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// Percent-encodes everything but unreserved characters (RFC 3986).
@@ -290,6 +398,17 @@ async fn switch_language(Path(code): Path<String>, Query(q): Query<NextQuery>) -
     res
 }
 
+async fn script() -> Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            HeaderValue::from_static("text/javascript; charset=utf-8"),
+        )],
+        include_str!("../../static/app.js"),
+    )
+        .into_response()
+}
+
 async fn stylesheet() -> Response {
     (
         [(
@@ -312,6 +431,17 @@ mod tests {
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(Some("/\\evil")), "/");
         assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn pager_links_keep_the_filters() {
+        let p = Pager::new("/cases?state=submitted", 2, 20, 45);
+        assert_eq!(p.pages, 3);
+        assert_eq!(p.prev.as_deref(), Some("/cases?state=submitted&page=1"));
+        assert_eq!(p.next.as_deref(), Some("/cases?state=submitted&page=3"));
+        let one = Pager::new("/cases", 1, 20, 0);
+        assert_eq!((one.pages, one.prev, one.next), (1, None, None));
+        assert_eq!(query_of(&[("q", "张 三"), ("state", "")]), "q=%E5%BC%A0%20%E4%B8%89");
     }
 
     #[test]
