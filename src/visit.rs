@@ -29,7 +29,7 @@ use crate::audit::{self, Change};
 use crate::auth::CurrentUser;
 use crate::domain::subsidy::{self, CapReason, Costs};
 use crate::domain::{Amount, Group, IdNumber, Lang, Money, Rate, RegionCode};
-use crate::error::{AppError, AppResult, FieldError, Msg, Problems};
+use crate::error::{AppError, AppResult, FieldError, Msg, Problems, current_lang};
 use crate::policy::{self, Policy};
 
 /// The case state that allows visits (set by the case workflow).
@@ -694,12 +694,62 @@ async fn hold_granted(txn: &DatabaseTransaction, person_id: i64, year: i32) -> A
     Ok(Money::from_fen(row.granted_fen))
 }
 
+/// What a visit would grant, computed before it is saved so the caseworker sees the subsidy.
+#[derive(Debug, Clone, Serialize)]
+pub struct Preview {
+    /// What the patient paid themselves.
+    pub out_of_pocket: Money,
+    /// The subsidy the rate alone gives, before the caps.
+    pub subsidy_by_rate: Money,
+    /// The subsidy after the caps.
+    pub subsidy: Money,
+    /// Which cap cut it, if one did.
+    pub cap_reason: Option<String>,
+    /// That cap in words (empty when none did).
+    pub cap_reason_label: &'static str,
+    /// The policy that would be used.
+    pub policy: UsedPolicy,
+    /// The person's annual figures with this visit.
+    pub annual: AnnualFigures,
+}
+
 /// Records a visit of an approved case and grants its subsidy in the same transaction.
 pub async fn record(
     db: &DatabaseConnection,
     user: &CurrentUser,
     case_id: i64,
     new: NewVisit,
+) -> AppResult<Recorded> {
+    write_visit(db, user, case_id, new, true).await
+}
+
+/// What recording the visit would grant, without recording it: the very same checks and
+/// computation (and locks) as [`record`], in a transaction that is rolled back, so the preview
+/// cannot disagree with what saving then grants (unless another visit lands in between).
+pub async fn preview(
+    db: &DatabaseConnection,
+    user: &CurrentUser,
+    case_id: i64,
+    new: NewVisit,
+) -> AppResult<Preview> {
+    let r = write_visit(db, user, case_id, new, false).await?;
+    Ok(Preview {
+        out_of_pocket: r.visit.out_of_pocket,
+        subsidy_by_rate: r.subsidy_by_rate,
+        subsidy: r.visit.subsidy,
+        cap_reason_label: cap_reason_label(r.visit.cap_reason.as_deref(), current_lang()),
+        cap_reason: r.visit.cap_reason,
+        policy: r.policy,
+        annual: r.annual,
+    })
+}
+
+async fn write_visit(
+    db: &DatabaseConnection,
+    user: &CurrentUser,
+    case_id: i64,
+    new: NewVisit,
+    keep: bool,
 ) -> AppResult<Recorded> {
     let on = new.dates.counted_on();
     let txn = crate::db::begin_write(db).await?;
@@ -896,6 +946,15 @@ pub async fn record(
     )
     .await?;
     let visit_view = view(&txn, &v).await?;
+    if !keep {
+        txn.rollback().await?;
+        return Ok(Recorded {
+            visit: visit_view,
+            subsidy_by_rate: s.by_rate.money(),
+            policy: UsedPolicy::from(chosen),
+            annual,
+        });
+    }
     txn.commit().await?;
     tracing::info!(
         visit.id = v.id,

@@ -199,6 +199,11 @@ fn routes(max_upload_bytes: usize) -> Routes {
             "/api/v1/cases/{id}/visits",
             visits::record_visit,
         )
+        .api(
+            Method::POST,
+            "/api/v1/cases/{id}/visits/preview",
+            visits::preview_visit,
+        )
         .api(Method::GET, "/api/v1/hospitals", hospitals::list_hospitals)
         .api(
             Method::POST,

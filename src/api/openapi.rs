@@ -64,6 +64,7 @@ use super::{
         policies::create_policy,
         policies::update_policy,
         visits::record_visit,
+        visits::preview_visit,
         visits::list_visits,
         visits::get_visit,
         visits::approve_visit,

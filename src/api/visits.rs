@@ -158,6 +158,33 @@ pub async fn record_visit(
     Ok((StatusCode::CREATED, Json(recorded)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/cases/{id}/visits/preview",
+    tag = "visits",
+    params(("id" = i64, Path, description = "The case")),
+    request_body = RecordVisitRequest,
+    responses(
+        (status = 200, description = "What recording this visit would grant; nothing is saved"),
+        (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
+        (status = 403, description = "The role may not do this", body = super::openapi::ErrorEnvelope),
+        (status = 404, description = "No such case in your region", body = super::openapi::ErrorEnvelope),
+        (status = 409, description = "The case is not approved, or the invoice is recorded already", body = super::openapi::ErrorEnvelope),
+        (status = 422, description = "Refused: each problem with its field", body = super::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+/// `POST /api/v1/cases/{id}/visits/preview`: the subsidy a visit would get, before saving it.
+pub async fn preview_visit(
+    State(state): State<AppState>,
+    user: Authorized<roles::Caseworker>,
+    Path(case_id): Path<i64>,
+    AppJson(req): AppJson<RecordVisitRequest>,
+) -> AppResult<Json<visit::Preview>> {
+    let new = req.parse(visit::today())?;
+    Ok(Json(visit::preview(&state.db, &user, case_id, new).await?))
+}
+
 /// `?case_id=&id_number=&from=&to=&status=&page=&per_page=`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -1,14 +1,826 @@
-//! Pages of this area (filled in by its own change).
+//! Caseworkers' and approvers' pages: the eligibility check, opening a case, the case list and
+//! page, recording a visit with its subsidy shown before saving, and the approval queue. Pages
+//! read through the domain services; their forms post to the JSON API (static/app.js), so the
+//! API's checks and messages are the only ones.
 
+use askama::Template;
 use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use chrono::{Datelike, NaiveDate};
+use serde::Deserialize;
 
 use super::i18n::Texts;
+use super::{Page, Pager, WebUser, app_error_page, fmt, query_of, render};
+use crate::auth::CurrentUser;
+use crate::case::workflow::{Action, CaseState};
+use crate::case::{self, CaseDetail, CaseView, Filter};
+use crate::domain::{Diagnosis, IdNumber, Lang, Role};
+use crate::eligibility::{self, EntryView, GroupView, Inquiry};
+use crate::error::{AppError, current_lang};
+use crate::hospital::{self, HospitalView};
 use crate::state::AppState;
+use crate::visit::{self, VisitView};
 
 /// This area's page texts.
-pub const TEXTS: Texts = &[];
+pub const TEXTS: Texts = &[
+    ("elig.title", "资格核查", "Eligibility check"),
+    ("elig.id_number", "身份证号码", "ID number"),
+    ("elig.date", "核查日期", "Date checked"),
+    ("elig.diagnosis", "诊断编码（ICD-10）", "Diagnosis (ICD-10)"),
+    (
+        "elig.diagnosis_hint",
+        "如 C34.1；不填则不核查病种。",
+        "Such as C34.1; leave empty to skip the diagnosis rule.",
+    ),
+    ("elig.submit", "核查", "Check"),
+    ("elig.eligible", "符合救助条件", "Eligible"),
+    ("elig.not_eligible", "不符合救助条件", "Not eligible"),
+    ("elig.reasons", "原因", "Why not"),
+    ("elig.person", "患者", "Patient"),
+    ("elig.groups", "所属救助类别", "Groups"),
+    ("elig.entries", "名册记录", "Roster entries"),
+    (
+        "elig.no_person",
+        "名册中没有此人。",
+        "This person is on no roster.",
+    ),
+    (
+        "elig.open_case",
+        "为此患者建立救助案件",
+        "Open a case for this patient",
+    ),
+    ("elig.valid", "有效期", "Valid"),
+    ("elig.source", "来源", "Source"),
+    ("person.name", "姓名", "Name"),
+    ("person.sex", "性别", "Sex"),
+    ("person.birth", "出生日期", "Born"),
+    ("person.region", "地区", "Region"),
+    ("sex.male", "男", "male"),
+    ("sex.female", "女", "female"),
+    ("case.new_title", "建立救助案件", "Open a case"),
+    ("case.list_title", "救助案件", "Cases"),
+    ("case.title", "救助案件", "Case"),
+    ("case.id", "案件号", "Case"),
+    ("case.name", "患者姓名", "Patient's name"),
+    ("case.diagnosis_code", "诊断编码", "Diagnosis code"),
+    ("case.diagnosis_text", "诊断名称", "Diagnosis"),
+    ("case.hospital", "治疗医院", "Treating hospital"),
+    ("case.phone", "联系电话", "Phone"),
+    ("case.address", "住址", "Address"),
+    ("case.year", "救助年度", "Year"),
+    ("case.note", "备注", "Note"),
+    ("case.state", "状态", "State"),
+    ("case.opened", "建档时间", "Opened"),
+    ("case.opened_by", "经办人", "Opened by"),
+    ("case.decided_by", "审批人", "Decided by"),
+    ("case.submit", "提交案件", "Submit the case"),
+    ("case.none_selected", "（请选择）", "(choose)"),
+    ("case.filter_q", "姓名或诊断", "Name or diagnosis"),
+    ("case.timeline", "办理经过", "Timeline"),
+    ("case.visits", "就诊记录", "Visits"),
+    ("case.cap_left", "本年度剩余救助额度", "Annual cap left"),
+    ("case.subsidy_total", "累计救助金", "Subsidies in all"),
+    ("case.visit_count", "就诊次数", "Visits"),
+    ("case.record_visit", "登记就诊", "Record a visit"),
+    ("case.reason", "原因", "Reason"),
+    (
+        "case.reason_hint",
+        "驳回和结案须填写原因。",
+        "A reason is required to reject or close.",
+    ),
+    ("case.version", "版本", "Version"),
+    ("case.actions", "办理", "Actions"),
+    (
+        "case.own",
+        "您经办的案件，须由其他审批人审批。",
+        "You opened this case: another approver must decide it.",
+    ),
+    ("case.new_link", "新建案件", "New case"),
+    ("visit.new_title", "登记就诊", "Record a visit"),
+    ("visit.kind", "就诊类型", "Kind"),
+    ("visit.inpatient", "住院", "Inpatient"),
+    ("visit.outpatient", "门诊", "Outpatient"),
+    ("visit.admitted_on", "入院日期", "Admitted"),
+    ("visit.discharged_on", "出院日期", "Discharged"),
+    ("visit.visit_date", "就诊日期", "Visit date"),
+    ("visit.invoice_no", "发票号码", "Invoice number"),
+    ("visit.total_cost", "医疗总费用（元）", "Total cost (yuan)"),
+    (
+        "visit.insurance_paid",
+        "基本医保报销（元）",
+        "Paid by basic insurance (yuan)",
+    ),
+    (
+        "visit.critical_illness_paid",
+        "大病保险报销（元）",
+        "Paid by critical-illness insurance (yuan)",
+    ),
+    (
+        "visit.medical_assistance_paid",
+        "医疗救助（元）",
+        "Paid by medical assistance (yuan)",
+    ),
+    ("visit.preview", "计算救助金", "Compute the subsidy"),
+    (
+        "visit.preview_title",
+        "救助金试算（尚未保存）",
+        "Subsidy, not yet saved",
+    ),
+    ("visit.out_of_pocket", "个人自付", "Out of pocket"),
+    ("visit.by_rate", "按比例计算", "By the rate"),
+    ("visit.subsidy", "救助金", "Subsidy"),
+    ("visit.cap_reason", "封顶", "Capped by"),
+    (
+        "visit.cap_left_after",
+        "保存后本年度剩余额度",
+        "Annual cap left after saving",
+    ),
+    ("visit.policy", "适用政策", "Policy"),
+    ("visit.save", "保存就诊记录", "Save the visit"),
+    ("visit.date", "计入日期", "Counts on"),
+    ("visit.status", "状态", "Status"),
+    (
+        "visit.recorded_by_you",
+        "您登记的救助金，须由其他审批人审核。",
+        "You recorded this: another approver must approve it.",
+    ),
+    ("visit.approve", "审核通过", "Approve"),
+    ("visit.void", "作废", "Void"),
+    ("visit.void_reason", "作废原因", "Why void"),
+    ("visit.patient", "患者", "Patient"),
+    ("approvals.title", "待审批", "Approvals"),
+    (
+        "approvals.cases",
+        "待审批的救助案件",
+        "Cases waiting for a decision",
+    ),
+    (
+        "approvals.visits",
+        "待审核的救助金",
+        "Subsidies waiting for approval",
+    ),
+    ("approvals.approve", "批准", "Approve"),
+    ("approvals.reject", "驳回", "Reject"),
+];
 
 /// This area's pages.
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/eligibility", get(eligibility_page))
+        .route("/cases", get(case_list))
+        .route("/cases/new", get(new_case))
+        .route("/cases/{id}", get(case_page))
+        .route("/cases/{id}/visits/new", get(new_visit))
+        .route("/approvals", get(approvals))
+        .route("/static/visit.js", get(script))
+}
+
+async fn script() -> Response {
+    use axum::response::IntoResponse;
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("text/javascript; charset=utf-8"),
+        )],
+        include_str!("../../static/visit.js"),
+    )
+        .into_response()
+}
+
+const PER_PAGE: u64 = 20;
+
+fn today() -> NaiveDate {
+    chrono::Local::now().date_naive()
+}
+
+/// A state as a coloured badge.
+pub struct StateBadge {
+    /// The words.
+    pub label: &'static str,
+    /// CSS class: ok, bad or wait.
+    pub class: &'static str,
+}
+
+fn case_badge(s: CaseState, lang: Lang) -> StateBadge {
+    let class = match s {
+        CaseState::Approved => "ok",
+        CaseState::Rejected => "bad",
+        CaseState::Submitted => "wait",
+        CaseState::Withdrawn | CaseState::Closed => "",
+    };
+    StateBadge {
+        label: s.label(lang),
+        class,
+    }
+}
+
+fn visit_badge(status: &str, lang: Lang) -> StateBadge {
+    let s = visit::Status::parse(status);
+    StateBadge {
+        label: s.map_or("?", |s| s.label(lang)),
+        class: match s {
+            Some(visit::Status::Approved | visit::Status::Paid) => "ok",
+            Some(visit::Status::Voided) => "bad",
+            _ => "wait",
+        },
+    }
+}
+
+fn sex_key(sex: &str) -> &'static str {
+    if sex == "female" {
+        "sex.female"
+    } else {
+        "sex.male"
+    }
+}
+
+// ---- eligibility ----
+
+#[derive(Deserialize, Default)]
+struct EligibilityQuery {
+    id_number: Option<String>,
+    date: Option<String>,
+    diagnosis: Option<String>,
+}
+
+struct Checked {
+    eligible: bool,
+    name: String,
+    sex: &'static str,
+    birth_date: String,
+    region_code: String,
+    found: bool,
+    groups: Vec<GroupView>,
+    entries: Vec<EntryView>,
+    reasons: Vec<&'static str>,
+    reason_texts: Vec<String>,
+    open_link: String,
+}
+
+#[derive(Template)]
+#[template(path = "cases/eligibility.html")]
+struct EligibilityPage {
+    page: Page,
+    id_number: String,
+    date: String,
+    diagnosis: String,
+    field_errors: Vec<(&'static str, String)>,
+    result: Option<Checked>,
+}
+
+impl EligibilityPage {
+    fn error_of(&self, field: &str) -> Option<&str> {
+        self.field_errors
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, m)| m.as_str())
+    }
+}
+
+async fn eligibility_page(
+    State(state): State<AppState>,
+    web: WebUser,
+    Query(q): Query<EligibilityQuery>,
+) -> Result<Response, Response> {
+    let user = web.require(&[Role::Caseworker])?;
+    let lang = current_lang();
+    let id_raw = q.id_number.unwrap_or_default().trim().to_owned();
+    let date_raw = q
+        .date
+        .map(|d| d.trim().to_owned())
+        .filter(|d| !d.is_empty())
+        .unwrap_or_else(|| today().to_string());
+    let diag_raw = q.diagnosis.unwrap_or_default().trim().to_owned();
+    let mut page = EligibilityPage {
+        page: Page::new("elig.title", Some(user.clone()), "/eligibility"),
+        id_number: id_raw.clone(),
+        date: date_raw.clone(),
+        diagnosis: diag_raw.clone(),
+        field_errors: vec![],
+        result: None,
+    };
+    if id_raw.is_empty() {
+        return Ok(render(&page));
+    }
+    let id = IdNumber::parse(&id_raw);
+    let date = NaiveDate::parse_from_str(&date_raw, "%Y-%m-%d");
+    let diagnosis = (!diag_raw.is_empty()).then(|| Diagnosis::parse(&diag_raw));
+    if let Err(e) = &id {
+        page.field_errors.push((
+            "id_number",
+            eligibility::invalid_id_number(e)
+                .message()
+                .get(lang)
+                .to_owned(),
+        ));
+    }
+    if date.is_err() {
+        page.field_errors.push((
+            "date",
+            lang.pick(
+                "日期无效：请用 YYYY-MM-DD，如 2026-03-01。",
+                "Not a date: use YYYY-MM-DD, such as 2026-03-01.",
+            )
+            .to_owned(),
+        ));
+    }
+    if let Some(Err(e)) = &diagnosis {
+        page.field_errors.push((
+            "diagnosis",
+            AppError::field("diagnosis", e)
+                .message()
+                .get(lang)
+                .to_owned(),
+        ));
+    }
+    let (Ok(id), Ok(date)) = (id, date) else {
+        return Err(unprocessable(render(&page)));
+    };
+    let diagnosis = match diagnosis {
+        Some(Ok(d)) => Some(d),
+        Some(Err(_)) => return Err(unprocessable(render(&page))),
+        None => None,
+    };
+    let inquiry = Inquiry {
+        id_number: &id,
+        date,
+        year: date.year(),
+        diagnosis: diagnosis.as_ref(),
+        name: None,
+        exclude_case: None,
+    };
+    let found = eligibility::check(&state.db, &state.settings, &inquiry)
+        .await
+        .map_err(|e| app_error_page(Some(user.clone()), e.into()))?;
+    let person = found.facts.person.as_ref();
+    if let Some(p) = person {
+        // Someone outside the caseworker's region is not shown at all, as the API does.
+        let region = crate::domain::RegionCode::parse(&p.region_code).map_err(|_| {
+            app_error_page(
+                Some(user.clone()),
+                AppError::not_found("person", id.masked()),
+            )
+        })?;
+        user.ensure_in_scope(&region, "person", id.masked())
+            .map_err(|e| app_error_page(Some(user.clone()), e))?;
+    }
+    let eligible = found.assessment.eligible;
+    let name = person.map(|p| p.name.clone()).unwrap_or_default();
+    let open_link = format!(
+        "/cases/new?{}",
+        query_of(&[
+            ("id_number", id.as_str()),
+            ("name", &name),
+            (
+                "diagnosis_code",
+                diagnosis.as_ref().map_or("", |d| d.as_str())
+            ),
+            ("year", &date.year().to_string()),
+        ])
+    );
+    page.id_number = id.to_string();
+    page.result = Some(Checked {
+        eligible,
+        found: person.is_some(),
+        name,
+        sex: page
+            .page
+            .t
+            .get(sex_key(person.map_or("", |p| p.sex.as_str()))),
+        birth_date: person.map(|p| p.birth_date.to_string()).unwrap_or_default(),
+        region_code: person.map(|p| p.region_code.clone()).unwrap_or_default(),
+        groups: found.groups(lang),
+        entries: found.covering(lang),
+        reasons: found.reasons().iter().map(|r| r.code).collect(),
+        reason_texts: found
+            .reasons()
+            .iter()
+            .map(|r| r.message.get(lang).to_owned())
+            .collect(),
+        open_link,
+    });
+    Ok(render(&page))
+}
+
+fn unprocessable(mut res: Response) -> Response {
+    *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    res
+}
+
+// ---- opening a case ----
+
+#[derive(Deserialize, Default)]
+struct NewCaseQuery {
+    id_number: Option<String>,
+    name: Option<String>,
+    diagnosis_code: Option<String>,
+    year: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "cases/new.html")]
+struct NewCasePage {
+    page: Page,
+    id_number: String,
+    name: String,
+    diagnosis_code: String,
+    year: String,
+    hospitals: Vec<HospitalView>,
+}
+
+async fn new_case(
+    State(state): State<AppState>,
+    web: WebUser,
+    Query(q): Query<NewCaseQuery>,
+) -> Result<Response, Response> {
+    let user = web.require(&[Role::Caseworker])?;
+    let hospitals = hospital::list(&state.db, Some(true))
+        .await
+        .map_err(|e| app_error_page(Some(user.clone()), e))?;
+    Ok(render(&NewCasePage {
+        page: Page::new("case.new_title", Some(user), "/cases"),
+        id_number: q.id_number.unwrap_or_default(),
+        name: q.name.unwrap_or_default(),
+        diagnosis_code: q.diagnosis_code.unwrap_or_default(),
+        year: q.year.unwrap_or_else(|| today().year().to_string()),
+        hospitals,
+    }))
+}
+
+// ---- the case list ----
+
+#[derive(Deserialize, Default)]
+struct ListQuery {
+    state: Option<String>,
+    year: Option<String>,
+    q: Option<String>,
+    page: Option<u64>,
+}
+
+struct CaseRow {
+    id: i64,
+    id_number: String,
+    name: String,
+    diagnosis: String,
+    year: i32,
+    badge: StateBadge,
+    opened: String,
+    opened_by: String,
+}
+
+#[derive(Template)]
+#[template(path = "cases/list.html")]
+struct CaseListPage {
+    page: Page,
+    rows: Vec<CaseRow>,
+    pager: Pager,
+    state: String,
+    year: String,
+    q: String,
+    states: Vec<(&'static str, &'static str)>,
+    can_open: bool,
+    error: Option<String>,
+}
+
+fn case_row(c: &CaseView, lang: Lang) -> CaseRow {
+    CaseRow {
+        id: c.id,
+        id_number: fmt::masked_id(&c.person.id_number),
+        name: c.applicant_name.clone(),
+        diagnosis: format!("{} {}", c.diagnosis.code, c.diagnosis.text)
+            .trim()
+            .to_owned(),
+        year: c.year,
+        badge: case_badge(c.state, lang),
+        opened: fmt::at(&c.created_at),
+        opened_by: c
+            .opened_by
+            .as_ref()
+            .map(|u| {
+                if u.display_name.is_empty() {
+                    u.username.clone()
+                } else {
+                    u.display_name.clone()
+                }
+            })
+            .unwrap_or_default(),
+    }
+}
+
+const STATES: [CaseState; 5] = [
+    CaseState::Submitted,
+    CaseState::Approved,
+    CaseState::Rejected,
+    CaseState::Withdrawn,
+    CaseState::Closed,
+];
+
+async fn case_list(
+    State(state): State<AppState>,
+    web: WebUser,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, Response> {
+    let user = web.require(&[Role::Caseworker, Role::Approver])?;
+    let lang = current_lang();
+    let state_raw = q.state.unwrap_or_default();
+    let year_raw = q.year.unwrap_or_default().trim().to_owned();
+    let text = q.q.unwrap_or_default().trim().to_owned();
+    let mut error = None;
+    let year = match year_raw.parse::<i32>() {
+        Ok(y) => Some(y),
+        Err(_) if year_raw.is_empty() => None,
+        Err(_) => {
+            error = Some(
+                lang.pick(
+                    "年度须为四位数字，如 2026。",
+                    "The year is four digits, such as 2026.",
+                )
+                .to_owned(),
+            );
+            None
+        }
+    };
+    let filter = Filter {
+        state: CaseState::parse(&state_raw),
+        year,
+        id_number: None,
+        q: (!text.is_empty()).then(|| text.clone()),
+    };
+    let page_no = q.page.unwrap_or(1).max(1);
+    let (items, total) = case::list(&state.db, &user, &filter, page_no, PER_PAGE)
+        .await
+        .map_err(|e| app_error_page(Some(user.clone()), e))?;
+    let base = format!(
+        "/cases?{}",
+        query_of(&[("state", &state_raw), ("year", &year_raw), ("q", &text)])
+    );
+    let mut res = render(&CaseListPage {
+        page: Page::new("case.list_title", Some(user.clone()), "/cases"),
+        rows: items.iter().map(|c| case_row(c, lang)).collect(),
+        pager: Pager::new(base.trim_end_matches('?'), page_no, PER_PAGE, total),
+        state: state_raw,
+        year: year_raw,
+        q: text,
+        states: STATES.iter().map(|s| (s.code(), s.label(lang))).collect(),
+        can_open: user.has(Role::Caseworker),
+        error: error.clone(),
+    });
+    if error.is_some() {
+        *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(res)
+}
+
+// ---- one case ----
+
+struct EventRow {
+    at: String,
+    by: String,
+    to: &'static str,
+    reason: String,
+}
+
+struct VisitRow {
+    id: i64,
+    counted_on: NaiveDate,
+    kind: &'static str,
+    hospital: String,
+    invoice_no: String,
+    total_cost: String,
+    subsidy: String,
+    badge: StateBadge,
+    mine: bool,
+}
+
+struct ActionForm {
+    code: &'static str,
+    label: &'static str,
+    needs_reason: bool,
+    confirm: String,
+}
+
+#[derive(Template)]
+#[template(path = "cases/show.html")]
+struct CasePage {
+    page: Page,
+    c: CaseView,
+    badge: StateBadge,
+    sex: &'static str,
+    events: Vec<EventRow>,
+    visits: Vec<VisitRow>,
+    visit_count: u64,
+    subsidy_total: String,
+    cap_left: Option<String>,
+    actions: Vec<ActionForm>,
+    own: bool,
+    can_record: bool,
+}
+
+fn name_of(u: Option<&case::UserRef>) -> String {
+    u.map(|u| {
+        if u.display_name.is_empty() {
+            u.username.clone()
+        } else {
+            u.display_name.clone()
+        }
+    })
+    .unwrap_or_default()
+}
+
+fn visit_row(v: &VisitView, user: &CurrentUser, lang: Lang) -> VisitRow {
+    VisitRow {
+        id: v.id,
+        counted_on: v.counted_on,
+        kind: visit::Kind::parse(&v.kind).map_or("", |k| k.label(lang)),
+        hospital: v.hospital_name.clone(),
+        invoice_no: v.invoice_no.clone().unwrap_or_default(),
+        total_cost: fmt::money(v.total_cost),
+        subsidy: fmt::money(v.subsidy),
+        badge: visit_badge(&v.status, lang),
+        mine: v.recorded_by == user.id,
+    }
+}
+
+async fn case_page(
+    State(state): State<AppState>,
+    web: WebUser,
+    Path(id): Path<i64>,
+) -> Result<Response, Response> {
+    let user = web.require(&[Role::Caseworker, Role::Approver])?;
+    let lang = current_lang();
+    let fail = |e: AppError| app_error_page(Some(user.clone()), e);
+    let CaseDetail {
+        case: c,
+        events,
+        visits,
+    } = case::get(&state.db, &user, id).await.map_err(fail)?;
+    let filter = visit::ListFilter {
+        case_id: Some(id),
+        id_number: None,
+        from: None,
+        to: None,
+        status: None,
+    };
+    let (visit_rows, _) = visit::list(&state.db, &user, &filter, 1, 100)
+        .await
+        .map_err(fail)?;
+    let page = Page::new("case.title", Some(user.clone()), "/cases");
+    let t = page.t;
+    let own = c.opened_by.as_ref().is_some_and(|u| u.id == user.id);
+    let actions = c
+        .allowed_actions
+        .iter()
+        .filter(|a| user.has_any(a.roles()))
+        // Resubmitting takes corrections: the API does it; the page offers the simple moves.
+        .filter(|a| **a != Action::Resubmit)
+        .filter(|a| !(own && matches!(a, Action::Approve | Action::Reject)))
+        .map(|a| ActionForm {
+            code: a.code(),
+            label: a.label(lang),
+            needs_reason: a.needs_reason(),
+            confirm: format!("{}？", a.label(lang)),
+        })
+        .collect();
+    let events = events
+        .iter()
+        .map(|e| EventRow {
+            at: fmt::at(&e.at),
+            by: name_of(e.by.as_ref()),
+            to: CaseState::parse(&e.to).map_or("", |s| s.label(lang)),
+            reason: e.reason.clone().unwrap_or_default(),
+        })
+        .collect();
+    let can_record = user.has(Role::Caseworker) && c.state == CaseState::Approved;
+    // Said only where it explains missing buttons: an approver looking at their own submission.
+    let own = own && user.has(Role::Approver) && c.state == CaseState::Submitted;
+    Ok(render(&CasePage {
+        badge: case_badge(c.state, lang),
+        sex: t.get(sex_key(&c.person.sex)),
+        events,
+        visits: visit_rows
+            .iter()
+            .map(|v| visit_row(v, &user, lang))
+            .collect(),
+        visit_count: visits.count,
+        subsidy_total: fmt::money(visits.subsidy_total),
+        cap_left: visits.annual_cap_left.map(fmt::money),
+        actions,
+        own,
+        can_record,
+        c,
+        page,
+    }))
+}
+
+// ---- recording a visit ----
+
+#[derive(Template)]
+#[template(path = "cases/visit_new.html")]
+struct NewVisitPage {
+    page: Page,
+    c: CaseView,
+    hospitals: Vec<HospitalView>,
+    today: NaiveDate,
+}
+
+async fn new_visit(
+    State(state): State<AppState>,
+    web: WebUser,
+    Path(id): Path<i64>,
+) -> Result<Response, Response> {
+    let user = web.require(&[Role::Caseworker])?;
+    let fail = |e: AppError| app_error_page(Some(user.clone()), e);
+    let detail = case::get(&state.db, &user, id).await.map_err(fail)?;
+    let hospitals = hospital::list(&state.db, Some(true)).await.map_err(fail)?;
+    Ok(render(&NewVisitPage {
+        page: Page::new("visit.new_title", Some(user.clone()), "/cases"),
+        c: detail.case,
+        hospitals,
+        today: today(),
+    }))
+}
+
+// ---- the approval queue ----
+
+struct QueueCase {
+    row: CaseRow,
+    version: i32,
+    own: bool,
+}
+
+struct QueueVisit {
+    row: VisitRow,
+    case_id: i64,
+    patient: String,
+    id_number: String,
+}
+
+#[derive(Template)]
+#[template(path = "cases/approvals.html")]
+struct ApprovalsPage {
+    page: Page,
+    cases: Vec<QueueCase>,
+    pager: Pager,
+    visits: Vec<QueueVisit>,
+    visits_total: u64,
+}
+
+#[derive(Deserialize, Default)]
+struct QueueQuery {
+    page: Option<u64>,
+}
+
+async fn approvals(
+    State(state): State<AppState>,
+    web: WebUser,
+    Query(q): Query<QueueQuery>,
+) -> Result<Response, Response> {
+    let user = web.require(&[Role::Approver])?;
+    let lang = current_lang();
+    let fail = |e: AppError| app_error_page(Some(user.clone()), e);
+    let page_no = q.page.unwrap_or(1).max(1);
+    let filter = Filter {
+        state: Some(CaseState::Submitted),
+        year: None,
+        id_number: None,
+        q: None,
+    };
+    let (cases, total) = case::list(&state.db, &user, &filter, page_no, PER_PAGE)
+        .await
+        .map_err(fail)?;
+    let vf = visit::ListFilter {
+        case_id: None,
+        id_number: None,
+        from: None,
+        to: None,
+        status: Some(visit::Status::Pending),
+    };
+    let (visits, visits_total) = visit::list(&state.db, &user, &vf, 1, 100)
+        .await
+        .map_err(fail)?;
+    Ok(render(&ApprovalsPage {
+        page: Page::new("approvals.title", Some(user.clone()), "/approvals"),
+        cases: cases
+            .iter()
+            .map(|c| QueueCase {
+                row: case_row(c, lang),
+                version: c.version,
+                own: c.opened_by.as_ref().is_some_and(|u| u.id == user.id),
+            })
+            .collect(),
+        pager: Pager::new("/approvals", page_no, PER_PAGE, total),
+        visits: visits
+            .iter()
+            .map(|v| QueueVisit {
+                row: visit_row(v, &user, lang),
+                case_id: v.case_id,
+                patient: v.person_name.clone(),
+                id_number: fmt::masked_id(&v.id_number),
+            })
+            .collect(),
+        visits_total,
+    }))
 }

@@ -79,8 +79,16 @@ pub struct NavItem {
 /// Menu entries and the roles that see them; a page is offered only to the roles it serves.
 const MENU: &[(&str, &str, &[Role])] = &[
     ("/", "nav.home", &[]),
-    ("/roster/upload", "nav.roster_upload", &[Role::RosterImporter]),
-    ("/roster/imports", "nav.roster_imports", &[Role::RosterImporter]),
+    (
+        "/roster/upload",
+        "nav.roster_upload",
+        &[Role::RosterImporter],
+    ),
+    (
+        "/roster/imports",
+        "nav.roster_imports",
+        &[Role::RosterImporter],
+    ),
     ("/eligibility", "nav.eligibility", &[Role::Caseworker]),
     ("/cases", "nav.cases", &[Role::Caseworker, Role::Approver]),
     ("/approvals", "nav.approvals", &[Role::Approver]),
@@ -441,14 +449,31 @@ mod tests {
         assert_eq!(p.next.as_deref(), Some("/cases?state=submitted&page=3"));
         let one = Pager::new("/cases", 1, 20, 0);
         assert_eq!((one.pages, one.prev, one.next), (1, None, None));
-        assert_eq!(query_of(&[("q", "张 三"), ("state", "")]), "q=%E5%BC%A0%20%E4%B8%89");
+        assert_eq!(
+            query_of(&[("q", "张 三"), ("state", "")]),
+            "q=%E5%BC%A0%20%E4%B8%89"
+        );
     }
 
     #[test]
     fn templates_use_only_known_texts() {
         let keys: Vec<&str> = Tr::keys().collect();
-        for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/templates")).unwrap() {
-            let path = entry.unwrap().path();
+        let mut dirs = vec![std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/templates"
+        ))];
+        let mut files = Vec::new();
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else {
+                    files.push(path);
+                }
+            }
+        }
+        for path in files {
             let text = std::fs::read_to_string(&path).unwrap();
             for part in text.split("t.get(\"").skip(1) {
                 let key = part.split('"').next().unwrap();

@@ -21,3 +21,7 @@ mod schema;
 mod users;
 mod visits;
 mod web;
+mod web_admin;
+mod web_cases;
+mod web_reports;
+mod web_roster;

@@ -1,0 +1,1 @@
+//! The admin pages through the router, on both databases.

@@ -1,0 +1,1 @@
+//! The reports pages through the router, on both databases.

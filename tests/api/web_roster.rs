@@ -1,0 +1,1 @@
+//! The roster pages through the router, on both databases.
