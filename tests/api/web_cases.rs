@@ -85,7 +85,7 @@ db_test!(
         assert!(page.contains("买买提·吐尔逊"), "the roster's name: {page}");
         assert!(page.contains("城市低保"), "{page}");
         assert!(
-            page.contains(&format!("/cases/new?id_number={patient}&amp;name=")),
+            page.contains(&format!("/cases/new?id_number={patient}&#38;name=")),
             "a case can be opened with the check's facts: {page}"
         );
 
