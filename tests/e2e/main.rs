@@ -3,6 +3,8 @@
 //! chromedriver is missing, unless REQUIRE_BROWSER=1 (as `.ci/run` sets). Screenshots of the
 //! pages go to target/screenshots/ for review.
 
+mod flow;
+
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
