@@ -82,7 +82,7 @@ pub const TEXTS: Texts = &[
     ("case.timeline", "办理经过", "Timeline"),
     ("case.visits", "就诊记录", "Visits"),
     ("case.cap_left", "本年度剩余救助额度", "Annual cap left"),
-    ("case.subsidy_total", "累计救助金", "Subsidies in all"),
+    ("case.subsidy_total", "已审核救助金", "Subsidies approved"),
     ("case.visit_count", "就诊次数", "Visits"),
     ("case.record_visit", "登记就诊", "Record a visit"),
     ("case.reason", "原因", "Reason"),

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, Locator};
 
-use super::{browser, log_in, screenshot, start_driver, start_service, text_of, wait_for, wait_path};
+use super::{
+    browser, log_in, screenshot, start_driver, start_service, text_of, wait_for, wait_path,
+};
 
 /// The fixture's first person, on Chaoyang's urban low-income roster from 2026-01-01.
 const PATIENT: &str = "220104195803120028";
@@ -38,7 +40,10 @@ async fn wait_id(c: &Client, prefix: &str) -> i64 {
                 return id;
             }
         }
-        assert!(Instant::now() < deadline, "still at {url}, expected {prefix}N");
+        assert!(
+            Instant::now() < deadline,
+            "still at {url}, expected {prefix}N"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -63,7 +68,10 @@ async fn wait_text(c: &Client, css: &str, ok: impl Fn(&str) -> bool) -> String {
                 }
             }
         }
-        assert!(Instant::now() < deadline, "{css} never showed the expected text");
+        assert!(
+            Instant::now() < deadline,
+            "{css} never showed the expected text"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -74,7 +82,10 @@ async fn a_patient_goes_from_the_roster_to_the_managers_totals_in_the_browser() 
     let service = start_service().await;
     let base = &service.base;
     let c = browser(&driver).await;
-    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/roster_urban_chaoyang_2026-01.csv");
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/roster_urban_chaoyang_2026-01.csv"
+    );
 
     // ---- the clerk imports the roster ----
     log_in(&c, base, "importer", "importer-demo").await;
@@ -120,12 +131,19 @@ async fn a_patient_goes_from_the_roster_to_the_managers_totals_in_the_browser() 
     fill(&c, "#diagnosis", "C50.9").await;
     click(&c, "#eligibility-form button[type=submit]").await;
     let verdict = text_of(&c, "#verdict").await;
-    assert!(verdict.contains("符合救助条件") && !verdict.contains("不符合"), "{verdict}");
+    assert!(
+        verdict.contains("符合救助条件") && !verdict.contains("不符合"),
+        "{verdict}"
+    );
     assert_eq!(text_of(&c, "#person-name").await, PATIENT_NAME);
     screenshot(&c, "eligibility").await;
     click(&c, "#open-case").await;
     wait_path(&c, "/cases/new").await;
-    let prefilled = wait_for(&c, "#id_number").await.prop("value").await.unwrap();
+    let prefilled = wait_for(&c, "#id_number")
+        .await
+        .prop("value")
+        .await
+        .unwrap();
     assert_eq!(prefilled.as_deref(), Some(PATIENT));
     let name = wait_for(&c, "#name").await.prop("value").await.unwrap();
     assert_eq!(name.as_deref(), Some(PATIENT_NAME));
@@ -135,7 +153,11 @@ async fn a_patient_goes_from_the_roster_to_the_managers_totals_in_the_browser() 
     click(&c, "#case-form button[type=submit]").await;
     let phone_error = text_of(&c, "#case-form .field-error").await;
     assert!(phone_error.contains("电话"), "{phone_error}");
-    let kept = wait_for(&c, "#diagnosis_text").await.prop("value").await.unwrap();
+    let kept = wait_for(&c, "#diagnosis_text")
+        .await
+        .prop("value")
+        .await
+        .unwrap();
     assert_eq!(kept.as_deref(), Some("乳腺癌"));
     screenshot(&c, "case-refused").await;
     fill(&c, "#phone", "0431-88888888").await;
@@ -157,7 +179,11 @@ async fn a_patient_goes_from_the_roster_to_the_managers_totals_in_the_browser() 
     click(&c, "nav a[href='/approvals']").await;
     wait_path(&c, "/approvals").await;
     screenshot(&c, "approvals").await;
-    click(&c, &format!("#queue-case-{case_id} form[data-api$='/approve'] button")).await;
+    click(
+        &c,
+        &format!("#queue-case-{case_id} form[data-api$='/approve'] button"),
+    )
+    .await;
     wait_gone(&c, &format!("#queue-case-{case_id}")).await;
     c.goto(&format!("{base}/cases/{case_id}")).await.unwrap();
     assert_eq!(text_of(&c, "#case-state").await, "已批准");
@@ -171,14 +197,12 @@ async fn a_patient_goes_from_the_roster_to_the_managers_totals_in_the_browser() 
     wait_path(&c, &format!("/cases/{case_id}/visits/new")).await;
     click(&c, "input[name=kind][value=outpatient]").await;
     let today = chrono::Local::now().date_naive();
-    // Typed as the date picker takes it from the keyboard (month, day, year in the en-US order
-    // Chromium uses without a locale): set the value directly instead, as a paste would.
-    c.execute(
-        "document.getElementById('visit_date').value = arguments[0];",
-        vec![serde_json::json!(today.to_string())],
-    )
-    .await
-    .unwrap();
+    let visit_date = wait_for(&c, "#visit_date")
+        .await
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(visit_date, Some(today.to_string()), "today, as YYYY-MM-DD");
     fill(&c, "#invoice_no", "MZ-2026-0001").await;
     fill(&c, "#total_cost", "12000").await;
     fill(&c, "#insurance_paid", "5000").await;
@@ -190,7 +214,10 @@ async fn a_patient_goes_from_the_roster_to_the_managers_totals_in_the_browser() 
     click(&c, "#visit-form button[type=submit]").await;
     wait_path(&c, &format!("/cases/{case_id}")).await;
     let visits = text_of(&c, "#visits").await;
-    assert!(visits.contains("MZ-2026-0001") && visits.contains("3,600.00"), "{visits}");
+    assert!(
+        visits.contains("MZ-2026-0001") && visits.contains("3,600.00"),
+        "{visits}"
+    );
     assert_eq!(text_of(&c, "#cap-left").await, "26,400.00");
     screenshot(&c, "case-with-visit").await;
     log_out(&c).await;
