@@ -128,8 +128,8 @@ async fn a_patient_goes_from_the_roster_to_the_managers_totals_in_the_browser() 
     wait_path(&c, "/eligibility").await;
     assert_eq!(c.title().await.unwrap(), "资格核查 · 肿瘤患者救助系统");
     fill(&c, "#id_number", PATIENT).await;
-    fill(&c, "#diagnosis", "C50.9").await;
-    click(&c, "#eligibility-form button[type=submit]").await;
+    // From the keyboard: Enter in the last field sends the check.
+    fill(&c, "#diagnosis", "C50.9\u{E007}").await;
     let verdict = text_of(&c, "#verdict").await;
     assert!(
         verdict.contains("符合救助条件") && !verdict.contains("不符合"),
@@ -220,6 +220,15 @@ async fn a_patient_goes_from_the_roster_to_the_managers_totals_in_the_browser() 
     );
     assert_eq!(text_of(&c, "#cap-left").await, "26,400.00");
     screenshot(&c, "case-with-visit").await;
+    // The same page on a phone: everything reachable without sideways scrolling of the page.
+    c.set_window_size(390, 844).await.unwrap();
+    let overflow = c
+        .execute("return document.documentElement.scrollWidth - window.innerWidth", vec![])
+        .await
+        .unwrap();
+    assert!(overflow.as_i64().unwrap() <= 0, "the page is wider than a phone: {overflow}");
+    screenshot(&c, "phone-case").await;
+    c.set_window_size(1366, 768).await.unwrap();
     log_out(&c).await;
 
     // ---- the approver approves the subsidy ----
