@@ -99,6 +99,11 @@ pub const TEXTS: Texts = &[
         "You opened this case: another approver must decide it.",
     ),
     ("case.new_link", "新建案件", "New case"),
+    (
+        "case.corrections",
+        "只填写需要更正的内容，留空的保持不变。",
+        "Fill in only what changes; empty fields stay as they are.",
+    ),
     ("visit.new_title", "登记就诊", "Record a visit"),
     ("visit.kind", "就诊类型", "Kind"),
     ("visit.inpatient", "住院", "Inpatient"),
@@ -597,6 +602,8 @@ struct VisitRow {
 
 struct ActionForm {
     code: &'static str,
+    /// Resubmitting carries corrections: the form offers the fields.
+    corrects: bool,
     label: &'static str,
     needs_reason: bool,
     confirm: String,
@@ -674,10 +681,9 @@ async fn case_page(
         .allowed_actions
         .iter()
         .filter(|a| user.has_any(a.roles()))
-        // Resubmitting takes corrections: the API does it; the page offers the simple moves.
-        .filter(|a| **a != Action::Resubmit)
         .filter(|a| !(own && matches!(a, Action::Approve | Action::Reject)))
         .map(|a| ActionForm {
+            corrects: *a == Action::Resubmit,
             code: a.code(),
             label: a.label(lang),
             needs_reason: a.needs_reason(),

@@ -260,3 +260,39 @@ db_test!(
         far.get(&format!("/cases/{case_id}")).await.assert_status(StatusCode::NOT_FOUND);
     }
 );
+
+db_test!(
+    async fn a_rejected_case_shows_why_and_offers_a_resubmission_with_corrections(app) {
+        let hospital_id = programme(&app).await;
+        let patient = id("220102", "19700101", 57);
+        let cw = app.as_user("cw.wang", &[Role::Caseworker], "2201").await;
+        let opened = cw
+            .post(
+                "/api/v1/cases",
+                &json!({"id_number": patient, "name": "买买提·吐尔逊", "diagnosis_code": "C34.1",
+                        "hospital_id": hospital_id, "year": 2026}),
+            )
+            .await;
+        opened.assert_status(StatusCode::CREATED);
+        let case_id = opened.json()["id"].as_i64().unwrap();
+        let approver = app.as_user("ap.zhao", &[Role::Approver], "2201").await;
+        let before = html(&approver.get(&format!("/cases/{case_id}")).await);
+        assert!(before.contains("id=\"action-reject\""), "{before}");
+        assert!(!before.contains("id=\"action-resubmit\""), "not the approver's move: {before}");
+        approver
+            .post(
+                &format!("/api/v1/cases/{case_id}/reject"),
+                &json!({"version": opened.json()["version"], "reason": "缺少病理报告"}),
+            )
+            .await
+            .assert_status(StatusCode::OK);
+
+        let page = html(&cw.get(&format!("/cases/{case_id}")).await);
+        assert!(page.contains("缺少病理报告"), "the timeline says why: {page}");
+        assert!(page.contains("id=\"action-resubmit\""), "{page}");
+        assert!(page.contains("id=\"fix-diagnosis_code\""), "{page}");
+        assert!(!page.contains("id=\"action-approve\""), "{page}");
+        let rejected = html(&cw.get("/cases?state=rejected").await);
+        assert!(rejected.contains(&format!("href=\"/cases/{case_id}\"")), "{rejected}");
+    }
+);

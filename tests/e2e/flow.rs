@@ -223,10 +223,16 @@ async fn a_patient_goes_from_the_roster_to_the_managers_totals_in_the_browser() 
     // The same page on a phone: everything reachable without sideways scrolling of the page.
     c.set_window_size(390, 844).await.unwrap();
     let overflow = c
-        .execute("return document.documentElement.scrollWidth - window.innerWidth", vec![])
+        .execute(
+            "return document.documentElement.scrollWidth - window.innerWidth",
+            vec![],
+        )
         .await
         .unwrap();
-    assert!(overflow.as_i64().unwrap() <= 0, "the page is wider than a phone: {overflow}");
+    assert!(
+        overflow.as_i64().unwrap() <= 0,
+        "the page is wider than a phone: {overflow}"
+    );
     screenshot(&c, "phone-case").await;
     c.set_window_size(1366, 768).await.unwrap();
     log_out(&c).await;
