@@ -35,10 +35,8 @@ async fn wait_id(c: &Client, prefix: &str) -> i64 {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let url = c.current_url().await.unwrap();
-        if let Some(rest) = url.path().strip_prefix(prefix) {
-            if let Ok(id) = rest.parse() {
-                return id;
-            }
+        if let Some(Ok(id)) = url.path().strip_prefix(prefix).map(str::parse) {
+            return id;
         }
         assert!(
             Instant::now() < deadline,
@@ -61,12 +59,11 @@ async fn wait_gone(c: &Client, css: &str) {
 async fn wait_text(c: &Client, css: &str, ok: impl Fn(&str) -> bool) -> String {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        if let Ok(el) = c.find(Locator::Css(css)).await {
-            if let Ok(t) = el.text().await {
-                if ok(&t) {
-                    return t;
-                }
-            }
+        if let Ok(el) = c.find(Locator::Css(css)).await
+            && let Ok(t) = el.text().await
+            && ok(&t)
+        {
+            return t;
         }
         assert!(
             Instant::now() < deadline,
