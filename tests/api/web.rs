@@ -78,3 +78,54 @@ db_test!(
         assert_eq!(after.status, StatusCode::SEE_OTHER, "the session is gone");
     }
 );
+
+/// Every page of the menu, and the roles it serves.
+const PAGES: &[(&str, &[Role])] = &[
+    ("/roster/upload", &[Role::RosterImporter]),
+    ("/roster/imports", &[Role::RosterImporter]),
+    ("/eligibility", &[Role::Caseworker]),
+    ("/cases", &[Role::Caseworker, Role::Approver]),
+    ("/approvals", &[Role::Approver]),
+    ("/dashboard", &[Role::Manager]),
+    ("/reports/spending", &[Role::Manager]),
+    ("/admin/users", &[Role::Admin]),
+    ("/admin/hospitals", &[Role::Admin]),
+    ("/admin/policies", &[Role::Admin]),
+    ("/admin/audit", &[Role::Admin]),
+];
+
+const ROLES: [Role; 5] = [
+    Role::RosterImporter,
+    Role::Caseworker,
+    Role::Approver,
+    Role::Manager,
+    Role::Admin,
+];
+
+db_test!(
+    async fn each_role_is_offered_its_pages_and_refused_the_others(app) {
+        for role in ROLES {
+            let client = app.as_role(role).await;
+            let home = body(&client.get("/").await);
+            for (href, roles) in PAGES {
+                let offered = home.contains(&format!("href=\"{href}\""));
+                let res = client.get(href).await;
+                let page = body(&res);
+                if roles.contains(&role) {
+                    assert!(offered, "{role:?} is not offered {href}");
+                    res.assert_status(StatusCode::OK);
+                    let title = page
+                        .split("<title>")
+                        .nth(1)
+                        .and_then(|t| t.split(" · ").next())
+                        .unwrap_or_default();
+                    assert!(!title.is_empty(), "{href} has no title");
+                    assert!(page.contains("<h1>"), "{href} has no heading");
+                } else {
+                    assert!(!offered, "{role:?} is offered {href}, which it may not use");
+                    assert_eq!(res.status, StatusCode::FORBIDDEN, "{role:?} at {href}: {page}");
+                }
+            }
+        }
+    }
+);

@@ -200,6 +200,18 @@ async fn a_patient_goes_from_the_roster_to_the_managers_totals_in_the_browser() 
         .await
         .unwrap();
     assert_eq!(visit_date, Some(today.to_string()), "today, as YYYY-MM-DD");
+    // Without an invoice number the visit is refused, the message beside the field.
+    fill(&c, "#total_cost", "12000").await;
+    click(&c, "#preview-button").await;
+    let invoice_error = text_of(&c, "#visit-form .field-error").await;
+    assert!(invoice_error.contains("发票"), "{invoice_error}");
+    let described = wait_for(&c, "#invoice_no")
+        .await
+        .attr("aria-invalid")
+        .await
+        .unwrap();
+    assert_eq!(described.as_deref(), Some("true"));
+    screenshot(&c, "visit-refused").await;
     fill(&c, "#invoice_no", "MZ-2026-0001").await;
     fill(&c, "#total_cost", "12000").await;
     fill(&c, "#insurance_paid", "5000").await;
