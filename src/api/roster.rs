@@ -7,7 +7,7 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
-use sea_orm::{Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 
 use entity::{person, roster_entry, roster_import};
@@ -17,8 +17,8 @@ use super::{PageOf, paging};
 use crate::auth::CurrentUser;
 use crate::domain::{Group, IdNumber, RegionPrefix};
 use crate::error::{AppError, AppResult, FieldError, Msg, current_lang};
-use crate::roster::export;
 use crate::roster::import::{self, ImportView, Mode, Upload};
+use crate::roster::{export, history};
 use crate::state::AppState;
 
 fn field_error(field: &str, zh: String, en: String) -> FieldError {
@@ -74,9 +74,35 @@ pub struct UploadForm {
 pub async fn upload_roster(
     State(state): State<AppState>,
     user: Authorized<roles::RosterImporter>,
-    mut form: Multipart,
+    form: Multipart,
 ) -> AppResult<Response> {
-    let limit = state.settings.max_upload_bytes;
+    let upload = read_upload(form, state.settings.max_upload_bytes).await?;
+    let (view, queued) = import::submit(&state.db, &user.actor(), &user.region, upload).await?;
+    if queued {
+        state.imports.ring();
+        Ok((StatusCode::ACCEPTED, Json(view)).into_response())
+    } else {
+        Ok((StatusCode::OK, Json(view)).into_response())
+    }
+}
+
+/// Reads an upload's multipart form (file, group, region_code, mode, effective_date) and checks
+/// its parameters.
+async fn read_upload(form: Multipart, limit: usize) -> AppResult<Upload> {
+    check_upload(read_upload_form(form, limit).await?)
+}
+
+/// An upload form as sent: the file (name and bytes) and the text fields, trimmed.
+pub(crate) struct UploadFields {
+    /// The `file` field's name and bytes.
+    pub file: Option<(String, Bytes)>,
+    /// The other fields.
+    pub fields: std::collections::HashMap<String, String>,
+}
+
+/// Reads the multipart form of an upload; the roster pages' plain form post reads it here too
+/// and checks it with [`check_upload`], so the page and the API refuse alike.
+pub(crate) async fn read_upload_form(mut form: Multipart, limit: usize) -> AppResult<UploadFields> {
     let mut file: Option<(String, Bytes)> = None;
     let mut fields: std::collections::HashMap<String, String> = Default::default();
     while let Some(field) = form
@@ -94,6 +120,12 @@ pub async fn upload_roster(
             fields.insert(name, text.trim().to_owned());
         }
     }
+    Ok(UploadFields { file, fields })
+}
+
+/// The upload an upload form asks for, or every problem with its parameters at once.
+pub(crate) fn check_upload(form: UploadFields) -> AppResult<Upload> {
+    let UploadFields { file, fields } = form;
     let mut problems = Vec::new();
     let get = |k: &str| fields.get(k).filter(|v| !v.is_empty()).cloned();
     let group = match get("group").map(|g| Group::parse(&g)) {
@@ -142,34 +174,14 @@ pub async fn upload_roster(
         return Err(AppError::validation(problems));
     }
     let (file_name, bytes) = file.expect("checked above");
-    let upload = Upload {
+    Ok(Upload {
         file_name,
         bytes: bytes.to_vec(),
         group,
         region,
         mode,
         effective_date,
-    };
-    let (view, queued) = import::submit(&state.db, &user.actor(), &user.region, upload).await?;
-    if queued {
-        state.imports.ring();
-        Ok((StatusCode::ACCEPTED, Json(view)).into_response())
-    } else {
-        Ok((StatusCode::OK, Json(view)).into_response())
-    }
-}
-
-/// Imports the user may see: their own, and those of regions inside their scope.
-/// An import without a region parameter may touch any region, so only a province-wide user
-/// sees other people's.
-fn visible(user: &CurrentUser) -> Condition {
-    let mut c = Condition::any()
-        .add(roster_import::COLUMN.created_by.eq(user.id))
-        .add(user.scope(roster_import::Column::RegionCode));
-    if user.region.as_str().len() == 2 {
-        c = c.add(roster_import::COLUMN.region_code.is_null());
-    }
-    c
+    })
 }
 
 async fn find_visible(
@@ -177,11 +189,7 @@ async fn find_visible(
     user: &CurrentUser,
     id: i64,
 ) -> AppResult<roster_import::Model> {
-    roster_import::Entity::find_by_id(id)
-        .filter(visible(user))
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| AppError::not_found("roster_import", id))
+    history::find_visible(&state.db, user, id).await
 }
 
 /// Paging and status filter of the import list.
@@ -216,17 +224,8 @@ pub async fn list_imports(
     AppQuery(q): AppQuery<ListQuery>,
 ) -> AppResult<Json<PageOf<ImportView>>> {
     let (page, per_page) = paging(q.page, q.per_page)?;
-    let mut query = roster_import::Entity::find().filter(visible(&user));
-    if let Some(s) = q.status.filter(|s| !s.is_empty()) {
-        query = query.filter(roster_import::COLUMN.status.eq(s));
-    }
-    let total = query.clone().count(&state.db).await?;
-    let rows = query
-        .order_by_desc(roster_import::COLUMN.id)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-        .all(&state.db)
-        .await?;
+    let (rows, total) =
+        history::list(&state.db, &user, q.status.as_deref(), page, per_page).await?;
     let items = rows
         .iter()
         .map(|m| ImportView::from_model(m, state.imports.get(m.id)))

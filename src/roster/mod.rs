@@ -5,6 +5,7 @@ pub mod columns;
 pub mod dates;
 pub mod export;
 pub mod generate;
+pub mod history;
 pub mod import;
 pub mod jobs;
 pub mod read;

@@ -1,14 +1,661 @@
-//! Pages of this area (filled in by its own change).
+//! Civil-affairs clerks' pages: uploading a roster with its progress shown live, the import
+//! history, and an import's result with its rejected rows. Pages read through the roster
+//! services; the upload goes to the JSON API from static/roster.js (so the bytes sent and the
+//! rows imported show in progress bars), and without JavaScript the same form posts here, is
+//! read and checked by the API's own functions and submitted by the same domain call.
 
+use askama::Template;
 use axum::Router;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, Request, State};
+use axum::http::HeaderValue;
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use serde::Deserialize;
+
+use entity::roster_import;
 
 use super::i18n::Texts;
+use super::{Page, Pager, WebUser, app_error_page, fmt, query_of, render};
+use crate::api::roster::{UploadFields, check_upload, read_upload_form};
+use crate::auth::CurrentUser;
+use crate::domain::{Group, Lang, Role};
+use crate::error::{AppError, AppResult, Msg, current_lang};
+use crate::roster::history;
+use crate::roster::import::{self, Mode};
 use crate::state::AppState;
 
 /// This area's page texts.
-pub const TEXTS: Texts = &[];
+pub const TEXTS: Texts = &[
+    ("roster.upload_title", "上传名册", "Upload a roster"),
+    ("roster.imports_title", "导入记录", "Imports"),
+    ("roster.result_title", "导入结果", "Import result"),
+    ("roster.file", "名册文件", "Roster file"),
+    (
+        "roster.file_hint",
+        "支持 .xlsx、.xlsm、.xls、.xlsb、.ods 和 .csv（UTF-8 或 GBK）。",
+        "Accepted: .xlsx, .xlsm, .xls, .xlsb, .ods and .csv (UTF-8 or GBK).",
+    ),
+    ("roster.group", "救助类别", "Group"),
+    (
+        "roster.group_from_file",
+        "按文件中的类别列",
+        "From the file's group column",
+    ),
+    ("roster.region", "地区代码", "Region code"),
+    ("roster.region_hint", "您的数据范围：", "Your data scope: "),
+    (
+        "roster.region_hint_more",
+        "可填写范围内的地区代码（如 220102）；文件中区划代码为空的行按此地区登记，不在此地区的行将被拒绝。留空则只按文件中的区划代码。",
+        "A region code inside it (such as 220102): rows without a region code are recorded in it, and rows of other regions are rejected. Leave empty to use only the file's region column.",
+    ),
+    ("roster.scope_province", "全省", "the whole province"),
+    ("roster.scope_city", "市（州）", "a city"),
+    ("roster.scope_county", "县（区）", "a county"),
+    ("roster.mode", "导入方式", "Mode"),
+    ("roster.mode_incremental", "增量导入", "Incremental"),
+    (
+        "roster.mode_incremental_hint",
+        "新增和更新文件中的人员，不影响文件中没有的人员。",
+        "Adds and updates the people in the file; nobody else is touched.",
+    ),
+    ("roster.mode_full", "全量导入", "Full"),
+    (
+        "roster.mode_full_hint",
+        "文件成为所选类别在该地区的完整名册：名册中有、文件中没有的人员，其记录在生效日期终止。须选择救助类别。",
+        "The file becomes the whole roster of the chosen group in the region: people on the roster but not in the file are ended on the effective date. Needs a group.",
+    ),
+    ("roster.effective_date", "生效日期", "Effective date"),
+    ("roster.submit", "上传并导入", "Upload and import"),
+    (
+        "roster.template",
+        "下载名册模板（.xlsx）",
+        "Download the roster template (.xlsx)",
+    ),
+    (
+        "roster.noscript",
+        "此页面需要启用 JavaScript 才能显示上传进度；未启用时仍可上传，完成后显示导入结果。",
+        "This page needs JavaScript to show the upload's progress; without it the upload still works and shows the result when done.",
+    ),
+    ("roster.uploading", "正在上传文件", "Uploading the file"),
+    ("roster.importing", "导入进度", "Import progress"),
+    ("roster.rows_read", "已读取行数", "Rows read"),
+    (
+        "roster.too_large",
+        "文件过大，超出上传上限。",
+        "The file is larger than the upload limit.",
+    ),
+    (
+        "roster.poll_failed",
+        "暂时无法获取导入进度，正在重试……",
+        "The progress could not be read; trying again…",
+    ),
+    ("roster.id", "批次", "Import"),
+    ("roster.file_name", "文件", "File"),
+    ("roster.scope", "范围", "Scope"),
+    ("roster.status", "状态", "Status"),
+    ("roster.accepted", "接收", "Accepted"),
+    ("roster.rejected", "拒绝", "Rejected"),
+    ("roster.skipped", "跳过", "Skipped"),
+    ("roster.added", "新增", "Added"),
+    ("roster.updated", "更新", "Updated"),
+    ("roster.ended", "终止", "Ended"),
+    ("roster.rows", "数据行", "Data rows"),
+    ("roster.who", "上传人", "Uploaded by"),
+    ("roster.when", "上传时间", "Uploaded"),
+    ("roster.finished", "完成时间", "Finished"),
+    ("roster.cli", "命令行", "Command line"),
+    (
+        "roster.all_groups",
+        "各类别（按文件）",
+        "Groups in the file",
+    ),
+    (
+        "roster.all_regions",
+        "各地区（按文件）",
+        "Regions in the file",
+    ),
+    ("roster.status_queued", "排队中", "Queued"),
+    ("roster.status_running", "导入中", "Importing"),
+    ("roster.status_succeeded", "已完成", "Done"),
+    ("roster.status_failed", "失败", "Failed"),
+    ("roster.format", "文件格式", "Format"),
+    ("roster.size", "文件大小", "Size"),
+    (
+        "roster.sha256",
+        "文件指纹（SHA-256）",
+        "Fingerprint (SHA-256)",
+    ),
+    (
+        "roster.duplicate_of",
+        "与此前的导入为同一文件、同样的参数，本次未作改动：",
+        "The same file with the same parameters as an earlier import; nothing was changed this time: ",
+    ),
+    ("roster.failure", "失败原因", "Why it failed"),
+    ("roster.retry", "重新运行", "Run it again"),
+    ("roster.errors", "被拒绝的行", "Rejected rows"),
+    ("roster.sheet", "工作表", "Sheet"),
+    ("roster.row", "行号", "Row"),
+    ("roster.column", "列", "Column"),
+    ("roster.value", "内容", "Value"),
+    ("roster.message", "问题", "Problem"),
+    (
+        "roster.no_errors",
+        "没有被拒绝的行。",
+        "No row was rejected.",
+    ),
+    (
+        "roster.errors_xlsx_hint",
+        "Excel 文件含问题说明和被拒绝的原始行，改正后可直接重新上传。",
+        "The Excel file holds the problems and the rejected rows themselves, ready to fix and upload again.",
+    ),
+    ("roster.new_upload", "上传名册", "Upload a roster"),
+];
+
+/// Who may use these pages: as the API allows.
+const ROLES: &[Role] = &[Role::RosterImporter, Role::Admin];
+
+const IMPORTS_PER_PAGE: u64 = 20;
+const ERRORS_PER_PAGE: u64 = 50;
 
 /// This area's pages.
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route(
+            "/roster/upload",
+            get(upload_form)
+                // The plain form post reads the body itself, up to the upload limit.
+                .post(upload_post)
+                .layer(DefaultBodyLimit::disable()),
+        )
+        .route("/roster/imports", get(import_list))
+        .route("/roster/imports/{id}", get(import_page))
+        .route("/static/roster.js", get(script))
+}
+
+async fn script() -> Response {
+    (
+        [(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/javascript; charset=utf-8"),
+        )],
+        include_str!("../../static/roster.js"),
+    )
+        .into_response()
+}
+
+fn today() -> String {
+    chrono::Local::now().date_naive().to_string()
+}
+
+/// A choice of a select.
+pub struct Choice {
+    /// The value sent.
+    pub code: &'static str,
+    /// The words shown.
+    pub label: String,
+}
+
+/// A status as a coloured badge.
+pub struct Badge {
+    /// The words.
+    pub label: &'static str,
+    /// CSS class: ok, bad or wait.
+    pub class: &'static str,
+}
+
+fn status_badge(page: &Page, status: &str) -> Badge {
+    let (key, class) = match status {
+        "queued" => ("roster.status_queued", "wait"),
+        "running" => ("roster.status_running", "wait"),
+        "succeeded" => ("roster.status_succeeded", "ok"),
+        _ => ("roster.status_failed", "bad"),
+    };
+    Badge {
+        label: page.t.get(key),
+        class,
+    }
+}
+
+fn group_label(code: &str, lang: Lang) -> String {
+    Group::parse(code).map_or_else(|_| code.to_owned(), |g| g.label(lang).to_owned())
+}
+
+fn mode_label(page: &Page, mode: &str) -> &'static str {
+    match Mode::parse(mode) {
+        Some(Mode::Full) => page.t.get("roster.mode_full"),
+        _ => page.t.get("roster.mode_incremental"),
+    }
+}
+
+/// The user's scope in words: `2201（市（州））`.
+fn scope_words(page: &Page, user: &CurrentUser) -> String {
+    let r = user.region.as_str();
+    let level = match r.len() {
+        2 => page.t.get("roster.scope_province"),
+        4 => page.t.get("roster.scope_city"),
+        _ => page.t.get("roster.scope_county"),
+    };
+    match current_lang() {
+        Lang::Zh => format!("{r}（{level}）"),
+        Lang::En => format!("{r} ({level})"),
+    }
+}
+
+/// What the progress box shows (`roster/progress.html`).
+pub struct LiveProgress {
+    /// Shown and followed: the import is queued or running.
+    pub live: bool,
+    /// The import followed (0 before an upload).
+    pub id: i64,
+    /// Rows read.
+    pub done: i64,
+    /// Rows in all (0 while unknown).
+    pub total: i64,
+    /// `done` with separators.
+    pub done_text: String,
+    /// `total` with separators.
+    pub total_text: String,
+    /// The status in words.
+    pub status: &'static str,
+}
+
+impl LiveProgress {
+    fn idle() -> LiveProgress {
+        LiveProgress {
+            live: false,
+            id: 0,
+            done: 0,
+            total: 0,
+            done_text: "0".into(),
+            total_text: "0".into(),
+            status: "",
+        }
+    }
+}
+
+// ---- upload ----
+
+#[derive(Template)]
+#[template(path = "roster/upload.html")]
+struct UploadPage {
+    page: Page,
+    scope: String,
+    groups: Vec<Choice>,
+    group: String,
+    region_code: String,
+    mode: String,
+    effective_date: String,
+    error: Option<String>,
+    field_errors: Vec<(String, String)>,
+    progress: LiveProgress,
+}
+
+impl UploadPage {
+    fn new(user: CurrentUser) -> UploadPage {
+        let page = Page::new("roster.upload_title", Some(user.clone()), "/roster/upload");
+        let lang = current_lang();
+        let groups = Group::ALL
+            .iter()
+            .map(|g| Choice {
+                code: g.code(),
+                label: match lang {
+                    Lang::Zh => g.label_zh().to_owned(),
+                    Lang::En => format!("{} ({})", g.label_en(), g.label_zh()),
+                },
+            })
+            .collect();
+        UploadPage {
+            scope: scope_words(&page, &user),
+            page,
+            groups,
+            group: String::new(),
+            region_code: user.region.as_str().to_owned(),
+            mode: Mode::Incremental.code().to_owned(),
+            effective_date: today(),
+            error: None,
+            field_errors: vec![],
+            progress: LiveProgress::idle(),
+        }
+    }
+
+    fn error_of(&self, field: &str) -> Option<&str> {
+        self.field_errors
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
+}
+
+async fn upload_form(web: WebUser) -> Result<Response, Response> {
+    let user = web.require(ROLES)?;
+    Ok(render(&UploadPage::new(user)))
+}
+
+/// The form posted without JavaScript: read and checked as the API does, submitted by the same
+/// domain call, then on to the result page; a refusal shows the form again with what was
+/// chosen (a browser never lets a page fill in a file) and the messages by their fields.
+async fn upload_post(
+    State(state): State<AppState>,
+    web: WebUser,
+    req: Request,
+) -> Result<Response, Response> {
+    let user = web.require(ROLES)?;
+    let limit = state.settings.max_upload_bytes;
+    let mut typed = std::collections::HashMap::new();
+    let outcome = async {
+        let form = read_form(&state, req, limit).await?;
+        typed = form.fields.clone();
+        let upload = check_upload(form)?;
+        import::submit(&state.db, &user.actor(), &user.region, upload).await
+    }
+    .await;
+    match outcome {
+        Ok((view, queued)) => {
+            if queued {
+                state.imports.ring();
+            }
+            Ok(Redirect::to(&format!("/roster/imports/{}", view.id)).into_response())
+        }
+        Err(e) if e.status().is_server_error() => Err(e.into_response()),
+        Err(e) => {
+            let lang = current_lang();
+            let mut page = UploadPage::new(user);
+            let get = |k: &str| typed.get(k).cloned().unwrap_or_default();
+            if !typed.is_empty() {
+                page.group = get("group");
+                page.region_code = get("region_code");
+                page.mode = get("mode");
+                page.effective_date = get("effective_date");
+            }
+            if let AppError::Unprocessable { details, .. } = &e {
+                page.field_errors = details
+                    .iter()
+                    .map(|d| (d.field.clone(), d.message.get(lang).to_owned()))
+                    .collect();
+            }
+            page.error = Some(e.message().get(lang).to_owned());
+            let mut res = render(&page);
+            *res.status_mut() = e.status();
+            Ok(res)
+        }
+    }
+}
+
+/// The multipart body, at most `limit` bytes (as the API's upload route allows).
+async fn read_form(state: &AppState, req: Request, limit: usize) -> AppResult<UploadFields> {
+    let (parts, body) = req.into_parts();
+    let declared = parts
+        .headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(AppError::PayloadTooLarge { limit });
+    }
+    let bytes = axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|e| match declared {
+            Some(n) if n <= limit => unreadable(&e.to_string()),
+            _ => AppError::PayloadTooLarge { limit },
+        })?;
+    let form = Multipart::from_request(Request::from_parts(parts, Body::from(bytes)), state)
+        .await
+        .map_err(|e| unreadable(&e.body_text()))?;
+    read_upload_form(form, limit).await
+}
+
+fn unreadable(why: &str) -> AppError {
+    AppError::BadRequest {
+        code: "bad_upload",
+        message: Msg::new(
+            format!("上传内容无法读取：{why}"),
+            format!("The upload could not be read: {why}"),
+        ),
+    }
+}
+
+// ---- history ----
+
+/// One import as the history and the result page show it.
+pub struct ImportRow {
+    /// Id.
+    pub id: i64,
+    /// Uploaded name.
+    pub file_name: String,
+    /// Group parameter in words, or "from the file".
+    pub group: String,
+    /// Region parameter, or "from the file".
+    pub region: String,
+    /// Mode in words.
+    pub mode: &'static str,
+    /// Effective date.
+    pub effective_date: String,
+    /// Status.
+    pub badge: Badge,
+    /// Counts, with separators.
+    pub rows: String,
+    /// Accepted.
+    pub accepted: String,
+    /// Rejected.
+    pub rejected: String,
+    /// Rejected rows exist.
+    pub has_rejected: bool,
+    /// Skipped.
+    pub skipped: String,
+    /// Added.
+    pub added: String,
+    /// Updated.
+    pub updated: String,
+    /// Ended.
+    pub ended: String,
+    /// Uploader.
+    pub who: String,
+    /// Uploaded at.
+    pub when: String,
+    /// The earlier import of the same file.
+    pub duplicate_of: Option<i64>,
+}
+
+fn import_row(
+    page: &Page,
+    m: &roster_import::Model,
+    names: &std::collections::HashMap<i64, String>,
+) -> ImportRow {
+    let lang = current_lang();
+    ImportRow {
+        id: m.id,
+        file_name: m.file_name.clone(),
+        group: m.group_code.as_deref().map_or_else(
+            || page.t.get("roster.all_groups").to_owned(),
+            |g| group_label(g, lang),
+        ),
+        region: m
+            .region_code
+            .clone()
+            .unwrap_or_else(|| page.t.get("roster.all_regions").to_owned()),
+        mode: mode_label(page, &m.mode),
+        effective_date: m.effective_date.to_string(),
+        badge: status_badge(page, &m.status),
+        rows: fmt::count(m.accepted + m.rejected + m.skipped),
+        accepted: fmt::count(m.accepted),
+        rejected: fmt::count(m.rejected),
+        has_rejected: m.rejected > 0,
+        skipped: fmt::count(m.skipped),
+        added: fmt::count(m.added),
+        updated: fmt::count(m.updated),
+        ended: fmt::count(m.ended),
+        who: match m.created_by {
+            Some(id) => names.get(&id).cloned().unwrap_or_else(|| format!("#{id}")),
+            None => page.t.get("roster.cli").to_owned(),
+        },
+        when: fmt::at(&m.created_at),
+        duplicate_of: m.duplicate_of,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "roster/imports.html")]
+struct ImportsPage {
+    page: Page,
+    status: String,
+    statuses: Vec<Choice>,
+    rows: Vec<ImportRow>,
+    pager: Pager,
+}
+
+#[derive(Deserialize, Default)]
+struct ListQuery {
+    status: Option<String>,
+    page: Option<u64>,
+}
+
+const STATUSES: [&str; 4] = ["queued", "running", "succeeded", "failed"];
+
+async fn import_list(
+    State(state): State<AppState>,
+    web: WebUser,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, Response> {
+    let user = web.require(ROLES)?;
+    let page = Page::new(
+        "roster.imports_title",
+        Some(user.clone()),
+        "/roster/imports",
+    );
+    // An unknown status is no filter, rather than an empty list.
+    let status = q
+        .status
+        .filter(|s| STATUSES.contains(&s.as_str()))
+        .unwrap_or_default();
+    let n = q.page.unwrap_or(1).max(1);
+    let fail = |e| app_error_page(Some(user.clone()), e);
+    let (models, total) =
+        history::list(&state.db, &user, Some(status.as_str()), n, IMPORTS_PER_PAGE)
+            .await
+            .map_err(fail)?;
+    let names = history::uploader_names(&state.db, &models)
+        .await
+        .map_err(fail)?;
+    let rows = models
+        .iter()
+        .map(|m| import_row(&page, m, &names))
+        .collect();
+    let statuses = STATUSES
+        .iter()
+        .map(|s| Choice {
+            code: s,
+            label: status_badge(&page, s).label.to_owned(),
+        })
+        .collect();
+    let base = match query_of(&[("status", &status)]) {
+        q if q.is_empty() => "/roster/imports".to_owned(),
+        q => format!("/roster/imports?{q}"),
+    };
+    let pager = Pager::new(&base, n, IMPORTS_PER_PAGE, total);
+    Ok(render(&ImportsPage {
+        page,
+        status,
+        statuses,
+        rows,
+        pager,
+    }))
+}
+
+// ---- one import ----
+
+/// One rejected row's problem.
+pub struct ErrorRow {
+    /// Sheet name.
+    pub sheet: String,
+    /// Row number as the spreadsheet shows it.
+    pub row: i64,
+    /// Column header.
+    pub column: String,
+    /// The cell as read.
+    pub value: String,
+    /// What is wrong, in the page's language.
+    pub message: String,
+}
+
+#[derive(Template)]
+#[template(path = "roster/show.html")]
+struct ImportPage {
+    page: Page,
+    imp: ImportRow,
+    status: String,
+    finished: Option<String>,
+    format: String,
+    size: String,
+    sha_short: String,
+    sha256: String,
+    failure: Option<String>,
+    progress: LiveProgress,
+    errors: Vec<ErrorRow>,
+    pager: Pager,
+}
+
+#[derive(Deserialize, Default)]
+struct PageQuery {
+    page: Option<u64>,
+}
+
+async fn import_page(
+    State(state): State<AppState>,
+    web: WebUser,
+    Path(id): Path<i64>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, Response> {
+    let user = web.require(ROLES)?;
+    let fail = |e| app_error_page(Some(user.clone()), e);
+    let m = history::find_visible(&state.db, &user, id)
+        .await
+        .map_err(fail)?;
+    let page = Page::new("roster.result_title", Some(user.clone()), "/roster/imports");
+    let lang = current_lang();
+    let names = history::uploader_names(&state.db, std::slice::from_ref(&m))
+        .await
+        .map_err(fail)?;
+    let n = q.page.unwrap_or(1).max(1);
+    let (errors, total) = import::errors_page(&state.db, id, n, ERRORS_PER_PAGE)
+        .await
+        .map_err(|e| fail(e.into()))?;
+    let errors = errors
+        .iter()
+        .map(|e| ErrorRow {
+            sheet: e.sheet.clone(),
+            row: e.row_number,
+            column: e.column_name.clone(),
+            value: e.value.clone(),
+            message: import::error_message(e, lang).to_owned(),
+        })
+        .collect();
+    let (rows_done, rows_total) = state.imports.get(id).unwrap_or((m.rows_done, m.rows_total));
+    let imp = import_row(&page, &m, &names);
+    Ok(render(&ImportPage {
+        status: m.status.clone(),
+        finished: m.finished_at.as_ref().map(fmt::at),
+        format: m.format.clone(),
+        size: format!("{} B", fmt::count(m.file_size)),
+        sha_short: m.sha256.chars().take(12).collect(),
+        sha256: m.sha256.clone(),
+        failure: m
+            .error
+            .as_deref()
+            .map(|e| history::failure_in(e, lang).to_owned()),
+        progress: LiveProgress {
+            live: m.status == "queued" || m.status == "running",
+            id,
+            done: rows_done,
+            total: rows_total,
+            done_text: fmt::count(rows_done),
+            total_text: fmt::count(rows_total),
+            status: imp.badge.label,
+        },
+        errors,
+        pager: Pager::new(&format!("/roster/imports/{id}"), n, ERRORS_PER_PAGE, total),
+        page,
+        imp,
+    }))
 }
