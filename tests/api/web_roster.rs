@@ -194,7 +194,7 @@ db_test!(
         assert!(page.contains("<option value=\"low_income_urban\">城市低保</option>"), "{page}");
         assert!(page.contains("value=\"incremental\" checked"), "{page}");
         let today = chrono::Local::now().date_naive().to_string();
-        assert!(page.contains(&format!("name=\"effective_date\" type=\"date\" value=\"{today}\"")), "{page}");
+        assert!(page.contains(&format!("name=\"effective_date\" value=\"{today}\" placeholder=\"YYYY-MM-DD\"")), "{page}");
         assert!(page.contains("href=\"/api/v1/roster-imports/template?format=xlsx\""), "{page}");
         assert!(page.contains("<script src=\"/static/roster.js\" defer>"), "{page}");
         assert!(page.contains("<noscript>"), "{page}");

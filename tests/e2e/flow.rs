@@ -88,34 +88,45 @@ async fn a_patient_goes_from_the_roster_to_the_managers_totals_in_the_browser() 
     log_in(&c, base, "importer", "importer-demo").await;
     wait_path(&c, "/").await;
     c.goto(&format!("{base}/roster/upload")).await.unwrap();
-    // TEMPORARY until the roster pages land: the upload through the API from the page.
-    let id = c
-        .execute_async(
-            "const [csv, done] = arguments; const fd = new FormData();
-             fd.append('file', new Blob([csv], {type: 'text/csv'}), 'chaoyang.csv');
-             fd.append('region_code', '220104');
-             fetch('/api/v1/roster-imports', {method: 'POST', body: fd}).then(r => r.json()).then(j => done(j.id));",
-            vec![serde_json::json!(std::fs::read_to_string(fixture).unwrap())],
-        )
+    assert_eq!(c.title().await.unwrap(), "上传名册 · 肿瘤患者救助系统");
+    wait_for(&c, "#file")
+        .await
+        .send_keys(fixture)
         .await
         .unwrap();
-    let id = id.as_i64().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let st = c
-            .execute_async(
-                "const [id, done] = arguments; fetch('/api/v1/roster-imports/' + id).then(r => r.json()).then(j => done(j.status));",
-                vec![serde_json::json!(id)],
-            )
-            .await
-            .unwrap();
-        if st == "succeeded" {
-            break;
-        }
-        assert!(Instant::now() < deadline, "import {id}: {st}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    c.goto(&format!("{base}/")).await.unwrap();
+    // The group and region come from the file's columns; the clerk's scope is the province.
+    fill(&c, "#region_code", "220104").await;
+    screenshot(&c, "roster-upload").await;
+    click(&c, "#roster-upload button[type=submit]").await;
+    let import_id = wait_id(&c, "/roster/imports/").await;
+    wait_text(&c, "#import-status", |t| {
+        t.contains("成功") || t.contains("完成")
+    })
+    .await;
+    assert_eq!(text_of(&c, "#count-accepted").await, "4");
+    assert_eq!(text_of(&c, "#count-rejected").await, "1");
+    let rejected = text_of(&c, "#error-rows").await;
+    assert!(
+        rejected.contains("220104199009090060") && rejected.contains("校验位"),
+        "{rejected}"
+    );
+    wait_for(&c, "#errors-xlsx").await;
+    screenshot(&c, "roster-result").await;
+    c.goto(&format!("{base}/roster/imports")).await.unwrap();
+    let history = text_of(&c, "main").await;
+    assert!(
+        history.contains("roster_urban_chaoyang_2026-01.csv"),
+        "{history}"
+    );
+    assert!(
+        c.find(Locator::Css(&format!(
+            "a[href='/roster/imports/{import_id}']"
+        )))
+        .await
+        .is_ok(),
+        "the history links to the import"
+    );
+    screenshot(&c, "roster-history").await;
     log_out(&c).await;
 
     // ---- the caseworker checks the patient and opens a case ----
