@@ -1,8 +1,11 @@
 //! User accounts: creation, changes and listing, each change audited in its transaction.
 
 use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
 use sea_orm::{
-    ActiveModelTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set, SqlErr,
+    ActiveModelTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    SqlErr,
 };
 use serde::Serialize;
 
@@ -181,6 +184,35 @@ pub async fn list(db: &DatabaseConnection) -> AppResult<Vec<UserView>> {
         .all(db)
         .await?;
     Ok(rows.iter().map(UserView::from).collect())
+}
+
+/// One account.
+pub async fn get(db: &DatabaseConnection, id: i64) -> AppResult<UserView> {
+    let u = user::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("user", id))?;
+    Ok(UserView::from(&u))
+}
+
+/// When each user last logged in, as far as the sessions still held tell (logging out or
+/// expiry forgets a session, so a user without one has no known last login).
+pub async fn last_logins(db: &DatabaseConnection) -> AppResult<HashMap<i64, DateTime<Utc>>> {
+    use entity::session as stored;
+    let rows: Vec<(i64, DateTime<Utc>)> = stored::Entity::find()
+        .select_only()
+        .column(stored::Column::UserId)
+        .column(stored::Column::CreatedAt)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut last = HashMap::new();
+    for (user_id, at) in rows {
+        last.entry(user_id)
+            .and_modify(|t: &mut DateTime<Utc>| *t = (*t).max(at))
+            .or_insert(at);
+    }
+    Ok(last)
 }
 
 /// Finds an account by username.

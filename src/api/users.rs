@@ -3,7 +3,6 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use sea_orm::EntityTrait;
 use serde::Deserialize;
 use validator::Validate;
 
@@ -107,11 +106,7 @@ pub async fn get_user(
     _admin: Authorized<roles::Admin>,
     Path(id): Path<i64>,
 ) -> AppResult<Json<UserView>> {
-    let u = entity::user::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| AppError::not_found("user", id))?;
-    Ok(Json(UserView::from(&u)))
+    Ok(Json(users::get(&state.db, id).await?))
 }
 
 /// Creates an account inside the administrator's scope.
