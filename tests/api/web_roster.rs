@@ -98,8 +98,8 @@ db_test!(
         let api = clerk.get(&format!("/api/v1/roster-imports/{id}")).await.json();
         let sha = api["sha256"].as_str().unwrap();
         assert!(page.contains(&sha[..12]), "the short fingerprint: {page}");
-        assert!(page.contains("<div class=\"value ok-text\">8</div>"), "{page}");
-        assert!(page.contains("<div class=\"value bad-text\">4</div>"), "{page}");
+        assert!(page.contains("<div class=\"value ok-text\" id=\"count-accepted\">8</div>"), "{page}");
+        assert!(page.contains("<div class=\"value bad-text\" id=\"count-rejected\">4</div>"), "{page}");
         let errors = clerk.get(&format!("/api/v1/roster-imports/{id}/errors")).await.json();
         // Every problem of the four rejected rows (row 12 has two).
         assert_eq!(error_rows(&page) as u64, errors["total"].as_u64().unwrap(), "{page}");
@@ -218,7 +218,7 @@ db_test!(
         let done = clerk.wait_import(id).await;
         assert_eq!(done["counts"]["accepted"], 8, "{done}");
         let page = body(&clerk.get(&to).await);
-        assert!(page.contains("<div class=\"value ok-text\">8</div>"), "{page}");
+        assert!(page.contains("<div class=\"value ok-text\" id=\"count-accepted\">8</div>"), "{page}");
 
         // Refused: each message by its field, and what was chosen stays.
         let bad = [("group", ""), ("region_code", "220102"), ("mode", "full"), ("effective_date", "2020-13-01")];
