@@ -270,5 +270,25 @@ async fn a_patient_goes_from_the_roster_to_the_managers_totals_in_the_browser() 
     wait_path(&c, "/").await;
     // The dashboard and the report: after the manager pages land.
     log_out(&c).await;
+
+    // ---- the administrator finds every step in the audit log ----
+    log_in(&c, base, "admin", "admin-demo").await;
+    wait_path(&c, "/").await;
+    for (path, name) in [
+        ("/admin/users", "admin-users"),
+        ("/admin/hospitals", "admin-hospitals"),
+        ("/admin/policies", "admin-policies"),
+    ] {
+        c.goto(&format!("{base}{path}")).await.unwrap();
+        wait_for(&c, "h1").await;
+        screenshot(&c, name).await;
+    }
+    c.goto(&format!("{base}/admin/audit")).await.unwrap();
+    let audit = text_of(&c, "main").await;
+    for action in ["case.open", "case.approve", "visit.record", "visit.approve"] {
+        assert!(audit.contains(action), "{action} is not in the audit log: {audit}");
+    }
+    screenshot(&c, "admin-audit").await;
+    log_out(&c).await;
     c.close().await.unwrap();
 }
