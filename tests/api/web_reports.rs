@@ -37,15 +37,105 @@ const PEOPLE: [&str; 4] = ["220102", "220104", "222401", "220202"];
 /// Months and groups with money, one without (a pending visit does not count by default), a
 /// voided one, another year, and a November that a reversal drives below zero.
 const VISITS: [Entry; 9] = [
-    (0, 0, "low_income_urban", "220102", "inpatient", (2025, 1, 15), "approved", 123_456_789, None),
-    (1, 1, "low_income_rural", "220104", "outpatient", (2025, 3, 2), "paid", 500_000, None),
-    (0, 1, "low_income_urban", "220102", "outpatient", (2025, 3, 20), "paid", 250_050, None),
-    (2, 0, "extreme_hardship", "222401", "inpatient", (2025, 7, 31), "pending", 99_900, None),
-    (3, 1, "entitled_care", "220202", "inpatient", (2025, 10, 10), "paid", 1_000_000, None),
-    (3, 1, "entitled_care", "220202", "inpatient", (2025, 11, 2), "paid", -1_000_000, Some(4)),
-    (3, 0, "entitled_care", "220202", "outpatient", (2025, 12, 31), "paid", 3_000_000, None),
-    (1, 0, "low_income_rural", "220104", "inpatient", (2024, 12, 31), "paid", 777, None),
-    (2, 0, "extreme_hardship", "222401", "inpatient", (2025, 5, 5), "voided", 300_000, None),
+    (
+        0,
+        0,
+        "low_income_urban",
+        "220102",
+        "inpatient",
+        (2025, 1, 15),
+        "approved",
+        123_456_789,
+        None,
+    ),
+    (
+        1,
+        1,
+        "low_income_rural",
+        "220104",
+        "outpatient",
+        (2025, 3, 2),
+        "paid",
+        500_000,
+        None,
+    ),
+    (
+        0,
+        1,
+        "low_income_urban",
+        "220102",
+        "outpatient",
+        (2025, 3, 20),
+        "paid",
+        250_050,
+        None,
+    ),
+    (
+        2,
+        0,
+        "extreme_hardship",
+        "222401",
+        "inpatient",
+        (2025, 7, 31),
+        "pending",
+        99_900,
+        None,
+    ),
+    (
+        3,
+        1,
+        "entitled_care",
+        "220202",
+        "inpatient",
+        (2025, 10, 10),
+        "paid",
+        1_000_000,
+        None,
+    ),
+    (
+        3,
+        1,
+        "entitled_care",
+        "220202",
+        "inpatient",
+        (2025, 11, 2),
+        "paid",
+        -1_000_000,
+        Some(4),
+    ),
+    (
+        3,
+        0,
+        "entitled_care",
+        "220202",
+        "outpatient",
+        (2025, 12, 31),
+        "paid",
+        3_000_000,
+        None,
+    ),
+    (
+        1,
+        0,
+        "low_income_rural",
+        "220104",
+        "inpatient",
+        (2024, 12, 31),
+        "paid",
+        777,
+        None,
+    ),
+    (
+        2,
+        0,
+        "extreme_hardship",
+        "222401",
+        "inpatient",
+        (2025, 5, 5),
+        "voided",
+        300_000,
+        None,
+    ),
 ];
 
 fn day((y, m, d): (i32, u32, u32)) -> NaiveDate {
@@ -256,7 +346,7 @@ db_test!(
         for h in s["top_hospitals"].as_array().unwrap() {
             assert!(hospitals.contains(&format!("<td>{}</td>{}", h["hospital_label"].as_str().unwrap(), cells(h))), "{hospitals}");
         }
-        assert!(page.contains("href=\"/reports/spending?from=2025-01-01&amp;to=2025-12-31&amp;group_by=month\""));
+        assert!(page.contains("href=\"/reports/spending?from=2025-01-01&#38;to=2025-12-31&#38;group_by=month\""), "{page}");
 
         // In English, with the switch's cookie.
         let en = manager
@@ -308,7 +398,13 @@ async fn same_as_the_api(client: &Client<'_>, web: &str, api: &str, keys: &[&str
     let report = json.json();
     let table = element(&page, "report-table", "</table>");
     let rows = report["rows"].as_array().unwrap();
-    let body = table.split("<tbody>").nth(1).unwrap().split("</tbody>").next().unwrap();
+    let body = table
+        .split("<tbody>")
+        .nth(1)
+        .unwrap()
+        .split("</tbody>")
+        .next()
+        .unwrap();
     assert_eq!(body.matches("<tr>").count(), rows.len(), "{web}: {table}");
     for row in rows {
         let labels: String = keys
@@ -330,7 +426,7 @@ async fn same_as_the_api(client: &Client<'_>, web: &str, api: &str, keys: &[&str
             .split('"')
             .next()
             .unwrap()
-            .replace("&amp;", "&");
+            .replace("&#38;", "&");
         let file = client.get(&href).await;
         file.assert_status(StatusCode::OK);
         let direct = client
@@ -345,7 +441,10 @@ async fn same_as_the_api(client: &Client<'_>, web: &str, api: &str, keys: &[&str
                 "{href} carries the filters of {api}"
             );
         } else {
-            assert!(href.ends_with("&format=xlsx") && href.contains("from="), "{href}");
+            assert!(
+                href.ends_with("&format=xlsx") && href.contains("from="),
+                "{href}"
+            );
         }
     }
     page
@@ -369,7 +468,7 @@ db_test!(
         assert!(!page.contains("value=\"pending\" checked"), "the default statuses are shown");
         let xlsx = element(&page, "download-xlsx", ">");
         assert!(
-            xlsx.contains("/api/v1/reports/spending?from=2025-01-01&amp;to=2025-12-31&amp;group_by=group%2Cmonth&amp;status=approved%2Cpaid&amp;region=22&amp;format=xlsx"),
+            xlsx.contains("/api/v1/reports/spending?from=2025-01-01&#38;to=2025-12-31&#38;group_by=group%2Cmonth&#38;status=approved%2Cpaid&#38;region=22&#38;format=xlsx"),
             "{xlsx}"
         );
 

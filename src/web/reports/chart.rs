@@ -198,9 +198,22 @@ mod tests {
 
     fn rect_of(svg: &str, key: &str) -> (i64, i64, i64, i64) {
         let g = svg.split(&format!("data-key=\"{key}\"")).nth(1).unwrap();
-        let rect = g.split("<rect ").nth(1).unwrap().split("/>").next().unwrap();
+        let rect = g
+            .split("<rect ")
+            .nth(1)
+            .unwrap()
+            .split("/>")
+            .next()
+            .unwrap();
         let attr = |name: &str| -> i64 {
-            rect.split(&format!("{name}=\"")).nth(1).unwrap().split('"').next().unwrap().parse().unwrap()
+            rect.split(&format!("{name}=\""))
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
         };
         (attr("x"), attr("y"), attr("width"), attr("height"))
     }
@@ -208,7 +221,10 @@ mod tests {
     #[test]
     fn column_heights_follow_the_amounts_and_values_are_written_out() {
         let svg = columns(&CAPTION, &[bar("a", 10_000), bar("b", 5_000), bar("c", 0)]);
-        assert!(svg.contains("<title id=\"c-title\">By month &lt;all&gt;</title>"), "{svg}");
+        assert!(
+            svg.contains("<title id=\"c-title\">By month &lt;all&gt;</title>"),
+            "{svg}"
+        );
         assert!(svg.contains("<desc id=\"c-desc\">Subsidy &amp; more</desc>"));
         let (_, _, _, a) = rect_of(&svg, "a");
         let (_, _, _, b) = rect_of(&svg, "b");

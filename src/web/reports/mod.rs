@@ -34,7 +34,11 @@ pub const TEXTS: Texts = &[
     ("reports.next_year", "下一年", "Next year"),
     ("reports.patients", "救助人数", "Patients"),
     ("reports.visits", "救助人次", "Visits"),
-    ("reports.subsidy_wan", "救助金额（万元）", "Subsidy (10,000 yuan)"),
+    (
+        "reports.subsidy_wan",
+        "救助金额（万元）",
+        "Subsidy (10,000 yuan)",
+    ),
     ("reports.subsidy_yuan", "救助金额（元）", "Subsidy (yuan)"),
     ("reports.by_month", "各月救助金额", "Subsidy by month"),
     ("reports.by_group", "各救助类别救助金额", "Subsidy by group"),
@@ -49,7 +53,11 @@ pub const TEXTS: Texts = &[
         "Bar chart: the subsidy of each assistance group in 10,000 yuan.",
     ),
     ("reports.wan", "万元", "× 10,000 yuan"),
-    ("reports.data_table", "查看数据表", "Show the figures as a table"),
+    (
+        "reports.data_table",
+        "查看数据表",
+        "Show the figures as a table",
+    ),
     ("reports.month", "月份", "Month"),
     ("reports.group", "救助类别", "Group"),
     ("reports.hospital", "医院", "Hospital"),
@@ -83,7 +91,11 @@ pub const TEXTS: Texts = &[
         "None ticked: approved and paid.",
     ),
     ("reports.groups", "救助类别", "Groups"),
-    ("reports.groups_hint", "不选则为全部类别。", "None ticked: all groups."),
+    (
+        "reports.groups_hint",
+        "不选则为全部类别。",
+        "None ticked: all groups.",
+    ),
     ("reports.region", "地区代码", "Region code"),
     (
         "reports.region_hint",
@@ -523,13 +535,13 @@ async fn spending(
     page.to = f.to.to_string();
     page.statuses = status_choices(&f.status, lang);
     let headers = if r.dims.is_empty() {
-        vec![page.t.get("reports.item")]
+        vec![page.page.t.get("reports.item")]
     } else {
         r.dims.iter().map(|d| d.label(lang)).collect()
     };
     page.report = Some(ReportView {
         rows: r.rows.iter().map(Line::of).collect(),
-        total: Line::total(&r.total, page.t.get("reports.total")),
+        total: Line::total(&r.total, page.page.t.get("reports.total")),
         xlsx: download_link(f, "xlsx"),
         csv: download_link(f, "csv"),
         region: format!("{}（{}）", f.region_label, f.region),
@@ -566,7 +578,9 @@ mod tests {
 
     fn pairs(q: &str) -> Vec<(String, String)> {
         let uri: axum::http::Uri = format!("/reports/spending?{q}").parse().unwrap();
-        Query::<Vec<(String, String)>>::try_from_uri(&uri).unwrap().0
+        Query::<Vec<(String, String)>>::try_from_uri(&uri)
+            .unwrap()
+            .0
     }
 
     #[test]
@@ -590,7 +604,10 @@ mod tests {
         let first = SpendingForm::read(&[]);
         assert_eq!(first.group_by, ["group"]);
         let unticked = SpendingForm::read(&pairs("from=&to="));
-        assert!(unticked.group_by.is_empty(), "unticking every key is a choice");
+        assert!(
+            unticked.group_by.is_empty(),
+            "unticking every key is a choice"
+        );
     }
 
     #[test]
