@@ -54,6 +54,17 @@ pub const TEXTS: Texts = &[
     ),
     ("reports.wan", "万元", "× 10,000 yuan"),
     (
+        "reports.by_month_unit",
+        "各月救助金额（万元）",
+        "Subsidy by month (10,000 yuan)",
+    ),
+    (
+        "reports.by_group_unit",
+        "各救助类别救助金额（万元）",
+        "Subsidy by group (10,000 yuan)",
+    ),
+    ("reports.colon", "：", ": "),
+    (
         "reports.data_table",
         "查看数据表",
         "Show the figures as a table",
