@@ -111,7 +111,8 @@ pub fn columns(c: &Caption<'_>, bars: &[Bar]) -> String {
         } else {
             (zero, y(fen))
         };
-        let value_y = if fen >= 0 { top - 6 } else { bottom + 14 };
+        // A negative bar's value sits above the zero line, clear of the labels under the plot.
+        let value_y = if fen >= 0 { top - 6 } else { zero - 6 };
         out.push_str(&format!(
             "<g data-key=\"{}\">{}<rect x=\"{x}\" y=\"{top}\" width=\"{bar_w}\" height=\"{}\" fill=\"{}\"/>\
              <text x=\"{mid}\" y=\"{value_y}\" text-anchor=\"middle\" font-size=\"11\">{}</text>\
