@@ -282,26 +282,9 @@ pub async fn spending(
     })
 }
 
-/// The front page: a year's totals, by group, by month, and the hospitals with the largest
-/// subsidy.
-#[utoipa::path(
-    get,
-    path = "/api/v1/reports/summary",
-    tag = "reports",
-    params(SummaryParams),
-    responses(
-        (status = 200, description = "The year's figures", body = Summary),
-        (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
-        (status = 403, description = "Not a manager or administrator, or a region outside the user's scope", body = super::openapi::ErrorEnvelope),
-        (status = 422, description = "A bad year, status or top", body = super::openapi::ErrorEnvelope),
-    ),
-    security(("bearer" = []), ("cookie" = []))
-)]
-pub async fn summary(
-    State(state): State<AppState>,
-    user: Authorized<roles::Manager>,
-    AppQuery(q): AppQuery<SummaryParams>,
-) -> AppResult<Json<Summary>> {
+/// Reads the summary query: the year's filter and how many hospitals to list, naming every
+/// bad value at once.
+pub fn summary_request(user: &CurrentUser, q: &SummaryParams) -> AppResult<(Filter, usize)> {
     let mut problems = Vec::new();
     let year = match q.year.as_deref().map(str::trim) {
         None | Some("") => today().year(),
@@ -332,7 +315,7 @@ pub async fn summary(
         },
     };
     let statuses = statuses(&q.status, &mut problems);
-    let region = region(&user, &q.region, &mut problems)?;
+    let region = region(user, &q.region, &mut problems)?;
     if !problems.is_empty() {
         return Err(AppError::validation(problems));
     }
@@ -343,6 +326,30 @@ pub async fn summary(
         groups: vec![],
         region,
     };
+    Ok((filter, top))
+}
+
+/// The front page: a year's totals, by group, by month, and the hospitals with the largest
+/// subsidy.
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/summary",
+    tag = "reports",
+    params(SummaryParams),
+    responses(
+        (status = 200, description = "The year's figures", body = Summary),
+        (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
+        (status = 403, description = "Not a manager or administrator, or a region outside the user's scope", body = super::openapi::ErrorEnvelope),
+        (status = 422, description = "A bad year, status or top", body = super::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn summary(
+    State(state): State<AppState>,
+    user: Authorized<roles::Manager>,
+    AppQuery(q): AppQuery<SummaryParams>,
+) -> AppResult<Json<Summary>> {
+    let (filter, top) = summary_request(&user, &q)?;
     Ok(Json(
         report::summary(&state.db, &filter, top, current_lang()).await?,
     ))
