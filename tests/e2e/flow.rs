@@ -5,6 +5,7 @@
 
 use std::time::{Duration, Instant};
 
+use calamine::Reader;
 use fantoccini::{Client, Locator};
 
 use super::{
@@ -268,7 +269,65 @@ async fn a_patient_goes_from_the_roster_to_the_managers_totals_in_the_browser() 
     // ---- the manager sees it in the totals and downloads the report ----
     log_in(&c, base, "manager", "manager-demo").await;
     wait_path(&c, "/").await;
-    // The dashboard and the report: after the manager pages land.
+    click(&c, "nav a[href='/dashboard']").await;
+    wait_path(&c, "/dashboard").await;
+    // The figures are the API's for the same year; on a fresh demo database they are this
+    // flow's one visit.
+    let summary = c
+        .execute_async(
+            "const [done] = arguments; fetch('/api/v1/reports/summary').then(r => r.json()).then(done);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let total = &summary["total"];
+    assert_eq!(total["visits"], 1, "{summary}");
+    assert_eq!(total["subsidy"], "3600.00", "{summary}");
+    assert_eq!(
+        text_of(&c, "#total-patients").await,
+        total["patients"].to_string()
+    );
+    assert_eq!(
+        text_of(&c, "#total-visits").await,
+        total["visits"].to_string()
+    );
+    assert_eq!(text_of(&c, "#total-yuan").await, "3,600.00");
+    assert_eq!(text_of(&c, "#total-wan").await, "0.36");
+    wait_for(&c, "svg").await;
+    screenshot(&c, "dashboard").await;
+
+    click(&c, "nav a[href='/reports/spending']").await;
+    wait_path(&c, "/reports/spending").await;
+    let table = text_of(&c, "#report-table").await;
+    assert!(
+        table.contains("城市低保") && table.contains("3,600.00"),
+        "{table}"
+    );
+    screenshot(&c, "spending").await;
+    // The download, with the manager's session, as the browser fetches it.
+    let href = wait_for(&c, "#download-xlsx")
+        .await
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    let bytes = c
+        .execute_async(
+            "const [href, done] = arguments;
+             fetch(href).then(r => r.arrayBuffer()).then(b => done(Array.from(new Uint8Array(b))));",
+            vec![serde_json::json!(href)],
+        )
+        .await
+        .unwrap();
+    let bytes: Vec<u8> = serde_json::from_value(bytes).unwrap();
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("an .xlsx");
+    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+    let cells: Vec<String> = sheet.used_cells().map(|(_, _, v)| v.to_string()).collect();
+    assert!(
+        cells.iter().any(|v| v == "3600"),
+        "the subsidy is in the workbook: {cells:?}"
+    );
     log_out(&c).await;
 
     // ---- the administrator finds every step in the audit log ----
@@ -286,7 +345,10 @@ async fn a_patient_goes_from_the_roster_to_the_managers_totals_in_the_browser() 
     c.goto(&format!("{base}/admin/audit")).await.unwrap();
     let audit = text_of(&c, "main").await;
     for action in ["case.open", "case.approve", "visit.record", "visit.approve"] {
-        assert!(audit.contains(action), "{action} is not in the audit log: {audit}");
+        assert!(
+            audit.contains(action),
+            "{action} is not in the audit log: {audit}"
+        );
     }
     screenshot(&c, "admin-audit").await;
     log_out(&c).await;
