@@ -76,24 +76,29 @@ pub struct NavItem {
     pub current: bool,
 }
 
-/// Menu entries and the roles that see them; a page is offered only to the roles it serves.
+/// Menu entries and the roles that see them; a page is offered only to the roles it serves,
+/// which are the roles its API allows (an administrator may also import and read reports).
 const MENU: &[(&str, &str, &[Role])] = &[
     ("/", "nav.home", &[]),
     (
         "/roster/upload",
         "nav.roster_upload",
-        &[Role::RosterImporter],
+        &[Role::RosterImporter, Role::Admin],
     ),
     (
         "/roster/imports",
         "nav.roster_imports",
-        &[Role::RosterImporter],
+        &[Role::RosterImporter, Role::Admin],
     ),
     ("/eligibility", "nav.eligibility", &[Role::Caseworker]),
     ("/cases", "nav.cases", &[Role::Caseworker, Role::Approver]),
     ("/approvals", "nav.approvals", &[Role::Approver]),
-    ("/dashboard", "nav.dashboard", &[Role::Manager]),
-    ("/reports/spending", "nav.spending", &[Role::Manager]),
+    ("/dashboard", "nav.dashboard", &[Role::Manager, Role::Admin]),
+    (
+        "/reports/spending",
+        "nav.spending",
+        &[Role::Manager, Role::Admin],
+    ),
     ("/admin/users", "nav.users", &[Role::Admin]),
     ("/admin/hospitals", "nav.hospitals", &[Role::Admin]),
     ("/admin/policies", "nav.policies", &[Role::Admin]),

@@ -81,13 +81,13 @@ db_test!(
 
 /// Every page of the menu, and the roles it serves.
 const PAGES: &[(&str, &[Role])] = &[
-    ("/roster/upload", &[Role::RosterImporter]),
-    ("/roster/imports", &[Role::RosterImporter]),
+    ("/roster/upload", &[Role::RosterImporter, Role::Admin]),
+    ("/roster/imports", &[Role::RosterImporter, Role::Admin]),
     ("/eligibility", &[Role::Caseworker]),
     ("/cases", &[Role::Caseworker, Role::Approver]),
     ("/approvals", &[Role::Approver]),
-    ("/dashboard", &[Role::Manager]),
-    ("/reports/spending", &[Role::Manager]),
+    ("/dashboard", &[Role::Manager, Role::Admin]),
+    ("/reports/spending", &[Role::Manager, Role::Admin]),
     ("/admin/users", &[Role::Admin]),
     ("/admin/hospitals", &[Role::Admin]),
     ("/admin/policies", &[Role::Admin]),

@@ -139,7 +139,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// The pages serve managers, as the menu offers them.
-const ROLES: &[Role] = &[Role::Manager];
+const ROLES: &[Role] = &[Role::Manager, Role::Admin];
 
 /// A line of figures as a table shows it.
 struct Line {
