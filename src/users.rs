@@ -178,19 +178,30 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, new: NewUser) -> App
 }
 
 /// Every account, by username.
-pub async fn list(db: &DatabaseConnection) -> AppResult<Vec<UserView>> {
+pub async fn list(db: &DatabaseConnection, scope: &RegionPrefix) -> AppResult<Vec<UserView>> {
     let rows = user::Entity::find()
         .order_by_asc(user::COLUMN.username)
         .all(db)
         .await?;
-    Ok(rows.iter().map(UserView::from).collect())
+    Ok(rows
+        .iter()
+        .filter(|u| within(scope, u))
+        .map(UserView::from)
+        .collect())
+}
+
+/// Whether an administrator of `scope` may see and change the account: only accounts whose own
+/// scope lies inside theirs, so a county's administrator cannot take over the province's.
+fn within(scope: &RegionPrefix, u: &user::Model) -> bool {
+    RegionPrefix::parse(&u.region_prefix).is_ok_and(|r| scope.covers(&r))
 }
 
 /// One account.
-pub async fn get(db: &DatabaseConnection, id: i64) -> AppResult<UserView> {
+pub async fn get(db: &DatabaseConnection, scope: &RegionPrefix, id: i64) -> AppResult<UserView> {
     let u = user::Entity::find_by_id(id)
         .one(db)
         .await?
+        .filter(|u| within(scope, u))
         .ok_or_else(|| AppError::not_found("user", id))?;
     Ok(UserView::from(&u))
 }
@@ -230,6 +241,7 @@ pub async fn find_by_username(
 pub async fn update(
     db: &DatabaseConnection,
     actor: &Actor,
+    scope: &RegionPrefix,
     id: i64,
     patch: UserPatch,
 ) -> AppResult<UserView> {
@@ -241,6 +253,7 @@ pub async fn update(
     let before = user::Entity::find_by_id(id)
         .one(&txn)
         .await?
+        .filter(|u| within(scope, u))
         .ok_or_else(|| AppError::not_found("user", id))?;
     let mut m: user::ActiveModel = before.clone().into();
     if let Some(name) = patch.display_name {

@@ -51,7 +51,8 @@ function formJson(form) {
       continue;
     }
     if ((el.type === 'checkbox' || el.type === 'radio') && !el.checked) continue;
-    const v = el.value.trim();
+    // A password is sent exactly as typed, as the login form sends it.
+    const v = el.type === 'password' ? el.value : el.value.trim();
     if (v === '') continue;
     // A number the API reads as one; anything else goes as typed, for the API to refuse.
     out[el.name] = kind === 'int' && /^-?\d+$/.test(v) ? Number(v) : v;

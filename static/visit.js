@@ -47,6 +47,9 @@
     box.hidden = false;
   }
 
+  // A preview is of the amounts shown: any change hides it until it is computed again.
+  form.addEventListener('input', () => { box.hidden = true; });
+
   document.getElementById('preview-button').addEventListener('click', () => {
     preview().catch((e) => showErrors(form, { error: { message: form.dataset.network || String(e) } }));
   });

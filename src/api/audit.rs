@@ -71,9 +71,10 @@ fn instant(field: &str, raw: &str, end_of_day: bool) -> Result<DateTime<Utc>, Fi
 )]
 pub async fn list_audit(
     State(state): State<AppState>,
-    _reader: Authorized<roles::AuditReader>,
+    reader: Authorized<roles::AuditReader>,
     AppQuery(q): AppQuery<AuditQuery>,
 ) -> AppResult<Json<PageOf<Entry>>> {
+    crate::audit::ensure_province_wide(&reader.region, &state.settings.province)?;
     let (page, per_page) = paging(q.page, q.per_page)?;
     let mut problems = Vec::new();
     let from = q

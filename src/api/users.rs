@@ -82,9 +82,9 @@ fn parse_region(admin: &crate::auth::CurrentUser, raw: &str) -> AppResult<Region
 )]
 pub async fn list_users(
     State(state): State<AppState>,
-    _admin: Authorized<roles::Admin>,
+    admin: Authorized<roles::Admin>,
 ) -> AppResult<Json<Vec<UserView>>> {
-    Ok(Json(users::list(&state.db).await?))
+    Ok(Json(users::list(&state.db, &admin.region).await?))
 }
 
 /// One account.
@@ -103,10 +103,10 @@ pub async fn list_users(
 )]
 pub async fn get_user(
     State(state): State<AppState>,
-    _admin: Authorized<roles::Admin>,
+    admin: Authorized<roles::Admin>,
     Path(id): Path<i64>,
 ) -> AppResult<Json<UserView>> {
-    Ok(Json(users::get(&state.db, id).await?))
+    Ok(Json(users::get(&state.db, &admin.region, id).await?))
 }
 
 /// Creates an account inside the administrator's scope.
@@ -198,7 +198,7 @@ pub async fn update_user(
         region,
         active: req.active,
     };
-    let view = users::update(&state.db, &admin.actor(), id, patch).await?;
+    let view = users::update(&state.db, &admin.actor(), &admin.region, id, patch).await?;
     // Whatever changed (roles, scope, password, active), the user's next request must see it.
     state.sessions.forget_user(id);
     Ok(Json(view))

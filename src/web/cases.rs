@@ -554,7 +554,7 @@ async fn case_list(
         id_number: None,
         q: (!text.is_empty()).then(|| text.clone()),
     };
-    let page_no = q.page.unwrap_or(1).max(1);
+    let page_no = super::page_number(q.page);
     let (items, total) = case::list(&state.db, &user, &filter, page_no, PER_PAGE)
         .await
         .map_err(|e| app_error_page(Some(user.clone()), e))?;
@@ -787,7 +787,7 @@ async fn approvals(
     let user = web.require(&[Role::Approver])?;
     let lang = current_lang();
     let fail = |e: AppError| app_error_page(Some(user.clone()), e);
-    let page_no = q.page.unwrap_or(1).max(1);
+    let page_no = super::page_number(q.page);
     let filter = Filter {
         state: Some(CaseState::Submitted),
         year: None,

@@ -248,6 +248,11 @@ impl Pager {
     }
 }
 
+/// The page asked for, from 1, bounded so that no offset overflows.
+pub fn page_number(asked: Option<u64>) -> u64 {
+    asked.unwrap_or(1).clamp(1, 1_000_000)
+}
+
 /// A query string of the non-empty filters, escaped, for links that keep them.
 pub fn query_of(pairs: &[(&str, &str)]) -> String {
     pairs
@@ -274,7 +279,16 @@ fn url_escape(s: &str) -> String {
 /// Only a path of this site: never another site, so a crafted link cannot send a clerk away.
 fn safe_next(next: Option<&str>) -> &str {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n,
+        // Browsers drop tabs and newlines from a Location, so `/\t/evil` would become `//evil`:
+        // any control character or space refuses the path.
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.bytes().any(|b| b <= b' ' || b == 0x7f) =>
+        {
+            n
+        }
         _ => "/",
     }
 }
@@ -443,6 +457,8 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example")), "/");
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(Some("/\\evil")), "/");
+        assert_eq!(safe_next(Some("/\t/evil.example")), "/");
+        assert_eq!(safe_next(Some("/\n/evil.example")), "/");
         assert_eq!(safe_next(None), "/");
     }
 

@@ -529,7 +529,7 @@ async fn import_list(
         .status
         .filter(|s| STATUSES.contains(&s.as_str()))
         .unwrap_or_default();
-    let n = q.page.unwrap_or(1).max(1);
+    let n = super::page_number(q.page);
     let fail = |e| app_error_page(Some(user.clone()), e);
     let (models, total) =
         history::list(&state.db, &user, Some(status.as_str()), n, IMPORTS_PER_PAGE)
@@ -617,7 +617,7 @@ async fn import_page(
     let names = history::uploader_names(&state.db, std::slice::from_ref(&m))
         .await
         .map_err(fail)?;
-    let n = q.page.unwrap_or(1).max(1);
+    let n = super::page_number(q.page);
     let (errors, total) = import::errors_page(&state.db, id, n, ERRORS_PER_PAGE)
         .await
         .map_err(|e| fail(e.into()))?;
@@ -627,7 +627,12 @@ async fn import_page(
             sheet: e.sheet.clone(),
             row: e.row_number,
             column: e.column_name.clone(),
-            value: e.value.clone(),
+            // A valid ID number (a duplicate row, say) is a real person's: masked here, whole
+            // in the download the clerk fixes the file from. An invalid one stays as typed, so
+            // the typo can be seen.
+            value: crate::domain::IdNumber::parse(&e.value)
+                .map(|id| id.masked())
+                .unwrap_or_else(|_| e.value.clone()),
             message: import::error_message(e, lang).to_owned(),
         })
         .collect();

@@ -144,6 +144,25 @@ db_test!(
             .post("/api/v1/users", &body)
             .await
             .assert_status(StatusCode::CREATED);
+
+        // An account of a wider scope is not theirs to see or change: no password reset, no
+        // disabling, not in the list, not on the account's page.
+        let province = app.as_user("province_admin", &[Role::Admin], "22").await;
+        let me = province.get("/api/v1/auth/me").await.json();
+        let id = me["id"].as_i64().unwrap();
+        for patch in [json!({"password": "taken-over-now"}), json!({"active": false}), json!({"roles": ["caseworker"]})] {
+            let res = city_admin.patch(&format!("/api/v1/users/{id}"), &patch).await;
+            res.assert_status(StatusCode::NOT_FOUND);
+        }
+        city_admin.get(&format!("/api/v1/users/{id}")).await.assert_status(StatusCode::NOT_FOUND);
+        let listed = city_admin.get("/api/v1/users").await.json();
+        let names: Vec<&str> = listed.as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
+        assert!(names.contains(&"yanbian_admin") && !names.contains(&"province_admin"), "{names:?}");
+        city_admin.get(&format!("/admin/users/{id}")).await.assert_status(StatusCode::NOT_FOUND);
+        assert!(!String::from_utf8_lossy(&city_admin.get("/admin/users").await.body).contains("province_admin"));
+        province.get("/api/v1/auth/me").await.assert_status(StatusCode::OK);
+        let mine = province.get(&format!("/api/v1/users/{id}")).await.json();
+        assert_eq!(mine["active"], true, "unchanged: {mine}");
     }
 );
 

@@ -129,3 +129,18 @@ db_test!(
         }
     }
 );
+
+db_test!(
+    async fn the_audit_log_is_for_province_wide_readers_only(app) {
+        let city_admin = app.as_user("changchun_admin", &[Role::Admin], "2201").await;
+        let api = city_admin.get("/api/v1/audit").await;
+        api.assert_status(StatusCode::FORBIDDEN);
+        assert!(api.json()["error"]["message"].as_str().unwrap().contains("全省"), "{}", api.json());
+        let page = city_admin.get("/admin/audit").await;
+        page.assert_status(StatusCode::FORBIDDEN);
+        assert!(body(&page).contains("全省"), "{}", body(&page));
+        let province_admin = app.as_user("jilin_admin", &[Role::Admin], "22").await;
+        province_admin.get("/api/v1/audit").await.assert_status(StatusCode::OK);
+        province_admin.get("/admin/audit").await.assert_status(StatusCode::OK);
+    }
+);

@@ -107,6 +107,14 @@ db_test!(
         let first = &errors["items"][0];
         assert!(page.contains(&html(first["message"].as_str().unwrap())), "{page}");
         assert!(page.contains("南关区自强街道") && page.contains("<td class=\"num\">10</td>"), "{page}");
+        // A rejected value that is a valid ID number is masked on the page (whole in the file).
+        for item in errors["items"].as_array().unwrap() {
+            let value = item["value"].as_str().unwrap_or_default();
+            if let Ok(valid) = cancer_aid::domain::IdNumber::parse(value) {
+                assert!(!page.contains(valid.as_str()), "{value} shown whole: {page}");
+                assert!(page.contains(&valid.masked()), "{page}");
+            }
+        }
         assert!(page.contains(&format!("href=\"/api/v1/roster-imports/{id}/errors?format=xlsx\"")), "{page}");
         assert!(page.contains(&format!("href=\"/api/v1/roster-imports/{id}/errors?format=csv\"")), "{page}");
         assert!(page.contains("id=\"import-progress\" hidden"), "no live progress once done");

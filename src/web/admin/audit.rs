@@ -202,6 +202,8 @@ pub async fn list(
     Query(q): Query<AuditQuery>,
 ) -> Result<Response, Response> {
     let user = web.require(&[Role::Admin])?;
+    crate::audit::ensure_province_wide(&user.region, &state.settings.province)
+        .map_err(|e| app_error_page(Some(user.clone()), e))?;
     let page = Page::new("admin.audit.title", Some(user.clone()), "/admin/audit");
     let t = page.t;
     let actor = trimmed(q.actor);
@@ -214,7 +216,7 @@ pub async fn list(
         .page
         .and_then(|p| p.trim().parse::<u64>().ok())
         .unwrap_or(1)
-        .max(1);
+        .clamp(1, 1_000_000);
     let mut field_errors = Vec::new();
     let from = day_start(&from_raw, false).unwrap_or_else(|| {
         field_errors.push(("from", t.get("admin.audit.bad_date")));

@@ -63,7 +63,7 @@ pub async fn list(State(state): State<AppState>, web: WebUser) -> Result<Respons
     let user = web.require(&[Role::Admin])?;
     let lang = current_lang();
     let fail = |e| app_error_page(Some(user.clone()), e);
-    let all = users::list(&state.db).await.map_err(fail)?;
+    let all = users::list(&state.db, &user.region).await.map_err(fail)?;
     let last = users::last_logins(&state.db).await.map_err(fail)?;
     let rows = all
         .iter()
@@ -114,7 +114,9 @@ pub async fn show(
     let id = id_of(&raw, &user)?;
     let lang = current_lang();
     let fail = |e| app_error_page(Some(user.clone()), e);
-    let u = users::get(&state.db, id).await.map_err(fail)?;
+    let u = users::get(&state.db, &user.region, id)
+        .await
+        .map_err(fail)?;
     let last = users::last_logins(&state.db).await.map_err(fail)?;
     Ok(render(&UserPage {
         page: Page::new("admin.user.title", Some(user.clone()), "/admin/users"),
