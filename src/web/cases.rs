@@ -4,6 +4,7 @@
 //! API's checks and messages are the only ones.
 
 use askama::Template;
+use axum::Form;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -174,9 +175,9 @@ pub const TEXTS: Texts = &[
 /// This area's pages.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/eligibility", get(eligibility_page))
+        .route("/eligibility", get(eligibility_form).post(eligibility_page))
         .route("/cases", get(case_list))
-        .route("/cases/new", get(new_case))
+        .route("/cases/new", get(new_case).post(new_case))
         .route("/cases/{id}", get(case_page))
         .route("/cases/{id}/visits/new", get(new_visit))
         .route("/approvals", get(approvals))
@@ -262,7 +263,8 @@ struct Checked {
     entries: Vec<EntryView>,
     reasons: Vec<&'static str>,
     reason_texts: Vec<String>,
-    open_link: String,
+    /// The facts a case opened from this check starts with (posted, not put in a link).
+    open_with: Vec<(&'static str, String)>,
 }
 
 #[derive(Template)]
@@ -285,10 +287,19 @@ impl EligibilityPage {
     }
 }
 
+/// The empty check. The check itself is a POST, so ID numbers stay out of addresses, browser
+/// history and access logs.
+async fn eligibility_form(
+    State(state): State<AppState>,
+    web: WebUser,
+) -> Result<Response, Response> {
+    eligibility_page(State(state), web, Form(EligibilityQuery::default())).await
+}
+
 async fn eligibility_page(
     State(state): State<AppState>,
     web: WebUser,
-    Query(q): Query<EligibilityQuery>,
+    Form(q): Form<EligibilityQuery>,
 ) -> Result<Response, Response> {
     let user = web.require(&[Role::Caseworker])?;
     let lang = current_lang();
@@ -374,18 +385,17 @@ async fn eligibility_page(
     }
     let eligible = found.assessment.eligible;
     let name = person.map(|p| p.name.clone()).unwrap_or_default();
-    let open_link = format!(
-        "/cases/new?{}",
-        query_of(&[
-            ("id_number", id.as_str()),
-            ("name", &name),
-            (
-                "diagnosis_code",
-                diagnosis.as_ref().map_or("", |d| d.as_str())
-            ),
-            ("year", &date.year().to_string()),
-        ])
-    );
+    let open_with = vec![
+        ("id_number", id.to_string()),
+        ("name", name.clone()),
+        (
+            "diagnosis_code",
+            diagnosis
+                .as_ref()
+                .map_or(String::new(), |d| d.as_str().to_owned()),
+        ),
+        ("year", date.year().to_string()),
+    ];
     page.id_number = id.to_string();
     page.result = Some(Checked {
         eligible,
@@ -405,7 +415,7 @@ async fn eligibility_page(
             .iter()
             .map(|r| r.message.get(lang).to_owned())
             .collect(),
-        open_link,
+        open_with,
     });
     Ok(render(&page))
 }
@@ -436,10 +446,11 @@ struct NewCasePage {
     hospitals: Vec<HospitalView>,
 }
 
+/// The form to open a case: empty, or (posted from a passing check) with its facts filled in.
 async fn new_case(
     State(state): State<AppState>,
     web: WebUser,
-    Query(q): Query<NewCaseQuery>,
+    Form(q): Form<NewCaseQuery>,
 ) -> Result<Response, Response> {
     let user = web.require(&[Role::Caseworker])?;
     let hospitals = hospital::list(&state.db, Some(true))

@@ -9,13 +9,21 @@ use cancer_aid::domain::Role;
 use cancer_aid::domain::id_number::check_character;
 
 use crate::db_test;
-use crate::helpers::{TestApp, TestResponse};
+use crate::helpers::{Client, TestApp, TestResponse};
 
 const NANGUAN: &[u8] = include_bytes!("../../fixtures/roster_urban_nanguan_2020-06.xlsx");
 
 fn id(region: &str, birth: &str, seq: u32) -> String {
     let body = format!("{region}{birth}{seq:03}");
     format!("{body}{}", check_character(body.as_bytes()))
+}
+
+async fn post_form(client: &Client<'_>, path: &str, body: &str) -> TestResponse {
+    client
+        .call(Method::POST, path)
+        .raw("application/x-www-form-urlencoded", body.to_owned())
+        .send()
+        .await
 }
 
 fn html(res: &TestResponse) -> String {
@@ -76,23 +84,20 @@ db_test!(
         blank.assert_status(StatusCode::OK);
         assert!(html(&blank).contains("<title>资格核查"), "{}", html(&blank));
 
-        let ok = cw
-            .get(&format!("/eligibility?id_number={patient}&date=2026-03-01&diagnosis=c34.1"))
-            .await;
+        let ok = post_form(&cw, "/eligibility", &format!("id_number={patient}&date=2026-03-01&diagnosis=c34.1")).await;
         ok.assert_status(StatusCode::OK);
         let page = html(&ok);
         assert!(page.contains("符合救助条件") && !page.contains("不符合救助条件"), "{page}");
         assert!(page.contains("买买提·吐尔逊"), "the roster's name: {page}");
         assert!(page.contains("城市低保"), "{page}");
-        assert!(
-            page.contains(&format!("/cases/new?id_number={patient}&#38;name=")),
-            "a case can be opened with the check's facts: {page}"
-        );
+        // A case is opened with the check's facts, posted: no ID number in any address.
+        assert!(page.contains("action=\"/cases/new\""), "{page}");
+        assert!(page.contains(&format!("name=\"id_number\" value=\"{patient}\"")), "{page}");
+        assert!(page.contains("name=\"diagnosis_code\" value=\"C34.1\""), "{page}");
+        assert!(!page.contains(&format!("?id_number={patient}")), "{page}");
 
         // A diagnosis outside the covered ranges: not eligible, with the rule's reason.
-        let no = cw
-            .get(&format!("/eligibility?id_number={patient}&date=2026-03-01&diagnosis=I10"))
-            .await;
+        let no = post_form(&cw, "/eligibility", &format!("id_number={patient}&date=2026-03-01&diagnosis=I10")).await;
         no.assert_status(StatusCode::OK);
         let page = html(&no);
         assert!(page.contains("不符合救助条件"), "{page}");
@@ -105,15 +110,19 @@ db_test!(
         assert!(!page.contains("id=\"open-case\""), "no case from a failed check");
 
         // A mistyped ID: the field says what is wrong, and what was typed stays.
-        let bad = cw.get("/eligibility?id_number=220102197001010571&date=2026-03-01").await;
+        let bad = post_form(&cw, "/eligibility", "id_number=220102197001010571&date=2026-03-01").await;
         bad.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
         let page = html(&bad);
         assert!(page.contains("value=\"220102197001010571\""), "{page}");
         assert!(page.contains("id=\"id_number-error\""), "{page}");
 
         let english = cw
-            .call(Method::GET, &format!("/eligibility?id_number={patient}&date=2026-03-01&diagnosis=I10"))
+            .call(Method::POST, "/eligibility")
             .header("cookie", "lang=en")
+            .raw(
+                "application/x-www-form-urlencoded",
+                format!("id_number={patient}&date=2026-03-01&diagnosis=I10"),
+            )
             .send()
             .await;
         assert!(html(&english).contains("Not eligible"), "{}", html(&english));
@@ -145,9 +154,12 @@ db_test!(
         let patient = id("220102", "19700101", 57);
         let cw = app.as_user("cw.wang", &[Role::Caseworker], "2201").await;
 
-        let form = cw
-            .get(&format!("/cases/new?id_number={patient}&name=买买提·吐尔逊&diagnosis_code=C34.1&year=2026"))
-            .await;
+        let form = post_form(
+            &cw,
+            "/cases/new",
+            &format!("id_number={patient}&name=%E4%B9%B0%E4%B9%B0%E6%8F%90%C2%B7%E5%90%90%E5%B0%94%E9%80%8A&diagnosis_code=C34.1&year=2026"),
+        )
+        .await;
         form.assert_status(StatusCode::OK);
         let page = html(&form);
         assert!(page.contains(&format!("value=\"{patient}\"")), "{page}");
