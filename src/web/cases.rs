@@ -181,19 +181,10 @@ pub fn routes() -> Router<AppState> {
         .route("/cases/{id}", get(case_page))
         .route("/cases/{id}/visits/new", get(new_visit))
         .route("/approvals", get(approvals))
-        .route("/static/visit.js", get(script))
-}
-
-async fn script() -> Response {
-    use axum::response::IntoResponse;
-    (
-        [(
-            axum::http::header::CONTENT_TYPE,
-            axum::http::HeaderValue::from_static("text/javascript; charset=utf-8"),
-        )],
-        include_str!("../../static/visit.js"),
-    )
-        .into_response()
+        .route(
+            "/static/visit.js",
+            get(|| async { super::javascript(include_str!("../../static/visit.js")) }),
+        )
 }
 
 const PER_PAGE: u64 = 20;

@@ -36,7 +36,10 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(logout))
         .route("/lang/{code}", get(switch_language))
         .route("/static/app.css", get(stylesheet))
-        .route("/static/app.js", get(script))
+        .route(
+            "/static/app.js",
+            get(|| async { javascript(include_str!("../../static/app.js")) }),
+        )
         .merge(roster::routes())
         .merge(cases::routes())
         .merge(reports::routes())
@@ -425,13 +428,14 @@ async fn switch_language(Path(code): Path<String>, Query(q): Query<NextQuery>) -
     res
 }
 
-async fn script() -> Response {
+/// A script of `static/`, compiled into the binary, as the pages load it.
+pub fn javascript(body: &'static str) -> Response {
     (
         [(
             axum::http::header::CONTENT_TYPE,
             HeaderValue::from_static("text/javascript; charset=utf-8"),
         )],
-        include_str!("../../static/app.js"),
+        body,
     )
         .into_response()
 }

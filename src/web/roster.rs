@@ -8,8 +8,7 @@ use askama::Template;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, Request, State};
-use axum::http::HeaderValue;
-use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::header::CONTENT_LENGTH;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
@@ -171,18 +170,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/roster/imports", get(import_list))
         .route("/roster/imports/{id}", get(import_page))
-        .route("/static/roster.js", get(script))
-}
-
-async fn script() -> Response {
-    (
-        [(
-            CONTENT_TYPE,
-            HeaderValue::from_static("text/javascript; charset=utf-8"),
-        )],
-        include_str!("../../static/roster.js"),
-    )
-        .into_response()
+        .route(
+            "/static/roster.js",
+            get(|| async { super::javascript(include_str!("../../static/roster.js")) }),
+        )
 }
 
 fn today() -> String {

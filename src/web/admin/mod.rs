@@ -10,7 +10,7 @@ mod users;
 
 use axum::Router;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 
 use super::error_page;
@@ -222,18 +222,10 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/policies", get(policies::list))
         .route("/admin/policies/{id}", get(policies::show))
         .route("/admin/audit", get(audit::list))
-        .route("/static/admin.js", get(script))
-}
-
-async fn script() -> Response {
-    (
-        [(
-            axum::http::header::CONTENT_TYPE,
-            axum::http::HeaderValue::from_static("text/javascript; charset=utf-8"),
-        )],
-        include_str!("../../../static/admin.js"),
-    )
-        .into_response()
+        .route(
+            "/static/admin.js",
+            get(|| async { crate::web::javascript(include_str!("../../../static/admin.js")) }),
+        )
 }
 
 /// A record id from the path; anything else is a page that does not exist.
