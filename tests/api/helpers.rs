@@ -446,3 +446,69 @@ impl TestApp {
         self.as_user(role.code(), &[role], "22").await
     }
 }
+
+/// The first user, made an administrator if there is none yet: who test data written straight
+/// to the database is recorded by.
+pub async fn recorder(app: &TestApp) -> i64 {
+    use sea_orm::{EntityTrait, QueryOrder};
+    app.as_role(Role::Admin).await;
+    entity::user::Entity::find()
+        .order_by_asc(entity::user::COLUMN.id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}
+
+/// A person with an approved case of `year`, written straight to the database as the case
+/// service would (for report tests that need many visits quickly): (person id, case id).
+pub async fn person_with_case<C: ConnectionTrait>(
+    conn: &C,
+    id_number: String,
+    name: String,
+    region: &str,
+    year: i32,
+    by: i64,
+) -> (i64, i64) {
+    use entity::{case, person};
+    use sea_orm::{ActiveModelTrait, Set};
+    let now = chrono::Utc::now();
+    let p = person::ActiveModel {
+        id_number: Set(id_number),
+        name: Set(name),
+        sex: Set("female".into()),
+        birth_date: Set(chrono::NaiveDate::from_ymd_opt(1980, 1, 1).unwrap()),
+        region_code: Set(region.into()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await
+    .unwrap();
+    let c = case::ActiveModel {
+        person_id: Set(p.id),
+        year: Set(year),
+        state: Set("approved".into()),
+        version: Set(1),
+        applicant_name: Set(p.name.clone()),
+        diagnosis_code: Set("C34.9".into()),
+        diagnosis_text: Set("肺恶性肿瘤".into()),
+        hospital_id: Set(None),
+        phone: Set(String::new()),
+        address: Set(String::new()),
+        note: Set(String::new()),
+        region_code: Set(p.region_code.clone()),
+        evidence: Set(serde_json::json!({})),
+        opened_by: Set(by),
+        decided_by: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await
+    .unwrap();
+    (p.id, c.id)
+}

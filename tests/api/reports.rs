@@ -7,16 +7,15 @@ use std::io::{Cursor, Read};
 use axum::http::StatusCode;
 use chrono::{Datelike, NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DbBackend, EntityTrait, QueryOrder, Set, Statement,
-    TransactionTrait, Value,
+    ActiveModelTrait, ConnectionTrait, DbBackend, Set, Statement, TransactionTrait, Value,
 };
 use serde_json::Value as Json;
 
 use cancer_aid::domain::Role;
-use entity::{case, hospital, person, user, visit};
+use entity::{hospital, visit};
 
 use crate::db_test;
-use crate::helpers::{Client, TestApp};
+use crate::helpers::{Client, TestApp, person_with_case, recorder};
 
 const COUNTIES: [&str; 7] = [
     "220102", "220104", "220182", "220202", "220284", "222401", "222405",
@@ -49,17 +48,6 @@ struct Entry {
     reverses: Option<usize>,
 }
 
-async fn recorder(app: &TestApp) -> i64 {
-    app.as_role(Role::Admin).await;
-    user::Entity::find()
-        .order_by_asc(user::COLUMN.id)
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .id
-}
-
 /// Inserts people, hospitals, one case per person and the entries, as the visits API will.
 async fn insert(app: &TestApp, people: usize, hospitals: usize, entries: &[Entry]) {
     let by = recorder(app).await;
@@ -68,44 +56,17 @@ async fn insert(app: &TestApp, people: usize, hospitals: usize, entries: &[Entry
     let mut persons = Vec::new();
     let mut cases = Vec::new();
     for i in 0..people {
-        let p = person::ActiveModel {
-            id_number: Set(format!("2201021980{:08}", i)),
-            name: Set(format!("患者{i}")),
-            sex: Set("female".into()),
-            birth_date: Set(day(1980, 1, 1)),
-            region_code: Set(COUNTIES[i % COUNTIES.len()].into()),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await
-        .unwrap();
-        let c = case::ActiveModel {
-            person_id: Set(p.id),
-            year: Set(2024),
-            state: Set("approved".into()),
-            version: Set(1),
-            applicant_name: Set(p.name.clone()),
-            diagnosis_code: Set("C34.9".into()),
-            diagnosis_text: Set("肺恶性肿瘤".into()),
-            hospital_id: Set(None),
-            phone: Set(String::new()),
-            address: Set(String::new()),
-            note: Set(String::new()),
-            region_code: Set(p.region_code.clone()),
-            evidence: Set(serde_json::json!({})),
-            opened_by: Set(by),
-            decided_by: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await
-        .unwrap();
-        persons.push(p.id);
-        cases.push(c.id);
+        let (person_id, case_id) = person_with_case(
+            &txn,
+            format!("2201021980{:08}", i),
+            format!("患者{i}"),
+            COUNTIES[i % COUNTIES.len()],
+            2024,
+            by,
+        )
+        .await;
+        persons.push(person_id);
+        cases.push(case_id);
     }
     let mut hospital_ids = Vec::new();
     for i in 0..hospitals {

@@ -4,15 +4,15 @@
 
 use axum::http::{Method, StatusCode};
 use chrono::{Datelike, NaiveDate, Utc};
-use sea_orm::{ActiveModelTrait, EntityTrait, QueryOrder, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, Set, TransactionTrait};
 use serde_json::Value;
 
 use cancer_aid::domain::{Money, Role};
 use cancer_aid::web::fmt;
-use entity::{case, hospital, person, user, visit};
+use entity::{hospital, visit};
 
 use crate::db_test;
-use crate::helpers::{Client, TestApp, TestResponse};
+use crate::helpers::{Client, TestApp, TestResponse, person_with_case, recorder};
 
 fn html(res: &TestResponse) -> String {
     String::from_utf8_lossy(&res.body).into_owned()
@@ -145,55 +145,21 @@ fn day((y, m, d): (i32, u32, u32)) -> NaiveDate {
 /// Inserts people, two hospitals, a case per person and the visits, as the visits API writes
 /// them (the reports tests do the same at scale).
 async fn visits(app: &TestApp) {
-    app.as_role(Role::Admin).await;
-    let by = user::Entity::find()
-        .order_by_asc(user::COLUMN.id)
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
+    let by = recorder(app).await;
     let now = Utc::now();
     let txn = app.db.begin().await.unwrap();
     let mut people = Vec::new();
     for (i, county) in PEOPLE.iter().enumerate() {
-        let p = person::ActiveModel {
-            id_number: Set(format!("{county}19800101{i:03}X")),
-            name: Set(format!("患者{i}")),
-            sex: Set("female".into()),
-            birth_date: Set(day((1980, 1, 1))),
-            region_code: Set((*county).into()),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await
-        .unwrap();
-        let c = case::ActiveModel {
-            person_id: Set(p.id),
-            year: Set(2025),
-            state: Set("approved".into()),
-            version: Set(1),
-            applicant_name: Set(p.name.clone()),
-            diagnosis_code: Set("C34.9".into()),
-            diagnosis_text: Set("肺恶性肿瘤".into()),
-            hospital_id: Set(None),
-            phone: Set(String::new()),
-            address: Set(String::new()),
-            note: Set(String::new()),
-            region_code: Set(p.region_code.clone()),
-            evidence: Set(serde_json::json!({})),
-            opened_by: Set(by),
-            decided_by: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await
-        .unwrap();
-        people.push((p.id, c.id));
+        let ids = person_with_case(
+            &txn,
+            format!("{county}19800101{i:03}X"),
+            format!("患者{i}"),
+            county,
+            2025,
+            by,
+        )
+        .await;
+        people.push(ids);
     }
     let mut hospitals = Vec::new();
     for (i, name) in ["吉林大学第一医院", "长春市中心医院"].iter().enumerate() {
