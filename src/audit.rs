@@ -5,8 +5,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, Statement,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -52,6 +52,16 @@ pub async fn record<C: ConnectionTrait>(
     actor: &Actor,
     change: Change<'_>,
 ) -> Result<(), DbErr> {
+    row(actor, change).insert(conn).await.map(|_| ())
+}
+
+/// The statement that [`record`] runs, for a transaction that SeaORM does not drive (the
+/// roster import's on SQLite).
+pub fn insert_statement(backend: DbBackend, actor: &Actor, change: Change<'_>) -> Statement {
+    audit_log::Entity::insert(row(actor, change)).build(backend)
+}
+
+fn row(actor: &Actor, change: Change<'_>) -> audit_log::ActiveModel {
     audit_log::ActiveModel {
         at: Set(Utc::now()),
         actor_id: Set(actor.id),
@@ -63,9 +73,6 @@ pub async fn record<C: ConnectionTrait>(
         after: Set(change.after),
         ..Default::default()
     }
-    .insert(conn)
-    .await
-    .map(|_| ())
 }
 
 /// What to look for in the log; every field narrows the search.

@@ -20,6 +20,13 @@ pub struct Col {
     pg_type: &'static str,
 }
 
+impl Col {
+    /// The column's name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
 /// A column and its PostgreSQL type (`text`, `bigint`, `date`, `timestamptz`, `json`).
 pub const fn col(name: &'static str, pg_type: &'static str) -> Col {
     Col { name, pg_type }
@@ -35,6 +42,20 @@ fn pg_fields(cols: &[Col], offset: usize) -> Vec<String> {
         .enumerate()
         .map(|(i, c)| format!("(r->>{})::{}", i + offset, c.pg_type))
         .collect()
+}
+
+/// Whether the value is the NULL of one of the kinds the import writes.
+pub fn is_null(v: &Value) -> bool {
+    matches!(
+        v,
+        Value::String(None)
+            | Value::BigInt(None)
+            | Value::Int(None)
+            | Value::Bool(None)
+            | Value::ChronoDate(None)
+            | Value::ChronoDateTimeUtc(None)
+            | Value::Json(None)
+    )
 }
 
 /// Appends a value as JSON; text goes through serde_json for the escaping.
@@ -60,13 +81,7 @@ fn push_json(out: &mut String, v: &Value) {
         }
         // As its text, so that `->>` hands PostgreSQL the document to cast back.
         Value::Json(Some(j)) => quoted(out, &j.to_string()),
-        Value::String(None)
-        | Value::BigInt(None)
-        | Value::Int(None)
-        | Value::Bool(None)
-        | Value::ChronoDate(None)
-        | Value::ChronoDateTimeUtc(None)
-        | Value::Json(None) => out.push_str("null"),
+        v if is_null(v) => out.push_str("null"),
         other => unreachable!("bulk statements do not carry {other:?}"),
     }
 }

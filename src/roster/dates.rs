@@ -125,6 +125,15 @@ fn parse_number(f: f64) -> Result<NaiveDate, DateError> {
 
 /// Text dates; typed text keeps every digit, so "2020.1" is January without doubt.
 pub fn parse_text(raw: &str) -> Result<NaiveDate, DateError> {
+    // The common spelling, YYYY-MM-DD, without the allocations and splitting below.
+    if let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = *raw.as_bytes() {
+        let digits = [y0, y1, y2, y3, m0, m1, d0, d1];
+        if digits.iter().all(u8::is_ascii_digit) {
+            let n = |ds: &[u8]| ds.iter().fold(0i64, |a, d| a * 10 + i64::from(d - b'0'));
+            return ymd(n(&digits[..4]), n(&digits[4..6]), n(&digits[6..]))
+                .ok_or(DateError::Invalid);
+        }
+    }
     let s: String = if raw.is_ascii() {
         raw.trim().to_owned()
     } else {

@@ -6,28 +6,29 @@
 
 use std::collections::HashMap;
 use std::ops::ControlFlow;
+use std::sync::Arc;
 
 use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    FromQueryResult, QueryFilter, QuerySelect, Set, Value,
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
+    QueryTrait, Set, TryIntoModel, Value,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use entity::{roster_entry, roster_import, roster_import_error, roster_import_file};
+use entity::{roster_import, roster_import_error, roster_import_file};
 
-use super::bulk;
 use super::jobs::Progress;
 use super::read::{self, FileError};
 use super::rows::{Outcome, Params, RosterRow, SheetReport, Validator};
+use super::store::{Existing, SeaStore, SqliteStore, Store};
 use crate::audit::{self, Actor, Change};
 use crate::domain::{Group, Lang, RegionPrefix};
 use crate::error::{AppError, AppResult, Msg};
 
 /// SQLite page cache of the importing connection, in KiB.
-const IMPORT_CACHE_KIB: u32 = 64 * 1024;
+const IMPORT_CACHE_KIB: u32 = 32 * 1024;
 
 /// Rows handed from the parser to the writer at a time.
 const BATCH: usize = 2000;
@@ -434,7 +435,7 @@ async fn run_inner(
     let mode = Mode::parse(&import.mode).unwrap_or_default();
     let effective = import.effective_date;
 
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Outcome>>(4);
+    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<Outcome>>(4);
     let file_name = import.file_name.clone();
     let parse_progress = progress.clone();
     let parser = tokio::task::spawn_blocking(move || {
@@ -477,81 +478,165 @@ async fn run_inner(
         ParseResult { sheets, error }
     });
 
-    let txn = crate::db::begin_write(db).await?;
-    let sqlite = txn.get_database_backend() == sea_orm::DbBackend::Sqlite;
-    if sqlite {
-        // The people's ID-number index takes keys in random order: with SQLite's default 2 MB
-        // cache every insert into it misses and pages are spilled to the WAL again and again.
-        txn.execute_unprepared(&format!("PRAGMA cache_size = -{}", IMPORT_CACHE_KIB))
-            .await?;
-    }
-    let mut writer = Writer::new(import_id, effective, mode);
-    let mut write_error = None;
-    while let Some(batch) = rx.recv().await {
-        if let Err(e) = writer.write(&txn, batch).await {
-            write_error = Some(e);
-            break;
+    let job = Job {
+        import,
+        writer: Writer::new(import_id, effective, mode),
+        rx,
+        parser,
+        full_group: if mode == Mode::Full { group } else { None },
+        full_scope,
+    };
+    match db.get_database_backend() {
+        sea_orm::DbBackend::Sqlite => run_on_sqlite(db, job).await,
+        _ => {
+            let txn = crate::db::begin_write(db).await?;
+            let counts = job.run(&mut SeaStore(&txn)).await?;
+            txn.commit().await?;
+            Ok(counts)
         }
     }
-    drop(rx);
-    let parsed = parser
-        .await
-        .map_err(|e| anyhow::anyhow!("the parser stopped: {e}"))?;
-    if let Some(e) = write_error {
-        return Err(e.into());
-    }
-    if let Some(e) = parsed.error {
-        return Err(RunError::File(Msg::of(&e)));
-    }
-    if !parsed.sheets.iter().any(|s| s.has_roster) {
-        let notes = parsed
-            .sheets
-            .iter()
-            .map(|s| format!("“{}”：{}", s.name, s.note.clone().unwrap_or_default()))
-            .collect::<Vec<_>>()
-            .join("；");
-        return Err(RunError::File(Msg::new(
-            format!("文件中没有找到名册。{notes}"),
-            format!(
-                "No roster was found in the file: a header row with an ID-number column (身份证号码 / 身份证号 / 公民身份号码 / 证件号码 / id_number) and a name column (姓名 / 救助对象姓名 / 成员姓名 / name) is needed. {notes}"
-            ),
-        )));
-    }
-    if mode == Mode::Full
-        && let Some(g) = group
-    {
-        let prefix = full_scope.as_str().to_owned();
-        writer.end_missing(&txn, g, &prefix).await?;
-    }
-    let counts = writer.counts(&parsed.sheets);
-    let total: i64 = parsed.sheets.iter().map(|s| s.rows as i64).sum();
-    let mut m: roster_import::ActiveModel = import.clone().into();
-    m.status = Set("succeeded".to_owned());
-    m.rows_total = Set(total);
-    m.rows_done = Set(total);
-    m.accepted = Set(counts.accepted);
-    m.rejected = Set(counts.rejected);
-    m.skipped = Set(counts.skipped);
-    m.added = Set(counts.added);
-    m.updated = Set(counts.updated);
-    m.ended = Set(counts.ended);
-    m.sheets = Set(Some(
-        serde_json::to_value(&parsed.sheets).unwrap_or_default(),
-    ));
-    m.error = Set(None);
-    m.finished_at = Set(Some(Utc::now()));
-    let after = m.update(&txn).await?;
-    let actor = match import.created_by {
-        Some(id) => Actor {
-            id: Some(id),
-            name: format!("user:{id}"),
-        },
-        None => Actor::system("cli"),
-    };
-    audit::record(
-        &txn,
-        &actor,
-        Change {
+}
+
+/// The import's SQLite transaction, on a thread of its own: its statements are blocking
+/// calls, which must not hold up the runtime's workers and the requests they serve.
+async fn run_on_sqlite(db: &DatabaseConnection, job: Job) -> Result<Counts, RunError> {
+    let pool = db.get_sqlite_connection_pool().clone();
+    let runtime = tokio::runtime::Handle::current();
+    let sqlx_err =
+        |e: sea_orm::sqlx::Error| RunError::Db(sea_orm::DbErr::Custom(format!("SQLite: {e}")));
+    tokio::task::spawn_blocking(move || {
+        runtime.block_on(async move {
+            let mut txn = pool.begin_with("BEGIN IMMEDIATE").await.map_err(sqlx_err)?;
+            let outcome = {
+                let mut locked = txn.lock_handle().await.map_err(sqlx_err)?;
+                // SAFETY: sqlx's worker thread makes no call on the handle while it is locked,
+                // which it is for as long as `conn` lives; `from_handle` leaves it open on drop.
+                #[allow(unsafe_code)]
+                let conn =
+                    unsafe { rusqlite::Connection::from_handle(locked.as_raw_handle().as_ptr()) }
+                        .map_err(|e| RunError::Db(sea_orm::DbErr::Custom(e.to_string())))?;
+                // The people's ID-number index takes keys in random order: with SQLite's
+                // default 2 MB cache every insert into it misses, and pages are spilled to the
+                // WAL again and again.
+                let pragma = |kib: u32| {
+                    conn.execute_batch(&format!("PRAGMA cache_size = -{kib}"))
+                        .map_err(|e| RunError::Db(sea_orm::DbErr::Custom(e.to_string())))
+                };
+                pragma(IMPORT_CACHE_KIB)?;
+                let outcome = job.run(&mut SqliteStore::new(&conn)).await;
+                // The connection goes back to the pool: it keeps the ordinary cache.
+                pragma(2000)?;
+                outcome
+            };
+            match outcome {
+                Ok(counts) => {
+                    txn.commit().await.map_err(sqlx_err)?;
+                    Ok(counts)
+                }
+                Err(e) => {
+                    // Dropping the transaction would roll back too; this says when it failed.
+                    txn.rollback().await.map_err(sqlx_err)?;
+                    Err(e)
+                }
+            }
+        })
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("the import writer stopped: {e}"))?
+}
+
+/// An import between its parser and its transaction.
+struct Job {
+    import: roster_import::Model,
+    writer: Writer,
+    rx: tokio::sync::mpsc::Receiver<Vec<Outcome>>,
+    parser: tokio::task::JoinHandle<ParseResult>,
+    /// The group whose scope a full import replaces.
+    full_group: Option<Group>,
+    full_scope: RegionPrefix,
+}
+
+impl Job {
+    /// Writes what the parser sends, then the import's result, inside the caller's transaction.
+    async fn run<S: Store>(self, store: &mut S) -> Result<Counts, RunError> {
+        let Job {
+            import,
+            mut writer,
+            mut rx,
+            parser,
+            full_group,
+            full_scope,
+        } = self;
+        let import_id = import.id;
+        let mut write_error = None;
+        while let Some(batch) = rx.recv().await {
+            if let Err(e) = writer.write(store, batch).await {
+                write_error = Some(e);
+                break;
+            }
+        }
+        drop(rx);
+        let parsed = parser
+            .await
+            .map_err(|e| anyhow::anyhow!("the parser stopped: {e}"))?;
+        if let Some(e) = write_error {
+            return Err(e.into());
+        }
+        if let Some(e) = parsed.error {
+            return Err(RunError::File(Msg::of(&e)));
+        }
+        if !parsed.sheets.iter().any(|s| s.has_roster) {
+            let notes = parsed
+                .sheets
+                .iter()
+                .map(|s| format!("“{}”：{}", s.name, s.note.clone().unwrap_or_default()))
+                .collect::<Vec<_>>()
+                .join("；");
+            return Err(RunError::File(Msg::new(
+                format!("文件中没有找到名册。{notes}"),
+                format!(
+                    "No roster was found in the file: a header row with an ID-number column (身份证号码 / 身份证号 / 公民身份号码 / 证件号码 / id_number) and a name column (姓名 / 救助对象姓名 / 成员姓名 / name) is needed. {notes}"
+                ),
+            )));
+        }
+        if let Some(g) = full_group {
+            writer.end_missing(store, g, full_scope.as_str()).await?;
+        }
+        let counts = writer.counts(&parsed.sheets);
+        let total: i64 = parsed.sheets.iter().map(|s| s.rows as i64).sum();
+        let mut m: roster_import::ActiveModel = import.clone().into();
+        m.status = Set("succeeded".to_owned());
+        m.rows_total = Set(total);
+        m.rows_done = Set(total);
+        m.accepted = Set(counts.accepted);
+        m.rejected = Set(counts.rejected);
+        m.skipped = Set(counts.skipped);
+        m.added = Set(counts.added);
+        m.updated = Set(counts.updated);
+        m.ended = Set(counts.ended);
+        m.sheets = Set(Some(
+            serde_json::to_value(&parsed.sheets).unwrap_or_default(),
+        ));
+        m.error = Set(None);
+        m.finished_at = Set(Some(Utc::now()));
+        let after = m.clone().try_into_model()?;
+        let backend = store.backend();
+        store
+            .execute(
+                roster_import::Entity::update_many()
+                    .set(m)
+                    .filter(roster_import::COLUMN.id.eq(import_id))
+                    .build(backend),
+            )
+            .await?;
+        let actor = match import.created_by {
+            Some(id) => Actor {
+                id: Some(id),
+                name: format!("user:{id}"),
+            },
+            None => Actor::system("cli"),
+        };
+        let change = Change {
             action: "roster_import.run",
             entity_type: "roster_import",
             entity_id: import_id.to_string(),
@@ -559,15 +644,12 @@ async fn run_inner(
             after: Some(
                 serde_json::to_value(ImportView::from_model(&after, None)).unwrap_or_default(),
             ),
-        },
-    )
-    .await?;
-    if sqlite {
-        // The connection goes back to the pool: it keeps the ordinary cache.
-        txn.execute_unprepared("PRAGMA cache_size = -2000").await?;
+        };
+        store
+            .execute(audit::insert_statement(backend, &actor, change))
+            .await?;
+        Ok(counts)
     }
-    txn.commit().await?;
-    Ok(counts)
 }
 
 /// Passes rows on and tells the progress registry how many rows the sheets declare.
@@ -594,7 +676,7 @@ impl<V: read::RowSink> read::RowSink for TotalingSink<V> {
 
 /// Columns of the statements the writer sends.
 mod cols {
-    use super::bulk::{Col, col};
+    use super::super::bulk::{Col, col};
 
     pub const ERROR: &[Col] = &[
         col("import_id", "bigint"),
@@ -649,8 +731,6 @@ mod cols {
         col("updated_at", "timestamptz"),
     ];
     pub const ID: Col = col("id", "bigint");
-    pub const PERSON_ID: Col = col("person_id", "bigint");
-    pub const ID_NUMBER: Col = col("id_number", "text");
 }
 
 /// What the writer knows of a person of the current batch.
@@ -679,12 +759,33 @@ fn text(s: impl Into<String>) -> Value {
     Value::String(Some(s.into()))
 }
 
-fn extra_json(extra: &[(String, String)]) -> Option<serde_json::Value> {
+/// The extra columns as the text of a JSON object, written straight from the pairs: building
+/// a `serde_json` map for each of a million rows cost more than writing the row.
+fn extra_text(extra: &[(Arc<str>, String)]) -> Option<String> {
+    (!extra.is_empty()).then(|| {
+        let mut out = String::with_capacity(extra.len() * 24);
+        out.push('{');
+        for (i, (k, v)) in extra.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            let pair = serde_json::to_string(&**k).and_then(|k| Ok((k, serde_json::to_string(v)?)));
+            let (k, v) = pair.expect("strings serialise");
+            out.push_str(&k);
+            out.push(':');
+            out.push_str(&v);
+        }
+        out.push('}');
+        out
+    })
+}
+
+fn extra_json(extra: &[(Arc<str>, String)]) -> Option<serde_json::Value> {
     (!extra.is_empty()).then(|| {
         serde_json::Value::Object(
             extra
                 .iter()
-                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                .map(|(k, v)| (k.to_string(), serde_json::Value::String(v.clone())))
                 .collect(),
         )
     })
@@ -717,9 +818,9 @@ impl Writer {
         }
     }
 
-    async fn write(
+    async fn write<S: Store>(
         &mut self,
-        txn: &DatabaseTransaction,
+        store: &mut S,
         batch: Vec<Outcome>,
     ) -> Result<(), sea_orm::DbErr> {
         let mut rows: Vec<RosterRow> = Vec::with_capacity(batch.len());
@@ -749,18 +850,20 @@ impl Writer {
                 Outcome::Skipped => {}
             }
         }
-        bulk::insert(txn, "roster_import_errors", cols::ERROR, errors, "").await?;
+        store
+            .insert("roster_import_errors", cols::ERROR, errors)
+            .await?;
         if rows.is_empty() {
             return Ok(());
         }
-        let persons = self.upsert_persons(txn, &rows).await?;
-        self.upsert_entries(txn, &rows, &persons).await
+        let persons = self.upsert_persons(store, &rows).await?;
+        self.upsert_entries(store, &rows, &persons).await
     }
 
     /// Finds or creates the people of a batch: id_number -> person.
-    async fn upsert_persons(
+    async fn upsert_persons<S: Store>(
         &mut self,
-        txn: &DatabaseTransaction,
+        store: &mut S,
         rows: &[RosterRow],
     ) -> Result<HashMap<String, Known>, sea_orm::DbErr> {
         // The latest row of a person is the best source for the name and where they live.
@@ -788,38 +891,18 @@ impl Writer {
                 ]
             })
             .collect();
-        let created = bulk::insert(
-            txn,
-            "persons",
-            cols::PERSON,
-            new,
-            "ON CONFLICT (id_number) DO NOTHING RETURNING id, id_number",
-        )
-        .await?;
+        let created = store.insert_persons(cols::PERSON, new).await?;
         let mut known: HashMap<String, Known> = HashMap::with_capacity(order.len());
-        for row in created {
-            let id: i64 = row.try_get_by_index(0)?;
-            let id_number: String = row.try_get_by_index(1)?;
+        for (id, id_number) in created {
             known.insert(id_number, Known { id, before: false });
         }
-        let there: Vec<Value> = order
+        let there: Vec<String> = order
             .iter()
             .filter(|k| !known.contains_key(**k))
-            .map(|k| text(*k))
+            .map(|k| (*k).to_owned())
             .collect();
         let mut changes = Vec::new();
-        for row in bulk::select_in(
-            txn,
-            "SELECT id, id_number, name, region_code FROM persons",
-            cols::ID_NUMBER,
-            there,
-        )
-        .await?
-        {
-            let id: i64 = row.try_get_by_index(0)?;
-            let id_number: String = row.try_get_by_index(1)?;
-            let name: String = row.try_get_by_index(2)?;
-            let region: String = row.try_get_by_index(3)?;
+        for (id, id_number, name, region) in store.persons(there).await? {
             if let Some(r) = latest.get(id_number.as_str())
                 && (r.name != name || r.region.as_str() != region)
             {
@@ -832,38 +915,28 @@ impl Writer {
             }
             known.insert(id_number, Known { id, before: true });
         }
-        bulk::update(txn, "persons", cols::ID, cols::PERSON_CHANGE, changes).await?;
+        store
+            .update("persons", cols::ID, cols::PERSON_CHANGE, changes)
+            .await?;
         Ok(known)
     }
 
-    async fn upsert_entries(
+    async fn upsert_entries<S: Store>(
         &mut self,
-        txn: &DatabaseTransaction,
+        store: &mut S,
         rows: &[RosterRow],
         persons: &HashMap<String, Known>,
     ) -> Result<(), sea_orm::DbErr> {
         // People created in this batch have no entries yet: only the others are looked up.
-        let before: Vec<Value> = persons
+        let before: Vec<i64> = persons
             .values()
             .filter(|k| k.before)
-            .map(|k| Value::BigInt(Some(k.id)))
+            .map(|k| k.id)
             .collect();
-        let mut by_key: HashMap<(i64, String), Vec<roster_entry::Model>> = HashMap::new();
-        for row in bulk::select_in(
-            txn,
-            "SELECT id, person_id, group_code, region_code, name_on_roster, valid_from, valid_to, \
-             extra, created_by_import_id, updated_by_import_id, ended_by_import_id, created_at, \
-             updated_at FROM roster_entries",
-            cols::PERSON_ID,
-            before,
-        )
-        .await?
-        {
-            let e = roster_entry::Model::from_query_result(&row, "")?;
-            by_key
-                .entry((e.person_id, e.group_code.clone()))
-                .or_default()
-                .push(e);
+        // By person: a person has a handful of entries, so the group is matched by a scan.
+        let mut by_person: HashMap<i64, Vec<Existing>> = HashMap::new();
+        for e in store.entries_of(before).await? {
+            by_person.entry(e.person_id).or_default().push(e);
         }
         let now = Value::ChronoDateTimeUtc(Some(self.now));
         let mut inserts = Vec::new();
@@ -875,19 +948,23 @@ impl Writer {
             if let Some(listed) = &mut self.listed {
                 listed.push(pid);
             }
-            let extra = extra_json(&r.extra);
-            let entries = by_key
-                .get(&(pid, r.group.code().to_owned()))
-                .map(Vec::as_slice)
-                .unwrap_or(&[]);
-            match match_entry(entries, r.valid_from, r.valid_to, self.effective) {
+            let extra = extra_text(&r.extra);
+            let entries: Vec<&Existing> = by_person
+                .get(&pid)
+                .map(|es| {
+                    es.iter()
+                        .filter(|e| e.group_code == r.group.code())
+                        .collect()
+                })
+                .unwrap_or_default();
+            match match_entry(&entries, r.valid_from, r.valid_to, self.effective) {
                 Some(e) => {
                     let from = r.valid_from.unwrap_or(e.valid_from);
                     let changed = e.valid_from != from
                         || e.valid_to != r.valid_to
                         || e.region_code != r.region.as_str()
                         || e.name_on_roster != r.name
-                        || e.extra != extra
+                        || e.extra != extra_json(&r.extra)
                         || e.ended_by_import_id.is_some();
                     if changed {
                         changes.push(vec![
@@ -896,7 +973,7 @@ impl Writer {
                             Value::ChronoDate(r.valid_to),
                             text(r.region.as_str()),
                             text(r.name.as_str()),
-                            Value::Json(extra.map(Box::new)),
+                            Value::String(extra),
                             Value::BigInt(Some(self.import_id)),
                             Value::BigInt(None),
                             now.clone(),
@@ -912,7 +989,7 @@ impl Writer {
                         text(r.name.as_str()),
                         Value::ChronoDate(Some(r.valid_from.unwrap_or(self.effective))),
                         Value::ChronoDate(r.valid_to),
-                        Value::Json(extra.map(Box::new)),
+                        Value::String(extra),
                         Value::BigInt(Some(self.import_id)),
                         now.clone(),
                         now.clone(),
@@ -921,47 +998,29 @@ impl Writer {
                 }
             }
         }
-        bulk::update(txn, "roster_entries", cols::ID, cols::ENTRY_CHANGE, changes).await?;
-        bulk::insert(txn, "roster_entries", cols::ENTRY, inserts, "").await?;
-        Ok(())
+        store
+            .update("roster_entries", cols::ID, cols::ENTRY_CHANGE, changes)
+            .await?;
+        store.insert("roster_entries", cols::ENTRY, inserts).await
     }
 
     /// Full import: entries of the scope still covering the effective date whose person the
     /// file no longer lists end the day before; history stays.
-    async fn end_missing(
+    async fn end_missing<S: Store>(
         &mut self,
-        txn: &DatabaseTransaction,
+        store: &mut S,
         group: Group,
         prefix: &str,
     ) -> Result<(), sea_orm::DbErr> {
         let mut listed = self.listed.take().unwrap_or_default();
         // Someone whose row merely had an error stays covered until the clerk fixes it.
-        let protected: Vec<Value> = std::mem::take(&mut self.protected)
-            .into_iter()
-            .map(text)
-            .collect();
-        for row in
-            bulk::select_in(txn, "SELECT id FROM persons", cols::ID_NUMBER, protected).await?
-        {
-            listed.push(row.try_get_by_index(0)?);
+        let protected = std::mem::take(&mut self.protected);
+        for (id, ..) in store.persons(protected).await? {
+            listed.push(id);
         }
         listed.sort_unstable();
         listed.dedup();
-        let current: Vec<(i64, i64)> = roster_entry::Entity::find()
-            .select_only()
-            .column(roster_entry::Column::Id)
-            .column(roster_entry::Column::PersonId)
-            .filter(roster_entry::COLUMN.group_code.eq(group.code()))
-            .filter(roster_entry::COLUMN.region_code.starts_with(prefix))
-            .filter(roster_entry::COLUMN.valid_from.lt(self.effective))
-            .filter(
-                sea_orm::Condition::any()
-                    .add(roster_entry::COLUMN.valid_to.is_null())
-                    .add(roster_entry::COLUMN.valid_to.gte(self.effective)),
-            )
-            .into_tuple()
-            .all(txn)
-            .await?;
+        let current = store.current_entries(group, prefix, self.effective).await?;
         let end = self.effective.pred_opt().unwrap_or(self.effective);
         let to_end: Vec<i64> = current
             .into_iter()
@@ -981,8 +1040,9 @@ impl Writer {
                     ]
                 })
                 .collect();
-            self.ended +=
-                bulk::update(txn, "roster_entries", cols::ID, cols::ENTRY_END, rows).await? as i64;
+            self.ended += store
+                .update("roster_entries", cols::ID, cols::ENTRY_END, rows)
+                .await? as i64;
         }
         Ok(())
     }
@@ -991,25 +1051,30 @@ impl Writer {
 /// Which existing entry a row continues, if any: the one with the same start; else, for a row
 /// without a start, the one covering the effective date or still open; else one the row's
 /// period overlaps.
-fn match_entry(
-    entries: &[roster_entry::Model],
+fn match_entry<'e>(
+    entries: &[&'e Existing],
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
     effective: NaiveDate,
-) -> Option<&roster_entry::Model> {
-    let covers = |e: &roster_entry::Model, d: NaiveDate| {
-        e.valid_from <= d && e.valid_to.is_none_or(|t| d <= t)
-    };
+) -> Option<&'e Existing> {
+    let covers =
+        |e: &Existing, d: NaiveDate| e.valid_from <= d && e.valid_to.is_none_or(|t| d <= t);
     match from {
-        Some(f) => entries.iter().find(|e| e.valid_from == f).or_else(|| {
-            let end = to.unwrap_or(NaiveDate::MAX);
-            entries
-                .iter()
-                .filter(|e| e.valid_from <= end && e.valid_to.is_none_or(|t| t >= f))
-                .max_by_key(|e| e.valid_from)
-        }),
+        Some(f) => entries
+            .iter()
+            .copied()
+            .find(|e| e.valid_from == f)
+            .or_else(|| {
+                let end = to.unwrap_or(NaiveDate::MAX);
+                entries
+                    .iter()
+                    .copied()
+                    .filter(|e| e.valid_from <= end && e.valid_to.is_none_or(|t| t >= f))
+                    .max_by_key(|e| e.valid_from)
+            }),
         None => entries
             .iter()
+            .copied()
             .filter(|e| covers(e, effective) || e.valid_to.is_none() || e.valid_from > effective)
             .max_by_key(|e| e.valid_from),
     }

@@ -10,3 +10,4 @@ pub mod import;
 pub mod jobs;
 pub mod read;
 pub mod rows;
+mod store;

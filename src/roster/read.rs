@@ -32,15 +32,24 @@ pub enum Cell {
 impl Cell {
     /// The cell as a clerk would read it, for error reports and extra columns.
     pub fn display(&self) -> String {
-        match self {
+        self.text().into_owned()
+    }
+
+    /// As [`Cell::display`], borrowing text cells: called for several cells of every row.
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        use std::borrow::Cow;
+        Cow::Owned(match self {
+            Cell::Text(s) => return Cow::Borrowed(s),
             Cell::Empty => String::new(),
-            Cell::Text(s) => s.clone(),
             Cell::Int(i) => i.to_string(),
+            // Whole numbers (family size, an amount in yuan) are most of the numbers on a
+            // roster; printing them as integers skips the float formatter and reads the same.
+            Cell::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => (*f as i64).to_string(),
             Cell::Float(f) => format!("{f}"),
             Cell::Date(d) => d.to_string(),
             Cell::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_owned(),
             Cell::Error(e) => e.clone(),
-        }
+        })
     }
 
     /// Whether the cell holds nothing but white space.

@@ -48,7 +48,7 @@ pub struct RosterRow {
     /// End of coverage, if any.
     pub valid_to: Option<NaiveDate>,
     /// Columns kept but not interpreted: header and value.
-    pub extra: Vec<(String, String)>,
+    pub extra: Vec<(Arc<str>, String)>,
 }
 
 /// One problem with one row.
@@ -106,9 +106,30 @@ pub struct SheetReport {
     pub note: Option<String>,
 }
 
+/// Where each interpreted field sits: looked up for every cell of a million rows, so an array
+/// indexed by the field rather than a hash map.
+#[derive(Default)]
+struct FieldMap([Option<usize>; Field::ALL.len()]);
+
+impl FieldMap {
+    fn get(&self, f: Field) -> Option<usize> {
+        self.0[f as usize]
+    }
+    fn contains(&self, f: Field) -> bool {
+        self.get(f).is_some()
+    }
+    fn insert(&mut self, f: Field, i: usize) {
+        self.0[f as usize] = Some(i);
+    }
+    fn holds_column(&self, i: usize) -> bool {
+        self.0.contains(&Some(i))
+    }
+}
+
 struct Columns {
-    fields: HashMap<Field, usize>,
-    headers: Vec<String>,
+    fields: FieldMap,
+    /// Header text by column, shared by every row's extra data.
+    headers: Vec<Arc<str>>,
 }
 
 enum State {
@@ -195,15 +216,17 @@ impl<E: FnMut(Outcome) -> ControlFlow<()>> Validator<E> {
     }
 
     fn columns_from(cells: &[Cell]) -> Columns {
-        let mut fields = HashMap::new();
+        let mut fields = FieldMap::default();
         for (i, f) in Self::header_fields(cells) {
-            fields.entry(f).or_insert(i);
+            if !fields.contains(f) {
+                fields.insert(f, i);
+            }
         }
         Columns {
             fields,
             headers: cells
                 .iter()
-                .map(|c| c.display().trim().to_owned())
+                .map(|c| Arc::from(c.display().trim()))
                 .collect(),
         }
     }
@@ -212,11 +235,11 @@ impl<E: FnMut(Outcome) -> ControlFlow<()>> Validator<E> {
     /// cell holds no ID number.
     fn merge_sub_header(cols: &mut Columns, cells: &[Cell]) -> bool {
         let found = Self::header_fields(cells);
-        let adds_field = found.iter().any(|(_, f)| !cols.fields.contains_key(f));
+        let adds_field = found.iter().any(|(_, f)| !cols.fields.contains(*f));
         let id_cell_is_header = cols
             .fields
-            .get(&Field::IdNumber)
-            .and_then(|i| cells.get(*i))
+            .get(Field::IdNumber)
+            .and_then(|i| cells.get(i))
             .is_none_or(|c| {
                 c.is_blank() || matches!(c, Cell::Text(t) if Field::from_header(t).is_some())
             });
@@ -228,23 +251,24 @@ impl<E: FnMut(Outcome) -> ControlFlow<()>> Validator<E> {
             cols.fields.insert(f, i);
         }
         for (i, c) in cells.iter().enumerate() {
-            let text = c.display().trim().to_owned();
+            let text = c.display();
+            let text = text.trim();
             if text.is_empty() {
                 continue;
             }
             if cols.headers.len() <= i {
-                cols.headers.resize(i + 1, String::new());
+                cols.headers.resize(i + 1, Arc::from(""));
             }
-            cols.headers[i] = text;
+            cols.headers[i] = Arc::from(text);
         }
         true
     }
 
     fn column_name(cols: &Columns, field: Field) -> String {
         cols.fields
-            .get(&field)
-            .and_then(|i| cols.headers.get(*i))
-            .cloned()
+            .get(field)
+            .and_then(|i| cols.headers.get(i))
+            .map(|h| h.to_string())
             .unwrap_or_else(|| field.label_zh().to_owned())
     }
 
@@ -265,8 +289,8 @@ impl<E: FnMut(Outcome) -> ControlFlow<()>> Validator<E> {
         let row = index + 1;
         let get = |f: Field| {
             cols.fields
-                .get(&f)
-                .and_then(|i| cells.get(*i))
+                .get(f)
+                .and_then(|i| cells.get(i))
                 .unwrap_or(&Cell::Empty)
         };
         let id_cell = get(Field::IdNumber);
@@ -278,9 +302,9 @@ impl<E: FnMut(Outcome) -> ControlFlow<()>> Validator<E> {
             return Outcome::Skipped;
         }
         // A footer may carry digits ("3人") in the ID column, but never an ID's 15 or more.
-        let id_like =
-            matches!(id_cell, Cell::Text(t) if t.nfkc().filter(char::is_ascii_digit).count() >= 15);
-        if Self::is_footer(cells) && !id_like {
+        if Self::is_footer(cells)
+            && !matches!(id_cell, Cell::Text(t) if t.nfkc().filter(char::is_ascii_digit).count() >= 15)
+        {
             return Outcome::Skipped;
         }
         let mut problems: Vec<Problem> = Vec::new();
@@ -335,7 +359,7 @@ impl<E: FnMut(Outcome) -> ControlFlow<()>> Validator<E> {
             }
         };
 
-        let name = normalise_name(&name_cell.display());
+        let name = normalise_name(&name_cell.text());
         if name.is_empty() {
             problems.push((
                 Field::Name,
@@ -376,7 +400,7 @@ impl<E: FnMut(Outcome) -> ControlFlow<()>> Validator<E> {
                 }
             }
         } else {
-            match self.parse_group(&group_cell.display()) {
+            match self.parse_group(&group_cell.text()) {
                 Ok(g) => match self.params.group {
                     Some(p) if p != g => {
                         problems.push((
@@ -502,15 +526,15 @@ impl<E: FnMut(Outcome) -> ControlFlow<()>> Validator<E> {
             let extra = cells
                 .iter()
                 .enumerate()
-                .filter(|(i, c)| !c.is_blank() && !cols.fields.values().any(|f| f == i))
+                .filter(|(i, c)| !c.is_blank() && !cols.fields.holds_column(*i))
                 .map(|(i, c)| {
                     let header = cols
                         .headers
                         .get(i)
                         .filter(|h| !h.is_empty())
                         .cloned()
-                        .unwrap_or_else(|| column_letter(i));
-                    (header, c.display().trim().to_owned())
+                        .unwrap_or_else(|| Arc::from(column_letter(i)));
+                    (header, c.text().trim().to_owned())
                 })
                 .collect();
             return Outcome::Accepted(RosterRow {
@@ -545,7 +569,7 @@ impl<E: FnMut(Outcome) -> ControlFlow<()>> Validator<E> {
                     .headers
                     .get(i)
                     .filter(|h| !h.is_empty())
-                    .cloned()
+                    .map(|h| h.to_string())
                     .unwrap_or_else(|| column_letter(i));
                 (header, c.display())
             })
@@ -577,10 +601,7 @@ impl<E: FnMut(Outcome) -> ControlFlow<()>> Validator<E> {
                 }
             }
         } else {
-            let raw = match cell {
-                Cell::Float(f) if f.fract() == 0.0 => format!("{}", *f as i64),
-                other => other.display(),
-            };
+            let raw = cell.text();
             match RegionCode::parse(&raw) {
                 Ok(c) => {
                     if let Some(p) = &self.params.region
@@ -588,7 +609,7 @@ impl<E: FnMut(Outcome) -> ControlFlow<()>> Validator<E> {
                     {
                         problems.push((
                             Field::Region,
-                            raw.clone(),
+                            raw.into_owned(),
                             msg(
                                 "region_conflict",
                                 format!("行政区划代码{c}不在上传时选择的地区{p}内，请核对。"),
@@ -604,7 +625,7 @@ impl<E: FnMut(Outcome) -> ControlFlow<()>> Validator<E> {
                 Err(e) => {
                     problems.push((
                         Field::Region,
-                        raw,
+                        raw.into_owned(),
                         msg(e.code(), e.message(Lang::Zh), e.message(Lang::En)),
                     ));
                     return None;
@@ -885,8 +906,8 @@ mod tests {
         assert_eq!(
             accepted[0].extra,
             vec![
-                ("序号".to_owned(), "1".to_owned()),
-                ("户主姓名".to_owned(), "张三".to_owned())
+                (Arc::from("序号"), "1".to_owned()),
+                (Arc::from("户主姓名"), "张三".to_owned())
             ]
         );
         assert_eq!(accepted[1].name, "买买提·吐尔逊");

@@ -1,0 +1,469 @@
+//! Where the import writer's statements go: the same few operations on each database, each
+//! done the way that database does them fastest.
+//!
+//! - PostgreSQL ([`SeaStore`]): set-at-a-time statements through SeaORM's transaction
+//!   ([`super::bulk`]), a batch in a handful of round trips.
+//! - SQLite ([`SqliteStore`]): the import's own pooled connection, driven through its raw
+//!   handle with one-row statements prepared once. SQLite runs in-process, so a row costs no
+//!   round trip; what costs is the driver around it: through sqlx every value of a million
+//!   rows was boxed, sent to the connection's worker thread and freed there, and the writer
+//!   spent more time on that than SQLite on its B-trees.
+
+use chrono::{NaiveDate, SecondsFormat};
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
+    FromQueryResult, QueryFilter, QuerySelect, Statement, Value,
+};
+
+use entity::roster_entry;
+
+use super::bulk::{self, Col};
+use crate::domain::Group;
+
+/// What the writer needs of an existing entry to decide whether a row continues it.
+#[derive(Debug, Clone, PartialEq, FromQueryResult)]
+pub struct Existing {
+    pub id: i64,
+    pub person_id: i64,
+    pub group_code: String,
+    pub region_code: String,
+    pub name_on_roster: String,
+    pub valid_from: NaiveDate,
+    pub valid_to: Option<NaiveDate>,
+    pub extra: Option<serde_json::Value>,
+    pub ended_by_import_id: Option<i64>,
+}
+
+const EXISTING: &str = "SELECT id, person_id, group_code, region_code, name_on_roster, \
+     valid_from, valid_to, extra, ended_by_import_id FROM roster_entries";
+
+/// (id, id_number, name, region_code) of a person.
+pub type PersonRow = (i64, String, String, String);
+
+/// The operations of an import's transaction; rows are values in the order of their columns.
+#[allow(async_fn_in_trait)]
+pub trait Store {
+    /// The database, for statements built by SeaORM.
+    fn backend(&self) -> DbBackend;
+    /// Inserts rows.
+    async fn insert(
+        &mut self,
+        table: &str,
+        cols: &[Col],
+        rows: Vec<Vec<Value>>,
+    ) -> Result<(), DbErr>;
+    /// Inserts the people (`cols::PERSON` rows) not there yet; (id, id_number) of those new.
+    async fn insert_persons(
+        &mut self,
+        cols: &[Col],
+        rows: Vec<Vec<Value>>,
+    ) -> Result<Vec<(i64, String)>, DbErr>;
+    /// Sets `cols` of the rows whose `key` is each row's first value; the rows changed.
+    async fn update(
+        &mut self,
+        table: &str,
+        key: Col,
+        cols: &[Col],
+        rows: Vec<Vec<Value>>,
+    ) -> Result<u64, DbErr>;
+    /// The people with these ID numbers.
+    async fn persons(&mut self, id_numbers: Vec<String>) -> Result<Vec<PersonRow>, DbErr>;
+    /// Every entry of these people.
+    async fn entries_of(&mut self, person_ids: Vec<i64>) -> Result<Vec<Existing>, DbErr>;
+    /// (entry id, person id) of the scope's entries that started before `effective` and still
+    /// cover it.
+    async fn current_entries(
+        &mut self,
+        group: Group,
+        prefix: &str,
+        effective: NaiveDate,
+    ) -> Result<Vec<(i64, i64)>, DbErr>;
+    /// Any other statement, built by SeaORM for this database.
+    async fn execute(&mut self, stmt: Statement) -> Result<(), DbErr>;
+}
+
+/// SeaORM's transaction, with set-at-a-time statements.
+pub struct SeaStore<'a>(pub &'a DatabaseTransaction);
+
+impl Store for SeaStore<'_> {
+    fn backend(&self) -> DbBackend {
+        self.0.get_database_backend()
+    }
+
+    async fn insert(
+        &mut self,
+        table: &str,
+        cols: &[Col],
+        rows: Vec<Vec<Value>>,
+    ) -> Result<(), DbErr> {
+        bulk::insert(self.0, table, cols, rows, "")
+            .await
+            .map(|_| ())
+    }
+
+    async fn insert_persons(
+        &mut self,
+        cols: &[Col],
+        rows: Vec<Vec<Value>>,
+    ) -> Result<Vec<(i64, String)>, DbErr> {
+        bulk::insert(
+            self.0,
+            "persons",
+            cols,
+            rows,
+            "ON CONFLICT (id_number) DO NOTHING RETURNING id, id_number",
+        )
+        .await?
+        .into_iter()
+        .map(|r| Ok((r.try_get_by_index(0)?, r.try_get_by_index(1)?)))
+        .collect()
+    }
+
+    async fn update(
+        &mut self,
+        table: &str,
+        key: Col,
+        cols: &[Col],
+        rows: Vec<Vec<Value>>,
+    ) -> Result<u64, DbErr> {
+        bulk::update(self.0, table, key, cols, rows).await
+    }
+
+    async fn persons(&mut self, id_numbers: Vec<String>) -> Result<Vec<PersonRow>, DbErr> {
+        let keys = id_numbers
+            .into_iter()
+            .map(|k| Value::String(Some(k)))
+            .collect();
+        bulk::select_in(
+            self.0,
+            "SELECT id, id_number, name, region_code FROM persons",
+            bulk::col("id_number", "text"),
+            keys,
+        )
+        .await?
+        .into_iter()
+        .map(|r| {
+            Ok((
+                r.try_get_by_index(0)?,
+                r.try_get_by_index(1)?,
+                r.try_get_by_index(2)?,
+                r.try_get_by_index(3)?,
+            ))
+        })
+        .collect()
+    }
+
+    async fn entries_of(&mut self, person_ids: Vec<i64>) -> Result<Vec<Existing>, DbErr> {
+        let keys = person_ids
+            .into_iter()
+            .map(|k| Value::BigInt(Some(k)))
+            .collect();
+        bulk::select_in(self.0, EXISTING, bulk::col("person_id", "bigint"), keys)
+            .await?
+            .iter()
+            .map(|r| Existing::from_query_result(r, ""))
+            .collect()
+    }
+
+    async fn current_entries(
+        &mut self,
+        group: Group,
+        prefix: &str,
+        effective: NaiveDate,
+    ) -> Result<Vec<(i64, i64)>, DbErr> {
+        roster_entry::Entity::find()
+            .select_only()
+            .column(roster_entry::Column::Id)
+            .column(roster_entry::Column::PersonId)
+            .filter(roster_entry::Column::GroupCode.eq(group.code()))
+            .filter(roster_entry::Column::RegionCode.starts_with(prefix))
+            .filter(roster_entry::Column::ValidFrom.lt(effective))
+            .filter(
+                sea_orm::Condition::any()
+                    .add(roster_entry::Column::ValidTo.is_null())
+                    .add(roster_entry::Column::ValidTo.gte(effective)),
+            )
+            .into_tuple()
+            .all(self.0)
+            .await
+    }
+
+    async fn execute(&mut self, stmt: Statement) -> Result<(), DbErr> {
+        self.0.execute_raw(stmt).await.map(|_| ())
+    }
+}
+
+/// The SQLite connection of the import, inside its `BEGIN IMMEDIATE` transaction.
+pub struct SqliteStore<'a> {
+    conn: &'a rusqlite::Connection,
+    /// The writer stamps every row with the same instant: format it once.
+    stamp: Option<(chrono::DateTime<chrono::Utc>, String)>,
+}
+
+fn sqlite_err(e: rusqlite::Error) -> DbErr {
+    DbErr::Custom(format!("SQLite: {e}"))
+}
+
+/// YYYY-MM-DD, as sqlx writes a date (`%F`), without chrono's format-string interpreter: three
+/// dates a row.
+fn iso_date(d: NaiveDate) -> String {
+    use chrono::Datelike;
+    if !(0..=9999).contains(&d.year()) {
+        return d.format("%F").to_string();
+    }
+    let (y, m, day) = (d.year() as u32, d.month(), d.day());
+    let digits = [
+        y / 1000,
+        y / 100 % 10,
+        y / 10 % 10,
+        y % 10,
+        m / 10,
+        m % 10,
+        day / 10,
+        day % 10,
+    ]
+    .map(|n| char::from(b'0' + n as u8));
+    let [a, b, c, e, f, g, h, i] = digits;
+    [a, b, c, e, '-', f, g, '-', h, i].iter().collect()
+}
+
+fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
+fn names(cols: &[Col]) -> String {
+    cols.iter().map(|c| c.name()).collect::<Vec<_>>().join(", ")
+}
+
+impl<'a> SqliteStore<'a> {
+    /// A store on the connection; the caller owns the transaction.
+    pub fn new(conn: &'a rusqlite::Connection) -> Self {
+        SqliteStore { conn, stamp: None }
+    }
+
+    /// Binds values the way sqlx stores them, so that SeaORM reads them back unchanged.
+    fn bind(&mut self, stmt: &mut rusqlite::Statement<'_>, values: &[Value]) -> Result<(), DbErr> {
+        for (i, v) in values.iter().enumerate() {
+            let text;
+            let out = match v {
+                Value::String(Some(s)) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+                Value::BigInt(Some(n)) => ToSqlOutput::Owned(rusqlite::types::Value::Integer(*n)),
+                Value::Int(Some(n)) => {
+                    ToSqlOutput::Owned(rusqlite::types::Value::Integer(i64::from(*n)))
+                }
+                Value::Bool(Some(b)) => {
+                    ToSqlOutput::Owned(rusqlite::types::Value::Integer(i64::from(*b)))
+                }
+                Value::ChronoDate(Some(d)) => {
+                    text = iso_date(*d);
+                    ToSqlOutput::Borrowed(ValueRef::Text(text.as_bytes()))
+                }
+                Value::ChronoDateTimeUtc(Some(t)) => {
+                    if self.stamp.as_ref().is_none_or(|(at, _)| at != t) {
+                        let s = t.to_rfc3339_opts(SecondsFormat::AutoSi, false);
+                        self.stamp = Some((*t, s));
+                    }
+                    let s = &self.stamp.as_ref().expect("set above").1;
+                    ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes()))
+                }
+                Value::Json(Some(j)) => {
+                    text = j.to_string();
+                    ToSqlOutput::Borrowed(ValueRef::Text(text.as_bytes()))
+                }
+                v if bulk::is_null(v) => ToSqlOutput::Borrowed(ValueRef::Null),
+                other => {
+                    return Err(DbErr::Custom(format!(
+                        "the import does not write {other:?}"
+                    )));
+                }
+            };
+            stmt.raw_bind_parameter(i + 1, out).map_err(sqlite_err)?;
+        }
+        Ok(())
+    }
+
+    fn run(&mut self, sql: &str, rows: Vec<Vec<Value>>) -> Result<u64, DbErr> {
+        let conn = self.conn;
+        let mut stmt = conn.prepare_cached(sql).map_err(sqlite_err)?;
+        let mut changed = 0;
+        for row in rows {
+            self.bind(&mut stmt, &row)?;
+            changed += stmt.raw_execute().map_err(sqlite_err)? as u64;
+        }
+        Ok(changed)
+    }
+}
+
+impl Store for SqliteStore<'_> {
+    fn backend(&self) -> DbBackend {
+        DbBackend::Sqlite
+    }
+
+    async fn insert(
+        &mut self,
+        table: &str,
+        cols: &[Col],
+        rows: Vec<Vec<Value>>,
+    ) -> Result<(), DbErr> {
+        let sql = format!(
+            "INSERT INTO {table} ({}) VALUES ({})",
+            names(cols),
+            placeholders(cols.len())
+        );
+        self.run(&sql, rows).map(|_| ())
+    }
+
+    async fn insert_persons(
+        &mut self,
+        cols: &[Col],
+        rows: Vec<Vec<Value>>,
+    ) -> Result<Vec<(i64, String)>, DbErr> {
+        let sql = format!(
+            "INSERT INTO persons ({}) VALUES ({}) ON CONFLICT (id_number) DO NOTHING",
+            names(cols),
+            placeholders(cols.len())
+        );
+        let conn = self.conn;
+        let mut stmt = conn.prepare_cached(&sql).map_err(sqlite_err)?;
+        let mut created = Vec::with_capacity(rows.len());
+        for row in rows {
+            self.bind(&mut stmt, &row)?;
+            if stmt.raw_execute().map_err(sqlite_err)? == 1 {
+                let Some(Value::String(Some(id_number))) = row.into_iter().next() else {
+                    return Err(DbErr::Custom(
+                        "a person row starts with the ID number".into(),
+                    ));
+                };
+                created.push((conn.last_insert_rowid(), id_number));
+            }
+        }
+        Ok(created)
+    }
+
+    async fn update(
+        &mut self,
+        table: &str,
+        key: Col,
+        cols: &[Col],
+        rows: Vec<Vec<Value>>,
+    ) -> Result<u64, DbErr> {
+        // The key is the first value of a row and the last placeholder of the statement.
+        let sets: Vec<String> = cols
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{} = ?{}", c.name(), i + 2))
+            .collect();
+        let sql = format!(
+            "UPDATE {table} SET {} WHERE {} = ?1",
+            sets.join(", "),
+            key.name()
+        );
+        self.run(&sql, rows)
+    }
+
+    async fn persons(&mut self, id_numbers: Vec<String>) -> Result<Vec<PersonRow>, DbErr> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, id_number, name, region_code FROM persons WHERE id_number = ?",
+            )
+            .map_err(sqlite_err)?;
+        let mut out = Vec::new();
+        for k in id_numbers {
+            let mut rows = stmt.query([k]).map_err(sqlite_err)?;
+            while let Some(r) = rows.next().map_err(sqlite_err)? {
+                out.push((
+                    r.get(0).map_err(sqlite_err)?,
+                    r.get(1).map_err(sqlite_err)?,
+                    r.get(2).map_err(sqlite_err)?,
+                    r.get(3).map_err(sqlite_err)?,
+                ));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn entries_of(&mut self, person_ids: Vec<i64>) -> Result<Vec<Existing>, DbErr> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("{EXISTING} WHERE person_id = ?"))
+            .map_err(sqlite_err)?;
+        let date = |s: String| {
+            NaiveDate::parse_from_str(&s, "%F")
+                .map_err(|e| DbErr::Custom(format!("a stored date '{s}': {e}")))
+        };
+        let mut out = Vec::new();
+        for id in person_ids {
+            let mut rows = stmt.query([id]).map_err(sqlite_err)?;
+            while let Some(r) = rows.next().map_err(sqlite_err)? {
+                let extra: Option<String> = r.get(7).map_err(sqlite_err)?;
+                let valid_to: Option<String> = r.get(6).map_err(sqlite_err)?;
+                out.push(Existing {
+                    id: r.get(0).map_err(sqlite_err)?,
+                    person_id: r.get(1).map_err(sqlite_err)?,
+                    group_code: r.get(2).map_err(sqlite_err)?,
+                    region_code: r.get(3).map_err(sqlite_err)?,
+                    name_on_roster: r.get(4).map_err(sqlite_err)?,
+                    valid_from: date(r.get(5).map_err(sqlite_err)?)?,
+                    valid_to: valid_to.map(date).transpose()?,
+                    extra: extra
+                        .map(|t| serde_json::from_str(&t))
+                        .transpose()
+                        .map_err(|e| DbErr::Custom(format!("stored extra data: {e}")))?,
+                    ended_by_import_id: r.get(8).map_err(sqlite_err)?,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    async fn current_entries(
+        &mut self,
+        group: Group,
+        prefix: &str,
+        effective: NaiveDate,
+    ) -> Result<Vec<(i64, i64)>, DbErr> {
+        // A region prefix is digits only, so it needs no escaping inside the pattern.
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, person_id FROM roster_entries WHERE group_code = ?1 \
+                 AND region_code LIKE ?2 AND valid_from < ?3 \
+                 AND (valid_to IS NULL OR valid_to >= ?3)",
+            )
+            .map_err(sqlite_err)?;
+        let day = effective.format("%F").to_string();
+        let rows = stmt
+            .query_map(
+                rusqlite::params![group.code(), format!("{prefix}%"), day],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(sqlite_err)?;
+        rows.collect::<Result<_, _>>().map_err(sqlite_err)
+    }
+
+    async fn execute(&mut self, stmt: Statement) -> Result<(), DbErr> {
+        let values = stmt.values.map(|v| v.0).unwrap_or_default();
+        self.run(&stmt.sql, vec![values]).map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_written_as_sqlx_writes_them() {
+        for (y, m, d) in [
+            (2026, 1, 9),
+            (1949, 12, 31),
+            (987, 3, 4),
+            (10000, 1, 1),
+            (-5, 6, 7),
+        ] {
+            let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            assert_eq!(iso_date(date), date.format("%F").to_string());
+        }
+    }
+}
