@@ -1,17 +1,14 @@
-//! Set-at-a-time statements for the import writer.
+//! PostgreSQL statements for the import writer (`super::store::PgStore`).
 //!
-//! An import writes up to a million rows in one transaction. Built with the query builder, with
-//! thousand-value `IN` lists that PostgreSQL plans afresh for every batch, the writing took up to
-//! twenty times as long as the parsing. Here a batch is a handful of statements whose text is
-//! the same batch after batch, so both drivers prepare each one once per connection: SQLite gets
-//! multi-row `VALUES` with bound parameters, PostgreSQL a single JSON array parameter that it
-//! unpacks with `jsonb_array_elements` (`jsonb`, not `json`, whose `->>` parses the
-//! element again for every field: twice as slow).
+//! An import writes up to a million rows in one transaction. New rows go in with `COPY`, whose
+//! text PostgreSQL reads with no planning and no per-row casts; a plain multi-row insert of
+//! the entries, one `jsonb` array per batch, cost three times as much server time. Updates and
+//! look-ups carry a batch as a single JSON array parameter unpacked with
+//! `jsonb_array_elements` (`jsonb`, not `json`, whose `->>` parses the element again for every
+//! field: twice as slow), so their text is the same batch after batch and is prepared once;
+//! thousand-value `IN` lists were planned afresh for every batch.
 
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, QueryResult, Statement, Value};
-
-/// SQLite binds at most 32766 parameters per statement.
-const SQLITE_MAX_PARAMS: usize = 32_000;
+use sea_orm::Value;
 
 /// A column written by a bulk statement, with the type PostgreSQL casts its JSON text to.
 #[derive(Debug, Clone, Copy)]
@@ -32,7 +29,8 @@ pub const fn col(name: &'static str, pg_type: &'static str) -> Col {
     Col { name, pg_type }
 }
 
-fn names(cols: &[Col]) -> String {
+/// The columns' names, comma-separated.
+pub fn names(cols: &[Col]) -> String {
     cols.iter().map(|c| c.name).collect::<Vec<_>>().join(", ")
 }
 
@@ -87,7 +85,7 @@ fn push_json(out: &mut String, v: &Value) {
 }
 
 /// The rows as one JSON array of arrays, written straight into text: no tree of values.
-fn pg_rows(rows: &[Vec<Value>]) -> Value {
+pub fn pg_rows(rows: &[Vec<Value>]) -> String {
     let mut out = String::with_capacity(rows.len() * 128);
     out.push('[');
     for (i, row) in rows.iter().enumerate() {
@@ -104,178 +102,87 @@ fn pg_rows(rows: &[Vec<Value>]) -> Value {
         out.push(']');
     }
     out.push(']');
-    Value::String(Some(out))
+    out
 }
 
-fn placeholders(n: usize) -> String {
-    let mut s = String::with_capacity(n * 2 + 2);
-    s.push('(');
-    for i in 0..n {
-        if i > 0 {
-            s.push(',');
-        }
-        s.push('?');
-    }
-    s.push(')');
-    s
+/// `UPDATE table SET cols = ... FROM <$1 rows>`, matching `key` to each row's first value.
+pub fn update_sql(table: &str, key: Col, cols: &[Col]) -> String {
+    let sets: Vec<String> = cols
+        .iter()
+        .zip(pg_fields(cols, 1))
+        .map(|(c, f)| format!("{} = {f}", c.name))
+        .collect();
+    format!(
+        "UPDATE {table} SET {} FROM jsonb_array_elements($1::jsonb) AS r WHERE {table}.{} = (r->>0)::{}",
+        sets.join(", "),
+        key.name,
+        key.pg_type
+    )
 }
 
-fn sqlite_chunk(width: usize) -> usize {
-    (SQLITE_MAX_PARAMS / width.max(1)).max(1)
+/// `select WHERE key IN <$1 keys>`; `select` ends where the `WHERE` clause would begin, and the
+/// keys come as one-element rows.
+pub fn select_in_sql(select: &str, key: Col) -> String {
+    format!(
+        "{select} WHERE {} IN (SELECT (r->>0)::{} FROM jsonb_array_elements($1::jsonb) AS r)",
+        key.name, key.pg_type
+    )
 }
 
-/// `INSERT INTO table (cols) <rows> suffix`, where `suffix` may hold `ON CONFLICT ...` and
-/// `RETURNING ...`; returns the returned rows.
-pub async fn insert<C: ConnectionTrait>(
-    conn: &C,
-    table: &str,
-    cols: &[Col],
-    rows: Vec<Vec<Value>>,
-    suffix: &str,
-) -> Result<Vec<QueryResult>, DbErr> {
-    let mut out = Vec::new();
-    if rows.is_empty() {
-        return Ok(out);
-    }
-    let backend = conn.get_database_backend();
-    let returning = suffix.contains("RETURNING");
-    match backend {
-        DbBackend::Postgres => {
-            let sql = format!(
-                "INSERT INTO {table} ({}) SELECT {} FROM jsonb_array_elements($1::jsonb) AS r {suffix}",
-                names(cols),
-                pg_fields(cols, 0).join(", ")
-            );
-            let stmt = Statement::from_sql_and_values(backend, sql, [pg_rows(&rows)]);
-            run(conn, stmt, returning, &mut out).await?;
-        }
-        _ => {
-            let one = placeholders(cols.len());
-            let mut rows = rows.into_iter().peekable();
-            while rows.peek().is_some() {
-                let chunk: Vec<Vec<Value>> = rows.by_ref().take(sqlite_chunk(cols.len())).collect();
-                let tuples = vec![one.as_str(); chunk.len()].join(",");
-                let sql = format!(
-                    "INSERT INTO {table} ({}) VALUES {tuples} {suffix}",
-                    names(cols)
-                );
-                let values: Vec<Value> = chunk.into_iter().flatten().collect();
-                let stmt = Statement::from_sql_and_values(backend, sql, values);
-                run(conn, stmt, returning, &mut out).await?;
+/// `CREATE TEMP TABLE` with the columns, for rows that must pass through SQL on their way in.
+pub fn staging_sql(table: &str, cols: &[Col]) -> String {
+    let defs: Vec<String> = cols
+        .iter()
+        .map(|c| format!("{} {}", c.name, c.pg_type))
+        .collect();
+    format!(
+        "CREATE TEMP TABLE {table} ({}) ON COMMIT DROP",
+        defs.join(", ")
+    )
+}
+
+/// Appends the rows in `COPY ... FROM STDIN` text format: tab-separated, `\N` for NULL,
+/// backslash escapes for the characters the format gives a meaning.
+pub fn copy_text(rows: &[Vec<Value>], out: &mut Vec<u8>) {
+    use std::io::Write;
+    let escaped = |out: &mut Vec<u8>, s: &str| {
+        for b in s.bytes() {
+            match b {
+                b'\\' => out.extend_from_slice(b"\\\\"),
+                b'\t' => out.extend_from_slice(b"\\t"),
+                b'\n' => out.extend_from_slice(b"\\n"),
+                b'\r' => out.extend_from_slice(b"\\r"),
+                _ => out.push(b),
             }
         }
-    }
-    Ok(out)
-}
-
-/// Sets `cols` of the rows whose `key` is each row's first value; returns the rows changed.
-pub async fn update<C: ConnectionTrait>(
-    conn: &C,
-    table: &str,
-    key: Col,
-    cols: &[Col],
-    rows: Vec<Vec<Value>>,
-) -> Result<u64, DbErr> {
-    if rows.is_empty() {
-        return Ok(0);
-    }
-    let backend = conn.get_database_backend();
-    let mut changed = 0;
-    match backend {
-        DbBackend::Postgres => {
-            let sets: Vec<String> = cols
-                .iter()
-                .zip(pg_fields(cols, 1))
-                .map(|(c, f)| format!("{} = {f}", c.name))
-                .collect();
-            let sql = format!(
-                "UPDATE {table} SET {} FROM jsonb_array_elements($1::jsonb) AS r WHERE {table}.{} = (r->>0)::{}",
-                sets.join(", "),
-                key.name,
-                key.pg_type
-            );
-            let stmt = Statement::from_sql_and_values(backend, sql, [pg_rows(&rows)]);
-            changed += conn.execute_raw(stmt).await?.rows_affected();
-        }
-        _ => {
-            let width = cols.len() + 1;
-            let one = placeholders(width);
-            let sets: Vec<String> = cols
-                .iter()
-                .enumerate()
-                .map(|(i, c)| format!("{} = u.column{}", c.name, i + 2))
-                .collect();
-            let mut rows = rows.into_iter().peekable();
-            while rows.peek().is_some() {
-                let chunk: Vec<Vec<Value>> = rows.by_ref().take(sqlite_chunk(width)).collect();
-                let tuples = vec![one.as_str(); chunk.len()].join(",");
-                let sql = format!(
-                    "UPDATE {table} SET {} FROM (VALUES {tuples}) AS u WHERE {table}.{} = u.column1",
-                    sets.join(", "),
-                    key.name
-                );
-                let values: Vec<Value> = chunk.into_iter().flatten().collect();
-                let stmt = Statement::from_sql_and_values(backend, sql, values);
-                changed += conn.execute_raw(stmt).await?.rows_affected();
+    };
+    for row in rows {
+        for (j, v) in row.iter().enumerate() {
+            if j > 0 {
+                out.push(b'\t');
+            }
+            match v {
+                Value::String(Some(s)) => escaped(out, s),
+                Value::BigInt(Some(i)) => {
+                    let _ = write!(out, "{i}");
+                }
+                Value::Int(Some(i)) => {
+                    let _ = write!(out, "{i}");
+                }
+                Value::Bool(Some(b)) => out.push(if *b { b't' } else { b'f' }),
+                Value::ChronoDate(Some(d)) => {
+                    let _ = write!(out, "{d}");
+                }
+                Value::ChronoDateTimeUtc(Some(t)) => {
+                    out.extend_from_slice(t.to_rfc3339().as_bytes())
+                }
+                Value::Json(Some(j)) => escaped(out, &j.to_string()),
+                v if is_null(v) => out.extend_from_slice(b"\\N"),
+                other => unreachable!("bulk statements do not carry {other:?}"),
             }
         }
+        out.push(b'\n');
     }
-    Ok(changed)
-}
-
-/// `select WHERE column IN (values)`, however many values there are; `select` ends where
-/// the `WHERE` clause would begin.
-pub async fn select_in<C: ConnectionTrait>(
-    conn: &C,
-    select: &str,
-    key: Col,
-    values: Vec<Value>,
-) -> Result<Vec<QueryResult>, DbErr> {
-    let mut out = Vec::new();
-    if values.is_empty() {
-        return Ok(out);
-    }
-    let backend = conn.get_database_backend();
-    match backend {
-        DbBackend::Postgres => {
-            let sql = format!(
-                "{select} WHERE {} IN (SELECT (r->>0)::{} FROM jsonb_array_elements($1::jsonb) AS r)",
-                key.name, key.pg_type
-            );
-            // One-element rows, so that the same `(r->>0)` cast reads every kind of key.
-            let rows: Vec<Vec<Value>> = values.into_iter().map(|v| vec![v]).collect();
-            let stmt = Statement::from_sql_and_values(backend, sql, [pg_rows(&rows)]);
-            out = conn.query_all_raw(stmt).await?;
-        }
-        _ => {
-            let mut values = values.into_iter().peekable();
-            while values.peek().is_some() {
-                let chunk: Vec<Value> = values.by_ref().take(SQLITE_MAX_PARAMS).collect();
-                let sql = format!(
-                    "{select} WHERE {} IN {}",
-                    key.name,
-                    placeholders(chunk.len())
-                );
-                let stmt = Statement::from_sql_and_values(backend, sql, chunk);
-                out.extend(conn.query_all_raw(stmt).await?);
-            }
-        }
-    }
-    Ok(out)
-}
-
-async fn run<C: ConnectionTrait>(
-    conn: &C,
-    stmt: Statement,
-    returning: bool,
-    out: &mut Vec<QueryResult>,
-) -> Result<(), DbErr> {
-    if returning {
-        out.extend(conn.query_all_raw(stmt).await?);
-    } else {
-        conn.execute_raw(stmt).await?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -296,9 +203,7 @@ mod tests {
             ],
             vec![Value::BigInt(None)],
         ];
-        let Value::String(Some(text)) = pg_rows(&rows) else {
-            panic!("text expected")
-        };
+        let text = pg_rows(&rows);
         let back: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(back[0][0], 7);
         assert_eq!(back[0][1], "买买提·\"吐尔逊\"\\\n");
@@ -306,5 +211,22 @@ mod tests {
         assert!(back[0][3].is_null() && back[0][5].is_null() && back[1][0].is_null());
         let doc: serde_json::Value = serde_json::from_str(back[0][4].as_str().unwrap()).unwrap();
         assert_eq!(doc["户主"], "a\"b");
+    }
+
+    #[test]
+    fn copy_text_escapes_what_the_format_reads() {
+        let rows = vec![vec![
+            Value::String(Some("a\tb\\c\nd".into())),
+            Value::String(None),
+            Value::BigInt(Some(-3)),
+            Value::ChronoDate(Some(chrono::NaiveDate::from_ymd_opt(2020, 1, 31).unwrap())),
+            Value::Json(Some(Box::new(serde_json::json!({"k": "x\ty"})))),
+        ]];
+        let mut out = Vec::new();
+        copy_text(&rows, &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "a\\tb\\\\c\\nd\t\\N\t-3\t2020-01-31\t{\"k\":\"x\\\\ty\"}\n"
+        );
     }
 }

@@ -22,7 +22,7 @@ use entity::{roster_import, roster_import_error, roster_import_file};
 use super::jobs::Progress;
 use super::read::{self, FileError};
 use super::rows::{Outcome, Params, RosterRow, SheetReport, Validator};
-use super::store::{Existing, SeaStore, SqliteStore, Store};
+use super::store::{Existing, PgStore, SqliteStore, Store};
 use crate::audit::{self, Actor, Change};
 use crate::domain::{Group, Lang, RegionPrefix};
 use crate::error::{AppError, AppResult, Msg};
@@ -489,9 +489,16 @@ async fn run_inner(
     match db.get_database_backend() {
         sea_orm::DbBackend::Sqlite => run_on_sqlite(db, job).await,
         _ => {
-            let txn = crate::db::begin_write(db).await?;
-            let counts = job.run(&mut SeaStore(&txn)).await?;
-            txn.commit().await?;
+            let pg_err = |e: sea_orm::sqlx::Error| {
+                RunError::Db(sea_orm::DbErr::Custom(format!("PostgreSQL: {e}")))
+            };
+            let mut txn = db
+                .get_postgres_connection_pool()
+                .begin()
+                .await
+                .map_err(pg_err)?;
+            let counts = job.run(&mut PgStore::new(&mut txn)).await?;
+            txn.commit().await.map_err(pg_err)?;
             Ok(counts)
         }
     }

@@ -1,8 +1,9 @@
 //! Where the import writer's statements go: the same few operations on each database, each
 //! done the way that database does them fastest.
 //!
-//! - PostgreSQL ([`SeaStore`]): set-at-a-time statements through SeaORM's transaction
-//!   ([`super::bulk`]), a batch in a handful of round trips.
+//! - PostgreSQL ([`PgStore`]): the import's pooled connection through sqlx, a batch in a
+//!   handful of round trips: new rows by `COPY`, updates and look-ups set at a time
+//!   ([`super::bulk`]).
 //! - SQLite ([`SqliteStore`]): the import's own pooled connection, driven through its raw
 //!   handle with one-row statements prepared once. SQLite runs in-process, so a row costs no
 //!   round trip; what costs is the driver around it: through sqlx every value of a million
@@ -11,18 +12,16 @@
 
 use chrono::{NaiveDate, SecondsFormat};
 use rusqlite::types::{ToSqlOutput, ValueRef};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
-    FromQueryResult, QueryFilter, QuerySelect, Statement, Value,
-};
-
-use entity::roster_entry;
+use sea_orm::sqlx::postgres::{PgConnection, PgRow};
+use sea_orm::sqlx::{self, AssertSqlSafe, Row};
+use sea_orm::{DbBackend, DbErr, Statement, Value};
+use sea_query_sqlx::SqlxValues;
 
 use super::bulk::{self, Col};
 use crate::domain::Group;
 
 /// What the writer needs of an existing entry to decide whether a row continues it.
-#[derive(Debug, Clone, PartialEq, FromQueryResult)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Existing {
     pub id: i64,
     pub person_id: i64,
@@ -83,12 +82,59 @@ pub trait Store {
     async fn execute(&mut self, stmt: Statement) -> Result<(), DbErr>;
 }
 
-/// SeaORM's transaction, with set-at-a-time statements.
-pub struct SeaStore<'a>(pub &'a DatabaseTransaction);
+/// The import's PostgreSQL connection, inside its transaction: new rows go in by `COPY`.
+pub struct PgStore<'a> {
+    conn: &'a mut PgConnection,
+    /// Whether this transaction has created its staging table for people.
+    staging: bool,
+    buf: Vec<u8>,
+}
 
-impl Store for SeaStore<'_> {
+fn pg_err(e: sqlx::Error) -> DbErr {
+    DbErr::Custom(format!("PostgreSQL: {e}"))
+}
+
+impl<'a> PgStore<'a> {
+    /// A store on the connection; the caller owns the transaction.
+    pub fn new(conn: &'a mut PgConnection) -> Self {
+        PgStore {
+            conn,
+            staging: false,
+            buf: Vec::new(),
+        }
+    }
+
+    async fn copy(&mut self, table: &str, cols: &[Col], rows: &[Vec<Value>]) -> Result<(), DbErr> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        self.buf.clear();
+        bulk::copy_text(rows, &mut self.buf);
+        let sql = format!("COPY {table} ({}) FROM STDIN", bulk::names(cols));
+        let mut copy = self.conn.copy_in_raw(&sql).await.map_err(pg_err)?;
+        if let Err(e) = copy.send(self.buf.as_slice()).await {
+            let _ = copy.abort(e.to_string()).await;
+            return Err(pg_err(e));
+        }
+        copy.finish().await.map_err(pg_err).map(|_| ())
+    }
+
+    async fn fetch(&mut self, sql: &str, rows: &[Vec<Value>]) -> Result<Vec<PgRow>, DbErr> {
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(bulk::pg_rows(rows))
+            .fetch_all(&mut *self.conn)
+            .await
+            .map_err(pg_err)
+    }
+
+    fn keys(keys: impl IntoIterator<Item = Value>) -> Vec<Vec<Value>> {
+        keys.into_iter().map(|k| vec![k]).collect()
+    }
+}
+
+impl Store for PgStore<'_> {
     fn backend(&self) -> DbBackend {
-        self.0.get_database_backend()
+        DbBackend::Postgres
     }
 
     async fn insert(
@@ -97,9 +143,7 @@ impl Store for SeaStore<'_> {
         cols: &[Col],
         rows: Vec<Vec<Value>>,
     ) -> Result<(), DbErr> {
-        bulk::insert(self.0, table, cols, rows, "")
-            .await
-            .map(|_| ())
+        self.copy(table, cols, &rows).await
     }
 
     async fn insert_persons(
@@ -107,17 +151,31 @@ impl Store for SeaStore<'_> {
         cols: &[Col],
         rows: Vec<Vec<Value>>,
     ) -> Result<Vec<(i64, String)>, DbErr> {
-        bulk::insert(
-            self.0,
-            "persons",
-            cols,
-            rows,
-            "ON CONFLICT (id_number) DO NOTHING RETURNING id, id_number",
-        )
-        .await?
-        .into_iter()
-        .map(|r| Ok((r.try_get_by_index(0)?, r.try_get_by_index(1)?)))
-        .collect()
+        // COPY cannot skip the people already there, so they pass through a staging table.
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        if !self.staging {
+            sqlx::query(AssertSqlSafe(bulk::staging_sql("import_persons", cols)))
+                .execute(&mut *self.conn)
+                .await
+                .map_err(pg_err)?;
+            self.staging = true;
+        }
+        self.copy("import_persons", cols, &rows).await?;
+        let names = bulk::names(cols);
+        let created = sqlx::query_as::<_, (i64, String)>(AssertSqlSafe(format!(
+            "INSERT INTO persons ({names}) SELECT {names} FROM import_persons \
+             ON CONFLICT (id_number) DO NOTHING RETURNING id, id_number"
+        )))
+        .fetch_all(&mut *self.conn)
+        .await
+        .map_err(pg_err)?;
+        sqlx::query("TRUNCATE import_persons")
+            .execute(&mut *self.conn)
+            .await
+            .map_err(pg_err)?;
+        Ok(created)
     }
 
     async fn update(
@@ -127,43 +185,58 @@ impl Store for SeaStore<'_> {
         cols: &[Col],
         rows: Vec<Vec<Value>>,
     ) -> Result<u64, DbErr> {
-        bulk::update(self.0, table, key, cols, rows).await
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        sqlx::query(AssertSqlSafe(bulk::update_sql(table, key, cols)))
+            .bind(bulk::pg_rows(&rows))
+            .execute(&mut *self.conn)
+            .await
+            .map(|r| r.rows_affected())
+            .map_err(pg_err)
     }
 
     async fn persons(&mut self, id_numbers: Vec<String>) -> Result<Vec<PersonRow>, DbErr> {
-        let keys = id_numbers
-            .into_iter()
-            .map(|k| Value::String(Some(k)))
-            .collect();
-        bulk::select_in(
-            self.0,
+        if id_numbers.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = bulk::select_in_sql(
             "SELECT id, id_number, name, region_code FROM persons",
             bulk::col("id_number", "text"),
-            keys,
-        )
-        .await?
-        .into_iter()
-        .map(|r| {
-            Ok((
-                r.try_get_by_index(0)?,
-                r.try_get_by_index(1)?,
-                r.try_get_by_index(2)?,
-                r.try_get_by_index(3)?,
-            ))
-        })
-        .collect()
+        );
+        let keys = Self::keys(id_numbers.into_iter().map(|k| Value::String(Some(k))));
+        self.fetch(&sql, &keys)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(pg_err)
     }
 
     async fn entries_of(&mut self, person_ids: Vec<i64>) -> Result<Vec<Existing>, DbErr> {
-        let keys = person_ids
-            .into_iter()
-            .map(|k| Value::BigInt(Some(k)))
-            .collect();
-        bulk::select_in(self.0, EXISTING, bulk::col("person_id", "bigint"), keys)
+        if person_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = bulk::select_in_sql(EXISTING, bulk::col("person_id", "bigint"));
+        let keys = Self::keys(person_ids.into_iter().map(|k| Value::BigInt(Some(k))));
+        self.fetch(&sql, &keys)
             .await?
             .iter()
-            .map(|r| Existing::from_query_result(r, ""))
-            .collect()
+            .map(|r| {
+                Ok(Existing {
+                    id: r.try_get(0)?,
+                    person_id: r.try_get(1)?,
+                    group_code: r.try_get(2)?,
+                    region_code: r.try_get(3)?,
+                    name_on_roster: r.try_get(4)?,
+                    valid_from: r.try_get(5)?,
+                    valid_to: r.try_get(6)?,
+                    extra: r.try_get(7)?,
+                    ended_by_import_id: r.try_get(8)?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(pg_err)
     }
 
     async fn current_entries(
@@ -172,25 +245,27 @@ impl Store for SeaStore<'_> {
         prefix: &str,
         effective: NaiveDate,
     ) -> Result<Vec<(i64, i64)>, DbErr> {
-        roster_entry::Entity::find()
-            .select_only()
-            .column(roster_entry::Column::Id)
-            .column(roster_entry::Column::PersonId)
-            .filter(roster_entry::Column::GroupCode.eq(group.code()))
-            .filter(roster_entry::Column::RegionCode.starts_with(prefix))
-            .filter(roster_entry::Column::ValidFrom.lt(effective))
-            .filter(
-                sea_orm::Condition::any()
-                    .add(roster_entry::Column::ValidTo.is_null())
-                    .add(roster_entry::Column::ValidTo.gte(effective)),
-            )
-            .into_tuple()
-            .all(self.0)
-            .await
+        // A region prefix is digits only, so it needs no escaping inside the pattern.
+        sqlx::query_as(
+            "SELECT id, person_id FROM roster_entries WHERE group_code = $1 \
+             AND region_code LIKE $2 AND valid_from < $3 \
+             AND (valid_to IS NULL OR valid_to >= $3)",
+        )
+        .bind(group.code())
+        .bind(format!("{prefix}%"))
+        .bind(effective)
+        .fetch_all(&mut *self.conn)
+        .await
+        .map_err(pg_err)
     }
 
     async fn execute(&mut self, stmt: Statement) -> Result<(), DbErr> {
-        self.0.execute_raw(stmt).await.map(|_| ())
+        let values = stmt.values.unwrap_or(sea_orm::Values(Vec::new()));
+        sqlx::query_with(AssertSqlSafe(stmt.sql), SqlxValues(values))
+            .execute(&mut *self.conn)
+            .await
+            .map(|_| ())
+            .map_err(pg_err)
     }
 }
 
