@@ -49,6 +49,9 @@ pub struct RosterRow {
     pub valid_to: Option<NaiveDate>,
     /// Columns kept but not interpreted: header and value.
     pub extra: Vec<(Arc<str>, String)>,
+    /// The same as the text of a JSON object, as it is stored; made here, on the parser's
+    /// thread, because the writer's thread is the one a large import waits for.
+    pub extra_json: Option<String>,
 }
 
 /// One problem with one row.
@@ -536,7 +539,7 @@ impl<E: FnMut(Outcome) -> ControlFlow<()>> Validator<E> {
                         .unwrap_or_else(|| Arc::from(column_letter(i)));
                     (header, c.text().trim().to_owned())
                 })
-                .collect();
+                .collect::<Vec<_>>();
             return Outcome::Accepted(RosterRow {
                 sheet: self.sheet.clone(),
                 row,
@@ -546,6 +549,7 @@ impl<E: FnMut(Outcome) -> ControlFlow<()>> Validator<E> {
                 region: region.expect("checked above"),
                 valid_from,
                 valid_to,
+                extra_json: json_object(&extra),
                 extra,
             });
         }
@@ -683,6 +687,27 @@ impl<E: FnMut(Outcome) -> ControlFlow<()>> Validator<E> {
             self.sheets.push(r);
         }
     }
+}
+
+/// The pairs as the text of a JSON object, written straight from them: building a `serde_json`
+/// map for each of a million rows cost more than storing the row.
+fn json_object(pairs: &[(Arc<str>, String)]) -> Option<String> {
+    (!pairs.is_empty()).then(|| {
+        let mut out = String::with_capacity(pairs.len() * 24);
+        out.push('{');
+        for (i, (k, v)) in pairs.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            let pair = serde_json::to_string(&**k).and_then(|k| Ok((k, serde_json::to_string(v)?)));
+            let (k, v) = pair.expect("strings serialise");
+            out.push_str(&k);
+            out.push(':');
+            out.push_str(&v);
+        }
+        out.push('}');
+        out
+    })
 }
 
 /// "A", "B", ... "AA" for a 0-based column.
@@ -910,6 +935,9 @@ mod tests {
                 (Arc::from("户主姓名"), "张三".to_owned())
             ]
         );
+        let stored: serde_json::Value =
+            serde_json::from_str(accepted[0].extra_json.as_deref().unwrap()).unwrap();
+        assert_eq!(stored, serde_json::json!({"序号": "1", "户主姓名": "张三"}));
         assert_eq!(accepted[1].name, "买买提·吐尔逊");
         assert_eq!(accepted[1].valid_to, NaiveDate::from_ymd_opt(2021, 12, 31));
         assert_eq!(sheets[0].header_row, Some(3));

@@ -274,7 +274,9 @@ fn truncated_sheet_xlsx(rows: usize) -> Vec<u8> {
 db_test!(
     async fn a_file_broken_midway_lands_nothing(app) {
         let clerk = app.as_role(Role::RosterImporter).await;
-        let done = import(&clerk, &[("group", "城市低保")], "broken.xlsx", &truncated_sheet_xlsx(3000)).await;
+        // Several batches, so that some are written before the break is read.
+        let rows = 3 * cancer_aid::roster::import::batch_rows(app.db.get_database_backend());
+        let done = import(&clerk, &[("group", "城市低保")], "broken.xlsx", &truncated_sheet_xlsx(rows)).await;
         assert_eq!(done["status"], "failed", "{done}");
         assert!(done["error"].as_str().unwrap().contains("损坏"), "{done}");
         assert_eq!(person::Entity::find().count(&app.db).await.unwrap(), 0);
