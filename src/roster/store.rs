@@ -20,7 +20,8 @@ use sea_query_sqlx::SqlxValues;
 use super::bulk::{self, Col};
 use crate::domain::Group;
 
-/// What the writer needs of an existing entry to decide whether a row continues it.
+/// What the writer needs of an existing entry to decide whether a row continues it; the
+/// fields are the `roster_entries` columns of the same names.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Existing {
     pub id: i64,
@@ -31,6 +32,7 @@ pub struct Existing {
     pub valid_from: NaiveDate,
     pub valid_to: Option<NaiveDate>,
     pub extra: Option<serde_json::Value>,
+    /// Set while the entry is ended by a full import: a row listing the person again reopens it.
     pub ended_by_import_id: Option<i64>,
 }
 
