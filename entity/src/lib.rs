@@ -11,7 +11,7 @@ pub mod region;
 pub mod roster_entry;
 pub mod roster_import;
 pub mod roster_import_error;
-pub mod roster_import_file;
+pub mod roster_import_file_part;
 pub mod session;
 pub mod subsidy_policy;
 pub mod user;

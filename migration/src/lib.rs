@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261129_000001_init;
 mod m20261129_000002_seed_regions;
+mod m20261130_000003_file_parts;
 
 /// Runs every migration in order; called at start-up and by `cancer-aid migrate`.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261129_000001_init::Migration),
             Box::new(m20261129_000002_seed_regions::Migration),
+            Box::new(m20261130_000003_file_parts::Migration),
         ]
     }
 }

@@ -280,6 +280,21 @@ fn index(name: &str, table: impl IntoIden, cols: Vec<DynIden>) -> IndexCreateSta
     stmt
 }
 
+/// The id of a table that a roster import fills by the million. On SQLite a plain
+/// `INTEGER PRIMARY KEY` (the rowid) without AUTOINCREMENT: AUTOINCREMENT reads and rewrites
+/// `sqlite_sequence` at every insert statement, and these rows are never deleted, so the
+/// never-reuse guarantee it buys is moot.
+fn bulk_pk(m: &SchemaManager, col: impl IntoIden) -> ColumnDef {
+    match m.get_database_backend() {
+        sea_orm::DbBackend::Sqlite => ColumnDef::new(col)
+            .integer()
+            .not_null()
+            .primary_key()
+            .take(),
+        _ => big_pk_auto(col),
+    }
+}
+
 fn now_utc(col: impl IntoIden) -> ColumnDef {
     timestamp_with_time_zone(col)
 }
@@ -344,7 +359,7 @@ impl MigrationTrait for Migration {
         m.create_table(
             Table::create()
                 .table(Persons::Table)
-                .col(big_pk_auto(Persons::Id))
+                .col(bulk_pk(m, Persons::Id))
                 .col(string_len_uniq(Persons::IdNumber, 18))
                 .col(string(Persons::Name))
                 .col(string_len(Persons::Sex, 8))
@@ -447,7 +462,7 @@ impl MigrationTrait for Migration {
         m.create_table(
             Table::create()
                 .table(RosterImportErrors::Table)
-                .col(big_pk_auto(RosterImportErrors::Id))
+                .col(bulk_pk(m, RosterImportErrors::Id))
                 .col(big_integer(RosterImportErrors::ImportId))
                 .col(string(RosterImportErrors::Sheet))
                 .col(big_integer(RosterImportErrors::RowNumber))
@@ -479,7 +494,7 @@ impl MigrationTrait for Migration {
         m.create_table(
             Table::create()
                 .table(RosterEntries::Table)
-                .col(big_pk_auto(RosterEntries::Id))
+                .col(bulk_pk(m, RosterEntries::Id))
                 .col(big_integer(RosterEntries::PersonId))
                 .col(string_len(RosterEntries::GroupCode, 24))
                 .col(string_len(RosterEntries::RegionCode, 6))

@@ -19,7 +19,8 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use entity::{roster_import, roster_import_error, roster_import_file};
+use entity::roster_import_file_part::{self as file_part, PART_BYTES};
+use entity::{roster_import, roster_import_error};
 
 use super::jobs::Progress;
 use super::read::{self, FileError};
@@ -273,13 +274,17 @@ pub async fn submit(
     .insert(&txn)
     .await?;
     if earlier.is_none() {
-        // Without RETURNING: the driver would hand the whole file back, one more copy in memory.
-        roster_import_file::Entity::insert(roster_import_file::ActiveModel {
-            import_id: Set(model.id),
-            content: Set(upload.bytes),
-        })
-        .exec_without_returning(&txn)
-        .await?;
+        // A part at a time, without RETURNING: the statement, the driver and the database
+        // each copy what they are given, and the driver would hand it all back.
+        for (part, content) in upload.bytes.chunks(PART_BYTES).enumerate() {
+            file_part::Entity::insert(file_part::ActiveModel {
+                import_id: Set(model.id),
+                part: Set(part as i32),
+                content: Set(content.to_vec()),
+            })
+            .exec_without_returning(&txn)
+            .await?;
+        }
     }
     let view = ImportView::from_model(&model, None);
     audit::record(
@@ -377,6 +382,33 @@ struct ParseResult {
     error: Option<FileError>,
 }
 
+/// The uploaded file of an import, put together from its parts one part at a time.
+async fn load_file(
+    db: &DatabaseConnection,
+    import: &roster_import::Model,
+) -> Result<Vec<u8>, RunError> {
+    let mut bytes = Vec::with_capacity(usize::try_from(import.file_size).unwrap_or(0));
+    for part in 0.. {
+        match file_part::Entity::find_by_id((import.id, part))
+            .one(db)
+            .await?
+        {
+            Some(p) => bytes.extend_from_slice(&p.content),
+            None => break,
+        }
+    }
+    if bytes.len() as i64 != import.file_size {
+        return Err(anyhow::anyhow!(
+            "the file of import {} is missing or incomplete: {} of {} bytes",
+            import.id,
+            bytes.len(),
+            import.file_size
+        )
+        .into());
+    }
+    Ok(bytes)
+}
+
 async fn run_inner(
     db: &DatabaseConnection,
     import_id: i64,
@@ -407,10 +439,7 @@ async fn run_inner(
         m.update(db).await?;
         return Ok(Counts::default());
     }
-    let file = roster_import_file::Entity::find_by_id(import_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("the file of import {import_id} is missing"))?;
+    let content = load_file(db, &import).await?;
     let group = import
         .group_code
         .as_deref()
@@ -450,7 +479,7 @@ async fn run_inner(
     let file_name = import.file_name.clone();
     let parse_progress = progress.clone();
     let parser = tokio::task::spawn_blocking(move || {
-        let bytes = file.content;
+        let bytes = content;
         let format = match read::sniff(&bytes, &file_name) {
             Ok(f) => f,
             Err(e) => {
@@ -518,49 +547,84 @@ async fn run_inner(
 /// The import's SQLite transaction, on a thread of its own: its statements are blocking
 /// calls, which must not hold up the runtime's workers and the requests they serve.
 async fn run_on_sqlite(db: &DatabaseConnection, job: Job) -> Result<Counts, RunError> {
+    use sea_orm::sqlx::Executor;
     let pool = db.get_sqlite_connection_pool().clone();
     let runtime = tokio::runtime::Handle::current();
     let sqlx_err =
         |e: sea_orm::sqlx::Error| RunError::Db(sea_orm::DbErr::Custom(format!("SQLite: {e}")));
     tokio::task::spawn_blocking(move || {
         runtime.block_on(async move {
-            let mut txn = pool.begin_with("BEGIN IMMEDIATE").await.map_err(sqlx_err)?;
-            let outcome = {
-                let mut locked = txn.lock_handle().await.map_err(sqlx_err)?;
-                // SAFETY: sqlx's worker thread makes no call on the handle while it is locked,
-                // which it is for as long as `conn` lives; `from_handle` leaves it open on drop.
-                #[allow(unsafe_code)]
-                let conn =
-                    unsafe { rusqlite::Connection::from_handle(locked.as_raw_handle().as_ptr()) }
-                        .map_err(|e| RunError::Db(sea_orm::DbErr::Custom(e.to_string())))?;
-                // The people's ID-number index takes keys in random order: with SQLite's
-                // default 2 MB cache every insert into it misses, and pages are spilled to the
-                // WAL again and again.
-                let pragma = |kib: u32| {
-                    conn.execute_batch(&format!("PRAGMA cache_size = -{kib}"))
-                        .map_err(|e| RunError::Db(sea_orm::DbErr::Custom(e.to_string())))
-                };
-                pragma(IMPORT_CACHE_KIB)?;
-                let outcome = job.run(&mut SqliteStore::new(&conn)).await;
-                // The connection goes back to the pool: it keeps the ordinary cache.
-                pragma(2000)?;
-                outcome
-            };
-            match outcome {
-                Ok(counts) => {
-                    txn.commit().await.map_err(sqlx_err)?;
-                    Ok(counts)
+            let mut pooled = pool.acquire().await.map_err(sqlx_err)?;
+            // The commit would copy the whole WAL, 400 MB at a million rows, into the
+            // database file before it returned; the import is durable without that, so the
+            // copy is made after the import has finished (below), as PostgreSQL's
+            // checkpointer does for it.
+            pooled
+                .execute("PRAGMA wal_autocheckpoint = 0")
+                .await
+                .map_err(sqlx_err)?;
+            let result = write_on_sqlite(&mut pooled, job).await;
+            tokio::spawn(async move {
+                for sql in [
+                    "PRAGMA wal_checkpoint(PASSIVE)",
+                    "PRAGMA wal_autocheckpoint = 1000",
+                ] {
+                    if let Err(e) = pooled.execute(sql).await {
+                        tracing::warn!(error = %e, sql, "after a roster import");
+                    }
                 }
-                Err(e) => {
-                    // Dropping the transaction would roll back too; this says when it failed.
-                    txn.rollback().await.map_err(sqlx_err)?;
-                    Err(e)
-                }
-            }
+            });
+            result
         })
     })
     .await
     .map_err(|e| anyhow::anyhow!("the import writer stopped: {e}"))?
+}
+
+/// The import's transaction on SQLite: the job's statements go straight to the connection's
+/// raw handle (see [`SqliteStore`]).
+async fn write_on_sqlite(
+    pooled: &mut sea_orm::sqlx::SqliteConnection,
+    job: Job,
+) -> Result<Counts, RunError> {
+    use sea_orm::sqlx::Connection;
+    let sqlx_err =
+        |e: sea_orm::sqlx::Error| RunError::Db(sea_orm::DbErr::Custom(format!("SQLite: {e}")));
+    let mut txn = pooled
+        .begin_with("BEGIN IMMEDIATE")
+        .await
+        .map_err(sqlx_err)?;
+    let outcome = {
+        let mut locked = txn.lock_handle().await.map_err(sqlx_err)?;
+        // SAFETY: sqlx's worker thread makes no call on the handle while it is locked, which
+        // it is for as long as `conn` lives; `from_handle` leaves it open on drop.
+        #[allow(unsafe_code)]
+        let conn = unsafe { rusqlite::Connection::from_handle(locked.as_raw_handle().as_ptr()) }
+            .map_err(|e| RunError::Db(sea_orm::DbErr::Custom(e.to_string())))?;
+        // The people's ID-number index takes keys in random order: with SQLite's default
+        // 2 MB cache every insert into it misses, and pages are spilled to the WAL again and
+        // again.
+        let pragma = |kib: u32| {
+            conn.execute_batch(&format!("PRAGMA cache_size = -{kib}"))
+                .map_err(|e| RunError::Db(sea_orm::DbErr::Custom(e.to_string())))
+        };
+        pragma(IMPORT_CACHE_KIB)?;
+        let outcome = job.run(&mut SqliteStore::new(&conn)).await;
+        // The connection goes back to the pool: it keeps the ordinary cache.
+        pragma(2000)?;
+        outcome
+    };
+    match outcome {
+        Ok(counts) => {
+            txn.commit().await.map_err(sqlx_err)?;
+            Ok(counts)
+        }
+        Err(e) => {
+            // Dropping the transaction would roll back too; this says when it failed.
+            txn.rollback().await.map_err(sqlx_err)?;
+            Err(e)
+        }
+    }
 }
 
 /// An import between its parser and its transaction.

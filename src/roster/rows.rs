@@ -179,8 +179,9 @@ pub struct Validator<E: FnMut(Outcome) -> ControlFlow<()>> {
     report: Option<SheetReport>,
     /// Sheets read so far.
     pub sheets: Vec<SheetReport>,
-    /// (person, group) -> where first seen, compactly: 17 digits * 4 + group.
-    seen: HashMap<u64, (u16, u32)>,
+    /// (person, group) -> where first seen, compactly: 17 digits * 4 + group. A million rows
+    /// make a million look-ups: foldhash, seeded per process, not SipHash.
+    seen: foldhash::HashMap<u64, (u16, u32)>,
     sheet_names: Vec<Arc<str>>,
     group_cache: HashMap<String, Group>,
 }
@@ -189,6 +190,9 @@ fn person_key(id: &IdNumber, group: Group) -> u64 {
     let digits: u64 = id.as_str()[..17].parse().unwrap_or_default();
     digits * 4 + group as u64
 }
+
+/// Rows of a sheet's declared height that [`Validator`] makes room for up front.
+const SEEN_RESERVE_CAP: u64 = 2_000_000;
 
 impl<E: FnMut(Outcome) -> ControlFlow<()>> Validator<E> {
     /// A validator for one file.
@@ -201,7 +205,7 @@ impl<E: FnMut(Outcome) -> ControlFlow<()>> Validator<E> {
             sheet_index: 0,
             report: None,
             sheets: Vec::new(),
-            seen: HashMap::new(),
+            seen: foldhash::HashMap::default(),
             sheet_names: Vec::new(),
             group_cache: HashMap::new(),
         }
@@ -747,7 +751,12 @@ pub fn normalise_name(raw: &str) -> String {
 }
 
 impl<E: FnMut(Outcome) -> ControlFlow<()>> RowSink for Validator<E> {
-    fn begin_sheet(&mut self, name: &str, _approx_rows: u64) {
+    fn begin_sheet(&mut self, name: &str, approx_rows: u64) {
+        // Sized once from the sheet's declared height: growing by doubling would hold the old
+        // table and the new one at once, 50 MB at a million rows. A lying dimension costs at
+        // most the cap.
+        self.seen
+            .reserve(approx_rows.min(SEEN_RESERVE_CAP) as usize);
         self.sheet = Arc::from(name);
         self.sheet_names.push(self.sheet.clone());
         self.sheet_index = (self.sheet_names.len() - 1) as u16;
