@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261129_000001_init;
 mod m20261129_000002_seed_regions;
 mod m20261130_000003_file_parts;
+mod m20261130_000004_entry_person_check;
 
 /// Runs every migration in order; called at start-up and by `cancer-aid migrate`.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000001_init::Migration),
             Box::new(m20261129_000002_seed_regions::Migration),
             Box::new(m20261130_000003_file_parts::Migration),
+            Box::new(m20261130_000004_entry_person_check::Migration),
         ]
     }
 }

@@ -17,7 +17,7 @@ use sea_orm::sqlx::{self, AssertSqlSafe, Row};
 use sea_orm::{DbBackend, DbErr, Statement, Value};
 use sea_query_sqlx::SqlxValues;
 
-use super::bulk::{self, Col};
+use super::bulk::{self, Col, PgArray};
 use crate::domain::Group;
 
 /// What the writer needs of an existing entry to decide whether a row continues it; the
@@ -87,8 +87,6 @@ pub trait Store {
 /// The import's PostgreSQL connection, inside its transaction: new rows go in by `COPY`.
 pub struct PgStore<'a> {
     conn: &'a mut PgConnection,
-    /// Whether this transaction has created its staging table for people.
-    staging: bool,
     buf: Vec<u8>,
 }
 
@@ -101,7 +99,6 @@ impl<'a> PgStore<'a> {
     pub fn new(conn: &'a mut PgConnection) -> Self {
         PgStore {
             conn,
-            staging: false,
             buf: Vec::new(),
         }
     }
@@ -111,8 +108,11 @@ impl<'a> PgStore<'a> {
             return Ok(());
         }
         self.buf.clear();
-        bulk::copy_text(rows, &mut self.buf);
-        let sql = format!("COPY {table} ({}) FROM STDIN", bulk::names(cols));
+        bulk::copy_binary(cols, rows, &mut self.buf).map_err(DbErr::Custom)?;
+        let sql = format!(
+            "COPY {table} ({}) FROM STDIN (FORMAT binary)",
+            bulk::names(cols)
+        );
         let mut copy = self.conn.copy_in_raw(&sql).await.map_err(pg_err)?;
         if let Err(e) = copy.send(self.buf.as_slice()).await {
             let _ = copy.abort(e.to_string()).await;
@@ -153,31 +153,26 @@ impl Store for PgStore<'_> {
         cols: &[Col],
         rows: Vec<Vec<Value>>,
     ) -> Result<Vec<(i64, String)>, DbErr> {
-        // COPY cannot skip the people already there, so they pass through a staging table.
+        // COPY cannot skip the people already there; one array per column, in binary, can,
+        // in a single statement, and PostgreSQL parses no text for them.
         if rows.is_empty() {
             return Ok(Vec::new());
         }
-        if !self.staging {
-            sqlx::query(AssertSqlSafe(bulk::staging_sql("import_persons", cols)))
-                .execute(&mut *self.conn)
-                .await
-                .map_err(pg_err)?;
-            self.staging = true;
+        let sql = bulk::unnest_insert_sql(
+            "persons",
+            cols,
+            "ON CONFLICT (id_number) DO NOTHING RETURNING id, id_number",
+        );
+        let mut query = sqlx::query_as::<_, (i64, String)>(AssertSqlSafe(sql));
+        for array in bulk::pg_arrays(cols, rows).map_err(DbErr::Custom)? {
+            query = match array {
+                PgArray::Text(a) => query.bind(a),
+                PgArray::BigInt(a) => query.bind(a),
+                PgArray::Date(a) => query.bind(a),
+                PgArray::Timestamp(a) => query.bind(a),
+            };
         }
-        self.copy("import_persons", cols, &rows).await?;
-        let names = bulk::names(cols);
-        let created = sqlx::query_as::<_, (i64, String)>(AssertSqlSafe(format!(
-            "INSERT INTO persons ({names}) SELECT {names} FROM import_persons \
-             ON CONFLICT (id_number) DO NOTHING RETURNING id, id_number"
-        )))
-        .fetch_all(&mut *self.conn)
-        .await
-        .map_err(pg_err)?;
-        sqlx::query("TRUNCATE import_persons")
-            .execute(&mut *self.conn)
-            .await
-            .map_err(pg_err)?;
-        Ok(created)
+        query.fetch_all(&mut *self.conn).await.map_err(pg_err)
     }
 
     async fn update(

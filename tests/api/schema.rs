@@ -3,7 +3,7 @@
 use chrono::{NaiveDate, Utc};
 use sea_orm::{ActiveModelTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
-use entity::{annual_grant, person, region, session, visit};
+use entity::{annual_grant, person, region, roster_entry, session, visit};
 
 use crate::db_test;
 
@@ -61,6 +61,40 @@ db_test!(
         .insert(&app.db)
         .await;
         assert!(orphan.is_err(), "a session of no user must be refused");
+    }
+);
+
+fn entry(person_id: i64) -> roster_entry::ActiveModel {
+    roster_entry::ActiveModel {
+        person_id: Set(person_id),
+        group_code: Set("low_income_urban".to_owned()),
+        region_code: Set("220102".to_owned()),
+        name_on_roster: Set("测试".to_owned()),
+        valid_from: Set(NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()),
+        created_at: Set(Utc::now()),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    }
+}
+
+// On PostgreSQL a trigger per statement keeps this, not a foreign key (migration 000004).
+db_test!(
+    async fn a_roster_entry_needs_its_person_and_keeps_them(app) {
+        let orphan = entry(424242).insert(&app.db).await;
+        assert!(orphan.is_err(), "an entry of nobody must be refused");
+        let p = person("11010519491231002X").insert(&app.db).await.unwrap();
+        let e = entry(p.id).insert(&app.db).await.unwrap();
+        let mut moved: roster_entry::ActiveModel = e.clone().into();
+        moved.person_id = Set(p.id + 1000);
+        assert!(moved.update(&app.db).await.is_err(), "an entry moved to nobody");
+        let gone = person::Entity::delete_by_id(p.id).exec(&app.db).await;
+        assert!(gone.is_err(), "a person with roster entries cannot be deleted");
+        let mut renumbered: person::ActiveModel = p.clone().into();
+        renumbered.id = Set(p.id + 1000);
+        assert!(renumbered.update(&app.db).await.is_err());
+        let after = roster_entry::Entity::find().all(&app.db).await.unwrap();
+        assert_eq!(after, vec![e]);
+        assert!(person::Entity::find_by_id(p.id).one(&app.db).await.unwrap().is_some());
     }
 );
 
