@@ -9,6 +9,7 @@ mod m20261129_000001_init;
 mod m20261129_000002_seed_regions;
 mod m20261130_000003_file_parts;
 mod m20261130_000004_entry_person_check;
+mod m20261130_000005_drop_group_region_index;
 
 /// Runs every migration in order; called at start-up and by `cancer-aid migrate`.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000002_seed_regions::Migration),
             Box::new(m20261130_000003_file_parts::Migration),
             Box::new(m20261130_000004_entry_person_check::Migration),
+            Box::new(m20261130_000005_drop_group_region_index::Migration),
         ]
     }
 }
