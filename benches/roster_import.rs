@@ -2,6 +2,7 @@
 //!
 //!     cargo bench --bench roster_import              # 1,000,000 rows
 //!     ROWS=100000 cargo bench --bench roster_import  # smaller
+//!     AGAIN=1 cargo bench --bench roster_import      # also the same file a second time
 //!
 //! Prints, in one run: calamine's streaming parse alone (R), our parse + validation, and the
 //! whole import (parse, validate, write, commit) on SQLite and on PostgreSQL (when
@@ -81,24 +82,39 @@ fn phase_validate(path: &PathBuf) -> f64 {
     s
 }
 
-async fn phase_import(path: &PathBuf, url: &str, schema: Option<&str>) -> f64 {
-    let db = cancer_aid::db::connect_with(url, schema).await.unwrap();
-    cancer_aid::db::migrate(&db).await.unwrap();
-    let bytes = std::fs::read(path).unwrap();
+/// Submits the file and claims its import, ready to run.
+async fn queue(
+    db: &sea_orm::DatabaseConnection,
+    path: &PathBuf,
+    effective: chrono::NaiveDate,
+) -> (i64, jobs::Progress) {
     let upload = Upload {
         file_name: "roster.xlsx".into(),
-        bytes,
+        bytes: std::fs::read(path).unwrap(),
         group: None::<Group>,
         region: None,
         mode: Mode::Incremental,
-        effective_date: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        effective_date: effective,
     };
     let province = RegionPrefix::parse("22").unwrap();
-    let (view, _) = import::submit(&db, &Actor::system("bench"), &province, upload)
+    let (view, _) = import::submit(db, &Actor::system("bench"), &province, upload)
         .await
         .unwrap();
     let progress = jobs::Progress::new();
-    assert!(jobs::claim(&db, &progress, view.id).await.unwrap());
+    assert!(jobs::claim(db, &progress, view.id).await.unwrap());
+    (view.id, progress)
+}
+
+/// Times an import of the file; `again`: the second of two, when everyone in it is there.
+async fn phase_import(path: &PathBuf, url: &str, schema: Option<&str>, again: bool) -> f64 {
+    let db = cancer_aid::db::connect_with(url, schema).await.unwrap();
+    cancer_aid::db::migrate(&db).await.unwrap();
+    let day = |m| chrono::NaiveDate::from_ymd_opt(2026, m, 1).unwrap();
+    if again {
+        let (id, progress) = queue(&db, path, day(1)).await;
+        import::run(&db, id, progress).await.unwrap();
+    }
+    let (id, progress) = queue(&db, path, day(2)).await;
 
     // A client of the same service, calling /health while the import runs.
     let state =
@@ -123,7 +139,7 @@ async fn phase_import(path: &PathBuf, url: &str, schema: Option<&str>) -> f64 {
     });
 
     let t = Instant::now();
-    import::run(&db, view.id, progress).await.unwrap();
+    import::run(&db, id, progress).await.unwrap();
     let s = t.elapsed().as_secs_f64();
     // SQLite's checkpoint runs after the import has finished (import::run_on_sqlite); its
     // time is shown, not counted.
@@ -153,13 +169,13 @@ async fn phase_import(path: &PathBuf, url: &str, schema: Option<&str>) -> f64 {
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let mut lat = prober.await.unwrap();
     lat.sort();
-    let done = import::errors_of(&db, view.id).await.unwrap().len();
+    let done = import::errors_of(&db, id).await.unwrap().len();
     let row = db
         .query_one_raw(sea_orm::Statement::from_string(
             db.get_database_backend(),
             format!(
-                "SELECT status, accepted, added FROM roster_imports WHERE id = {}",
-                view.id
+                "SELECT status, accepted, added, updated FROM roster_imports WHERE id = {}",
+                id
             ),
         ))
         .await
@@ -167,8 +183,10 @@ async fn phase_import(path: &PathBuf, url: &str, schema: Option<&str>) -> f64 {
         .unwrap();
     let status: String = row.try_get("", "status").unwrap();
     let accepted: i64 = row.try_get("", "accepted").unwrap();
+    let added: i64 = row.try_get("", "added").unwrap();
+    let updated: i64 = row.try_get("", "updated").unwrap();
     eprintln!(
-        "  (status {status}, {accepted} accepted, {done} error rows; /health during import: {} calls, p50 {:.1} ms, max {:.1} ms)",
+        "  (status {status}, {accepted} accepted, {added} added, {updated} updated, {done} error rows; /health during import: {} calls, p50 {:.1} ms, max {:.1} ms)",
         lat.len(),
         lat.get(lat.len() / 2)
             .map_or(0.0, |d| d.as_secs_f64() * 1000.0),
@@ -221,15 +239,15 @@ fn main() {
         let secs = match phase.as_str() {
             "parse" => phase_parse(&path),
             "validate" => phase_validate(&path),
-            "sqlite" => {
+            "sqlite" | "sqlite-again" => {
                 let dir = tempfile::tempdir().unwrap();
                 let url = format!(
                     "sqlite://{}?mode=rwc",
                     dir.path().join("bench.db").display()
                 );
-                rt.block_on(phase_import(&path, &url, None))
+                rt.block_on(phase_import(&path, &url, None, phase.ends_with("again")))
             }
-            "postgres" => {
+            "postgres" | "postgres-again" => {
                 let url = postgres_url().expect("PostgreSQL");
                 let schema = format!("bench_{}", std::process::id());
                 rt.block_on(async {
@@ -238,7 +256,8 @@ fn main() {
                         .execute_unprepared(&format!("CREATE SCHEMA \"{schema}\""))
                         .await
                         .unwrap();
-                    let s = phase_import(&path, &url, Some(&schema)).await;
+                    let s =
+                        phase_import(&path, &url, Some(&schema), phase.ends_with("again")).await;
                     admin
                         .execute_unprepared(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
                         .await
@@ -271,9 +290,19 @@ fn main() {
         path.display(),
         std::fs::metadata(&path).unwrap().len() as f64 / 1e6
     );
+    // AGAIN=1 adds, per database, the same file imported a second time: everyone in it is
+    // there already, so each batch looks people and entries up (the import's time is the
+    // second one's).
+    let again = std::env::var("AGAIN").is_ok_and(|v| v == "1");
     let mut phases = vec!["parse", "validate", "sqlite"];
+    if again {
+        phases.push("sqlite-again");
+    }
     if postgres_url().is_some() {
         phases.push("postgres");
+        if again {
+            phases.push("postgres-again");
+        }
     } else {
         println!("PostgreSQL not reachable: its phase is skipped");
     }
@@ -288,6 +317,8 @@ fn main() {
             "parse" => "calamine streaming parse (R)",
             "validate" => "parse + validation",
             "sqlite" => "whole import, SQLite",
+            "sqlite-again" => "import again, SQLite",
+            "postgres-again" => "import again, PostgreSQL",
             _ => "whole import, PostgreSQL",
         };
         println!(
