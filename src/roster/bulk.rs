@@ -188,11 +188,16 @@ pub fn update_sql(table: &str, key: Col, cols: &[Col]) -> String {
 }
 
 /// `select WHERE key IN <$1 keys>`; `select` ends where the `WHERE` clause would begin, and the
-/// keys come as one-element rows.
+/// keys come as one-element rows. Written as an index look-up per key (a `LATERAL` subquery
+/// that `OFFSET 0` keeps from being flattened into a join): as `key IN (...)` PostgreSQL was
+/// free to plan a batch of thousands of keys as a join over the whole table.
 pub fn select_in_sql(select: &str, key: Col) -> String {
     format!(
-        "{select} WHERE {} IN (SELECT (r->>0)::{} FROM jsonb_array_elements($1::jsonb) AS r)",
-        key.name, key.pg_type
+        "SELECT t.* FROM (SELECT DISTINCT (r->>0)::{ty} AS k \
+         FROM jsonb_array_elements($1::jsonb) AS r) AS keys \
+         CROSS JOIN LATERAL ({select} WHERE {name} = keys.k OFFSET 0) AS t",
+        ty = key.pg_type,
+        name = key.name,
     )
 }
 
