@@ -105,6 +105,30 @@ async fn queue(
     (view.id, progress)
 }
 
+/// On SQLite, waits until the WAL is checkpointed (the import's own checkpoint runs in the
+/// background: while it does, this one is busy); the seconds it took.
+async fn checkpointed(db: &sea_orm::DatabaseConnection) -> Option<f64> {
+    if db.get_database_backend() != sea_orm::DbBackend::Sqlite {
+        return None;
+    }
+    let t = Instant::now();
+    loop {
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Sqlite,
+                "PRAGMA wal_checkpoint(TRUNCATE)",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        let busy: i64 = row.try_get_by_index(0).unwrap();
+        if busy == 0 {
+            return Some(t.elapsed().as_secs_f64());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// Times an import of the file; `again`: the second of two, when everyone in it is there.
 async fn phase_import(path: &PathBuf, url: &str, schema: Option<&str>, again: bool) -> f64 {
     let db = cancer_aid::db::connect_with(url, schema).await.unwrap();
@@ -113,6 +137,7 @@ async fn phase_import(path: &PathBuf, url: &str, schema: Option<&str>, again: bo
     if again {
         let (id, progress) = queue(&db, path, day(1)).await;
         import::run(&db, id, progress).await.unwrap();
+        checkpointed(&db).await;
     }
     let (id, progress) = queue(&db, path, day(2)).await;
 
@@ -143,28 +168,8 @@ async fn phase_import(path: &PathBuf, url: &str, schema: Option<&str>, again: bo
     let s = t.elapsed().as_secs_f64();
     // SQLite's checkpoint runs after the import has finished (import::run_on_sqlite); its
     // time is shown, not counted.
-    if db.get_database_backend() == sea_orm::DbBackend::Sqlite {
-        let t = Instant::now();
-        // Busy while the import's own checkpoint runs: then this one waits its turn.
-        loop {
-            let row = db
-                .query_one_raw(sea_orm::Statement::from_string(
-                    sea_orm::DbBackend::Sqlite,
-                    "PRAGMA wal_checkpoint(TRUNCATE)",
-                ))
-                .await
-                .unwrap()
-                .unwrap();
-            let busy: i64 = row.try_get_by_index(0).unwrap();
-            if busy == 0 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        eprintln!(
-            "  (the WAL checkpoint after the import: {:.2} s more, in the background)",
-            t.elapsed().as_secs_f64()
-        );
+    if let Some(secs) = checkpointed(&db).await {
+        eprintln!("  (the WAL checkpoint after the import: {secs:.2} s more, in the background)");
     }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let mut lat = prober.await.unwrap();
