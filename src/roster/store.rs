@@ -88,10 +88,46 @@ pub trait Store {
 pub struct PgStore<'a> {
     conn: &'a mut PgConnection,
     buf: Vec<u8>,
+    /// Until a batch meets someone already there, its people are taken to be new (see
+    /// [`PgStore::copy_new_persons`]).
+    people_new: bool,
+    /// `nextval('...')` of the sequence of `persons.id`, once looked up.
+    person_nextval: Option<String>,
 }
 
 fn pg_err(e: sqlx::Error) -> DbErr {
     DbErr::Custom(format!("PostgreSQL: {e}"))
+}
+
+/// Why a `COPY` failed: a unique key met a row already there, or anything else.
+enum CopyError {
+    Unique(DbErr),
+    Other(DbErr),
+}
+
+impl CopyError {
+    fn of(e: sqlx::Error) -> CopyError {
+        match &e {
+            sqlx::Error::Database(d) if d.code().as_deref() == Some("23505") => {
+                CopyError::Unique(pg_err(e))
+            }
+            _ => CopyError::Other(pg_err(e)),
+        }
+    }
+}
+
+impl From<DbErr> for CopyError {
+    fn from(e: DbErr) -> Self {
+        CopyError::Other(e)
+    }
+}
+
+impl From<CopyError> for DbErr {
+    fn from(e: CopyError) -> Self {
+        match e {
+            CopyError::Unique(e) | CopyError::Other(e) => e,
+        }
+    }
 }
 
 impl<'a> PgStore<'a> {
@@ -100,10 +136,94 @@ impl<'a> PgStore<'a> {
         PgStore {
             conn,
             buf: Vec::new(),
+            people_new: true,
+            person_nextval: None,
         }
     }
 
-    async fn copy(&mut self, table: &str, cols: &[Col], rows: &[Vec<Value>]) -> Result<(), DbErr> {
+    /// The fast path of a first import: the batch's people go in by `COPY`, with ids taken
+    /// from the sequence, inside a savepoint; `None` when one of them was there already, and
+    /// then nothing of the attempt is left.
+    ///
+    /// `INSERT ... ON CONFLICT DO NOTHING` checks and inserts one row at a time: a million new
+    /// people cost 5.5 s of server time that way and 2.6 s by `COPY` (ids included), which
+    /// writes them a page at a time. A batch of people who are there mostly fails at its first
+    /// row, so a re-import pays one short failed `COPY` and then takes the `ON CONFLICT` path
+    /// for the rest of the file.
+    async fn copy_new_persons(
+        &mut self,
+        cols: &[Col],
+        rows: &mut [Vec<Value>],
+    ) -> Result<Option<Vec<(i64, String)>>, DbErr> {
+        let nextval = match &self.person_nextval {
+            Some(n) => n.clone(),
+            None => {
+                let seq: String =
+                    sqlx::query_scalar("SELECT pg_get_serial_sequence('persons', 'id')")
+                        .fetch_one(&mut *self.conn)
+                        .await
+                        .map_err(pg_err)?;
+                let n = format!("nextval('{}')", seq.replace('\'', "''"));
+                self.person_nextval = Some(n.clone());
+                n
+            }
+        };
+        // One round trip: the savepoint, then the ids.
+        let sql = format!(
+            "SAVEPOINT new_people; SELECT {nextval} FROM generate_series(1, {})",
+            rows.len()
+        );
+        let ids: Vec<i64> = sqlx::raw_sql(AssertSqlSafe(sql))
+            .fetch_all(&mut *self.conn)
+            .await
+            .map_err(pg_err)?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(pg_err)?;
+        let mut with_id = Vec::with_capacity(cols.len() + 1);
+        with_id.push(bulk::col("id", "bigint"));
+        with_id.extend_from_slice(cols);
+        for (row, id) in rows.iter_mut().zip(&ids) {
+            row.insert(0, Value::BigInt(Some(*id)));
+        }
+        let copied = self.copy("persons", &with_id, rows).await;
+        for row in rows.iter_mut() {
+            row.remove(0);
+        }
+        match copied {
+            Ok(()) => {
+                sqlx::raw_sql("RELEASE SAVEPOINT new_people")
+                    .execute(&mut *self.conn)
+                    .await
+                    .map_err(pg_err)?;
+                let created = ids
+                    .into_iter()
+                    .zip(rows.iter())
+                    .map(|(id, row)| match &row[0] {
+                        Value::String(Some(k)) => Ok((id, k.clone())),
+                        v => Err(DbErr::Custom(format!("{v:?} is not an ID number"))),
+                    })
+                    .collect::<Result<_, _>>()?;
+                Ok(Some(created))
+            }
+            Err(CopyError::Unique(_)) => {
+                sqlx::raw_sql("ROLLBACK TO SAVEPOINT new_people; RELEASE SAVEPOINT new_people")
+                    .execute(&mut *self.conn)
+                    .await
+                    .map_err(pg_err)?;
+                Ok(None)
+            }
+            Err(CopyError::Other(e)) => Err(e),
+        }
+    }
+
+    async fn copy(
+        &mut self,
+        table: &str,
+        cols: &[Col],
+        rows: &[Vec<Value>],
+    ) -> Result<(), CopyError> {
         if rows.is_empty() {
             return Ok(());
         }
@@ -116,9 +236,9 @@ impl<'a> PgStore<'a> {
         let mut copy = self.conn.copy_in_raw(&sql).await.map_err(pg_err)?;
         if let Err(e) = copy.send(self.buf.as_slice()).await {
             let _ = copy.abort(e.to_string()).await;
-            return Err(pg_err(e));
+            return Err(CopyError::of(e));
         }
-        copy.finish().await.map_err(pg_err).map(|_| ())
+        copy.finish().await.map_err(CopyError::of).map(|_| ())
     }
 
     async fn fetch(&mut self, sql: &str, rows: &[Vec<Value>]) -> Result<Vec<PgRow>, DbErr> {
@@ -145,19 +265,25 @@ impl Store for PgStore<'_> {
         cols: &[Col],
         rows: Vec<Vec<Value>>,
     ) -> Result<(), DbErr> {
-        self.copy(table, cols, &rows).await
+        Ok(self.copy(table, cols, &rows).await?)
     }
 
     async fn insert_persons(
         &mut self,
         cols: &[Col],
-        rows: Vec<Vec<Value>>,
+        mut rows: Vec<Vec<Value>>,
     ) -> Result<Vec<(i64, String)>, DbErr> {
-        // COPY cannot skip the people already there; one array per column, in binary, can,
-        // in a single statement, and PostgreSQL parses no text for them.
         if rows.is_empty() {
             return Ok(Vec::new());
         }
+        if self.people_new {
+            match self.copy_new_persons(cols, &mut rows).await? {
+                Some(created) => return Ok(created),
+                None => self.people_new = false,
+            }
+        }
+        // COPY cannot skip the people already there; one array per column, in binary, can,
+        // in a single statement, and PostgreSQL parses no text for them.
         let sql = bulk::unnest_insert_sql(
             "persons",
             cols,

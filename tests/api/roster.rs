@@ -193,6 +193,42 @@ db_test!(
 );
 
 db_test!(
+    async fn a_batch_of_new_people_and_people_already_there_lands_whole(app) {
+        // On PostgreSQL a batch of people is first taken to be all new; one already there
+        // sends the batch, and the rest of the file, the slower way. Both must land alike.
+        let clerk = app.as_role(Role::RosterImporter).await;
+        let fields = [("group", "城市低保"), ("region_code", "220102"), ("effective_date", "2020-07-01")];
+        let [a, b, c, d, e] = [1, 2, 3, 4, 5].map(|n| id("220102", "19600101", n));
+        let first = import(&clerk, &fields, "1.xlsx", &roster(&[(&a, "甲", "2020-01-01"), (&b, "乙", "2020-01-01")])).await;
+        assert_eq!(first["counts"]["added"], 2, "{first}");
+        let a_before = person::Entity::find().filter(person::COLUMN.id_number.eq(a.as_str())).one(&app.db).await.unwrap().unwrap();
+
+        let mixed = roster(&[(&c, "丙", "2020-01-01"), (&a, "甲改", "2020-01-01"), (&d, "丁", "2020-02-01")]);
+        let second = import(&clerk, &fields, "2.xlsx", &mixed).await;
+        assert_eq!(second["status"], "succeeded", "{second}");
+        assert_eq!((second["counts"]["added"].as_i64(), second["counts"]["updated"].as_i64()), (Some(2), Some(1)), "{second}");
+        let a_after = person::Entity::find_by_id(a_before.id).one(&app.db).await.unwrap().unwrap();
+        assert_eq!((a_after.id_number.as_str(), a_after.name.as_str()), (a.as_str(), "甲改"));
+        assert_eq!(person::Entity::find().count(&app.db).await.unwrap(), 4);
+        let a_entries = entries_of(&app, &a).await;
+        assert_eq!(a_entries.len(), 1, "the row continues A's entry: {a_entries:?}");
+        assert_eq!(a_entries[0].name_on_roster, "甲改");
+        for (idn, name) in [(&c, "丙"), (&d, "丁")] {
+            let es = entries_of(&app, idn).await;
+            assert_eq!(es.len(), 1, "{idn}: {es:?}");
+            assert_eq!(es[0].name_on_roster, name);
+        }
+
+        let third = import(&clerk, &fields, "3.xlsx", &roster(&[(&e, "戊", "2020-01-01")])).await;
+        assert_eq!(third["counts"]["added"], 1, "{third}");
+        assert_eq!(person::Entity::find().count(&app.db).await.unwrap(), 5);
+        assert_eq!(roster_entry::Entity::find().count(&app.db).await.unwrap(), 5);
+        let e_person = person::Entity::find().filter(person::COLUMN.id_number.eq(e.as_str())).one(&app.db).await.unwrap().unwrap();
+        assert_eq!(entries_of(&app, &e).await[0].person_id, e_person.id);
+    }
+);
+
+db_test!(
     async fn a_full_import_ends_the_missing_and_keeps_history(app) {
         let clerk = app.as_role(Role::RosterImporter).await;
         let (a, b, c) = (id("220102", "19600101", 11), id("220102", "19610202", 22), id("220102", "19620303", 33));
