@@ -25,7 +25,7 @@ use entity::{roster_import, roster_import_error};
 use super::jobs::Progress;
 use super::read::{self, FileError};
 use super::rows::{Outcome, Params, RosterRow, SheetReport, Validator};
-use super::store::{Existing, PgStore, SqliteStore, Store};
+use super::store::{Existing, PersonRow, PgStore, SqliteStore, Store};
 use crate::audit::{self, Actor, Change};
 use crate::domain::{Group, Lang, RegionPrefix};
 use crate::error::{AppError, AppResult, Msg};
@@ -537,6 +537,13 @@ async fn run_inner(
                 .begin()
                 .await
                 .map_err(pg_err)?;
+            // The import's statements are short and many, and some are planned as costly
+            // enough for PostgreSQL to compile them to machine code with LLVM, every time:
+            // that compiling was 63 % of the server's work importing a known roster again.
+            sea_orm::sqlx::raw_sql("SET LOCAL jit = off")
+                .execute(&mut *txn)
+                .await
+                .map_err(pg_err)?;
             let counts = job.run(&mut PgStore::new(&mut txn)).await?;
             txn.commit().await.map_err(pg_err)?;
             Ok(counts)
@@ -835,6 +842,8 @@ struct Writer {
     listed: Option<Vec<i64>>,
     /// ID numbers of rows a full import rejected: nobody's coverage ends over a typo.
     protected: Vec<String>,
+    /// No batch has met anyone already there yet.
+    people_new: bool,
 }
 
 fn text(s: impl Into<String>) -> Value {
@@ -863,6 +872,7 @@ impl Writer {
             ended: 0,
             listed: (mode == Mode::Full).then(Vec::new),
             protected: Vec::new(),
+            people_new: true,
         }
     }
 
@@ -935,9 +945,24 @@ impl Writer {
                 order.push(r.id_number.as_str());
             }
         }
-        // Insert first and look up only the people who were there already: a first import of a
-        // roster, the slow one, then costs one statement per batch instead of two.
-        let new: Vec<Vec<Value>> = order
+        let mut known: HashMap<String, Known> = HashMap::with_capacity(order.len());
+        let mut changes = Vec::new();
+        // A new roster is inserted straight away and costs no look-up. Once a batch has met
+        // people already there, the file is a roster seen before, mostly: its batches look
+        // their people up first and insert only the others, instead of trying to insert
+        // everyone and then looking up nearly everyone anyway.
+        let absent: Vec<&str> = if self.people_new {
+            order
+        } else {
+            let all = order.iter().map(|k| (*k).to_owned()).collect();
+            let found = store.persons(all).await?;
+            self.note_there(found, &latest, &mut known, &mut changes);
+            order
+                .into_iter()
+                .filter(|k| !known.contains_key(*k))
+                .collect()
+        };
+        let new: Vec<Vec<Value>> = absent
             .iter()
             .map(|k| {
                 let r = latest[k];
@@ -952,18 +977,36 @@ impl Writer {
                 ]
             })
             .collect();
-        let created = store.insert_persons(cols::PERSON, new).await?;
-        let mut known: HashMap<String, Known> = HashMap::with_capacity(order.len());
-        for (id, id_number) in created {
+        for (id, id_number) in store.insert_persons(cols::PERSON, new).await? {
             known.insert(id_number, Known { id, before: false });
         }
-        let there: Vec<String> = order
+        // Those not inserted were there already, or were added since the look-up by another
+        // import.
+        let there: Vec<String> = absent
             .iter()
             .filter(|k| !known.contains_key(**k))
             .map(|k| (*k).to_owned())
             .collect();
-        let mut changes = Vec::new();
-        for (id, id_number, name, region) in store.persons(there).await? {
+        if !there.is_empty() {
+            self.people_new = false;
+            let found = store.persons(there).await?;
+            self.note_there(found, &latest, &mut known, &mut changes);
+        }
+        store
+            .update("persons", cols::ID, cols::PERSON_CHANGE, changes)
+            .await?;
+        Ok(known)
+    }
+
+    /// Records people found already there, and the changes of name or region their rows bring.
+    fn note_there(
+        &self,
+        found: Vec<PersonRow>,
+        latest: &HashMap<&str, &RosterRow>,
+        known: &mut HashMap<String, Known>,
+        changes: &mut Vec<Vec<Value>>,
+    ) {
+        for (id, id_number, name, region) in found {
             if let Some(r) = latest.get(id_number.as_str())
                 && (r.name != name || r.region.as_str() != region)
             {
@@ -976,10 +1019,6 @@ impl Writer {
             }
             known.insert(id_number, Known { id, before: true });
         }
-        store
-            .update("persons", cols::ID, cols::PERSON_CHANGE, changes)
-            .await?;
-        Ok(known)
     }
 
     async fn upsert_entries<S: Store>(

@@ -88,9 +88,6 @@ pub trait Store {
 pub struct PgStore<'a> {
     conn: &'a mut PgConnection,
     buf: Vec<u8>,
-    /// Until a batch meets someone already there, its people are taken to be new (see
-    /// [`PgStore::copy_new_persons`]).
-    people_new: bool,
     /// `nextval('...')` of the sequence of `persons.id`, once looked up.
     person_nextval: Option<String>,
 }
@@ -98,6 +95,12 @@ pub struct PgStore<'a> {
 fn pg_err(e: sqlx::Error) -> DbErr {
     DbErr::Custom(format!("PostgreSQL: {e}"))
 }
+
+/// Fewer new people than this go in by `INSERT ... ON CONFLICT`: for them, the savepoint and
+/// the extra round trips of [`PgStore::copy_new_persons`] cost more than they save, and each
+/// savepoint takes a subtransaction id (past 64 in one transaction, other sessions' snapshots
+/// must consult `pg_subtrans` for the transaction's rows).
+const COPY_PEOPLE_FROM: usize = 500;
 
 /// Why a `COPY` failed: a unique key met a row already there, or anything else.
 enum CopyError {
@@ -136,20 +139,19 @@ impl<'a> PgStore<'a> {
         PgStore {
             conn,
             buf: Vec::new(),
-            people_new: true,
             person_nextval: None,
         }
     }
 
-    /// The fast path of a first import: the batch's people go in by `COPY`, with ids taken
-    /// from the sequence, inside a savepoint; `None` when one of them was there already, and
-    /// then nothing of the attempt is left.
+    /// People taken to be new go in by `COPY`, with ids taken from the sequence, inside a
+    /// savepoint; `None` when one of them was there after all (another import may have added
+    /// them), and then nothing of the attempt is left.
     ///
     /// `INSERT ... ON CONFLICT DO NOTHING` checks and inserts one row at a time: a million new
     /// people cost 5.5 s of server time that way and 2.6 s by `COPY` (ids included), which
-    /// writes them a page at a time. A batch of people who are there mostly fails at its first
-    /// row, so a re-import pays one short failed `COPY` and then takes the `ON CONFLICT` path
-    /// for the rest of the file.
+    /// writes them a page at a time. The writer sends people it has not looked up only until
+    /// a batch meets someone already there, so a re-import fails here at most once, mostly at
+    /// its first row.
     async fn copy_new_persons(
         &mut self,
         cols: &[Col],
@@ -276,11 +278,10 @@ impl Store for PgStore<'_> {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
-        if self.people_new {
-            match self.copy_new_persons(cols, &mut rows).await? {
-                Some(created) => return Ok(created),
-                None => self.people_new = false,
-            }
+        if rows.len() >= COPY_PEOPLE_FROM
+            && let Some(created) = self.copy_new_persons(cols, &mut rows).await?
+        {
+            return Ok(created);
         }
         // COPY cannot skip the people already there; one array per column, in binary, can,
         // in a single statement, and PostgreSQL parses no text for them.

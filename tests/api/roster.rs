@@ -228,6 +228,63 @@ db_test!(
     }
 );
 
+/// `count` people from number `first` on: (ID number, a name that says which one).
+fn people(first: u32, count: u32) -> Vec<(String, String)> {
+    const DIGITS: [char; 10] = ['零', '一', '二', '三', '四', '五', '六', '七', '八', '九'];
+    let start = chrono::NaiveDate::from_ymd_opt(1950, 1, 1).unwrap();
+    (first..first + count)
+        .map(|n| {
+            let birth = start + chrono::Days::new(u64::from(n / 1000));
+            let idn = id("220102", &birth.format("%Y%m%d").to_string(), n % 1000);
+            let name = format!(
+                "李{}",
+                n.to_string()
+                    .chars()
+                    .map(|c| DIGITS[c as usize - '0' as usize])
+                    .collect::<String>()
+            );
+            (idn, name)
+        })
+        .collect()
+}
+
+db_test!(
+    async fn hundreds_of_new_people_per_batch_get_the_right_ids(app) {
+        // On PostgreSQL, hundreds of new people in a batch go in by COPY with ids the writer
+        // hands out; a batch that meets someone already there goes the slower way, and the
+        // batches after it look their people up first. Every entry must name its own person.
+        let clerk = app.as_role(Role::RosterImporter).await;
+        let fields = [("group", "城市低保"), ("region_code", "220102"), ("effective_date", "2020-07-01")];
+        let first = people(0, 600);
+        let rows: Vec<(&str, &str, &str)> = first.iter().map(|(i, n)| (i.as_str(), n.as_str(), "2020-01-01")).collect();
+        let done = import(&clerk, &fields, "1.xlsx", &roster(&rows)).await;
+        assert_eq!(done["counts"]["added"], 600, "{done}");
+
+        // Someone already there opens a file of more than one batch (5,000 rows on PostgreSQL,
+        // 2,000 on SQLite); everyone after them is new.
+        let second = people(600, 5600);
+        let mut rows: Vec<(&str, &str, &str)> = vec![(first[7].0.as_str(), "李七", "2020-01-01")];
+        rows.extend(second.iter().map(|(i, n)| (i.as_str(), n.as_str(), "2020-01-01")));
+        let done = import(&clerk, &fields, "2.xlsx", &roster(&rows)).await;
+        assert_eq!(done["status"], "succeeded", "{done}");
+        assert_eq!((done["counts"]["added"].as_i64(), done["counts"]["updated"].as_i64()), (Some(5600), Some(0)), "{done}");
+
+        let persons = person::Entity::find().all(&app.db).await.unwrap();
+        assert_eq!(persons.len(), 6200);
+        let by_id: std::collections::HashMap<i64, &str> = persons.iter().map(|p| (p.id, p.id_number.as_str())).collect();
+        let names: std::collections::HashMap<&str, &str> = first.iter().chain(&second).map(|(i, n)| (i.as_str(), n.as_str())).collect();
+        let entries = roster_entry::Entity::find().all(&app.db).await.unwrap();
+        assert_eq!(entries.len(), 6200);
+        for e in &entries {
+            let idn = by_id[&e.person_id];
+            assert_eq!(e.name_on_roster, names[idn], "entry {} of {idn}", e.id);
+        }
+        for p in &persons {
+            assert_eq!(p.name, names[p.id_number.as_str()]);
+        }
+    }
+);
+
 db_test!(
     async fn a_full_import_ends_the_missing_and_keeps_history(app) {
         let clerk = app.as_role(Role::RosterImporter).await;
