@@ -47,6 +47,9 @@ pub fn batch_rows(backend: sea_orm::DbBackend) -> usize {
     }
 }
 
+/// Rows of people already there that the writer looks up and compares at a time.
+const LOOKUP_ROWS: usize = 5000;
+
 /// Batches that may wait for the writer: about as many rows in flight on either database
 /// (peak memory of a million-row import on PostgreSQL: 130 MiB with four batches of 5,000
 /// waiting, 195 MiB with four of 16,000, 160 MiB with two).
@@ -938,11 +941,20 @@ impl Writer {
         store
             .insert("roster_import_errors", cols::ERROR, errors)
             .await?;
-        if rows.is_empty() {
-            return Ok(());
+        // New people go in a whole batch at a time (on PostgreSQL, each batch of them costs a
+        // savepoint). Rows of people already there are looked up and compared in smaller
+        // chunks: a million such rows took 10.1-10.6 s in chunks of 16,000 and 8.7-8.9 s in
+        // chunks of 5,000 on PostgreSQL.
+        let chunk = if self.people_new {
+            rows.len().max(1)
+        } else {
+            LOOKUP_ROWS
+        };
+        for part in rows.chunks_mut(chunk) {
+            let persons = self.upsert_persons(store, part).await?;
+            self.upsert_entries(store, part, &persons).await?;
         }
-        let persons = self.upsert_persons(store, &rows).await?;
-        self.upsert_entries(store, &mut rows, &persons).await
+        Ok(())
     }
 
     /// Finds or creates the people of a batch: id_number -> person.
