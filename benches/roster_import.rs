@@ -38,6 +38,21 @@ fn peak_mib() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
+/// Resident memory now, in MiB: (anonymous, i.e. the heap; file-backed, i.e. mapped files,
+/// SQLite's database among them). The peak counts both.
+fn resident_mib() -> (f64, f64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    };
+    (field("RssAnon:"), field("RssFile:"))
+}
+
 fn file_path(rows: u64) -> PathBuf {
     PathBuf::from(format!("target/bench/roster-{rows}.xlsx"))
 }
@@ -166,6 +181,10 @@ async fn phase_import(path: &PathBuf, url: &str, schema: Option<&str>, again: bo
     let t = Instant::now();
     import::run(&db, id, progress).await.unwrap();
     let s = t.elapsed().as_secs_f64();
+    let (heap, mapped) = resident_mib();
+    eprintln!(
+        "  (resident right after the import: {heap:.1} MiB heap, {mapped:.1} MiB mapped files)"
+    );
     // SQLite's checkpoint runs after the import has finished (import::run_on_sqlite); its
     // time is shown, not counted.
     if let Some(secs) = checkpointed(&db).await {
