@@ -3,6 +3,7 @@
 //!     cargo bench --bench roster_import              # 1,000,000 rows
 //!     ROWS=100000 cargo bench --bench roster_import  # smaller
 //!     AGAIN=1 cargo bench --bench roster_import      # also the same file a second time
+//!     IDS=scattered cargo bench --bench roster_import # ID numbers spread over their range
 //!
 //! Prints, in one run: calamine's streaming parse alone (R), our parse + validation, and the
 //! whole import (parse, validate, write, commit) on SQLite and on PostgreSQL (when
@@ -20,6 +21,7 @@ use std::time::{Duration, Instant};
 use calamine::{Reader, Xlsx};
 use cancer_aid::audit::Actor;
 use cancer_aid::domain::{Group, RegionPrefix};
+use cancer_aid::roster::generate::IdOrder;
 use cancer_aid::roster::import::{self, Mode, Upload};
 use cancer_aid::roster::{jobs, read, rows};
 use sea_orm::ConnectionTrait;
@@ -53,8 +55,19 @@ fn resident_mib() -> (f64, f64) {
     (field("RssAnon:"), field("RssFile:"))
 }
 
+/// IDS=scattered: the rows' ID numbers spread over the whole range (see `IdOrder`).
+fn id_order() -> IdOrder {
+    match std::env::var("IDS").as_deref() {
+        Ok("scattered") => IdOrder::Scattered,
+        _ => IdOrder::Cycled,
+    }
+}
+
 fn file_path(rows: u64) -> PathBuf {
-    PathBuf::from(format!("target/bench/roster-{rows}.xlsx"))
+    match id_order() {
+        IdOrder::Cycled => PathBuf::from(format!("target/bench/roster-{rows}.xlsx")),
+        IdOrder::Scattered => PathBuf::from(format!("target/bench/roster-{rows}-scattered.xlsx")),
+    }
 }
 
 fn phase_parse(path: &PathBuf) -> f64 {
@@ -301,7 +314,7 @@ fn main() {
     if !path.exists() {
         std::fs::create_dir_all("target/bench").unwrap();
         let t = Instant::now();
-        cancer_aid::roster::generate::write_roster(rows, &path).unwrap();
+        cancer_aid::roster::generate::write_roster_in(rows, &path, id_order()).unwrap();
         eprintln!(
             "generated {} ({:.1} MB) in {:.1} s",
             path.display(),

@@ -943,7 +943,7 @@ impl Writer {
             .await?;
         // New people go in a whole batch at a time (on PostgreSQL, each batch of them costs a
         // savepoint). Rows of people already there are looked up and compared in smaller
-        // chunks: a million such rows took 10.1-10.6 s in chunks of 16,000 and 8.7-8.9 s in
+        // chunks: a million such rows took 10.1-10.6 s in chunks of 16,000 and 8.7-9.0 s in
         // chunks of 5,000 on PostgreSQL.
         let chunk = if self.people_new {
             rows.len().max(1)
