@@ -36,10 +36,10 @@ const IMPORT_CACHE_KIB: u32 = 32 * 1024;
 /// Rows handed from the parser to the writer at a time. A PostgreSQL batch costs a few
 /// statements and round trips whatever its size (a million rows: 25 s in batches of 5,000,
 /// 28 s in batches of 2,000, before the import took its current shape; now 8.5–8.7 s in
-/// batches of 5,000 or of 16,000). At 16,000, a million new people take 63 savepoints (see
-/// `PgStore::copy_new_persons`): a transaction with more than 64 subtransactions makes other
-/// sessions' snapshots consult `pg_subtrans` while it runs. SQLite runs in-process, where
-/// smaller batches let the writer start sooner and keep pace with the parser.
+/// batches of 5,000 or of 16,000). At 16,000, a million new people take 63 of the import's 64
+/// savepoints (see `PgStore::copy_new_persons` and `store::SAVEPOINTS`), and all go in by
+/// `COPY`; at 5,000 the last 136 batches would go in the slower way. SQLite runs in-process,
+/// where smaller batches let the writer start sooner and keep pace with the parser.
 pub fn batch_rows(backend: sea_orm::DbBackend) -> usize {
     match backend {
         sea_orm::DbBackend::Sqlite => 2000,
@@ -941,9 +941,9 @@ impl Writer {
         store
             .insert("roster_import_errors", cols::ERROR, errors)
             .await?;
-        // New people go in a whole batch at a time (on PostgreSQL, each batch of them costs a
-        // savepoint). Rows of people already there are looked up and compared in smaller
-        // chunks: a million such rows took 10.1-10.6 s in chunks of 16,000 and 8.7-9.0 s in
+        // New people go in a whole batch at a time (on PostgreSQL, a batch of them by `COPY`
+        // costs one of the import's 64 savepoints). Rows of people already there are looked
+        // up and compared in smaller chunks: a million such rows took 10.1-10.6 s in chunks of 16,000 and 8.7-9.0 s in
         // chunks of 5,000 on PostgreSQL.
         let chunk = if self.people_new {
             rows.len().max(1)

@@ -90,6 +90,8 @@ pub struct PgStore<'a> {
     buf: Vec<u8>,
     /// `nextval('...')` of the sequence of `persons.id`, once looked up.
     person_nextval: Option<String>,
+    /// Savepoints [`PgStore::copy_new_persons`] may still keep (see [`SAVEPOINTS`]).
+    savepoints_left: usize,
 }
 
 fn pg_err(e: sqlx::Error) -> DbErr {
@@ -97,10 +99,14 @@ fn pg_err(e: sqlx::Error) -> DbErr {
 }
 
 /// Fewer new people than this go in by `INSERT ... ON CONFLICT`: for them, the savepoint and
-/// the extra round trips of [`PgStore::copy_new_persons`] cost more than they save, and each
-/// savepoint takes a subtransaction id (past 64 in one transaction, other sessions' snapshots
-/// must consult `pg_subtrans` for the transaction's rows).
+/// the extra round trips of [`PgStore::copy_new_persons`] cost more than they save.
 const COPY_PEOPLE_FROM: usize = 500;
+
+/// Savepoints an import keeps at most. Each one released keeps its subtransaction id until
+/// the import commits, and PostgreSQL keeps 64 of them per transaction in shared memory; past
+/// that, other sessions' snapshots (and standbys') must consult `pg_subtrans` for as long as
+/// the import runs. Once they are used up, new people go in by `INSERT ... ON CONFLICT`.
+const SAVEPOINTS: usize = 64;
 
 /// Why a `COPY` failed: a unique key met a row already there, or anything else.
 enum CopyError {
@@ -140,6 +146,7 @@ impl<'a> PgStore<'a> {
             conn,
             buf: Vec::new(),
             person_nextval: None,
+            savepoints_left: SAVEPOINTS,
         }
     }
 
@@ -279,8 +286,10 @@ impl Store for PgStore<'_> {
             return Ok(Vec::new());
         }
         if rows.len() >= COPY_PEOPLE_FROM
+            && self.savepoints_left > 0
             && let Some(created) = self.copy_new_persons(cols, &mut rows).await?
         {
+            self.savepoints_left -= 1;
             return Ok(created);
         }
         // COPY cannot skip the people already there; one array per column, in binary, can,
