@@ -194,8 +194,9 @@ db_test!(
 
 db_test!(
     async fn a_batch_of_new_people_and_people_already_there_lands_whole(app) {
-        // On PostgreSQL a batch of people is first taken to be all new; one already there
-        // sends the batch, and the rest of the file, the slower way. Both must land alike.
+        // A batch is first inserted as if everyone in it were new; someone already there keeps
+        // their id and gets their new name, and the others of the same batch are added. After
+        // that, an import of new people only still adds them.
         let clerk = app.as_role(Role::RosterImporter).await;
         let fields = [("group", "城市低保"), ("region_code", "220102"), ("effective_date", "2020-07-01")];
         let [a, b, c, d, e] = [1, 2, 3, 4, 5].map(|n| id("220102", "19600101", n));
@@ -261,7 +262,8 @@ db_test!(
         assert_eq!(done["counts"]["added"], 600, "{done}");
 
         // Someone already there opens a file of more than one batch; everyone after them is new.
-        // The second batch is looked up in chunks of 5,000 rows, the last of 601.
+        // On PostgreSQL the second batch is looked up in chunks of 5,000 rows, the last of 601;
+        // SQLite's batches are smaller than a chunk.
         let batch = cancer_aid::roster::import::batch_rows(app.db.get_database_backend()) as u32;
         let second = people(600, batch + 5600);
         let mut rows: Vec<(&str, &str, &str)> = vec![(first[7].0.as_str(), "李七", "2020-01-01")];
