@@ -90,7 +90,8 @@ fn phase_parse(path: &PathBuf) -> f64 {
 fn phase_validate(path: &PathBuf) -> f64 {
     let bytes = std::fs::read(path).unwrap();
     let t = Instant::now();
-    let format = read::sniff(&bytes, "x.xlsx").unwrap();
+    let format =
+        cancer_aid::roster::declared::inspect(&bytes, "x.xlsx", &Default::default()).unwrap();
     let mut accepted = 0u64;
     let params = rows::Params {
         group: None,
@@ -113,22 +114,34 @@ fn phase_validate(path: &PathBuf) -> f64 {
 /// Submits the file and claims its import, ready to run.
 async fn queue(
     db: &sea_orm::DatabaseConnection,
-    path: &PathBuf,
+    path: &std::path::Path,
     effective: chrono::NaiveDate,
 ) -> (i64, jobs::Progress) {
     let upload = Upload {
         file_name: "roster.xlsx".into(),
-        bytes: std::fs::read(path).unwrap(),
+        file: cancer_aid::roster::upload::UploadedFile::from_path(path)
+            .await
+            .unwrap(),
         group: None::<Group>,
         region: None,
         mode: Mode::Incremental,
         effective_date: effective,
     };
     let province = RegionPrefix::parse("22").unwrap();
-    let (view, _) = import::submit(db, &Actor::system("bench"), &province, upload)
-        .await
-        .unwrap();
-    let progress = jobs::Progress::new();
+    // The benchmark is not the service: uploads are parsed by the service's binary.
+    let progress = jobs::Progress::for_settings(&cancer_aid::config::Settings {
+        parser_program: Some(env!("CARGO_BIN_EXE_cancer-aid").into()),
+        ..Default::default()
+    });
+    let (view, _) = import::submit(
+        db,
+        progress.parser(),
+        &Actor::system("bench"),
+        &province,
+        upload,
+    )
+    .await
+    .unwrap();
     assert!(jobs::claim(db, &progress, view.id).await.unwrap());
     (view.id, progress)
 }
@@ -158,7 +171,7 @@ async fn checkpointed(db: &sea_orm::DatabaseConnection) -> Option<f64> {
 }
 
 /// Times an import of the file; `again`: the second of two, when everyone in it is there.
-async fn phase_import(path: &PathBuf, url: &str, schema: Option<&str>, again: bool) -> f64 {
+async fn phase_import(path: &std::path::Path, url: &str, schema: Option<&str>, again: bool) -> f64 {
     let db = cancer_aid::db::connect_with(url, schema).await.unwrap();
     cancer_aid::db::migrate(&db).await.unwrap();
     let day = |m| chrono::NaiveDate::from_ymd_opt(2026, m, 1).unwrap();

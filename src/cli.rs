@@ -91,7 +91,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let state = startup::prepare(settings).await?;
             if with_demo {
-                demo::seed(&state.db).await?;
+                demo::seed(&state.db, state.imports.parser()).await?;
             }
             startup::serve(state, bind).await
         }
@@ -164,7 +164,9 @@ async fn import_file(
     use crate::roster::import::{self, Mode, Upload};
     use crate::roster::jobs;
 
-    let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+    let bytes = crate::roster::upload::UploadedFile::from_path(&file)
+        .await
+        .with_context(|| format!("cannot read {}", file.display()))?;
     let group = group.map(|g| crate::domain::Group::parse(&g)).transpose()?;
     let region = region.map(|r| RegionPrefix::parse(&r)).transpose()?;
     let mode =
@@ -181,15 +183,21 @@ async fn import_file(
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default(),
-        bytes,
+        file: bytes,
         group,
         region,
         mode,
         effective_date,
     };
-    let (view, queued) = import::submit(&state.db, &Actor::system("cli"), &province, upload)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (view, queued) = import::submit(
+        &state.db,
+        state.imports.parser(),
+        &Actor::system("cli"),
+        &province,
+        upload,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     if !queued {
         println!(
             "Import {}: the same file with the same parameters was already imported as import {}; nothing changed.",

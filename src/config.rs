@@ -1,8 +1,10 @@
 //! Settings from the environment, with defaults that run on a fresh clone.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::domain::{DiagnosisRanges, RegionPrefix};
+use crate::roster::limits::FileLimits;
 
 /// The default database: an embedded SQLite file beside the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/cancer-aid.db?mode=rwc";
@@ -30,6 +32,21 @@ pub struct Settings {
     pub login_max_failures: i32,
     /// `CANCER_AID_LOGIN_LOCK_MINUTES`: how long a lock lasts (default 15 minutes).
     pub login_lock: Duration,
+    /// What an uploaded file may hold: `CANCER_AID_MAX_UNPACKED_BYTES`,
+    /// `CANCER_AID_MAX_SHARED_STRINGS`, `CANCER_AID_MAX_SHARED_STRINGS_BYTES`,
+    /// `CANCER_AID_MAX_SHEETS`, `CANCER_AID_MAX_COLUMNS`, `CANCER_AID_MAX_CELL_CHARS`,
+    /// `CANCER_AID_MAX_CELLS`, `CANCER_AID_MAX_SHEET_CELLS` (see `roster::limits`).
+    pub file_limits: FileLimits,
+    /// `CANCER_AID_PARSER_PROGRAM`: the binary that parses uploads in a child process
+    /// (default: this one).
+    pub parser_program: Option<PathBuf>,
+    /// `CANCER_AID_PARSER_MEMORY_MIB`: the parser process's address-space limit (default 512).
+    pub parser_memory_mib: u64,
+    /// `CANCER_AID_PARSER_CPU_SECONDS`: the parser process's CPU-time limit (default 300).
+    pub parser_cpu_seconds: u64,
+    /// `CANCER_AID_IMPORT_MAX_REJECTED_ROWS`: rejected rows after which an import stops as
+    /// "not the file you meant" (default 10,000).
+    pub import_max_rejected_rows: u64,
 }
 
 impl Default for Settings {
@@ -44,6 +61,11 @@ impl Default for Settings {
             diagnosis_ranges: DiagnosisRanges::default(),
             login_max_failures: 5,
             login_lock: Duration::from_secs(15 * 60),
+            file_limits: FileLimits::default(),
+            parser_program: None,
+            parser_memory_mib: 512,
+            parser_cpu_seconds: 300,
+            import_max_rejected_rows: 10_000,
         }
     }
 }
@@ -91,6 +113,33 @@ impl Settings {
         }
         if let Some(m) = env_parse::<u64>("CANCER_AID_LOGIN_LOCK_MINUTES")? {
             s.login_lock = Duration::from_secs(m * 60);
+        }
+        let l = &mut s.file_limits;
+        for (name, field) in [
+            ("CANCER_AID_MAX_UNPACKED_BYTES", &mut l.max_unpacked_bytes),
+            ("CANCER_AID_MAX_SHARED_STRINGS", &mut l.max_shared_strings),
+            (
+                "CANCER_AID_MAX_SHARED_STRINGS_BYTES",
+                &mut l.max_shared_strings_bytes,
+            ),
+            ("CANCER_AID_MAX_SHEETS", &mut l.max_sheets),
+            ("CANCER_AID_MAX_COLUMNS", &mut l.max_columns),
+            ("CANCER_AID_MAX_CELL_CHARS", &mut l.max_cell_chars),
+            ("CANCER_AID_MAX_CELLS", &mut l.max_cells),
+            ("CANCER_AID_MAX_SHEET_CELLS", &mut l.max_sheet_cells),
+            ("CANCER_AID_PARSER_MEMORY_MIB", &mut s.parser_memory_mib),
+            ("CANCER_AID_PARSER_CPU_SECONDS", &mut s.parser_cpu_seconds),
+            (
+                "CANCER_AID_IMPORT_MAX_REJECTED_ROWS",
+                &mut s.import_max_rejected_rows,
+            ),
+        ] {
+            if let Some(v) = env_parse(name)? {
+                *field = v;
+            }
+        }
+        if let Some(p) = env_parse::<PathBuf>("CANCER_AID_PARSER_PROGRAM")? {
+            s.parser_program = Some(p);
         }
         Ok(s)
     }

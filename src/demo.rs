@@ -13,6 +13,8 @@ use crate::domain::{Amount, Group, Money, Rate, RegionCode, RegionPrefix, Role};
 use crate::hospital::{self, NewHospital};
 use crate::policy::{self, NewPolicy};
 use crate::roster::import::{self, Mode, Upload};
+use crate::roster::parser::Parser;
+use crate::roster::upload::UploadedFile;
 use crate::users::{self, NewUser};
 
 /// The demo accounts: username, password, roles, region, display name.
@@ -72,7 +74,7 @@ const DEMO_POLICIES: &[(Group, &str, i64, i64, i64)] = &[
 ];
 
 /// Seeds the demo data when the database has no users yet; otherwise does nothing.
-pub async fn seed(db: &DatabaseConnection) -> anyhow::Result<()> {
+pub async fn seed(db: &DatabaseConnection, parser: &Parser) -> anyhow::Result<()> {
     if user::Entity::find().count(db).await? > 0 {
         tracing::info!("Demo data not seeded: the database already has users");
         return Ok(());
@@ -140,15 +142,21 @@ pub async fn seed(db: &DatabaseConnection) -> anyhow::Result<()> {
     for (file_name, bytes, group, region, date) in DEMO_ROSTERS {
         let upload = Upload {
             file_name: (*file_name).to_owned(),
-            bytes: bytes.to_vec(),
+            file: UploadedFile::from_bytes(bytes).await?,
             group: group.map(Group::parse).transpose()?,
             region: region.map(RegionPrefix::parse).transpose()?,
             mode: Mode::Incremental,
             effective_date: NaiveDate::parse_from_str(date, "%Y-%m-%d")?,
         };
-        import::submit(db, &clerk_actor, &RegionPrefix::parse("22")?, upload)
-            .await
-            .map_err(|e| anyhow::anyhow!("demo roster {file_name}: {e}"))?;
+        import::submit(
+            db,
+            parser,
+            &clerk_actor,
+            &RegionPrefix::parse("22")?,
+            upload,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("demo roster {file_name}: {e}"))?;
     }
     println!(
         "Demo data ready: {} hospitals, {} policies, {} rosters queued for import. Open http://127.0.0.1:3000",

@@ -6,9 +6,20 @@ use clap::Parser;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    cancer_aid::telemetry::init();
-    let cli = cancer_aid::cli::Cli::parse();
-    cancer_aid::cli::run(cli).await
+fn main() -> anyhow::Result<()> {
+    // The roster parser's child process (roster::parser): no runtime, no logging set-up, so
+    // that its memory limit is spent on the file alone.
+    let mut args = std::env::args();
+    if args.nth(1).as_deref() == Some(cancer_aid::roster::parser::SUBCOMMAND) {
+        let code = cancer_aid::roster::parser::child_main(&args.next().unwrap_or_default());
+        std::process::exit(code);
+    }
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(async {
+            cancer_aid::telemetry::init();
+            let cli = cancer_aid::cli::Cli::parse();
+            cancer_aid::cli::run(cli).await
+        })
 }

@@ -28,7 +28,7 @@ impl AppState {
         let sessions = SessionCache::new(settings.session_cache_ttl);
         AppState {
             db,
-            imports: Progress::for_province(settings.province.clone()),
+            imports: Progress::for_settings(&settings),
             settings: Arc::new(settings),
             sessions,
         }

@@ -2,7 +2,6 @@
 //! import, and reading a person's entries.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -18,6 +17,7 @@ use crate::auth::CurrentUser;
 use crate::domain::{Group, IdNumber, RegionPrefix};
 use crate::error::{AppError, AppResult, FieldError, Msg, current_lang};
 use crate::roster::import::{self, ImportView, Mode, Upload};
+use crate::roster::upload::{UploadWriter, UploadedFile};
 use crate::roster::{export, history};
 use crate::state::AppState;
 
@@ -77,7 +77,14 @@ pub async fn upload_roster(
     form: Multipart,
 ) -> AppResult<Response> {
     let upload = read_upload(form, state.settings.max_upload_bytes).await?;
-    let (view, queued) = import::submit(&state.db, &user.actor(), &user.region, upload).await?;
+    let (view, queued) = import::submit(
+        &state.db,
+        state.imports.parser(),
+        &user.actor(),
+        &user.region,
+        upload,
+    )
+    .await?;
     if queued {
         state.imports.ring();
         Ok((StatusCode::ACCEPTED, Json(view)).into_response())
@@ -94,33 +101,81 @@ async fn read_upload(form: Multipart, limit: usize) -> AppResult<Upload> {
 
 /// An upload form as sent: the file (name and bytes) and the text fields, trimmed.
 pub(crate) struct UploadFields {
-    /// The `file` field's name and bytes.
-    pub file: Option<(String, Bytes)>,
+    /// The `file` field's name and bytes (in a temporary file).
+    pub file: Option<(String, UploadedFile)>,
     /// The other fields.
     pub fields: std::collections::HashMap<String, String>,
 }
 
 /// Reads the multipart form of an upload; the roster pages' plain form post reads it here too
 /// and checks it with [`check_upload`], so the page and the API refuse alike.
+///
+/// The file goes to a temporary file chunk by chunk as it arrives, so an upload costs a buffer
+/// of memory whatever its size; the other fields are short texts, at most
+/// [`MAX_FORM_FIELDS`] of them, each at most [`MAX_FIELD_BYTES`].
 pub(crate) async fn read_upload_form(mut form: Multipart, limit: usize) -> AppResult<UploadFields> {
-    let mut file: Option<(String, Bytes)> = None;
+    let mut file: Option<(String, UploadedFile)> = None;
     let mut fields: std::collections::HashMap<String, String> = Default::default();
-    while let Some(field) = form
+    let mut count = 0;
+    while let Some(mut field) = form
         .next_field()
         .await
         .map_err(|e| multipart_error(e, limit))?
     {
-        let name = field.name().unwrap_or_default().to_owned();
+        count += 1;
+        if count > MAX_FORM_FIELDS {
+            return Err(form_too_long());
+        }
+        let name = field
+            .name()
+            .unwrap_or_default()
+            .chars()
+            .take(64)
+            .collect::<String>();
         if name == "file" {
-            let file_name = field.file_name().unwrap_or("roster").to_owned();
-            let bytes = field.bytes().await.map_err(|e| multipart_error(e, limit))?;
-            file = Some((file_name, bytes));
+            let file_name = field
+                .file_name()
+                .unwrap_or("roster")
+                .chars()
+                .take(255)
+                .collect::<String>();
+            let mut out = UploadWriter::new().await.map_err(anyhow::Error::from)?;
+            while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(e, limit))? {
+                out.write(&chunk).await.map_err(anyhow::Error::from)?;
+            }
+            file = Some((file_name, out.finish().await.map_err(anyhow::Error::from)?));
         } else {
-            let text = field.text().await.map_err(|e| multipart_error(e, limit))?;
-            fields.insert(name, text.trim().to_owned());
+            let mut text = Vec::new();
+            while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(e, limit))? {
+                if text.len() + chunk.len() > MAX_FIELD_BYTES {
+                    return Err(AppError::validation(vec![field_error(
+                        &name,
+                        format!("字段“{name}”过长：最多 {MAX_FIELD_BYTES} 字节。"),
+                        format!("The field '{name}' is too long: at most {MAX_FIELD_BYTES} bytes."),
+                    )]));
+                }
+                text.extend_from_slice(&chunk);
+            }
+            fields.insert(name, String::from_utf8_lossy(&text).trim().to_owned());
         }
     }
     Ok(UploadFields { file, fields })
+}
+
+/// Fields an upload form may have (file, group, region_code, mode, effective_date and a few
+/// a browser may add).
+pub(crate) const MAX_FORM_FIELDS: usize = 16;
+/// Bytes a text field of an upload form may have.
+pub(crate) const MAX_FIELD_BYTES: usize = 1024;
+
+fn form_too_long() -> AppError {
+    AppError::BadRequest {
+        code: "bad_upload",
+        message: Msg::new(
+            format!("上传表单的字段过多：最多 {MAX_FORM_FIELDS} 个。"),
+            format!("The upload form has too many fields: at most {MAX_FORM_FIELDS}."),
+        ),
+    }
 }
 
 /// The upload an upload form asks for, or every problem with its parameters at once.
@@ -176,7 +231,7 @@ pub(crate) fn check_upload(form: UploadFields) -> AppResult<Upload> {
     let (file_name, bytes) = file.expect("checked above");
     Ok(Upload {
         file_name,
-        bytes: bytes.to_vec(),
+        file: bytes,
         group,
         region,
         mode,

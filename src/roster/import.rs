@@ -23,9 +23,12 @@ use entity::roster_import_file_part::{self as file_part, PART_BYTES};
 use entity::{roster_import, roster_import_error};
 
 use super::jobs::Progress;
+use super::parser::Parser;
 use super::read::{self, FileError};
 use super::rows::{Outcome, Params, RosterRow, SheetReport, Validator};
 use super::store::{Existing, PersonRow, PgStore, SqliteStore, Store};
+use super::tally::{StopReason, Tally};
+use super::upload::{UploadWriter, UploadedFile};
 use crate::audit::{self, Actor, Change};
 use crate::domain::{Group, Lang, RegionPrefix};
 use crate::error::{AppError, AppResult, Msg};
@@ -91,12 +94,12 @@ impl Mode {
 }
 
 /// What an upload asks for.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Upload {
     /// The file's name as uploaded.
     pub file_name: String,
-    /// Its bytes.
-    pub bytes: Vec<u8>,
+    /// Its bytes, in a temporary file.
+    pub file: UploadedFile,
     /// The group of a one-group file.
     pub group: Option<Group>,
     /// The region (prefix) of the file.
@@ -228,14 +231,22 @@ fn fingerprint(sha: &str, u: &Upload) -> String {
 
 /// Stores an upload and queues it; the same file with the same parameters as an earlier
 /// successful import is recorded as a duplicate that changes nothing. Returns the import and
-/// whether it was queued.
+/// whether it was queued. The file's format and what it declares are checked first, by a
+/// parser process (`roster::parser`), so a hostile file is refused at the door when it can be.
 pub async fn submit(
     db: &DatabaseConnection,
+    parser: &Parser,
     actor: &Actor,
     scope: &RegionPrefix,
     upload: Upload,
 ) -> AppResult<(ImportView, bool)> {
-    let format = read::sniff(&upload.bytes, &upload.file_name).map_err(|e| file_error(&e))?;
+    if upload.file.is_empty() {
+        return Err(file_error(&FileError::Empty));
+    }
+    let format = parser
+        .inspect(upload.file.path(), &upload.file_name)
+        .await
+        .map_err(|e| file_error(&e))?;
     if upload.mode == Mode::Full && upload.group.is_none() {
         return Err(AppError::validation(vec![crate::error::FieldError::new(
             "group",
@@ -253,7 +264,7 @@ pub async fn submit(
             format!("Region {r} is outside your scope {scope}."),
         )));
     }
-    let sha = hex::encode(Sha256::digest(&upload.bytes));
+    let sha = upload.file.sha256().to_owned();
     let fp = fingerprint(&sha, &upload);
     let now = Utc::now();
     let txn = crate::db::begin_write(db).await?;
@@ -266,7 +277,7 @@ pub async fn submit(
     let model = roster_import::ActiveModel {
         file_name: Set(upload.file_name.clone()),
         sha256: Set(sha),
-        file_size: Set(upload.bytes.len() as i64),
+        file_size: Set(upload.file.len() as i64),
         format: Set(format.code().to_owned()),
         group_code: Set(upload.group.map(|g| g.code().to_owned())),
         region_code: Set(upload.region.as_ref().map(|r| r.as_str().to_owned())),
@@ -292,11 +303,24 @@ pub async fn submit(
     if earlier.is_none() {
         // A part at a time, without RETURNING: the statement, the driver and the database
         // each copy what they are given, and the driver would hand it all back.
-        for (part, content) in upload.bytes.chunks(PART_BYTES).enumerate() {
+        use tokio::io::AsyncReadExt;
+        let mut file = tokio::fs::File::open(upload.file.path())
+            .await
+            .map_err(anyhow::Error::from)?;
+        for part in 0.. {
+            let mut content = Vec::with_capacity(PART_BYTES);
+            (&mut file)
+                .take(PART_BYTES as u64)
+                .read_to_end(&mut content)
+                .await
+                .map_err(anyhow::Error::from)?;
+            if content.is_empty() {
+                break;
+            }
             file_part::Entity::insert(file_part::ActiveModel {
                 import_id: Set(model.id),
-                part: Set(part as i32),
-                content: Set(content.to_vec()),
+                part: Set(part),
+                content: Set(content),
             })
             .exec_without_returning(&txn)
             .await?;
@@ -329,6 +353,9 @@ pub enum RunError {
     /// The file cannot be read as a roster.
     #[error("{}", .0.en)]
     File(Msg),
+    /// The file is not what the clerk meant (`roster::tally`).
+    #[error("{}", .0.reason.message().en)]
+    Stopped(Box<Stopped>),
     /// The database failed.
     #[error(transparent)]
     Db(#[from] sea_orm::DbErr),
@@ -337,10 +364,57 @@ pub enum RunError {
     Other(#[from] anyhow::Error),
 }
 
+/// An import stopped early, with the rejected rows read until then: they are kept for the
+/// clerk to download although nothing else of the import lands.
+#[derive(Debug)]
+pub struct Stopped {
+    reason: StopReason,
+    rows: i64,
+    rejected: i64,
+    /// Error rows as the writer would have stored them.
+    errors: Vec<Vec<Value>>,
+}
+
+impl Stopped {
+    /// The reason, then the first few errors.
+    fn message(&self) -> Msg {
+        let mut m = self.reason.message();
+        let first: Vec<(String, String)> = self
+            .errors
+            .iter()
+            .take(3)
+            .map(|row| {
+                let text = |i: usize| match row.get(i) {
+                    Some(Value::String(Some(s))) => s.to_string(),
+                    _ => String::new(),
+                };
+                let at = |i: usize| match row.get(i) {
+                    Some(Value::BigInt(Some(n))) => *n,
+                    _ => 0,
+                };
+                (
+                    format!("“{}”第{}行：{}", text(1), at(2), text(6)),
+                    format!("'{}' row {}: {}", text(1), at(2), text(7)),
+                )
+            })
+            .collect();
+        if !first.is_empty() {
+            let zh: Vec<&str> = first.iter().map(|(z, _)| z.as_str()).collect();
+            let en: Vec<&str> = first.iter().map(|(_, e)| e.as_str()).collect();
+            m = Msg::new(
+                format!("{} 前几个错误：{}", m.zh, zh.join("；")),
+                format!("{} The first errors: {}", m.en, en.join("; ")),
+            );
+        }
+        m
+    }
+}
+
 impl RunError {
     fn message(&self) -> Msg {
         match self {
             RunError::File(m) => m.clone(),
+            RunError::Stopped(s) => s.message(),
             RunError::Db(e) => Msg::new(
                 format!("数据库出错，本次导入未生效，可重新运行：{e}"),
                 format!(
@@ -377,52 +451,98 @@ pub async fn run(
         Err(e) => {
             let msg = e.message();
             tracing::warn!(import.id = import_id, error = %msg.en, "Roster import {import_id} failed");
-            // The transaction is gone: record the failure on its own.
-            roster_import::Entity::update_many()
+            // The transaction is gone: record the failure on its own, with the rejected rows
+            // of an import that stopped early.
+            let txn = crate::db::begin_write(db).await?;
+            let mut update = roster_import::Entity::update_many()
                 .col_expr(roster_import::Column::Status, Expr::value("failed"))
                 .col_expr(
                     roster_import::Column::Error,
                     Expr::value(format!("{} / {}", msg.zh, msg.en)),
                 )
-                .col_expr(roster_import::Column::FinishedAt, Expr::value(Utc::now()))
+                .col_expr(roster_import::Column::FinishedAt, Expr::value(Utc::now()));
+            if let RunError::Stopped(stopped) = e {
+                let Stopped {
+                    rows,
+                    rejected,
+                    errors,
+                    ..
+                } = *stopped;
+                update = update
+                    .col_expr(
+                        roster_import::Column::Accepted,
+                        Expr::value(rows - rejected),
+                    )
+                    .col_expr(roster_import::Column::Rejected, Expr::value(rejected))
+                    .col_expr(roster_import::Column::RowsDone, Expr::value(rows));
+                keep_errors(&txn, errors).await?;
+            }
+            update
                 .filter(roster_import::COLUMN.id.eq(import_id))
-                .exec(db)
+                .exec(&txn)
                 .await?;
+            txn.commit().await?;
             Ok(())
         }
     }
 }
 
+/// Stores the error rows of an import that stopped early, a few hundred at a time.
+async fn keep_errors(
+    txn: &sea_orm::DatabaseTransaction,
+    errors: Vec<Vec<Value>>,
+) -> Result<(), sea_orm::DbErr> {
+    use sea_orm::sea_query::{Alias, Query};
+    for chunk in errors.chunks(500) {
+        let mut insert = Query::insert();
+        insert
+            .into_table(Alias::new("roster_import_errors"))
+            .columns(cols::ERROR.iter().map(|c| Alias::new(c.name())));
+        for row in chunk {
+            insert
+                .values(row.iter().cloned().map(Into::into))
+                .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
+        }
+        txn.execute(&insert).await?;
+    }
+    Ok(())
+}
+
 struct ParseResult {
     sheets: Vec<SheetReport>,
     error: Option<FileError>,
+    /// The file was not what the clerk meant: reading stopped early.
+    stopped: Option<StopReason>,
+    /// Data rows read and rejected until then.
+    tally: Tally,
 }
 
-/// The uploaded file of an import, put together from its parts one part at a time.
+/// The uploaded file of an import, put together from its parts one part at a time into a
+/// temporary file for the parser process.
 async fn load_file(
     db: &DatabaseConnection,
     import: &roster_import::Model,
-) -> Result<Vec<u8>, RunError> {
-    let mut bytes = Vec::with_capacity(usize::try_from(import.file_size).unwrap_or(0));
+) -> Result<UploadedFile, RunError> {
+    let mut out = UploadWriter::new().await.map_err(anyhow::Error::from)?;
     for part in 0.. {
         match file_part::Entity::find_by_id((import.id, part))
             .one(db)
             .await?
         {
-            Some(p) => bytes.extend_from_slice(&p.content),
+            Some(p) => out.write(&p.content).await.map_err(anyhow::Error::from)?,
             None => break,
         }
     }
-    if bytes.len() as i64 != import.file_size {
+    if out.len() as i64 != import.file_size {
         return Err(anyhow::anyhow!(
             "the file of import {} is missing or incomplete: {} of {} bytes",
             import.id,
-            bytes.len(),
+            out.len(),
             import.file_size
         )
         .into());
     }
-    Ok(bytes)
+    Ok(out.finish().await.map_err(anyhow::Error::from)?)
 }
 
 async fn run_inner(
@@ -495,23 +615,25 @@ async fn run_inner(
     let batch_size = batch_rows(db.get_database_backend());
     let file_name = import.file_name.clone();
     let parse_progress = progress.clone();
+    let file_parser = progress.parser().clone();
+    let mut tally = Tally::new(progress.max_rejected_rows());
     let parser = tokio::task::spawn_blocking(move || {
-        let bytes = content;
-        let format = match read::sniff(&bytes, &file_name) {
-            Ok(f) => f,
-            Err(e) => {
-                return ParseResult {
-                    sheets: vec![],
-                    error: Some(e),
-                };
-            }
-        };
         let mut batch = Vec::with_capacity(batch_size);
         let mut done: i64 = 0;
+        let mut stopped = None;
         let mut sink = TotalingSink {
             inner: Validator::new(params, |o| {
+                let stop = match &o {
+                    Outcome::Skipped => None,
+                    o => tally.observe(matches!(o, Outcome::Rejected(..))),
+                };
                 batch.push(o);
                 done += 1;
+                if stop.is_some() {
+                    // What was read goes to the writer, which keeps the rejected rows.
+                    stopped = stop;
+                    return ControlFlow::Break(());
+                }
                 if batch.len() >= batch_size {
                     parse_progress.set_done(import_id, done);
                     let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_size));
@@ -525,19 +647,26 @@ async fn run_inner(
             import_id,
             total: 0,
         };
-        let error = read::read(&bytes, format, &mut sink).err();
+        let error = file_parser
+            .parse(content.path(), &file_name, &mut sink)
+            .err();
         let sheets = std::mem::take(&mut sink.inner.sheets);
         drop(sink);
         if !batch.is_empty() {
             let _ = tx.blocking_send(batch);
         }
         parse_progress.set_done(import_id, done);
-        ParseResult { sheets, error }
+        ParseResult {
+            sheets,
+            error,
+            stopped,
+            tally,
+        }
     });
 
     let job = Job {
         import,
-        writer: Writer::new(import_id, effective, mode),
+        writer: Writer::new(import_id, effective, mode, progress.max_rejected_rows() + 1),
         rx,
         parser,
         full_group: if mode == Mode::Full { group } else { None },
@@ -690,6 +819,14 @@ impl Job {
         }
         if let Some(e) = parsed.error {
             return Err(RunError::File(Msg::of(&e)));
+        }
+        if let Some(reason) = parsed.stopped {
+            return Err(RunError::Stopped(Box::new(Stopped {
+                reason,
+                rows: parsed.tally.rows() as i64,
+                rejected: parsed.tally.rejected() as i64,
+                errors: std::mem::take(&mut writer.kept_errors),
+            })));
         }
         if !parsed.sheets.iter().any(|s| s.has_roster) {
             let notes = parsed
@@ -861,6 +998,11 @@ struct Writer {
     protected: Vec<String>,
     /// No batch has met anyone already there yet.
     people_new: bool,
+    /// Copies of the error rows written so far, while they are few enough to be worth keeping:
+    /// an import that stops early rolls back, and stores these on their own.
+    kept_errors: Vec<Vec<Value>>,
+    /// Rejected rows whose errors may be kept.
+    keep_rows: u64,
 }
 
 fn text(s: impl Into<String>) -> Value {
@@ -879,7 +1021,7 @@ fn extra_json(extra: &[(Arc<str>, String)]) -> Option<serde_json::Value> {
 }
 
 impl Writer {
-    fn new(import_id: i64, effective: NaiveDate, mode: Mode) -> Writer {
+    fn new(import_id: i64, effective: NaiveDate, mode: Mode, keep_rows: u64) -> Writer {
         Writer {
             import_id,
             effective,
@@ -890,6 +1032,8 @@ impl Writer {
             listed: (mode == Mode::Full).then(Vec::new),
             protected: Vec::new(),
             people_new: true,
+            kept_errors: Vec::new(),
+            keep_rows,
         }
     }
 
@@ -921,6 +1065,7 @@ impl Writer {
                         self.protected.push(id.as_str().to_owned());
                     }
                     let data = serde_json::to_value(&data).ok();
+                    let first = errors.len();
                     errors.extend(errs.into_iter().map(|e| {
                         vec![
                             Value::BigInt(Some(self.import_id)),
@@ -934,6 +1079,10 @@ impl Writer {
                             Value::Json(data.clone().map(Box::new)),
                         ]
                     }));
+                    if self.keep_rows > 0 {
+                        self.keep_rows -= 1;
+                        self.kept_errors.extend(errors[first..].iter().cloned());
+                    }
                 }
                 Outcome::Skipped => {}
             }

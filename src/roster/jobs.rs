@@ -13,6 +13,7 @@ use tokio::sync::Notify;
 use entity::roster_import;
 
 use super::import;
+use super::parser::Parser;
 
 /// A running import that has not touched its row for this long on PostgreSQL is taken as
 /// interrupted (its instance died).
@@ -26,6 +27,10 @@ pub struct Progress {
     instance: Arc<str>,
     /// What a command-line import without a region covers: the programme's province.
     province: crate::domain::RegionPrefix,
+    /// How uploaded files are read.
+    parser: Parser,
+    /// Rejected rows after which an import stops (see `import::EarlyStop`).
+    max_rejected_rows: u64,
 }
 
 impl Default for Progress {
@@ -35,13 +40,13 @@ impl Default for Progress {
 }
 
 impl Progress {
-    /// A registry for this process, with a random instance name.
+    /// A registry for this process with the default settings, with a random instance name.
     pub fn new() -> Progress {
-        Progress::for_province(crate::config::Settings::default().province)
+        Progress::for_settings(&crate::config::Settings::default())
     }
 
-    /// A registry for a service whose programme covers `province`.
-    pub fn for_province(province: crate::domain::RegionPrefix) -> Progress {
+    /// A registry for a service with these settings (its province, its parser and limits).
+    pub fn for_settings(settings: &crate::config::Settings) -> Progress {
         let mut bytes = [0u8; 8];
         use argon2::password_hash::rand_core::{OsRng, RngCore};
         OsRng.fill_bytes(&mut bytes);
@@ -49,8 +54,25 @@ impl Progress {
             inner: Arc::default(),
             bell: Arc::default(),
             instance: Arc::from(hex::encode(bytes)),
-            province,
+            province: settings.province.clone(),
+            parser: Parser::new(
+                settings.parser_program.clone(),
+                settings.file_limits.clone(),
+                settings.parser_memory_mib,
+                settings.parser_cpu_seconds,
+            ),
+            max_rejected_rows: settings.import_max_rejected_rows,
         }
+    }
+
+    /// How this instance reads uploaded files.
+    pub fn parser(&self) -> &Parser {
+        &self.parser
+    }
+
+    /// Rejected rows after which an import stops.
+    pub fn max_rejected_rows(&self) -> u64 {
+        self.max_rejected_rows
     }
 
     /// Rows done and rows declared for an import running here.

@@ -3,11 +3,18 @@
 mod bulk;
 pub mod columns;
 pub mod dates;
+pub mod declared;
 pub mod export;
+pub mod file_error;
 pub mod generate;
 pub mod history;
 pub mod import;
 pub mod jobs;
+pub mod limits;
+pub mod parser;
 pub mod read;
 pub mod rows;
 mod store;
+pub mod tally;
+pub mod upload;
+pub mod wire;

@@ -8,7 +8,7 @@ use std::io::Cursor;
 use calamine::{Data, DataRef, Reader, Sheets, Xlsx};
 use chrono::NaiveDate;
 
-use crate::domain::{Lang, Localized};
+pub use super::file_error::FileError;
 
 /// One cell's value, as the sheet holds it.
 #[derive(Debug, Clone, PartialEq)]
@@ -90,150 +90,8 @@ impl Format {
     }
 }
 
-/// Why a file cannot be read as a roster at all.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum FileError {
-    /// Nothing was uploaded.
-    #[error("the file is empty")]
-    Empty,
-    /// Neither a spreadsheet nor CSV text.
-    #[error("this is not a spreadsheet: upload .xlsx, .xls, .xlsb, .ods or .csv")]
-    NotASpreadsheet,
-    /// A workbook with a password.
-    #[error("the workbook is password-protected: remove the password in Excel and upload it again")]
-    PasswordProtected,
-    /// A damaged or truncated file.
-    #[error(
-        "the file is damaged or incomplete ({0}): save it again from Excel and upload the new copy"
-    )]
-    Corrupt(String),
-    /// A workbook that would inflate beyond what a roster can be.
-    #[error("the workbook unpacks to {0} MiB, far more than any roster: check the file")]
-    TooLargeUnpacked(u64),
-    /// No sheet at all.
-    #[error("the workbook has no sheet")]
-    NoSheets,
-    /// Text that is neither UTF-8 nor GBK.
-    #[error("the CSV text is neither UTF-8 nor GBK: save it as CSV UTF-8 from Excel")]
-    Encoding,
-}
-
-impl Localized for FileError {
-    fn code(&self) -> &'static str {
-        match self {
-            FileError::Empty => "file_empty",
-            FileError::NotASpreadsheet => "not_a_spreadsheet",
-            FileError::PasswordProtected => "file_password_protected",
-            FileError::Corrupt(_) => "file_corrupt",
-            FileError::TooLargeUnpacked(_) => "file_too_large_unpacked",
-            FileError::NoSheets => "no_sheets",
-            FileError::Encoding => "csv_encoding",
-        }
-    }
-
-    fn message(&self, lang: Lang) -> String {
-        match (self, lang) {
-            (_, Lang::En) => self.to_string(),
-            (FileError::Empty, Lang::Zh) => "文件为空。".into(),
-            (FileError::NotASpreadsheet, Lang::Zh) => {
-                "该文件不是电子表格：请上传 .xlsx、.xls、.xlsb、.ods 或 .csv 文件。".into()
-            }
-            (FileError::PasswordProtected, Lang::Zh) => {
-                "工作簿设置了密码：请在 Excel 中取消密码后重新上传。".into()
-            }
-            (FileError::Corrupt(e), Lang::Zh) => {
-                format!("文件已损坏或不完整（{e}）：请用 Excel 重新保存后上传。")
-            }
-            (FileError::TooLargeUnpacked(mb), Lang::Zh) => {
-                format!("工作簿解压后达 {mb} MiB，远超名册应有的大小，请检查文件。")
-            }
-            (FileError::NoSheets, Lang::Zh) => "工作簿中没有工作表。".into(),
-            (FileError::Encoding, Lang::Zh) => {
-                "CSV 文件既不是 UTF-8 也不是 GBK 编码：请在 Excel 中另存为“CSV UTF-8”。".into()
-            }
-        }
-    }
-}
-
-/// The most a workbook may unpack to: a 1,000,000-row roster unpacks to about 400 MiB.
-pub const MAX_UNPACKED_BYTES: u64 = 2 * 1024 * 1024 * 1024;
-/// The most the shared strings may unpack to; calamine holds them in memory.
-pub const MAX_SHARED_STRINGS_BYTES: u64 = 512 * 1024 * 1024;
-
 /// Sheets up to this many rows have their vertically merged data cells filled down.
 pub const MERGE_FILL_MAX_ROWS: u32 = 50_000;
-
-/// Tells the format from the bytes; the name only separates text from a damaged workbook.
-pub fn sniff(bytes: &[u8], file_name: &str) -> Result<Format, FileError> {
-    if bytes.is_empty() {
-        return Err(FileError::Empty);
-    }
-    let lower = file_name.to_ascii_lowercase();
-    let claims_workbook = [".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"]
-        .iter()
-        .any(|ext| lower.ends_with(ext));
-    if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
-        let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
-            .map_err(|e| FileError::Corrupt(e.to_string()))?;
-        let mut total: u64 = 0;
-        let mut names = Vec::with_capacity(zip.len());
-        for i in 0..zip.len() {
-            let f = zip
-                .by_index_raw(i)
-                .map_err(|e| FileError::Corrupt(e.to_string()))?;
-            total = total.saturating_add(f.size());
-            let name = f.name().map(|n| n.into_owned()).unwrap_or_default();
-            if name == "xl/sharedStrings.xml" && f.size() > MAX_SHARED_STRINGS_BYTES {
-                return Err(FileError::TooLargeUnpacked(f.size() / (1024 * 1024)));
-            }
-            names.push(name);
-        }
-        if total > MAX_UNPACKED_BYTES {
-            return Err(FileError::TooLargeUnpacked(total / (1024 * 1024)));
-        }
-        let has = |n: &str| names.iter().any(|x| x == n);
-        return if has("xl/workbook.xml") {
-            Ok(Format::Xlsx)
-        } else if has("xl/workbook.bin") {
-            Ok(Format::Xlsb)
-        } else if has("content.xml") {
-            Ok(Format::Ods)
-        } else {
-            Err(FileError::NotASpreadsheet)
-        };
-    }
-    if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
-        // An OLE container: an .xls, or an encrypted .xlsx (which Excel wraps this way).
-        let window = &bytes[..bytes.len().min(64 * 1024)];
-        let utf16 = |s: &str| {
-            s.encode_utf16()
-                .flat_map(u16::to_le_bytes)
-                .collect::<Vec<u8>>()
-        };
-        if contains(bytes, &utf16("EncryptedPackage")) || contains(window, &utf16("EncryptionInfo"))
-        {
-            return Err(FileError::PasswordProtected);
-        }
-        return Ok(Format::Xls);
-    }
-    let looks_binary = bytes.iter().take(8192).any(|b| *b == 0);
-    if looks_binary {
-        return Err(if claims_workbook {
-            FileError::Corrupt("unknown binary content".into())
-        } else {
-            FileError::NotASpreadsheet
-        });
-    }
-    if claims_workbook && !lower.ends_with(".csv") {
-        // A text file named .xlsx: say so rather than reading it as CSV.
-        return Err(FileError::NotASpreadsheet);
-    }
-    Ok(Format::Csv)
-}
-
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
-}
 
 /// Receives what is read, sheet by sheet and row by row.
 pub trait RowSink {
@@ -298,7 +156,7 @@ pub fn read(bytes: &[u8], format: Format, sink: &mut dyn RowSink) -> Result<(), 
     match format {
         Format::Xlsx => read_xlsx(bytes, sink),
         Format::Csv => read_csv(bytes, sink),
-        _ => read_other(bytes, sink),
+        _ => read_other(bytes, format, sink),
     }
 }
 
@@ -398,8 +256,23 @@ fn visible_sheets(meta: &[calamine::Sheet]) -> Vec<String> {
 }
 
 /// .xls, .xlsb and .ods: calamine reads each sheet whole (these files are small in practice).
-fn read_other(bytes: &[u8], sink: &mut dyn RowSink) -> Result<(), FileError> {
-    let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(corrupt)?;
+/// The format was told from the content: each is opened by its own reader, so that its
+/// error is its own rather than "cannot detect the format".
+fn read_other(bytes: &[u8], format: Format, sink: &mut dyn RowSink) -> Result<(), FileError> {
+    let cursor = Cursor::new(bytes);
+    let mut book = match format {
+        Format::Xls => Sheets::Xls(calamine::Xls::new(cursor).map_err(corrupt)?),
+        Format::Xlsb => Sheets::Xlsb(calamine::Xlsb::new(cursor).map_err(corrupt)?),
+        _ => Sheets::Ods(calamine::Ods::new(cursor).map_err(|e| match e {
+            // calamine's own bound on a sheet's cells, which repeated rows and columns reach.
+            calamine::OdsError::CellLimitExceeded { requested, max } => FileError::SheetTooLarge {
+                sheet: String::new(),
+                cells: requested as u64,
+                limit: max as u64,
+            },
+            e => corrupt(e),
+        })?),
+    };
     let names = match &book {
         Sheets::Xls(b) => visible_sheets(b.sheets_metadata()),
         Sheets::Xlsb(b) => visible_sheets(b.sheets_metadata()),
@@ -427,17 +300,17 @@ fn read_other(bytes: &[u8], sink: &mut dyn RowSink) -> Result<(), FileError> {
     Ok(())
 }
 
-/// Decodes CSV text: UTF-8 (with or without BOM) or, failing that, GBK.
-pub fn decode_text(bytes: &[u8]) -> Result<String, FileError> {
+/// Decodes CSV text: UTF-8 (with or without BOM), borrowed as it is, or, failing that, GBK.
+pub fn decode_text(bytes: &[u8]) -> Result<std::borrow::Cow<'_, str>, FileError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if let Ok(s) = std::str::from_utf8(bytes) {
-        return Ok(s.to_owned());
+        return Ok(std::borrow::Cow::Borrowed(s));
     }
     let (text, _, had_errors) = encoding_rs::GBK.decode(bytes);
     if had_errors {
         return Err(FileError::Encoding);
     }
-    Ok(text.into_owned())
+    Ok(text)
 }
 
 fn read_csv(bytes: &[u8], sink: &mut dyn RowSink) -> Result<(), FileError> {
@@ -470,28 +343,6 @@ fn read_csv(bytes: &[u8], sink: &mut dyn RowSink) -> Result<(), FileError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn formats_come_from_the_content() {
-        assert_eq!(sniff(b"", "a.xlsx"), Err(FileError::Empty));
-        assert_eq!(
-            sniff("身份证号码,姓名\n".as_bytes(), "a.csv"),
-            Ok(Format::Csv)
-        );
-        assert_eq!(
-            sniff("身份证号码,姓名\n".as_bytes(), "roster"),
-            Ok(Format::Csv)
-        );
-        assert_eq!(sniff(b"hello", "a.xlsx"), Err(FileError::NotASpreadsheet));
-        assert_eq!(
-            sniff(b"PK\x03\x04garbage", "a.xlsx").map_err(|e| e.code()),
-            Err("file_corrupt")
-        );
-        assert_eq!(
-            sniff(b"\x00\x01\x02binary", "a.bin"),
-            Err(FileError::NotASpreadsheet)
-        );
-    }
 
     #[test]
     fn csv_in_gbk_and_utf8_with_bom_decode() {

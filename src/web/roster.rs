@@ -339,7 +339,14 @@ async fn upload_post(
         let form = read_form(&state, req, limit).await?;
         typed = form.fields.clone();
         let upload = check_upload(form)?;
-        import::submit(&state.db, &user.actor(), &user.region, upload).await
+        import::submit(
+            &state.db,
+            state.imports.parser(),
+            &user.actor(),
+            &user.region,
+            upload,
+        )
+        .await
     }
     .await;
     match outcome {
@@ -374,7 +381,8 @@ async fn upload_post(
     }
 }
 
-/// The multipart body, at most `limit` bytes (as the API's upload route allows).
+/// The multipart body, at most `limit` bytes (as the API's upload route allows), read as it
+/// arrives: the file goes to a temporary file, not into memory.
 async fn read_form(state: &AppState, req: Request, limit: usize) -> AppResult<UploadFields> {
     let (parts, body) = req.into_parts();
     let declared = parts
@@ -385,13 +393,8 @@ async fn read_form(state: &AppState, req: Request, limit: usize) -> AppResult<Up
     if declared.is_some_and(|n| n > limit) {
         return Err(AppError::PayloadTooLarge { limit });
     }
-    let bytes = axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|e| match declared {
-            Some(n) if n <= limit => unreadable(&e.to_string()),
-            _ => AppError::PayloadTooLarge { limit },
-        })?;
-    let form = Multipart::from_request(Request::from_parts(parts, Body::from(bytes)), state)
+    let body = Body::new(http_body_util::Limited::new(body, limit));
+    let form = Multipart::from_request(Request::from_parts(parts, body), state)
         .await
         .map_err(|e| unreadable(&e.body_text()))?;
     read_upload_form(form, limit).await

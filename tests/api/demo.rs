@@ -6,7 +6,7 @@ use crate::db_test;
 
 db_test!(
     async fn the_demo_seeds_accounts_hospitals_policies_and_rosters(app) {
-        cancer_aid::demo::seed(&app.db).await.unwrap();
+        cancer_aid::demo::seed(&app.db, app.state.imports.parser()).await.unwrap();
         cancer_aid::roster::jobs::drain(&app.db, &app.state.imports).await.unwrap();
         // The test app's own worker may still be finishing one of them.
         for _ in 0..300 {
@@ -24,7 +24,7 @@ db_test!(
         assert!(imports.iter().all(|i| i.status == "succeeded"), "{imports:?}");
         assert_eq!(roster_entry::Entity::find().count(&app.db).await.unwrap(), 8 + 5 + 4 + 3);
         // A second start changes nothing.
-        cancer_aid::demo::seed(&app.db).await.unwrap();
+        cancer_aid::demo::seed(&app.db, app.state.imports.parser()).await.unwrap();
         assert_eq!(roster_import::Entity::find().count(&app.db).await.unwrap(), 4);
         for (name, password, ..) in cancer_aid::demo::DEMO_USERS {
             app.login(name, password).await;

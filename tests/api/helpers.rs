@@ -184,6 +184,8 @@ pub async fn spawn_app_with(
     db::migrate(&conn).await.expect("migrations run");
     let mut settings = Settings {
         database_url: url,
+        // The test binary is not the service: uploads are parsed by the service's binary.
+        parser_program: Some(env!("CARGO_BIN_EXE_cancer-aid").into()),
         ..Settings::default()
     };
     adjust(&mut settings);

@@ -13,6 +13,8 @@ mod errors;
 mod flow;
 mod health;
 mod hospitals;
+mod hostile;
+mod hostile_files;
 mod openapi;
 mod policies;
 mod reports;

@@ -27,10 +27,14 @@ async fn start_service() -> Service {
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("e2e.db").display());
     let settings = cancer_aid::config::Settings {
         database_url: url,
+        // The test binary is not the service: uploads are parsed by the service's binary.
+        parser_program: Some(env!("CARGO_BIN_EXE_cancer-aid").into()),
         ..Default::default()
     };
     let state = cancer_aid::startup::prepare(settings).await.unwrap();
-    cancer_aid::demo::seed(&state.db).await.unwrap();
+    cancer_aid::demo::seed(&state.db, state.imports.parser())
+        .await
+        .unwrap();
     cancer_aid::roster::jobs::spawn_worker(state.db.clone(), state.imports.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
