@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use entity::{person, roster_entry, roster_import};
 
-use super::extract::{AppQuery, Authorized, roles};
+use super::extract::{AppPath, AppQuery, Authorized, roles};
 use super::{PageOf, paging};
 use crate::auth::CurrentUser;
 use crate::domain::{Group, IdNumber, RegionPrefix};
@@ -199,8 +199,10 @@ pub struct ListQuery {
     /// queued | running | succeeded | failed.
     pub status: Option<String>,
     /// Page from 1.
+    #[param(minimum = 1, maximum = 100000)]
     pub page: Option<u64>,
-    /// Rows per page.
+    /// Rows per page (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub per_page: Option<u64>,
 }
 
@@ -255,7 +257,7 @@ pub async fn list_imports(
 pub async fn get_import(
     State(state): State<AppState>,
     user: Authorized<roles::RosterImporter>,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
 ) -> AppResult<Json<ImportView>> {
     let m = find_visible(&state, &user, id).await?;
     Ok(Json(ImportView::from_model(&m, state.imports.get(id))))
@@ -279,7 +281,7 @@ pub async fn get_import(
 pub async fn retry_import(
     State(state): State<AppState>,
     user: Authorized<roles::RosterImporter>,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
 ) -> AppResult<(StatusCode, Json<ImportView>)> {
     find_visible(&state, &user, id).await?;
     let m = import::requeue(&state.db, &user.actor(), id).await?;
@@ -294,8 +296,10 @@ pub struct FormatQuery {
     /// json (default), xlsx or csv.
     pub format: Option<String>,
     /// Page of the JSON answer (1-based).
+    #[param(minimum = 1, maximum = 100000)]
     pub page: Option<u64>,
     /// Rows per JSON page (default 50, at most 500).
+    #[param(minimum = 1, maximum = 500)]
     pub per_page: Option<u64>,
 }
 
@@ -371,7 +375,7 @@ fn bad_format(f: &str) -> AppError {
 pub async fn import_errors(
     State(state): State<AppState>,
     user: Authorized<roles::RosterImporter>,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
     AppQuery(q): AppQuery<FormatQuery>,
 ) -> AppResult<Response> {
     find_visible(&state, &user, id).await?;
