@@ -30,6 +30,13 @@ pub struct Settings {
     pub login_max_failures: i32,
     /// `CANCER_AID_LOGIN_LOCK_MINUTES`: how long a lock lasts (default 15 minutes).
     pub login_lock: Duration,
+    /// `CANCER_AID_REQUEST_TIMEOUT_SECONDS`: how long a request may take before it is stopped
+    /// and answered 503 `request_timeout` (default 60 seconds).
+    pub request_timeout: Duration,
+    /// `CANCER_AID_TRANSFER_TIMEOUT_SECONDS`: the same for uploads and downloads, whose time
+    /// grows with the file and the client's line (default 600 seconds: 100 MiB at about
+    /// 170 KiB/s, or the .xlsx of a million rejected rows).
+    pub transfer_timeout: Duration,
 }
 
 impl Default for Settings {
@@ -44,6 +51,8 @@ impl Default for Settings {
             diagnosis_ranges: DiagnosisRanges::default(),
             login_max_failures: 5,
             login_lock: Duration::from_secs(15 * 60),
+            request_timeout: Duration::from_secs(60),
+            transfer_timeout: Duration::from_secs(600),
         }
     }
 }
@@ -56,6 +65,14 @@ fn env_parse<T: std::str::FromStr>(name: &str) -> anyhow::Result<Option<T>> {
             .map(Some)
             .map_err(|_| anyhow::anyhow!("{name}={v} is not a valid value")),
         _ => Ok(None),
+    }
+}
+
+/// A whole number of at least 1: a time limit or an interval of zero would stop everything.
+fn env_positive(name: &str) -> anyhow::Result<Option<u64>> {
+    match env_parse::<u64>(name)? {
+        Some(0) => Err(anyhow::anyhow!("{name}=0 is not allowed: use 1 or more")),
+        v => Ok(v),
     }
 }
 
@@ -91,6 +108,12 @@ impl Settings {
         }
         if let Some(m) = env_parse::<u64>("CANCER_AID_LOGIN_LOCK_MINUTES")? {
             s.login_lock = Duration::from_secs(m * 60);
+        }
+        if let Some(secs) = env_positive("CANCER_AID_REQUEST_TIMEOUT_SECONDS")? {
+            s.request_timeout = Duration::from_secs(secs);
+        }
+        if let Some(secs) = env_positive("CANCER_AID_TRANSFER_TIMEOUT_SECONDS")? {
+            s.transfer_timeout = Duration::from_secs(secs);
         }
         Ok(s)
     }

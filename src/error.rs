@@ -157,6 +157,14 @@ pub enum AppError {
     /// 429: slowed down (too many failed logins).
     #[error("{code}: {}", message.en)]
     TooManyRequests { code: &'static str, message: Msg },
+    /// 503: the service cannot answer now (the request took too long); `Retry-After` says
+    /// when to try again, when it is known.
+    #[error("{code}: {}", message.en)]
+    Unavailable {
+        code: &'static str,
+        message: Msg,
+        retry_after: Option<u32>,
+    },
     /// 500: a database failure; logged, never shown.
     #[error(transparent)]
     Db(#[from] sea_orm::DbErr),
@@ -236,6 +244,7 @@ impl AppError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Db(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -255,7 +264,8 @@ impl AppError {
             | AppError::Unprocessable { code, message, .. }
             | AppError::Refused { code, message, .. }
             | AppError::StateConflict { code, message, .. }
-            | AppError::TooManyRequests { code, message } => (code, message.clone()),
+            | AppError::TooManyRequests { code, message }
+            | AppError::Unavailable { code, message, .. } => (code, message.clone()),
             AppError::NotFound { entity, id } => (
                 "not_found",
                 Msg::new(
@@ -353,7 +363,9 @@ struct Detail<'a> {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();
-        if status.is_server_error() {
+        // A request past its time limit is logged where it happens, as a warning: it is load,
+        // not a fault.
+        if status.is_server_error() && !matches!(self, AppError::Unavailable { .. }) {
             tracing::error!(error = ?self, "request failed");
         }
         let lang = current_lang();
@@ -411,7 +423,16 @@ impl IntoResponse for AppError {
                 allowed,
             },
         };
-        (status, Json(body)).into_response()
+        let mut res = (status, Json(body)).into_response();
+        if let AppError::Unavailable {
+            retry_after: Some(secs),
+            ..
+        } = &self
+        {
+            res.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, (*secs).into());
+        }
+        res
     }
 }
 

@@ -17,11 +17,12 @@ pub mod users;
 pub mod visits;
 
 use std::any::Any;
+use std::time::Duration;
 
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::handler::Handler;
-use axum::http::header::{ACCEPT_LANGUAGE, COOKIE};
-use axum::http::{Method, StatusCode};
+use axum::http::header::{ACCEPT_LANGUAGE, CONTENT_TYPE, COOKIE};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter, on};
@@ -262,10 +263,77 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.settings.max_json_bytes))
+        // Inside `language`, so that a request stopped for time hears it in its language.
+        .layer(middleware::from_fn_with_state(
+            TimeLimits {
+                request: state.settings.request_timeout,
+                transfer: state.settings.transfer_timeout,
+            },
+            time_limit,
+        ))
         .layer(middleware::from_fn(language))
         .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::custom(panic_response))
         .with_state(state)
+}
+
+/// How long a request may take (`CANCER_AID_REQUEST_TIMEOUT_SECONDS`), and an upload or a
+/// download (`CANCER_AID_TRANSFER_TIMEOUT_SECONDS`).
+#[derive(Debug, Clone, Copy)]
+struct TimeLimits {
+    request: Duration,
+    transfer: Duration,
+}
+
+/// Every route has a time limit: a request still running when it is reached is dropped, which
+/// rolls back a transaction not yet committed (and frees its connection once the statement in
+/// flight returns: on SQLite, after at most `CANCER_AID_SQLITE_BUSY_SECONDS`), and the client
+/// hears 503 `request_timeout` rather than waiting without end.
+async fn time_limit(State(limits): State<TimeLimits>, req: Request, next: Next) -> Response {
+    let limit = if is_transfer(req.method(), req.headers(), req.uri()) {
+        limits.transfer
+    } else {
+        limits.request
+    };
+    let (method, path) = (req.method().clone(), req.uri().path().to_owned());
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => {
+            tracing::warn!(%method, path, seconds = limit.as_secs(), "request stopped at its time limit");
+            timed_out(limit).into_response()
+        }
+    }
+}
+
+/// Whether a request moves a file, and so gets the longer limit: an upload (a multipart body,
+/// as the API's upload and the upload page send) or a download (`format=xlsx` or `format=csv`,
+/// as every download of the API and the pages' download links ask).
+pub fn is_transfer(method: &Method, headers: &HeaderMap, uri: &Uri) -> bool {
+    let multipart = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().starts_with("multipart/form-data"));
+    let download = *method == Method::GET
+        && form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
+            .any(|(k, v)| k == "format" && (v == "xlsx" || v == "csv"));
+    multipart || download
+}
+
+/// The answer to a request stopped at its time limit.
+fn timed_out(limit: Duration) -> AppError {
+    let secs = limit.as_secs();
+    AppError::Unavailable {
+        code: "request_timeout",
+        message: Msg::new(
+            format!(
+                "请求处理超过{secs}秒，已中止。如是查询，请缩小范围后重试；如是修改，请先查看是否已保存，再决定是否重试。"
+            ),
+            format!(
+                "The request took longer than {secs} seconds and was stopped. For a query, narrow it and try again; for a change, check whether it was saved before repeating it."
+            ),
+        ),
+        retry_after: None,
+    }
 }
 
 /// Runs the request in its language: a `lang` cookie (the UI's switch) wins, then
