@@ -7,6 +7,9 @@ use crate::domain::{DiagnosisRanges, RegionPrefix};
 /// The default database: an embedded SQLite file beside the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/cancer-aid.db?mode=rwc";
 
+/// How long a write on SQLite waits for the write lock unless told otherwise.
+pub const DEFAULT_SQLITE_BUSY: Duration = Duration::from_secs(5);
+
 /// Everything the service can be told.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -37,6 +40,10 @@ pub struct Settings {
     /// grows with the file and the client's line (default 600 seconds: 100 MiB at about
     /// 170 KiB/s, or the .xlsx of a million rejected rows).
     pub transfer_timeout: Duration,
+    /// `CANCER_AID_SQLITE_BUSY_SECONDS`: how long a write on SQLite waits for the write lock
+    /// (held by a roster import, say) before it gives up with 503 `database_busy` (default 5
+    /// seconds). The roster import itself waits longer, on its own connection.
+    pub sqlite_busy: Duration,
 }
 
 impl Default for Settings {
@@ -53,6 +60,7 @@ impl Default for Settings {
             login_lock: Duration::from_secs(15 * 60),
             request_timeout: Duration::from_secs(60),
             transfer_timeout: Duration::from_secs(600),
+            sqlite_busy: DEFAULT_SQLITE_BUSY,
         }
     }
 }
@@ -114,6 +122,9 @@ impl Settings {
         }
         if let Some(secs) = env_positive("CANCER_AID_TRANSFER_TIMEOUT_SECONDS")? {
             s.transfer_timeout = Duration::from_secs(secs);
+        }
+        if let Some(secs) = env_parse::<u64>("CANCER_AID_SQLITE_BUSY_SECONDS")? {
+            s.sqlite_busy = Duration::from_secs(secs);
         }
         Ok(s)
     }

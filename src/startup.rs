@@ -11,7 +11,7 @@ use crate::{api, db};
 
 /// Connects, migrates and returns the shared state.
 pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
-    let conn = db::connect(&settings.database_url).await?;
+    let conn = db::connect_waiting(&settings.database_url, None, settings.sqlite_busy).await?;
     db::migrate(&conn).await?;
     tracing::info!(
         backend = db::backend_name(&conn),

@@ -28,7 +28,9 @@ use super::{
             `{\"error\": {\"code\", \"message\", \"details\": [{\"field\", \"message\"}]}}`. \
             Money is a string of yuan with two decimals (\"1234.50\"). Lists take `page` \
             (1 to 100000) and `per_page` (1 to 500); any other value is a 422 on that field. \
-            Any request may answer 503 `request_timeout` past the request's time limit.",
+            Any request may answer 503: `database_busy` (with `Retry-After`) when the database \
+            is held by a roster import for longer than a write waits, or `request_timeout` \
+            past the request's time limit.",
     ),
     paths(
         health::health,

@@ -13,6 +13,7 @@ mod errors;
 mod flow;
 mod health;
 mod hospitals;
+mod limits;
 mod openapi;
 mod policies;
 mod reports;
