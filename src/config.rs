@@ -44,6 +44,12 @@ pub struct Settings {
     /// (held by a roster import, say) before it gives up with 503 `database_busy` (default 5
     /// seconds). The roster import itself waits longer, on its own connection.
     pub sqlite_busy: Duration,
+    /// `CANCER_AID_UPLOAD_RETENTION_DAYS`: days after an import finished when its uploaded file
+    /// and the raw data of its rejected rows are deleted (default 30).
+    pub upload_retention_days: u32,
+    /// `CANCER_AID_RETENTION_INTERVAL_MINUTES`: how often the background task looks for imports
+    /// past their retention (default 60 minutes).
+    pub retention_interval: Duration,
 }
 
 impl Default for Settings {
@@ -61,6 +67,8 @@ impl Default for Settings {
             request_timeout: Duration::from_secs(60),
             transfer_timeout: Duration::from_secs(600),
             sqlite_busy: DEFAULT_SQLITE_BUSY,
+            upload_retention_days: 30,
+            retention_interval: Duration::from_secs(3600),
         }
     }
 }
@@ -125,6 +133,12 @@ impl Settings {
         }
         if let Some(secs) = env_parse::<u64>("CANCER_AID_SQLITE_BUSY_SECONDS")? {
             s.sqlite_busy = Duration::from_secs(secs);
+        }
+        if let Some(days) = env_parse("CANCER_AID_UPLOAD_RETENTION_DAYS")? {
+            s.upload_retention_days = days;
+        }
+        if let Some(m) = env_positive("CANCER_AID_RETENTION_INTERVAL_MINUTES")? {
+            s.retention_interval = Duration::from_secs(m * 60);
         }
         Ok(s)
     }

@@ -274,7 +274,7 @@ pub async fn get_import(
         (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
         (status = 403, description = "Not a roster importer or administrator", body = super::openapi::ErrorEnvelope),
         (status = 404, description = "No such import in the user's scope", body = super::openapi::ErrorEnvelope),
-        (status = 409, description = "Only a failed import can be retried", body = super::openapi::ErrorEnvelope),
+        (status = 409, description = "Only a failed import can be retried (`import_not_failed`), and only while its file is kept (`import_purged`)", body = super::openapi::ErrorEnvelope),
     ),
     security(("bearer" = []), ("cookie" = []))
 )]

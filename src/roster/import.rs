@@ -144,6 +144,9 @@ pub struct ImportView {
     pub created_at: chrono::DateTime<Utc>,
     /// When finished.
     pub finished_at: Option<chrono::DateTime<Utc>>,
+    /// When the uploaded file and the raw data of the rejected rows were deleted (their codes
+    /// and messages stay); a purged import cannot be retried.
+    pub purged_at: Option<chrono::DateTime<Utc>>,
 }
 
 /// Rows done and rows in all.
@@ -207,6 +210,7 @@ impl ImportView {
             created_by: m.created_by,
             created_at: m.created_at,
             finished_at: m.finished_at,
+            purged_at: m.purged_at,
         }
     }
 }
@@ -1272,10 +1276,15 @@ pub async fn requeue(
     import_id: i64,
 ) -> AppResult<roster_import::Model> {
     let txn = crate::db::begin_write(db).await?;
+    // Locked, so that the retention purge cannot claim it between this check and the update.
     let m = roster_import::Entity::find_by_id(import_id)
+        .lock_exclusive()
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::not_found("roster_import", import_id))?;
+    if let Some(purged) = m.purged_at {
+        return Err(crate::roster::retention::purged_conflict(purged));
+    }
     if m.status != "failed" {
         return Err(AppError::conflict(
             "import_not_failed",

@@ -9,5 +9,6 @@ pub mod history;
 pub mod import;
 pub mod jobs;
 pub mod read;
+pub mod retention;
 pub mod rows;
 mod store;

@@ -17,6 +17,7 @@ mod limits;
 mod openapi;
 mod policies;
 mod reports;
+mod retention;
 mod roster;
 mod schema;
 mod users;
