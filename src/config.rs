@@ -9,6 +9,9 @@ use crate::roster::limits::FileLimits;
 /// The default database: an embedded SQLite file beside the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/cancer-aid.db?mode=rwc";
 
+/// How long a write on SQLite waits for the write lock unless told otherwise.
+pub const DEFAULT_SQLITE_BUSY: Duration = Duration::from_secs(5);
+
 /// Everything the service can be told.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -47,6 +50,23 @@ pub struct Settings {
     /// `CANCER_AID_IMPORT_MAX_REJECTED_ROWS`: rejected rows after which an import stops as
     /// "not the file you meant" (default 10,000).
     pub import_max_rejected_rows: u64,
+    /// `CANCER_AID_REQUEST_TIMEOUT_SECONDS`: how long a request may take before it is stopped
+    /// and answered 503 `request_timeout` (default 60 seconds).
+    pub request_timeout: Duration,
+    /// `CANCER_AID_TRANSFER_TIMEOUT_SECONDS`: the same for uploads and downloads, whose time
+    /// grows with the file and the client's line (default 600 seconds: 100 MiB at about
+    /// 170 KiB/s, or the .xlsx of a million rejected rows).
+    pub transfer_timeout: Duration,
+    /// `CANCER_AID_SQLITE_BUSY_SECONDS`: how long a write on SQLite waits for the write lock
+    /// (held by a roster import, say) before it gives up with 503 `database_busy` (default 5
+    /// seconds). The roster import itself waits longer, on its own connection.
+    pub sqlite_busy: Duration,
+    /// `CANCER_AID_UPLOAD_RETENTION_DAYS`: days after an import finished when its uploaded file
+    /// and the raw data of its rejected rows are deleted (default 30).
+    pub upload_retention_days: u32,
+    /// `CANCER_AID_RETENTION_INTERVAL_MINUTES`: how often the background task looks for imports
+    /// past their retention (default 60 minutes).
+    pub retention_interval: Duration,
 }
 
 impl Default for Settings {
@@ -66,6 +86,11 @@ impl Default for Settings {
             parser_memory_mib: 512,
             parser_cpu_seconds: 300,
             import_max_rejected_rows: 10_000,
+            request_timeout: Duration::from_secs(60),
+            transfer_timeout: Duration::from_secs(600),
+            sqlite_busy: DEFAULT_SQLITE_BUSY,
+            upload_retention_days: 30,
+            retention_interval: Duration::from_secs(3600),
         }
     }
 }
@@ -78,6 +103,14 @@ fn env_parse<T: std::str::FromStr>(name: &str) -> anyhow::Result<Option<T>> {
             .map(Some)
             .map_err(|_| anyhow::anyhow!("{name}={v} is not a valid value")),
         _ => Ok(None),
+    }
+}
+
+/// A whole number of at least 1: a time limit or an interval of zero would stop everything.
+fn env_positive(name: &str) -> anyhow::Result<Option<u64>> {
+    match env_parse::<u64>(name)? {
+        Some(0) => Err(anyhow::anyhow!("{name}=0 is not allowed: use 1 or more")),
+        v => Ok(v),
     }
 }
 
@@ -140,6 +173,21 @@ impl Settings {
         }
         if let Some(p) = env_parse::<PathBuf>("CANCER_AID_PARSER_PROGRAM")? {
             s.parser_program = Some(p);
+        }
+        if let Some(secs) = env_positive("CANCER_AID_REQUEST_TIMEOUT_SECONDS")? {
+            s.request_timeout = Duration::from_secs(secs);
+        }
+        if let Some(secs) = env_positive("CANCER_AID_TRANSFER_TIMEOUT_SECONDS")? {
+            s.transfer_timeout = Duration::from_secs(secs);
+        }
+        if let Some(secs) = env_parse::<u64>("CANCER_AID_SQLITE_BUSY_SECONDS")? {
+            s.sqlite_busy = Duration::from_secs(secs);
+        }
+        if let Some(days) = env_parse("CANCER_AID_UPLOAD_RETENTION_DAYS")? {
+            s.upload_retention_days = days;
+        }
+        if let Some(m) = env_positive("CANCER_AID_RETENTION_INTERVAL_MINUTES")? {
+            s.retention_interval = Duration::from_secs(m * 60);
         }
         Ok(s)
     }

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+pub use crate::config::DEFAULT_SQLITE_BUSY;
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
@@ -12,13 +13,26 @@ use sea_orm::{
 
 /// Connects to `url`, creating the SQLite file's folder when needed. SQLite runs in WAL mode
 /// with a busy timeout, so readers never block the writer and short write waits queue
-/// instead of failing.
+/// instead of failing (for [`DEFAULT_SQLITE_BUSY`]; see [`connect_waiting`]).
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     connect_with(url, None).await
 }
 
 /// As [`connect`], with a PostgreSQL `search_path` (tests isolate themselves in a schema).
 pub async fn connect_with(url: &str, schema: Option<&str>) -> anyhow::Result<DatabaseConnection> {
+    connect_waiting(url, schema, DEFAULT_SQLITE_BUSY).await
+}
+
+/// As [`connect_with`], with how long a SQLite write waits for the write lock
+/// (`CANCER_AID_SQLITE_BUSY_SECONDS`). While a roster import holds the lock, a login or any
+/// other short write waits that long and then fails with SQLITE_BUSY, which the API answers
+/// with 503 and `Retry-After` (`AppError::from`): a bounded wait and a clear answer, rather
+/// than half a minute and a 500. The import's own connection waits longer (`roster::import`).
+pub async fn connect_waiting(
+    url: &str,
+    schema: Option<&str>,
+    sqlite_busy: Duration,
+) -> anyhow::Result<DatabaseConnection> {
     if let Some(path) = sqlite_path(url)
         && let Some(dir) = std::path::Path::new(&path).parent()
         && !dir.as_os_str().is_empty()
@@ -30,10 +44,10 @@ pub async fn connect_with(url: &str, schema: Option<&str>) -> anyhow::Result<Dat
     opts.sqlx_logging(false)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(30))
-        .map_sqlx_sqlite_opts(|o| {
+        .map_sqlx_sqlite_opts(move |o| {
             o.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(30))
+                .busy_timeout(sqlite_busy)
                 .foreign_keys(true)
                 // Readers map the file instead of copying each page into every connection's
                 // own cache: look-ups in a roster of millions touch a few scattered pages each.

@@ -157,9 +157,18 @@ pub enum AppError {
     /// 429: slowed down (too many failed logins).
     #[error("{code}: {}", message.en)]
     TooManyRequests { code: &'static str, message: Msg },
-    /// 500: a database failure; logged, never shown.
+    /// 503: the service cannot answer now, but will soon (the database is busy, the request
+    /// took too long); `Retry-After` says when to try again, when it is known.
+    #[error("{code}: {}", message.en)]
+    Unavailable {
+        code: &'static str,
+        message: Msg,
+        retry_after: Option<u32>,
+    },
+    /// 500: a database failure; logged, never shown. (A busy SQLite becomes `Unavailable`:
+    /// see the `From<DbErr>` below.)
     #[error(transparent)]
-    Db(#[from] sea_orm::DbErr),
+    Db(sea_orm::DbErr),
     /// 500: anything else unexpected; logged, never shown.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -167,6 +176,55 @@ pub enum AppError {
 
 /// The result of a handler or service.
 pub type AppResult<T> = Result<T, AppError>;
+
+/// Seconds a client is asked to wait before trying again when the database was busy: long
+/// enough for the short writes queued before it, and a roster import rarely holds SQLite's
+/// write lock for more than a few seconds a hundred thousand rows.
+pub const BUSY_RETRY_AFTER_SECONDS: u32 = 5;
+
+impl From<sea_orm::DbErr> for AppError {
+    /// Every database error of a request passes here: a write that waited its bounded time for
+    /// SQLite's write lock (`CANCER_AID_SQLITE_BUSY_SECONDS`), or a request that found no free
+    /// connection in the pool, is the service being busy, not broken, and says so with 503
+    /// and `Retry-After`; anything else is a 500.
+    fn from(e: sea_orm::DbErr) -> AppError {
+        if is_busy(&e) {
+            tracing::warn!(error = %e, "database busy");
+            AppError::busy()
+        } else {
+            AppError::Db(e)
+        }
+    }
+}
+
+/// Whether the database refused because another connection holds a lock (SQLITE_BUSY or
+/// SQLITE_LOCKED, with their extended codes), or the pool had no connection to give in time.
+pub fn is_busy(e: &sea_orm::DbErr) -> bool {
+    use sea_orm::{ConnAcquireErr, DbErr, RuntimeErr};
+    match e {
+        DbErr::ConnectionAcquire(ConnAcquireErr::Timeout) => true,
+        DbErr::Conn(RuntimeErr::SqlxError(x))
+        | DbErr::Exec(RuntimeErr::SqlxError(x))
+        | DbErr::Query(RuntimeErr::SqlxError(x)) => match x.as_ref() {
+            sea_orm::sqlx::Error::Database(d) => {
+                // Only SQLite's codes: PostgreSQL's are SQLSTATEs, which may be digits too.
+                d.try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>()
+                    .is_some()
+                    && d.code()
+                        .and_then(|c| c.parse::<i32>().ok())
+                        .is_some_and(|c| matches!(c & 0xff, SQLITE_BUSY | SQLITE_LOCKED))
+            }
+            sea_orm::sqlx::Error::PoolTimedOut => true,
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// SQLite's primary result codes for "another connection holds the lock"; the extended codes
+/// (SQLITE_BUSY_SNAPSHOT, ...) carry them in their low byte.
+const SQLITE_BUSY: i32 = 5;
+const SQLITE_LOCKED: i32 = 6;
 
 impl AppError {
     /// 422 for one field, from a domain error.
@@ -211,6 +269,22 @@ impl AppError {
         }
     }
 
+    /// 503 `database_busy`: the database is held by a longer write (a roster import on SQLite).
+    pub fn busy() -> AppError {
+        AppError::Unavailable {
+            code: "database_busy",
+            message: Msg::new(
+                format!(
+                    "系统正忙（可能正在导入名册），本次操作未完成，请{BUSY_RETRY_AFTER_SECONDS}秒后重试。"
+                ),
+                format!(
+                    "The service is busy (a roster import may be running) and did not complete this request; try again in {BUSY_RETRY_AFTER_SECONDS} seconds."
+                ),
+            ),
+            retry_after: Some(BUSY_RETRY_AFTER_SECONDS),
+        }
+    }
+
     /// 409 with a code.
     pub fn conflict(code: &'static str, message: Msg) -> AppError {
         AppError::Conflict {
@@ -236,6 +310,7 @@ impl AppError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Db(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -255,7 +330,8 @@ impl AppError {
             | AppError::Unprocessable { code, message, .. }
             | AppError::Refused { code, message, .. }
             | AppError::StateConflict { code, message, .. }
-            | AppError::TooManyRequests { code, message } => (code, message.clone()),
+            | AppError::TooManyRequests { code, message }
+            | AppError::Unavailable { code, message, .. } => (code, message.clone()),
             AppError::NotFound { entity, id } => (
                 "not_found",
                 Msg::new(
@@ -353,7 +429,9 @@ struct Detail<'a> {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();
-        if status.is_server_error() {
+        // A busy database or a request past its time limit is logged where it happens, as a
+        // warning: it is load, not a fault.
+        if status.is_server_error() && !matches!(self, AppError::Unavailable { .. }) {
             tracing::error!(error = ?self, "request failed");
         }
         let lang = current_lang();
@@ -411,7 +489,16 @@ impl IntoResponse for AppError {
                 allowed,
             },
         };
-        (status, Json(body)).into_response()
+        let mut res = (status, Json(body)).into_response();
+        if let AppError::Unavailable {
+            retry_after: Some(secs),
+            ..
+        } = &self
+        {
+            res.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, (*secs).into());
+        }
+        res
     }
 }
 

@@ -11,7 +11,7 @@ use crate::{api, db};
 
 /// Connects, migrates and returns the shared state.
 pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
-    let conn = db::connect(&settings.database_url).await?;
+    let conn = db::connect_waiting(&settings.database_url, None, settings.sqlite_busy).await?;
     db::migrate(&conn).await?;
     tracing::info!(
         backend = db::backend_name(&conn),
@@ -29,11 +29,19 @@ pub async fn serve(state: AppState, bind: SocketAddr) -> anyhow::Result<()> {
     tracing::info!("Listening on http://{}", listener.local_addr()?);
     let db = state.db.clone();
     let worker = crate::roster::jobs::spawn_worker(state.db.clone(), state.imports.clone());
+    // Uploaded files and rejected rows are personal data: deleted after their retention.
+    let retention = crate::roster::retention::spawn(
+        state.db.clone(),
+        state.settings.upload_retention_days,
+        state.settings.retention_interval,
+    );
     axum::serve(listener, api::router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     // An import still running is rolled back with its transaction; the next start marks it failed.
     worker.abort();
+    // A purge stopped between two batches goes on at the next start.
+    retention.abort();
     db.close().await.ok();
     tracing::info!("Stopped");
     Ok(())

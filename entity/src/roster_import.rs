@@ -36,6 +36,9 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub started_at: Option<DateTimeUtc>,
     pub finished_at: Option<DateTimeUtc>,
+    /// When the uploaded file and the raw data of the rejected rows were deleted, after the
+    /// retention period (`roster::retention`); such an import cannot be run again.
+    pub purged_at: Option<DateTimeUtc>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

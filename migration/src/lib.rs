@@ -10,6 +10,7 @@ mod m20261129_000002_seed_regions;
 mod m20261130_000003_file_parts;
 mod m20261130_000004_entry_person_check;
 mod m20261130_000005_drop_group_region_index;
+mod m20261206_000006_import_purged_at;
 
 /// Runs every migration in order; called at start-up and by `cancer-aid migrate`.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000003_file_parts::Migration),
             Box::new(m20261130_000004_entry_person_check::Migration),
             Box::new(m20261130_000005_drop_group_region_index::Migration),
+            Box::new(m20261206_000006_import_purged_at::Migration),
         ]
     }
 }

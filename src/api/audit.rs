@@ -28,8 +28,10 @@ pub struct AuditQuery {
     /// To (inclusive for a date): a date or an RFC 3339 instant.
     pub to: Option<String>,
     /// Page, from 1.
+    #[param(minimum = 1, maximum = 100000)]
     pub page: Option<u64>,
-    /// Rows per page.
+    /// Rows per page (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub per_page: Option<u64>,
 }
 

@@ -1,13 +1,13 @@
 //! `/api/v1/cases`: opening cases, moving them through their states, reading them.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::Datelike;
 use serde::Deserialize;
 use validator::Validate;
 
-use super::extract::{AppQuery, Authorized, RoleSet, ValidatedJson, roles};
+use super::extract::{AppPath, AppQuery, Authorized, RoleSet, ValidatedJson, roles};
 use super::{PageOf, paging};
 use crate::case::workflow::{Action, CaseState};
 use crate::case::{self, CaseDetail, CaseView, Corrections, Filter, Move, NewCase};
@@ -198,7 +198,7 @@ async fn take<R: RoleSet>(
 pub async fn approve_case(
     State(state): State<AppState>,
     user: Authorized<roles::Approver>,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
     ValidatedJson(req): ValidatedJson<TransitionRequest>,
 ) -> AppResult<Json<CaseDetail>> {
     take(&state, &user, id, Action::Approve, req).await
@@ -224,7 +224,7 @@ pub async fn approve_case(
 pub async fn reject_case(
     State(state): State<AppState>,
     user: Authorized<roles::Approver>,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
     ValidatedJson(req): ValidatedJson<TransitionRequest>,
 ) -> AppResult<Json<CaseDetail>> {
     take(&state, &user, id, Action::Reject, req).await
@@ -249,7 +249,7 @@ pub async fn reject_case(
 pub async fn withdraw_case(
     State(state): State<AppState>,
     user: Authorized<roles::CaseWithdrawer>,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
     ValidatedJson(req): ValidatedJson<TransitionRequest>,
 ) -> AppResult<Json<CaseDetail>> {
     take(&state, &user, id, Action::Withdraw, req).await
@@ -275,7 +275,7 @@ pub async fn withdraw_case(
 pub async fn close_case(
     State(state): State<AppState>,
     user: Authorized<roles::CaseCloser>,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
     ValidatedJson(req): ValidatedJson<TransitionRequest>,
 ) -> AppResult<Json<CaseDetail>> {
     take(&state, &user, id, Action::Close, req).await
@@ -301,7 +301,7 @@ pub async fn close_case(
 pub async fn resubmit_case(
     State(state): State<AppState>,
     user: Authorized<roles::Caseworker>,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
     ValidatedJson(req): ValidatedJson<ResubmitRequest>,
 ) -> AppResult<Json<CaseDetail>> {
     let diagnosis = match req.diagnosis_code.as_deref() {
@@ -342,8 +342,10 @@ pub struct ListQuery {
     /// Text in the applicant's name or the diagnosis.
     pub q: Option<String>,
     /// Page from 1.
+    #[param(minimum = 1, maximum = 100000)]
     pub page: Option<u64>,
-    /// Rows per page.
+    /// Rows per page (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub per_page: Option<u64>,
 }
 
@@ -417,7 +419,7 @@ pub async fn list_cases(
 pub async fn get_case(
     State(state): State<AppState>,
     user: Authorized<roles::CaseReader>,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
 ) -> AppResult<Json<CaseDetail>> {
     Ok(Json(case::get(&state.db, &user, id).await?))
 }

@@ -4,8 +4,8 @@
 use std::marker::PhantomData;
 
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
@@ -153,23 +153,67 @@ fn describe(e: &validator::ValidationError) -> Msg {
     }
 }
 
-/// Query string whose rejections use the error envelope.
+/// Query string whose rejections use the error envelope and name the parameter at fault: a
+/// `page` or `per_page` that is not a whole number (`page=abc`, `page=-1`, a number past
+/// u64) is the same 422 as one out of range, with the allowed range; any other parameter of
+/// the wrong type is a 400 `invalid_query` that names it.
 pub struct AppQuery<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for AppQuery<T> {
     type Rejection = AppError;
 
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        // axum's `Query` says what was wrong but not where: the path tracker says where.
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(de)
+            .map(AppQuery)
+            .map_err(query_error)
+    }
+}
+
+fn query_error(e: serde_path_to_error::Error<serde_urlencoded::de::Error>) -> AppError {
+    let field = e.path().to_string();
+    if field == "page" || field == "per_page" {
+        return super::paging_error(&[field.as_str()]);
+    }
+    let inner = e.into_inner();
+    let (zh, en) = if field == "." {
+        (
+            format!("查询参数有误：{inner}"),
+            format!("The query string is not valid: {inner}"),
+        )
+    } else {
+        (
+            format!("查询参数 {field} 有误：{inner}"),
+            format!("The query parameter {field} is not valid: {inner}"),
+        )
+    };
+    AppError::BadRequest {
+        code: "invalid_query",
+        message: Msg::new(zh, en),
+    }
+}
+
+/// A path parameter, such as a record's id, whose rejection uses the error envelope: a
+/// segment that is not a number (`/cases/abc`, or one past i64) names no record, so it is the
+/// same 404 as an id that does not exist, never a 500 nor a plain-text 400.
+pub struct AppPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for AppPath<T> {
+    type Rejection = AppError;
+
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|Query(v)| AppQuery(v))
-            .map_err(|r: QueryRejection| AppError::BadRequest {
-                code: "invalid_query",
-                message: Msg::new(
-                    format!("查询参数有误：{}", r.body_text()),
-                    format!("The query string is not valid: {}", r.body_text()),
-                ),
-            })
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(v)) => Ok(AppPath(v)),
+            Err(PathRejection::FailedToDeserializePathParams(_)) => {
+                Err(AppError::not_found("route", parts.uri.path()))
+            }
+            Err(other) => Err(AppError::Internal(anyhow::anyhow!(
+                "path parameters: {}",
+                other.body_text()
+            ))),
+        }
     }
 }
 

@@ -17,11 +17,12 @@ pub mod users;
 pub mod visits;
 
 use std::any::Any;
+use std::time::Duration;
 
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::handler::Handler;
-use axum::http::header::{ACCEPT_LANGUAGE, COOKIE};
-use axum::http::{Method, StatusCode};
+use axum::http::header::{ACCEPT_LANGUAGE, CONTENT_TYPE, COOKIE};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter, on};
@@ -30,7 +31,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::domain::Lang;
-use crate::error::{AppError, LANG, Msg};
+use crate::error::{AppError, FieldError, LANG, Msg};
 use crate::state::AppState;
 
 /// One route of the service, as the route table records it.
@@ -262,10 +263,77 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.settings.max_json_bytes))
+        // Inside `language`, so that a request stopped for time hears it in its language.
+        .layer(middleware::from_fn_with_state(
+            TimeLimits {
+                request: state.settings.request_timeout,
+                transfer: state.settings.transfer_timeout,
+            },
+            time_limit,
+        ))
         .layer(middleware::from_fn(language))
         .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::custom(panic_response))
         .with_state(state)
+}
+
+/// How long a request may take (`CANCER_AID_REQUEST_TIMEOUT_SECONDS`), and an upload or a
+/// download (`CANCER_AID_TRANSFER_TIMEOUT_SECONDS`).
+#[derive(Debug, Clone, Copy)]
+struct TimeLimits {
+    request: Duration,
+    transfer: Duration,
+}
+
+/// Every route has a time limit: a request still running when it is reached is dropped, which
+/// rolls back a transaction not yet committed (and frees its connection once the statement in
+/// flight returns: on SQLite, after at most `CANCER_AID_SQLITE_BUSY_SECONDS`), and the client
+/// hears 503 `request_timeout` rather than waiting without end.
+async fn time_limit(State(limits): State<TimeLimits>, req: Request, next: Next) -> Response {
+    let limit = if is_transfer(req.method(), req.headers(), req.uri()) {
+        limits.transfer
+    } else {
+        limits.request
+    };
+    let (method, path) = (req.method().clone(), req.uri().path().to_owned());
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => {
+            tracing::warn!(%method, path, seconds = limit.as_secs(), "request stopped at its time limit");
+            timed_out(limit).into_response()
+        }
+    }
+}
+
+/// Whether a request moves a file, and so gets the longer limit: an upload (a multipart body,
+/// as the API's upload and the upload page send) or a download (`format=xlsx` or `format=csv`,
+/// as every download of the API and the pages' download links ask).
+pub fn is_transfer(method: &Method, headers: &HeaderMap, uri: &Uri) -> bool {
+    let multipart = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().starts_with("multipart/form-data"));
+    let download = *method == Method::GET
+        && form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
+            .any(|(k, v)| k == "format" && (v == "xlsx" || v == "csv"));
+    multipart || download
+}
+
+/// The answer to a request stopped at its time limit.
+fn timed_out(limit: Duration) -> AppError {
+    let secs = limit.as_secs();
+    AppError::Unavailable {
+        code: "request_timeout",
+        message: Msg::new(
+            format!(
+                "请求处理超过{secs}秒，已中止。如是查询，请缩小范围后重试；如是修改，请先查看是否已保存，再决定是否重试。"
+            ),
+            format!(
+                "The request took longer than {secs} seconds and was stopped. For a query, narrow it and try again; for a change, check whether it was saved before repeating it."
+            ),
+        ),
+        retry_after: None,
+    }
 }
 
 /// Runs the request in its language: a `lang` cookie (the UI's switch) wins, then
@@ -325,18 +393,72 @@ pub struct PageOf<T> {
     pub total: u64,
 }
 
-/// Page and size from a query string: page 1 and 50 rows by default, at most 500 rows.
+/// The highest page a list serves. Its offset is then at most 99,999 × 500, about fifty
+/// million rows: far inside an i64 and every database's OFFSET, where an unbounded page
+/// overflowed and answered 500. Nobody pages that deep by hand; a database would read and
+/// throw away that many rows to answer it. Filters narrow a list, and the downloads hold whole
+/// lists.
+pub const MAX_PAGE: u64 = 100_000;
+
+/// The most rows a page holds.
+pub const MAX_PER_PAGE: u64 = 500;
+
+/// Rows a page holds when the request does not say.
+pub const DEFAULT_PER_PAGE: u64 = 50;
+
+/// Page and size from a query string: page 1 and 50 rows by default; page 1 to [`MAX_PAGE`]
+/// and 1 to [`MAX_PER_PAGE`] rows, anything else a 422 that names the field and its range.
 pub fn paging(page: Option<u64>, per_page: Option<u64>) -> Result<(u64, u64), AppError> {
     let page = page.unwrap_or(1);
-    let per_page = per_page.unwrap_or(50);
-    if page == 0 || !(1..=500).contains(&per_page) {
-        return Err(AppError::validation(vec![crate::error::FieldError::new(
-            "page",
-            Msg::new(
-                "页码从1开始，每页1到500条。",
-                "page starts at 1; per_page is 1 to 500.",
-            ),
-        )]));
+    let per_page = per_page.unwrap_or(DEFAULT_PER_PAGE);
+    let mut bad = Vec::new();
+    if !(1..=MAX_PAGE).contains(&page) {
+        bad.push("page");
     }
-    Ok((page, per_page))
+    if !(1..=MAX_PER_PAGE).contains(&per_page) {
+        bad.push("per_page");
+    }
+    if bad.is_empty() {
+        Ok((page, per_page))
+    } else {
+        Err(paging_error(&bad))
+    }
+}
+
+/// The 422 of a bad `page` or `per_page` (out of range, or not a whole number at all: the
+/// query extractor sends those here too), with the allowed range of each field.
+pub fn paging_error(fields: &[&str]) -> AppError {
+    let details: Vec<FieldError> = fields
+        .iter()
+        .map(|f| {
+            let message = if *f == "per_page" {
+                Msg::new(
+                    format!("每页条数（per_page）须为1到{MAX_PER_PAGE}之间的整数。"),
+                    format!("per_page must be a whole number from 1 to {MAX_PER_PAGE}."),
+                )
+            } else {
+                Msg::new(
+                    format!("页码（page）须为1到{MAX_PAGE}之间的整数。"),
+                    format!("page must be a whole number from 1 to {MAX_PAGE}."),
+                )
+            };
+            FieldError::new(*f, message)
+        })
+        .collect();
+    let message = Msg::new(
+        details
+            .iter()
+            .map(|d| d.message.zh.as_str())
+            .collect::<String>(),
+        details
+            .iter()
+            .map(|d| d.message.en.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
+    );
+    AppError::Unprocessable {
+        code: "validation_failed",
+        message,
+        details,
+    }
 }

@@ -26,7 +26,11 @@ use super::{
             eligibility, cases, visits, subsidies and spending totals. Messages are in Chinese, \
             or English with `Accept-Language: en`. Errors are \
             `{\"error\": {\"code\", \"message\", \"details\": [{\"field\", \"message\"}]}}`. \
-            Money is a string of yuan with two decimals (\"1234.50\").",
+            Money is a string of yuan with two decimals (\"1234.50\"). Lists take `page` \
+            (1 to 100000) and `per_page` (1 to 500); any other value is a 422 on that field. \
+            Any request may answer 503: `database_busy` (with `Retry-After`) when the database \
+            is held by a roster import for longer than a write waits, or `request_timeout` \
+            past the request's time limit.",
     ),
     paths(
         health::health,

@@ -2,12 +2,12 @@
 //! correct those no visit has used.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::extract::{AppJson, AppQuery, Authorized, roles};
+use super::extract::{AppJson, AppPath, AppQuery, Authorized, roles};
 use super::input;
 use crate::auth::CurrentUser;
 use crate::domain::Group;
@@ -118,7 +118,7 @@ pub async fn list_policies(
 pub async fn get_policy(
     State(state): State<AppState>,
     _user: CurrentUser,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
 ) -> AppResult<Json<PolicyView>> {
     Ok(Json(policy::get(&state.db, id).await?))
 }
@@ -227,7 +227,7 @@ pub async fn create_policy(
 pub async fn update_policy(
     State(state): State<AppState>,
     admin: Authorized<roles::Admin>,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
     AppJson(req): AppJson<UpdatePolicyRequest>,
 ) -> AppResult<Json<PolicyView>> {
     let mut problems = Problems::new();

@@ -2,7 +2,7 @@
 //! import, and reading a person's entries.
 
 use axum::Json;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use entity::{person, roster_entry, roster_import};
 
-use super::extract::{AppQuery, Authorized, roles};
+use super::extract::{AppPath, AppQuery, Authorized, roles};
 use super::{PageOf, paging};
 use crate::auth::CurrentUser;
 use crate::domain::{Group, IdNumber, RegionPrefix};
@@ -254,8 +254,10 @@ pub struct ListQuery {
     /// queued | running | succeeded | failed.
     pub status: Option<String>,
     /// Page from 1.
+    #[param(minimum = 1, maximum = 100000)]
     pub page: Option<u64>,
-    /// Rows per page.
+    /// Rows per page (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub per_page: Option<u64>,
 }
 
@@ -310,7 +312,7 @@ pub async fn list_imports(
 pub async fn get_import(
     State(state): State<AppState>,
     user: Authorized<roles::RosterImporter>,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
 ) -> AppResult<Json<ImportView>> {
     let m = find_visible(&state, &user, id).await?;
     Ok(Json(ImportView::from_model(&m, state.imports.get(id))))
@@ -327,14 +329,14 @@ pub async fn get_import(
         (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
         (status = 403, description = "Not a roster importer or administrator", body = super::openapi::ErrorEnvelope),
         (status = 404, description = "No such import in the user's scope", body = super::openapi::ErrorEnvelope),
-        (status = 409, description = "Only a failed import can be retried", body = super::openapi::ErrorEnvelope),
+        (status = 409, description = "Only a failed import can be retried (`import_not_failed`), and only while its file is kept (`import_purged`)", body = super::openapi::ErrorEnvelope),
     ),
     security(("bearer" = []), ("cookie" = []))
 )]
 pub async fn retry_import(
     State(state): State<AppState>,
     user: Authorized<roles::RosterImporter>,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
 ) -> AppResult<(StatusCode, Json<ImportView>)> {
     find_visible(&state, &user, id).await?;
     let m = import::requeue(&state.db, &user.actor(), id).await?;
@@ -349,8 +351,10 @@ pub struct FormatQuery {
     /// json (default), xlsx or csv.
     pub format: Option<String>,
     /// Page of the JSON answer (1-based).
+    #[param(minimum = 1, maximum = 100000)]
     pub page: Option<u64>,
     /// Rows per JSON page (default 50, at most 500).
+    #[param(minimum = 1, maximum = 500)]
     pub per_page: Option<u64>,
 }
 
@@ -426,7 +430,7 @@ fn bad_format(f: &str) -> AppError {
 pub async fn import_errors(
     State(state): State<AppState>,
     user: Authorized<roles::RosterImporter>,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
     AppQuery(q): AppQuery<FormatQuery>,
 ) -> AppResult<Response> {
     find_visible(&state, &user, id).await?;

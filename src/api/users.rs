@@ -1,12 +1,12 @@
 //! `/api/v1/users`: administrators manage accounts.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use validator::Validate;
 
-use super::extract::{Authorized, ValidatedJson, roles};
+use super::extract::{AppPath, Authorized, ValidatedJson, roles};
 use crate::domain::{RegionPrefix, Role};
 use crate::error::{AppError, AppResult, FieldError, Msg};
 use crate::state::AppState;
@@ -104,7 +104,7 @@ pub async fn list_users(
 pub async fn get_user(
     State(state): State<AppState>,
     admin: Authorized<roles::Admin>,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
 ) -> AppResult<Json<UserView>> {
     Ok(Json(users::get(&state.db, &admin.region, id).await?))
 }
@@ -169,7 +169,7 @@ pub async fn create_user(
 pub async fn update_user(
     State(state): State<AppState>,
     admin: Authorized<roles::Admin>,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
     ValidatedJson(req): ValidatedJson<UpdateUserRequest>,
 ) -> AppResult<Json<UserView>> {
     let roles = match &req.roles {

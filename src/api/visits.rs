@@ -2,14 +2,14 @@
 //! recording visits, moving their subsidies through approval and payment, and reading them.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::Datelike;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::extract::{AppJson, AppQuery, Authorized, roles};
+use super::extract::{AppJson, AppPath, AppQuery, Authorized, roles};
 use super::roster::{XLSX, download};
 use super::{PageOf, input, paging};
 use crate::domain::IdNumber;
@@ -150,7 +150,7 @@ impl RecordVisitRequest {
 pub async fn record_visit(
     State(state): State<AppState>,
     user: Authorized<roles::Caseworker>,
-    Path(case_id): Path<i64>,
+    AppPath(case_id): AppPath<i64>,
     AppJson(req): AppJson<RecordVisitRequest>,
 ) -> AppResult<(StatusCode, Json<Recorded>)> {
     let new = req.parse(visit::today())?;
@@ -178,7 +178,7 @@ pub async fn record_visit(
 pub async fn preview_visit(
     State(state): State<AppState>,
     user: Authorized<roles::Caseworker>,
-    Path(case_id): Path<i64>,
+    AppPath(case_id): AppPath<i64>,
     AppJson(req): AppJson<RecordVisitRequest>,
 ) -> AppResult<Json<visit::Preview>> {
     let new = req.parse(visit::today())?;
@@ -200,8 +200,10 @@ pub struct VisitQuery {
     /// pending | approved | paid | voided.
     pub status: Option<String>,
     /// Page from 1.
+    #[param(minimum = 1, maximum = 100000)]
     pub page: Option<u64>,
-    /// Rows per page.
+    /// Rows per page (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub per_page: Option<u64>,
 }
 
@@ -287,7 +289,7 @@ pub async fn list_visits(
 pub async fn get_visit(
     State(state): State<AppState>,
     user: Authorized<roles::VisitReader>,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
 ) -> AppResult<Json<VisitView>> {
     Ok(Json(visit::get(&state.db, &user, id).await?))
 }
@@ -310,7 +312,7 @@ pub async fn get_visit(
 pub async fn approve_visit(
     State(state): State<AppState>,
     user: Authorized<roles::Approver>,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
 ) -> AppResult<Json<VisitView>> {
     Ok(Json(
         visit::transition(&state.db, &user, id, Transition::Approve).await?,
@@ -346,7 +348,7 @@ pub struct PayRequest {
 pub async fn pay_visit(
     State(state): State<AppState>,
     user: Authorized<roles::Manager>,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
     AppJson(req): AppJson<PayRequest>,
 ) -> AppResult<Json<VisitView>> {
     let mut p = Problems::new();
@@ -411,7 +413,7 @@ pub struct ReasonRequest {
 pub async fn void_visit(
     State(state): State<AppState>,
     user: Authorized<roles::Approver>,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
     AppJson(req): AppJson<ReasonRequest>,
 ) -> AppResult<Json<VisitView>> {
     let mut p = Problems::new();
@@ -443,7 +445,7 @@ pub async fn void_visit(
 pub async fn reverse_visit(
     State(state): State<AppState>,
     user: Authorized<roles::SubsidyReverser>,
-    Path(id): Path<i64>,
+    AppPath(id): AppPath<i64>,
     AppJson(req): AppJson<ReasonRequest>,
 ) -> AppResult<(StatusCode, Json<VisitView>)> {
     let mut p = Problems::new();
@@ -494,7 +496,7 @@ pub struct StatementQuery {
 pub async fn person_statement(
     State(state): State<AppState>,
     user: Authorized<roles::VisitReader>,
-    Path(raw_id): Path<String>,
+    AppPath(raw_id): AppPath<String>,
     AppQuery(q): AppQuery<StatementQuery>,
 ) -> AppResult<Response> {
     let id_number = IdNumber::parse(&raw_id).map_err(|e| AppError::field("id_number", &e))?;

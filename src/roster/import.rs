@@ -147,6 +147,9 @@ pub struct ImportView {
     pub created_at: chrono::DateTime<Utc>,
     /// When finished.
     pub finished_at: Option<chrono::DateTime<Utc>>,
+    /// When the uploaded file and the raw data of the rejected rows were deleted (their codes
+    /// and messages stay); a purged import cannot be retried.
+    pub purged_at: Option<chrono::DateTime<Utc>>,
 }
 
 /// Rows done and rows in all.
@@ -210,6 +213,7 @@ impl ImportView {
             created_by: m.created_by,
             created_at: m.created_at,
             finished_at: m.finished_at,
+            purged_at: m.purged_at,
         }
     }
 }
@@ -697,10 +701,15 @@ async fn run_inner(
     }
 }
 
+/// How long the import waits for SQLite's write lock. The service's other writes hold it for a
+/// short transaction and give up after `CANCER_AID_SQLITE_BUSY_SECONDS`; only another import
+/// (the command line's, in another process) holds it longer, a few seconds to a minute.
+const IMPORT_BUSY: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// The import's SQLite transaction, on a thread of its own: its statements are blocking
 /// calls, which must not hold up the runtime's workers and the requests they serve.
 async fn run_on_sqlite(db: &DatabaseConnection, job: Job) -> Result<Counts, RunError> {
-    use sea_orm::sqlx::Executor;
+    use sea_orm::sqlx::{AssertSqlSafe, Executor};
     let pool = db.get_sqlite_connection_pool().clone();
     let runtime = tokio::runtime::Handle::current();
     let sqlx_err =
@@ -708,6 +717,21 @@ async fn run_on_sqlite(db: &DatabaseConnection, job: Job) -> Result<Counts, RunE
     tokio::task::spawn_blocking(move || {
         runtime.block_on(async move {
             let mut pooled = pool.acquire().await.map_err(sqlx_err)?;
+            // The pool's connections give up on the write lock after a few seconds
+            // (`CANCER_AID_SQLITE_BUSY_SECONDS`), so that a login answers 503 rather than wait
+            // behind an import; the import itself waits for the short writes ahead of it for
+            // as long as they take. Its connection goes back to the pool with the pool's wait.
+            let pool_busy_ms: i64 = sea_orm::sqlx::query_scalar("PRAGMA busy_timeout")
+                .fetch_one(&mut *pooled)
+                .await
+                .map_err(sqlx_err)?;
+            pooled
+                .execute(AssertSqlSafe(format!(
+                    "PRAGMA busy_timeout = {}",
+                    IMPORT_BUSY.as_millis()
+                )))
+                .await
+                .map_err(sqlx_err)?;
             // The commit would copy the whole WAL, 400 MB at a million rows, into the
             // database file before it returned; the import is durable without that, so the
             // copy is made after the import has finished (below), as PostgreSQL's
@@ -719,10 +743,11 @@ async fn run_on_sqlite(db: &DatabaseConnection, job: Job) -> Result<Counts, RunE
             let result = write_on_sqlite(&mut pooled, job).await;
             tokio::spawn(async move {
                 for sql in [
-                    "PRAGMA wal_checkpoint(PASSIVE)",
-                    "PRAGMA wal_autocheckpoint = 1000",
+                    "PRAGMA wal_checkpoint(PASSIVE)".to_owned(),
+                    "PRAGMA wal_autocheckpoint = 1000".to_owned(),
+                    format!("PRAGMA busy_timeout = {pool_busy_ms}"),
                 ] {
-                    if let Err(e) = pooled.execute(sql).await {
+                    if let Err(e) = pooled.execute(AssertSqlSafe(sql.clone())).await {
                         tracing::warn!(error = %e, sql, "after a roster import");
                     }
                 }
@@ -1400,10 +1425,15 @@ pub async fn requeue(
     import_id: i64,
 ) -> AppResult<roster_import::Model> {
     let txn = crate::db::begin_write(db).await?;
+    // Locked, so that the retention purge cannot claim it between this check and the update.
     let m = roster_import::Entity::find_by_id(import_id)
+        .lock_exclusive()
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::not_found("roster_import", import_id))?;
+    if let Some(purged) = m.purged_at {
+        return Err(crate::roster::retention::purged_conflict(purged));
+    }
     if m.status != "failed" {
         return Err(AppError::conflict(
             "import_not_failed",

@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod limits;
 pub mod parser;
 pub mod read;
+pub mod retention;
 pub mod rows;
 mod store;
 pub mod tally;

@@ -251,9 +251,11 @@ impl Pager {
     }
 }
 
-/// The page asked for, from 1, bounded so that no offset overflows.
+/// The page asked for, from 1 to the API's [`crate::api::MAX_PAGE`] (why that bound: see
+/// there). A page is for people following links: one out of range shows the nearest page
+/// instead of an error.
 pub fn page_number(asked: Option<u64>) -> u64 {
-    asked.unwrap_or(1).clamp(1, 1_000_000)
+    asked.unwrap_or(1).clamp(1, crate::api::MAX_PAGE)
 }
 
 /// A query string of the non-empty filters, escaped, for links that keep them.

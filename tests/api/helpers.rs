@@ -140,12 +140,11 @@ pub async fn spawn_app_with(
     backend: Backend,
     adjust: impl FnOnce(&mut Settings),
 ) -> Option<TestApp> {
-    let (conn, guard, url) = match backend {
+    let (guard, url, schema) = match backend {
         Backend::Sqlite => {
             let dir = tempfile::tempdir().expect("a temp dir");
             let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
-            let conn = db::connect(&url).await.expect("SQLite connects");
-            (conn, DbGuard::Sqlite(dir), url)
+            (DbGuard::Sqlite(dir), url, None)
         }
         Backend::Postgres => {
             let url = postgres_url();
@@ -168,20 +167,16 @@ pub async fn spawn_app_with(
                 .await
                 .expect("schema created");
             admin.close().await.ok();
-            let conn = db::connect_with(&url, Some(&schema))
-                .await
-                .expect("PostgreSQL connects to the test schema");
             (
-                conn,
                 DbGuard::Postgres {
                     url: url.clone(),
-                    schema,
+                    schema: schema.clone(),
                 },
                 url,
+                Some(schema),
             )
         }
     };
-    db::migrate(&conn).await.expect("migrations run");
     let mut settings = Settings {
         database_url: url,
         // The test binary is not the service: uploads are parsed by the service's binary.
@@ -189,6 +184,15 @@ pub async fn spawn_app_with(
         ..Settings::default()
     };
     adjust(&mut settings);
+    // The pool is made as the service makes it, with the settings' wait for SQLite's lock.
+    let conn = db::connect_waiting(
+        &settings.database_url,
+        schema.as_deref(),
+        settings.sqlite_busy,
+    )
+    .await
+    .expect("the test database connects");
+    db::migrate(&conn).await.expect("migrations run");
     let state = AppState::new(conn.clone(), settings);
     cancer_aid::roster::jobs::spawn_worker(conn.clone(), state.imports.clone());
     Some(TestApp {
@@ -381,6 +385,18 @@ impl TestApp {
         let state = AppState::new(conn.clone(), (*self.state.settings).clone());
         cancer_aid::roster::jobs::spawn_worker(conn, state.imports.clone());
         state
+    }
+
+    /// A connection pool of its own on the same database, as another program would open it
+    /// (to hold a lock while the app works, say).
+    pub async fn second_connection(&self) -> DatabaseConnection {
+        let schema = match &self._guard {
+            DbGuard::Postgres { schema, .. } => Some(schema.as_str()),
+            DbGuard::Sqlite(_) => None,
+        };
+        db::connect_with(&self.state.settings.database_url, schema)
+            .await
+            .expect("a second connection")
     }
 
     /// A client without a login.

@@ -212,11 +212,7 @@ pub async fn list(
     let entity_id = trimmed(q.entity_id);
     let from_raw = trimmed(q.from);
     let to_raw = trimmed(q.to);
-    let page_no = q
-        .page
-        .and_then(|p| p.trim().parse::<u64>().ok())
-        .unwrap_or(1)
-        .clamp(1, 1_000_000);
+    let page_no = crate::web::page_number(q.page.and_then(|p| p.trim().parse::<u64>().ok()));
     let mut field_errors = Vec::new();
     let from = day_start(&from_raw, false).unwrap_or_else(|| {
         field_errors.push(("from", t.get("admin.audit.bad_date")));
