@@ -255,7 +255,7 @@ fn main() {
                     port,
                     "GET",
                     &format!("/api/v1/roster-imports/{id}"),
-                    &[auth.clone()],
+                    std::slice::from_ref(&auth),
                     b"",
                 );
                 let v = json(&b);

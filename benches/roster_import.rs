@@ -9,8 +9,9 @@
 //! whole import (parse, validate, write, commit) on SQLite and on PostgreSQL (when
 //! TEST_DATABASE_URL or 127.0.0.1:5432 answers), each as seconds, as a multiple of R, and with
 //! the phase's peak memory (each phase runs in a child process of its own, so the peak is its
-//! own). During the SQLite import a client calls GET /health every 50 ms; its latencies show
-//! that the service keeps answering.
+//! own; an import also prints the peak of the parser process it started). During the SQLite
+//! import a client calls GET /health every 50 ms; its latencies show that the service keeps
+//! answering.
 
 use std::io::Cursor;
 use std::ops::ControlFlow;
@@ -242,6 +243,11 @@ async fn phase_import(path: &std::path::Path, url: &str, schema: Option<&str>, a
             .map_or(0.0, |d| d.as_secs_f64() * 1000.0),
         lat.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0)
     );
+    // The file is parsed in a child process of the service's binary (roster::parser): its
+    // peak is its own, beside the phase's.
+    let parser_peak = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)
+        .map_or(0.0, |u| u.max_rss() as f64 / 1024.0);
+    eprintln!("  (the parser process's peak: {parser_peak:.1} MiB)");
     assert_eq!(status, "succeeded");
     db.close().await.ok();
     s

@@ -201,8 +201,8 @@ fn inspect_xls(bytes: &[u8], limits: &FileLimits) -> Result<(), FileError> {
         .map_err(corrupt)?
         .read_to_end(&mut data)
         .map_err(corrupt)?;
-    let mut sheets: u64 = 0;
-    let mut dims_seen: u64 = 0;
+    let mut sheets: Vec<String> = Vec::new();
+    let mut dims_seen: usize = 0;
     let mut pos = 0usize;
     while pos + 4 <= data.len() {
         let typ = u16::from_le_bytes([data[pos], data[pos + 1]]);
@@ -212,10 +212,10 @@ fn inspect_xls(bytes: &[u8], limits: &FileLimits) -> Result<(), FileError> {
         match typ {
             // BoundSheet8: one per sheet, in the workbook's globals.
             0x0085 => {
-                sheets += 1;
-                if sheets > limits.max_sheets {
+                sheets.push(sheet_name(body));
+                if sheets.len() as u64 > limits.max_sheets {
                     return Err(FileError::TooManySheets {
-                        count: sheets,
+                        count: sheets.len() as u64,
                         limit: limits.max_sheets,
                     });
                 }
@@ -235,8 +235,12 @@ fn inspect_xls(bytes: &[u8], limits: &FileLimits) -> Result<(), FileError> {
                 dims_seen += 1;
                 let cells = declared_cells(body);
                 if cells > limits.max_sheet_cells {
+                    // Sheets' records follow the workbook's list in its order.
                     return Err(FileError::SheetTooLarge {
-                        sheet: format!("{dims_seen}"),
+                        sheet: sheets
+                            .get(dims_seen - 1)
+                            .cloned()
+                            .unwrap_or_else(|| dims_seen.to_string()),
                         cells,
                         limit: limits.max_sheet_cells,
                     });
@@ -246,6 +250,29 @@ fn inspect_xls(bytes: &[u8], limits: &FileLimits) -> Result<(), FileError> {
         }
     }
     Ok(())
+}
+
+/// The name in a BoundSheet8 record: a short string of 8-bit or UTF-16 characters.
+fn sheet_name(body: &[u8]) -> String {
+    let Some(&count) = body.get(6) else {
+        return String::new();
+    };
+    let wide = body.get(7).is_some_and(|f| f & 1 == 1);
+    let chars = body.get(8..).unwrap_or_default();
+    if wide {
+        let units: Vec<u16> = chars
+            .chunks_exact(2)
+            .take(usize::from(count))
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        String::from_utf16_lossy(&units)
+    } else {
+        chars
+            .iter()
+            .take(usize::from(count))
+            .map(|&b| char::from(b))
+            .collect()
+    }
 }
 
 /// Rows × columns of a Dimensions record, as the reader will compute them; a record whose

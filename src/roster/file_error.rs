@@ -177,7 +177,12 @@ impl Localized for FileError {
                 },
                 Lang::Zh,
             ) => format!(
-                "工作表“{sheet}”声明了 {cells} 个单元格，超过 .xls、.xlsb、.ods 工作表的上限 {limit} 个：请另存为 .xlsx 或 .csv 后上传。"
+                "{}声明了 {cells} 个单元格，超过 .xls、.xlsb、.ods 工作表的上限 {limit} 个：请另存为 .xlsx 或 .csv 后上传。",
+                if sheet.is_empty() {
+                    "一个工作表".to_owned()
+                } else {
+                    format!("工作表“{sheet}”")
+                }
             ),
             (
                 FileError::TooManyColumns {

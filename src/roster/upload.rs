@@ -58,8 +58,9 @@ impl UploadWriter {
 
     /// The finished upload.
     pub async fn finish(mut self) -> std::io::Result<UploadedFile> {
+        // Flushed to the kernel, which is all the parser process needs to read it: a
+        // temporary file is not worth an fsync.
         self.out.flush().await?;
-        self.out.into_inner().sync_data().await?;
         Ok(UploadedFile {
             file: self.path,
             len: self.len,
