@@ -7,9 +7,13 @@
 //!     DATABASE_URL=postgres://postgres@127.0.0.1:5432/test cargo run --example export_memory
 //!
 //! Prints, per format: the resident memory before the download (after login), the peak during
-//! it (and how far above the start), the bytes received and the time taken.
+//! it (and how far above the start), the highest heap and mapped-file memory seen during it
+//! (SQLite maps its database file, which counts in the peak but is no allocation), the bytes
+//! received and the time taken.
 
 use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use axum::body::Body;
@@ -158,6 +162,21 @@ async fn download(url: &str, schema: Option<&str>, import: i64, format: &str) {
     // The login's password hash costs memory of its own: the peak counts from here.
     std::fs::write("/proc/self/clear_refs", "5").expect("the peak resets");
     let before = status_mib("VmRSS:");
+    // VmHWM counts SQLite's memory-mapped database file too (db.rs sets mmap_size): a sampler
+    // tells the heap (RssAnon) from mapped files (RssFile) at their highest.
+    let stop = Arc::new(AtomicBool::new(false));
+    let sampler = {
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            let (mut anon, mut file) = (0f64, 0f64);
+            while !stop.load(Ordering::Relaxed) {
+                anon = anon.max(status_mib("RssAnon:"));
+                file = file.max(status_mib("RssFile:"));
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            (anon, file)
+        })
+    };
     let started = Instant::now();
     let req = Request::builder()
         .uri(format!(
@@ -176,12 +195,14 @@ async fn download(url: &str, schema: Option<&str>, import: i64, format: &str) {
             bytes += data.len();
         }
     }
+    let took = started.elapsed().as_secs_f64();
     let peak = status_mib("VmHWM:");
+    stop.store(true, Ordering::Relaxed);
+    let (anon, file) = sampler.join().unwrap();
     println!(
-        "{format:>4}: resident before {before:6.1} MiB, peak {peak:7.1} MiB (+{:6.1}), {:6.1} MiB received in {:5.2} s",
+        "{format:>4}: resident before {before:6.1} MiB, peak {peak:7.1} MiB (+{:6.1}; sampled highs: heap {anon:6.1}, mapped files {file:6.1}), {:5.1} MiB received in {took:5.2} s",
         peak - before,
         bytes as f64 / 1048576.0,
-        started.elapsed().as_secs_f64()
     );
 }
 
