@@ -15,6 +15,7 @@ pub mod demo;
 pub mod domain;
 pub mod eligibility;
 pub mod error;
+pub mod export_safe;
 pub mod hospital;
 pub mod policy;
 pub mod report;

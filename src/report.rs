@@ -27,6 +27,7 @@ use serde::Serialize;
 use entity::{hospital, region, visit};
 
 use crate::domain::{Group, Lang, Money, RegionPrefix};
+use crate::export_safe::{merge_text, write_csv_record, write_text};
 
 /// A key the totals can be grouped by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -987,6 +988,10 @@ fn to_f64(d: Decimal) -> f64 {
 
 /// The report as a workbook: a title with the period, a line with the filters, Chinese
 /// headers, thousands separators and two decimals, a total row, and the header frozen.
+///
+/// Built in memory: a report is grouped totals, a few hundred lines at most (the keys' values
+/// multiplied), never the visits themselves. Labels (hospital and region names) are written
+/// inert ([`crate::export_safe`]); the figures are numeric cells.
 pub fn spending_xlsx(report: &SpendingReport, lang: Lang) -> Result<Vec<u8>, XlsxError> {
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
@@ -1018,12 +1023,24 @@ pub fn spending_xlsx(report: &SpendingReport, lang: Lang) -> Result<Vec<u8>, Xls
     let keys = key_headers(report, lang);
     let nkeys = keys.len() as u16;
     let last_col = nkeys + 3;
-    sheet.merge_range(0, 0, 0, last_col, &title(report, lang), &title_fmt)?;
+    merge_text(
+        sheet,
+        (0, 0),
+        (0, last_col),
+        &title(report, lang),
+        &title_fmt,
+    )?;
     sheet.set_row_height(0, 26)?;
-    sheet.merge_range(1, 0, 1, last_col, &filter_line(report, lang), &note_fmt)?;
+    merge_text(
+        sheet,
+        (1, 0),
+        (1, last_col),
+        &filter_line(report, lang),
+        &note_fmt,
+    )?;
     let header_row = 2;
     for (c, h) in keys.iter().chain(figure_headers(lang).iter()).enumerate() {
-        sheet.write_string_with_format(header_row, c as u16, *h, &head)?;
+        write_text(sheet, header_row, c as u16, h, Some(&head))?;
     }
     sheet.set_row_height(header_row, 30)?;
     let write_figures = |sheet: &mut rust_xlsxwriter::Worksheet,
@@ -1044,7 +1061,7 @@ pub fn spending_xlsx(report: &SpendingReport, lang: Lang) -> Result<Vec<u8>, Xls
     let mut r = header_row + 1;
     for line in &report.rows {
         for (c, label) in line.labels.iter().enumerate() {
-            sheet.write_string_with_format(r, c as u16, label, &text)?;
+            write_text(sheet, r, c as u16, label, Some(&text))?;
         }
         write_figures(
             sheet,
@@ -1060,9 +1077,9 @@ pub fn spending_xlsx(report: &SpendingReport, lang: Lang) -> Result<Vec<u8>, Xls
     }
     let total_label = lang.pick("合计", "Total");
     if nkeys > 1 {
-        sheet.merge_range(r, 0, r, nkeys - 1, total_label, &total_text)?;
+        merge_text(sheet, (r, 0), (r, nkeys - 1), total_label, &total_text)?;
     } else {
-        sheet.write_string_with_format(r, 0, total_label, &total_text)?;
+        write_text(sheet, r, 0, total_label, Some(&total_text))?;
     }
     let t = &report.total;
     write_figures(
@@ -1098,14 +1115,16 @@ pub fn spending_xlsx(report: &SpendingReport, lang: Lang) -> Result<Vec<u8>, Xls
 }
 
 /// The report as CSV: UTF-8 with a byte-order mark, so that Excel opens it in Chinese; the
-/// header, one line per row and the total line, amounts exact to the fen.
+/// header, one line per row and the total line, amounts exact to the fen. Built in memory, as
+/// the workbook is (grouped totals are small). Labels are written inert
+/// ([`crate::export_safe`]); the figures, negative ones included, are plain numbers and stay so.
 pub fn spending_csv(report: &SpendingReport, lang: Lang) -> Vec<u8> {
     let mut out = b"\xEF\xBB\xBF".to_vec();
     {
         let mut w = csv::Writer::from_writer(&mut out);
         let mut header: Vec<&str> = key_headers(report, lang);
         header.extend(figure_headers(lang));
-        let _ = w.write_record(&header);
+        let _ = write_csv_record(&mut w, &header);
         let figures = |patients: i64, visits: i64, subsidy: Money, wan: Decimal| {
             [
                 patients.to_string(),
@@ -1122,13 +1141,13 @@ pub fn spending_csv(report: &SpendingReport, lang: Lang) -> Vec<u8> {
                 line.subsidy,
                 line.subsidy_wan,
             ));
-            let _ = w.write_record(&rec);
+            let _ = write_csv_record(&mut w, &rec);
         }
         let t = &report.total;
         let mut rec = vec![lang.pick("合计", "Total").to_owned()];
         rec.resize(header.len() - 4, String::new());
         rec.extend(figures(t.patients, t.visits, t.subsidy, t.subsidy_wan));
-        let _ = w.write_record(&rec);
+        let _ = write_csv_record(&mut w, &rec);
         let _ = w.flush();
     }
     out

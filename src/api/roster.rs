@@ -2,12 +2,15 @@
 //! import, and reading a person's entries.
 
 use axum::Json;
+use axum::body::Body;
 use axum::extract::{Multipart, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use sea_orm::{EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
 
 use entity::{person, roster_entry, roster_import};
 
@@ -371,19 +374,76 @@ pub struct ErrorView {
 
 /// An attachment: the UTF-8 name for today's browsers, an ASCII one for the rest.
 pub(crate) fn download(bytes: Vec<u8>, content_type: &str, file_name: &str) -> Response {
-    let ext = file_name.rsplit('.').next().unwrap_or("bin");
-    let disposition = format!(
-        "attachment; filename=\"download.{ext}\"; filename*=UTF-8''{}",
-        percent_encode(file_name)
-    );
     (
         [
             (header::CONTENT_TYPE, content_type.to_owned()),
-            (header::CONTENT_DISPOSITION, disposition),
+            (header::CONTENT_DISPOSITION, disposition(file_name)),
         ],
         bytes,
     )
         .into_response()
+}
+
+fn disposition(file_name: &str) -> String {
+    let ext = file_name.rsplit('.').next().unwrap_or("bin");
+    format!(
+        "attachment; filename=\"download.{ext}\"; filename*=UTF-8''{}",
+        percent_encode(file_name)
+    )
+}
+
+/// An attachment sent as its pieces come out of `pieces` (see [`download`]); an error piece
+/// cuts the download short.
+pub(crate) fn download_stream(
+    pieces: mpsc::Receiver<std::io::Result<Vec<u8>>>,
+    content_type: &str,
+    file_name: &str,
+) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (header::CONTENT_DISPOSITION, disposition(file_name)),
+        ],
+        Body::from_stream(ReceiverStream::new(pieces)),
+    )
+        .into_response()
+}
+
+/// How much of a file a download reads at a time.
+const FILE_PIECE: usize = 64 * 1024;
+
+/// An attachment streamed from a finished file (see [`download`]), a piece at a time, with its
+/// length; the file is closed (an unlinked temporary file's space thus freed) when the download
+/// ends or the client goes away.
+pub(crate) fn download_file(file: std::fs::File, content_type: &str, file_name: &str) -> Response {
+    let length = file.metadata().ok().map(|m| m.len());
+    // One piece ahead: the reads (on tokio's blocking pool) keep pace with the client.
+    let (tx, rx) = mpsc::channel(1);
+    tokio::spawn(async move {
+        use tokio::io::AsyncReadExt;
+        let mut file = tokio::fs::File::from_std(file);
+        loop {
+            let mut piece = vec![0; FILE_PIECE];
+            let read = match file.read(&mut piece).await {
+                Ok(0) => return,
+                Ok(n) => {
+                    piece.truncate(n);
+                    Ok(piece)
+                }
+                Err(e) => Err(e),
+            };
+            let failed = read.is_err();
+            if tx.send(read).await.is_err() || failed {
+                return;
+            }
+        }
+    });
+    let mut res = download_stream(rx, content_type, file_name);
+    if let Some(length) = length {
+        res.headers_mut()
+            .insert(header::CONTENT_LENGTH, length.into());
+    }
+    res
 }
 
 fn percent_encode(s: &str) -> String {
@@ -459,14 +519,15 @@ pub async fn import_errors(
         })
         .into_response());
     }
-    let errors = import::errors_of(&state.db, id).await?;
+    // An import can reject hundreds of thousands of rows: both files are read from the
+    // database a chunk at a time and streamed, never whole in memory.
     match format {
         "xlsx" => {
-            let bytes = export::errors_xlsx(&errors, lang).map_err(|e| anyhow::anyhow!("{e}"))?;
-            Ok(download(bytes, XLSX, &format!("导入{id}错误行.xlsx")))
+            let file = export::errors_xlsx(&state.db, id, lang).await?;
+            Ok(download_file(file, XLSX, &format!("导入{id}错误行.xlsx")))
         }
-        "csv" => Ok(download(
-            export::errors_csv(&errors, lang),
+        "csv" => Ok(download_stream(
+            export::errors_csv(&state.db, id, lang).await?,
             "text/csv; charset=utf-8",
             &format!("导入{id}错误行.csv"),
         )),

@@ -4,6 +4,7 @@ use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, XlsxError};
 
 use super::{Statement, Status, cap_reason_label};
 use crate::domain::{Lang, Money};
+use crate::export_safe::write_text;
 
 /// Excel cells hold numbers as binary doubles whatever we do; yuan with two decimals are
 /// exact enough there for display and for the sums a reader makes, and the stored fen stay
@@ -13,6 +14,10 @@ fn yuan(m: Money) -> f64 {
 }
 
 /// The statement in one sheet: who, the year's cap and what is left, then every visit.
+///
+/// Built in memory: one person's visits in one year. Names, hospitals, invoice numbers and
+/// reasons are typed by people, so every text goes in inert ([`crate::export_safe`]); amounts
+/// are numeric cells.
 pub fn statement_xlsx(s: &Statement, lang: Lang) -> Result<Vec<u8>, XlsxError> {
     let mut book = Workbook::new();
     let title = Format::new().set_bold().set_font_size(14);
@@ -28,22 +33,23 @@ pub fn statement_xlsx(s: &Statement, lang: Lang) -> Result<Vec<u8>, XlsxError> {
     let sheet = book.add_worksheet();
     sheet.set_name(lang.pick("救助对账单", "Statement"))?;
 
-    sheet.write_string_with_format(
+    write_text(
+        sheet,
         0,
         0,
-        match lang {
+        &match lang {
             Lang::Zh => format!("{} {}年度救助对账单", s.name, s.year),
             Lang::En => format!("Assistance statement {} for {}", s.year, s.name),
         },
-        &title,
+        Some(&title),
     )?;
     let pairs: [(&str, String); 2] = [
         (lang.pick("公民身份号码", "ID number"), s.id_number.clone()),
         (lang.pick("行政区划代码", "Region"), s.region_code.clone()),
     ];
     for (i, (k, v)) in pairs.iter().enumerate() {
-        sheet.write_string_with_format(1, (i * 2) as u16, *k, &label)?;
-        sheet.write_string_with_format(1, (i * 2 + 1) as u16, v, &text)?;
+        write_text(sheet, 1, (i * 2) as u16, k, Some(&label))?;
+        write_text(sheet, 1, (i * 2 + 1) as u16, v, Some(&text))?;
     }
     let figures: [(&str, Option<Money>); 3] = [
         (lang.pick("年度封顶（元）", "Annual cap"), s.annual_cap),
@@ -52,10 +58,12 @@ pub fn statement_xlsx(s: &Statement, lang: Lang) -> Result<Vec<u8>, XlsxError> {
     ];
     for (i, (k, v)) in figures.iter().enumerate() {
         let c = (i * 2) as u16;
-        sheet.write_string_with_format(2, c, *k, &label)?;
+        write_text(sheet, 2, c, k, Some(&label))?;
         match v {
-            Some(m) => sheet.write_number_with_format(2, c + 1, yuan(*m), &money)?,
-            None => sheet.write_string(2, c + 1, lang.pick("无适用政策", "no policy"))?,
+            Some(m) => {
+                sheet.write_number_with_format(2, c + 1, yuan(*m), &money)?;
+            }
+            None => write_text(sheet, 2, c + 1, lang.pick("无适用政策", "no policy"), None)?,
         };
     }
 
@@ -98,21 +106,27 @@ pub fn statement_xlsx(s: &Statement, lang: Lang) -> Result<Vec<u8>, XlsxError> {
     };
     let first = 4u32;
     for (c, h) in headers.iter().enumerate() {
-        sheet.write_string_with_format(first, c as u16, *h, &head)?;
+        write_text(sheet, first, c as u16, h, Some(&head))?;
     }
     let date = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
     for (i, v) in s.visits.iter().enumerate() {
         let r = first + 1 + i as u32;
         sheet.write_number(r, 0, v.id as f64)?;
-        sheet.write_string(r, 1, &v.hospital_name)?;
+        write_text(sheet, r, 1, &v.hospital_name, None)?;
         let kind = super::Kind::parse(&v.kind)
             .map(|k| k.label(lang))
             .unwrap_or("");
-        sheet.write_string(r, 2, kind)?;
-        sheet.write_string(r, 3, date(v.admitted_on))?;
-        sheet.write_string(r, 4, date(v.discharged_on))?;
-        sheet.write_string(r, 5, date(v.visit_date))?;
-        sheet.write_string_with_format(r, 6, v.invoice_no.as_deref().unwrap_or(""), &text)?;
+        write_text(sheet, r, 2, kind, None)?;
+        write_text(sheet, r, 3, &date(v.admitted_on), None)?;
+        write_text(sheet, r, 4, &date(v.discharged_on), None)?;
+        write_text(sheet, r, 5, &date(v.visit_date), None)?;
+        write_text(
+            sheet,
+            r,
+            6,
+            v.invoice_no.as_deref().unwrap_or(""),
+            Some(&text),
+        )?;
         for (c, m) in [
             v.total_cost,
             v.insurance_paid,
@@ -154,18 +168,19 @@ pub fn statement_xlsx(s: &Statement, lang: Lang) -> Result<Vec<u8>, XlsxError> {
                 (st.to_owned(), note)
             }
         };
-        sheet.write_string(r, 13, status)?;
-        sheet.write_string(r, 14, note)?;
+        write_text(sheet, r, 13, &status, None)?;
+        write_text(sheet, r, 14, &note, None)?;
     }
     let total_row = first + 1 + s.visits.len() as u32;
-    sheet.write_string_with_format(
+    write_text(
+        sheet,
         total_row,
         0,
         lang.pick(
             "合计（不含作废，已扣冲销）",
             "Total (voided left out, net of reversals)",
         ),
-        &label,
+        Some(&label),
     )?;
     sheet.write_number_with_format(total_row, 7, yuan(s.totals.total_cost), &money_bold)?;
     sheet.write_number_with_format(total_row, 11, yuan(s.totals.out_of_pocket), &money_bold)?;

@@ -10,6 +10,7 @@ mod cli;
 mod demo;
 mod eligibility;
 mod errors;
+mod exports;
 mod flow;
 mod health;
 mod hospitals;
