@@ -244,15 +244,16 @@ async fn import_file(
         .ok_or_else(|| anyhow::anyhow!("import {} vanished", view.id))?;
     let view = import::ImportView::from_model(&done, None);
     println!("{}", serde_json::to_string_pretty(&view)?);
-    let errors = import::errors_of(&state.db, view.id).await?;
-    for e in errors.iter().take(100) {
+    // The first page only: an import can have hundreds of thousands of rejected rows.
+    let (errors, total) = import::errors_page(&state.db, view.id, 1, 100).await?;
+    for e in &errors {
         println!(
             "{} row {} [{}] {:?}: {} ({})",
             e.sheet, e.row_number, e.column_name, e.value, e.message_zh, e.code
         );
     }
-    if errors.len() > 100 {
-        println!("... and {} more", errors.len() - 100);
+    if total > errors.len() as u64 {
+        println!("... and {} more", total - errors.len() as u64);
     }
     if view.status != "succeeded" {
         bail!(
