@@ -112,6 +112,34 @@ fn phase_validate(path: &PathBuf) -> f64 {
     s
 }
 
+/// Parse in the parser process (as an import does) and validate what it sends back.
+fn phase_validate_child(path: &std::path::Path) -> f64 {
+    let parser = cancer_aid::roster::parser::Parser::new(
+        Some(env!("CARGO_BIN_EXE_cancer-aid").into()),
+        Default::default(),
+        512,
+        300,
+    );
+    let t = Instant::now();
+    let mut accepted = 0u64;
+    let params = rows::Params {
+        group: None,
+        region: None,
+        scope: RegionPrefix::parse("22").unwrap(),
+    };
+    let mut v = rows::Validator::new(params, |o| {
+        if matches!(o, rows::Outcome::Accepted(_)) {
+            accepted += 1;
+        }
+        ControlFlow::Continue(())
+    });
+    parser.parse(path, "x.xlsx", &mut v).unwrap();
+    drop(v);
+    let s = t.elapsed().as_secs_f64();
+    eprintln!("  ({accepted} rows accepted)");
+    s
+}
+
 /// Submits the file and claims its import, ready to run.
 async fn queue(
     db: &sea_orm::DatabaseConnection,
@@ -295,6 +323,7 @@ fn main() {
         let secs = match phase.as_str() {
             "parse" => phase_parse(&path),
             "validate" => phase_validate(&path),
+            "validate-child" => phase_validate_child(&path),
             "sqlite" | "sqlite-again" => {
                 let dir = tempfile::tempdir().unwrap();
                 let url = format!(
@@ -350,7 +379,7 @@ fn main() {
     // there already, so each batch looks people and entries up (the import's time is the
     // second one's).
     let again = std::env::var("AGAIN").is_ok_and(|v| v == "1");
-    let mut phases = vec!["parse", "validate", "sqlite"];
+    let mut phases = vec!["parse", "validate", "validate-child", "sqlite"];
     if again {
         phases.push("sqlite-again");
     }
@@ -372,6 +401,7 @@ fn main() {
         let label = match phase {
             "parse" => "calamine streaming parse (R)",
             "validate" => "parse + validation",
+            "validate-child" => "the same, parsed in a child",
             "sqlite" => "whole import, SQLite",
             "sqlite-again" => "import again, SQLite",
             "postgres-again" => "import again, PostgreSQL",
