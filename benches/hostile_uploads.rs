@@ -218,7 +218,13 @@ fn main() {
         let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
         let boundary = "----hostile-bench-boundary";
         let mut body = Vec::with_capacity(bytes.len() + 512);
-        for (k, v) in [("group", "城市低保"), ("effective_date", "2020-07-01")] {
+        // The generated roster names each row's group; the hostile files name none.
+        let group = if name == "roster.xlsx" {
+            ""
+        } else {
+            "城市低保"
+        };
+        for (k, v) in [("group", group), ("effective_date", "2020-07-01")] {
             body.extend(
                 format!(
                     "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"

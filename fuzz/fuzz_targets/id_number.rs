@@ -11,7 +11,10 @@ fuzz_target!(|data: &[u8]| {
     };
     if let Ok(id) = IdNumber::parse(text) {
         assert_eq!(id.as_str().len(), 18);
-        assert_eq!(IdNumber::parse(id.as_str()).map(|i| i.as_str().to_owned()), Ok(id.as_str().to_owned()));
+        assert_eq!(
+            IdNumber::parse(id.as_str()).map(|i| i.as_str().to_owned()),
+            Ok(id.as_str().to_owned())
+        );
         let _ = id.masked();
     }
 });
