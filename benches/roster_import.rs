@@ -88,11 +88,9 @@ fn phase_parse(path: &PathBuf) -> f64 {
     s
 }
 
-fn phase_validate(path: &PathBuf) -> f64 {
-    let bytes = std::fs::read(path).unwrap();
+/// Seconds to read the file with `read` into a validator, which counts the accepted rows.
+fn validate_with(read: impl FnOnce(&mut dyn read::RowSink)) -> f64 {
     let t = Instant::now();
-    let format =
-        cancer_aid::roster::declared::inspect(&bytes, "x.xlsx", &Default::default()).unwrap();
     let mut accepted = 0u64;
     let params = rows::Params {
         group: None,
@@ -105,11 +103,20 @@ fn phase_validate(path: &PathBuf) -> f64 {
         }
         ControlFlow::Continue(())
     });
-    read::read(&bytes, format, &mut v).unwrap();
+    read(&mut v);
     drop(v);
     let s = t.elapsed().as_secs_f64();
     eprintln!("  ({accepted} rows accepted)");
     s
+}
+
+fn phase_validate(path: &PathBuf) -> f64 {
+    let bytes = std::fs::read(path).unwrap();
+    validate_with(|sink| {
+        let format =
+            cancer_aid::roster::declared::inspect(&bytes, "x.xlsx", &Default::default()).unwrap();
+        read::read(&bytes, format, sink).unwrap();
+    })
 }
 
 /// Parse in the parser process (as an import does) and validate what it sends back.
@@ -120,24 +127,7 @@ fn phase_validate_child(path: &std::path::Path) -> f64 {
         512,
         300,
     );
-    let t = Instant::now();
-    let mut accepted = 0u64;
-    let params = rows::Params {
-        group: None,
-        region: None,
-        scope: RegionPrefix::parse("22").unwrap(),
-    };
-    let mut v = rows::Validator::new(params, |o| {
-        if matches!(o, rows::Outcome::Accepted(_)) {
-            accepted += 1;
-        }
-        ControlFlow::Continue(())
-    });
-    parser.parse(path, "x.xlsx", &mut v).unwrap();
-    drop(v);
-    let s = t.elapsed().as_secs_f64();
-    eprintln!("  ({accepted} rows accepted)");
-    s
+    validate_with(|sink| parser.parse(path, "x.xlsx", sink).unwrap())
 }
 
 /// Submits the file and claims its import, ready to run.
