@@ -119,6 +119,9 @@ pub enum FileError {
     /// The parser stopped for another reason.
     #[error("the file could not be read ({0}): save it again from Excel and upload the new copy")]
     ParserFailed(String),
+    /// The parser process could not be started: the service's fault, not the file's.
+    #[error("the service cannot read files now ({0}); nothing was changed: try again later")]
+    ParserUnavailable(String),
 }
 
 impl Localized for FileError {
@@ -140,6 +143,7 @@ impl Localized for FileError {
             FileError::ParserOutOfMemory { .. } => "file_needs_too_much_memory",
             FileError::ParserOutOfTime { .. } => "file_takes_too_long",
             FileError::ParserFailed(_) => "file_unreadable",
+            FileError::ParserUnavailable(_) => "parser_unavailable",
         }
     }
 
@@ -218,6 +222,9 @@ impl Localized for FileError {
             }
             (FileError::ParserFailed(e), Lang::Zh) => {
                 format!("无法读取该文件（{e}）：请用 Excel 重新保存后上传。")
+            }
+            (FileError::ParserUnavailable(e), Lang::Zh) => {
+                format!("服务暂时无法读取文件（{e}），未作任何改动：请稍后再试。")
             }
         }
     }

@@ -250,7 +250,11 @@ pub async fn submit(
     let format = parser
         .inspect(upload.file.path(), &upload.file_name)
         .await
-        .map_err(|e| file_error(&e))?;
+        .map_err(|e| match e {
+            // Not the clerk's file: an opaque 500, logged where the parser failed to start.
+            FileError::ParserUnavailable(why) => AppError::Internal(anyhow::anyhow!(why)),
+            e => file_error(&e),
+        })?;
     if upload.mode == Mode::Full && upload.group.is_none() {
         return Err(AppError::validation(vec![crate::error::FieldError::new(
             "group",
@@ -388,17 +392,25 @@ impl Stopped {
             .iter()
             .take(3)
             .map(|row| {
-                let text = |i: usize| match row.get(i) {
+                // The row's values are in the order of `cols::ERROR`: found by name.
+                let get = |name: &str| {
+                    cols::ERROR
+                        .iter()
+                        .position(|c| c.name() == name)
+                        .and_then(|i| row.get(i))
+                };
+                let text = |name: &str| match get(name) {
                     Some(Value::String(Some(s))) => s.to_string(),
                     _ => String::new(),
                 };
-                let at = |i: usize| match row.get(i) {
+                let at = match get("row_number") {
                     Some(Value::BigInt(Some(n))) => *n,
                     _ => 0,
                 };
+                let sheet = text("sheet");
                 (
-                    format!("“{}”第{}行：{}", text(1), at(2), text(6)),
-                    format!("'{}' row {}: {}", text(1), at(2), text(7)),
+                    format!("“{sheet}”第{at}行：{}", text("message_zh")),
+                    format!("'{sheet}' row {at}: {}", text("message_en")),
                 )
             })
             .collect();

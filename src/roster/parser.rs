@@ -94,7 +94,7 @@ impl Parser {
             .spawn()
             .map_err(|e| {
                 tracing::error!(error = %e, program = %self.program.display(), "cannot start the roster parser");
-                FileError::ParserFailed(format!("cannot start the parser: {e}"))
+                FileError::ParserUnavailable(format!("cannot start the parser: {e}"))
             })
     }
 

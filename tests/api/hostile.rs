@@ -188,3 +188,13 @@ db_test!(
         assert_eq!((done["counts"]["accepted"].as_i64(), done["counts"]["rejected"].as_i64()), (Some(1500), Some(50)));
     }
 );
+
+db_test!(
+    async fn a_parser_that_cannot_start_is_the_services_fault_not_the_files(app) {
+        let app = crate::helpers::spawn_app_with(app.backend, |s| s.parser_program = Some("/nonexistent/cancer-aid".into())).await.unwrap();
+        let clerk = app.as_role(Role::RosterImporter).await;
+        let (status, body) = upload(&clerk, "a.csv", &csv_roster(3, 0)).await.expect_err("refused");
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+        assert_eq!(entity::roster_import::Entity::find().count(&app.db).await.unwrap(), 0);
+    }
+);
