@@ -170,23 +170,3 @@ pub async fn list(
         .await?;
     Ok((rows.into_iter().map(Entry::from).collect(), total))
 }
-
-/// The audit log covers the whole province (patients' cases included), so only readers whose
-/// scope is the whole province may read it.
-pub fn ensure_province_wide(
-    reader: &crate::domain::RegionPrefix,
-    province: &crate::domain::RegionPrefix,
-) -> crate::error::AppResult<()> {
-    if reader.covers(province) {
-        Ok(())
-    } else {
-        Err(crate::error::AppError::forbidden(crate::error::Msg::new(
-            format!(
-                "操作日志涵盖全省的记录，只有数据范围为全省（{province}）的用户可以查看；您的范围是 {reader}。"
-            ),
-            format!(
-                "The audit log covers the whole province; only users whose scope is the province ({province}) may read it. Yours is {reader}."
-            ),
-        )))
-    }
-}

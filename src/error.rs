@@ -320,6 +320,11 @@ impl AppError {
         self.code_and_message().1
     }
 
+    /// The stable code a program reads (`not_found`, `role_required`, ...).
+    pub fn code(&self) -> &'static str {
+        self.code_and_message().0
+    }
+
     fn code_and_message(&self) -> (&'static str, Msg) {
         match self {
             AppError::BadRequest { code, message }

@@ -4,6 +4,7 @@
 //! Dependencies flow one way: `api` (HTTP) → services (`auth`, `users`, `audit`,
 //! `eligibility`, `case`, ...) → `domain` (pure rules) and `entity` (rows).
 
+pub mod access;
 pub mod api;
 pub mod audit;
 pub mod auth;

@@ -592,6 +592,40 @@ fn rule(code: &'static str, field: &str, message: Msg) -> AppError {
     }
 }
 
+/// The refusal of an invoice already recorded: with the visit that holds it when the user may
+/// see that visit, and without a word of whose it is when it lies outside the user's scope.
+async fn refuse_duplicate<C: ConnectionTrait>(
+    conn: &C,
+    user: &CurrentUser,
+    existing: &visit::Model,
+) -> AppResult<AppError> {
+    let visible = RegionCode::parse(&existing.region_code).is_ok_and(|r| user.region.contains(&r));
+    if visible {
+        Ok(duplicate_invoice(view(conn, existing).await?))
+    } else {
+        Ok(duplicate_invoice_elsewhere(
+            existing.invoice_no.as_deref().unwrap_or_default(),
+        ))
+    }
+}
+
+fn duplicate_invoice_elsewhere(invoice: &str) -> AppError {
+    let message = Msg::new(
+        format!(
+            "该医院的发票号“{invoice}”已登记过：同一张发票不能重复登记。请核对发票号；如确认无误，请联系省级管理员核实。"
+        ),
+        format!(
+            "Invoice '{invoice}' of this hospital is already recorded: an invoice is recorded once. Check the number; if it is right, ask a province administrator to look into it."
+        ),
+    );
+    AppError::Duplicate {
+        code: "duplicate_invoice",
+        message: message.clone(),
+        details: vec![FieldError::new("invoice_no", message)],
+        existing: serde_json::Value::Null,
+    }
+}
+
 fn duplicate_invoice(existing: VisitView) -> AppError {
     let invoice = existing.invoice_no.clone().unwrap_or_default();
     let message = Msg::new(
@@ -827,8 +861,7 @@ async fn write_visit(
         ));
     }
     if let Some(existing) = find_invoice(&txn, h.id, &new.invoice_no).await? {
-        let v = view(&txn, &existing).await?;
-        return Err(duplicate_invoice(v));
+        return Err(refuse_duplicate(&txn, user, &existing).await?);
     }
     let groups = groups_on(&txn, case.person_id, on).await?;
     if groups.is_empty() {
@@ -914,7 +947,7 @@ async fn write_visit(
         Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
             drop(txn);
             return match find_invoice(db, h.id, &new.invoice_no).await? {
-                Some(existing) => Err(duplicate_invoice(view(db, &existing).await?)),
+                Some(existing) => Err(refuse_duplicate(db, user, &existing).await?),
                 None => Err(e.into()),
             };
         }

@@ -7,8 +7,9 @@ use chrono::Datelike;
 use serde::Deserialize;
 use validator::Validate;
 
-use super::extract::{AppPath, AppQuery, Authorized, RoleSet, ValidatedJson, roles};
+use super::extract::{AppPath, AppQuery, ValidatedJson};
 use super::{PageOf, paging};
+use crate::auth::CurrentUser;
 use crate::case::workflow::{Action, CaseState};
 use crate::case::{self, CaseDetail, CaseView, Corrections, Filter, Move, NewCase};
 use crate::domain::{Diagnosis, IdNumber};
@@ -124,7 +125,7 @@ fn today() -> chrono::NaiveDate {
 /// Opens a case for an eligible patient: 201 with the case, or 422 with every reason.
 pub async fn open_case(
     State(state): State<AppState>,
-    user: Authorized<roles::Caseworker>,
+    user: CurrentUser,
     ValidatedJson(req): ValidatedJson<OpenCaseRequest>,
 ) -> AppResult<(StatusCode, Json<CaseView>)> {
     let id_number =
@@ -147,9 +148,9 @@ pub async fn open_case(
     Ok((StatusCode::CREATED, Json(view)))
 }
 
-async fn take<R: RoleSet>(
+async fn take(
     state: &AppState,
-    user: &Authorized<R>,
+    user: &CurrentUser,
     id: i64,
     action: Action,
     req: TransitionRequest,
@@ -197,7 +198,7 @@ async fn take<R: RoleSet>(
 /// `POST /api/v1/cases/{id}/approve` (an approver who did not submit it).
 pub async fn approve_case(
     State(state): State<AppState>,
-    user: Authorized<roles::Approver>,
+    user: CurrentUser,
     AppPath(id): AppPath<i64>,
     ValidatedJson(req): ValidatedJson<TransitionRequest>,
 ) -> AppResult<Json<CaseDetail>> {
@@ -223,7 +224,7 @@ pub async fn approve_case(
 /// `POST /api/v1/cases/{id}/reject` (an approver who did not submit it; reason required).
 pub async fn reject_case(
     State(state): State<AppState>,
-    user: Authorized<roles::Approver>,
+    user: CurrentUser,
     AppPath(id): AppPath<i64>,
     ValidatedJson(req): ValidatedJson<TransitionRequest>,
 ) -> AppResult<Json<CaseDetail>> {
@@ -248,7 +249,7 @@ pub async fn reject_case(
 /// `POST /api/v1/cases/{id}/withdraw` (its opener, or an approver).
 pub async fn withdraw_case(
     State(state): State<AppState>,
-    user: Authorized<roles::CaseWithdrawer>,
+    user: CurrentUser,
     AppPath(id): AppPath<i64>,
     ValidatedJson(req): ValidatedJson<TransitionRequest>,
 ) -> AppResult<Json<CaseDetail>> {
@@ -274,7 +275,7 @@ pub async fn withdraw_case(
 /// `POST /api/v1/cases/{id}/close` (an approver or a manager; reason required).
 pub async fn close_case(
     State(state): State<AppState>,
-    user: Authorized<roles::CaseCloser>,
+    user: CurrentUser,
     AppPath(id): AppPath<i64>,
     ValidatedJson(req): ValidatedJson<TransitionRequest>,
 ) -> AppResult<Json<CaseDetail>> {
@@ -300,7 +301,7 @@ pub async fn close_case(
 /// `POST /api/v1/cases/{id}/resubmit` (a caseworker, from rejected; eligibility re-checked).
 pub async fn resubmit_case(
     State(state): State<AppState>,
-    user: Authorized<roles::Caseworker>,
+    user: CurrentUser,
     AppPath(id): AppPath<i64>,
     ValidatedJson(req): ValidatedJson<ResubmitRequest>,
 ) -> AppResult<Json<CaseDetail>> {
@@ -365,7 +366,7 @@ pub struct ListQuery {
 /// `GET /api/v1/cases`: the cases of the user's region, newest first.
 pub async fn list_cases(
     State(state): State<AppState>,
-    user: Authorized<roles::CaseReader>,
+    user: CurrentUser,
     AppQuery(q): AppQuery<ListQuery>,
 ) -> AppResult<Json<PageOf<CaseView>>> {
     let (page, per_page) = paging(q.page, q.per_page)?;
@@ -418,7 +419,7 @@ pub async fn list_cases(
 /// `GET /api/v1/cases/{id}`: the case with its events and its visits in short.
 pub async fn get_case(
     State(state): State<AppState>,
-    user: Authorized<roles::CaseReader>,
+    user: CurrentUser,
     AppPath(id): AppPath<i64>,
 ) -> AppResult<Json<CaseDetail>> {
     Ok(Json(case::get(&state.db, &user, id).await?))

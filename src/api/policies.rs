@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::extract::{AppJson, AppPath, AppQuery, Authorized, roles};
+use super::extract::{AppJson, AppPath, AppQuery};
 use super::input;
 use crate::auth::CurrentUser;
 use crate::domain::Group;
@@ -140,7 +140,7 @@ pub async fn get_policy(
 /// `POST /api/v1/policies`: 201 with the policy and the open-ended one it ended, if any.
 pub async fn create_policy(
     State(state): State<AppState>,
-    admin: Authorized<roles::Admin>,
+    admin: CurrentUser,
     AppJson(req): AppJson<CreatePolicyRequest>,
 ) -> AppResult<(StatusCode, Json<Created>)> {
     let mut problems = Problems::new();
@@ -226,7 +226,7 @@ pub async fn create_policy(
 /// `PATCH /api/v1/policies/{id}`: only while no visit has used the policy.
 pub async fn update_policy(
     State(state): State<AppState>,
-    admin: Authorized<roles::Admin>,
+    admin: CurrentUser,
     AppPath(id): AppPath<i64>,
     AppJson(req): AppJson<UpdatePolicyRequest>,
 ) -> AppResult<Json<PolicyView>> {

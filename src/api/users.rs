@@ -6,7 +6,8 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use validator::Validate;
 
-use super::extract::{AppPath, Authorized, ValidatedJson, roles};
+use super::extract::{AppPath, ValidatedJson};
+use crate::auth::CurrentUser;
 use crate::domain::{RegionPrefix, Role};
 use crate::error::{AppError, AppResult, FieldError, Msg};
 use crate::state::AppState;
@@ -82,7 +83,7 @@ fn parse_region(admin: &crate::auth::CurrentUser, raw: &str) -> AppResult<Region
 )]
 pub async fn list_users(
     State(state): State<AppState>,
-    admin: Authorized<roles::Admin>,
+    admin: CurrentUser,
 ) -> AppResult<Json<Vec<UserView>>> {
     Ok(Json(users::list(&state.db, &admin.region).await?))
 }
@@ -103,7 +104,7 @@ pub async fn list_users(
 )]
 pub async fn get_user(
     State(state): State<AppState>,
-    admin: Authorized<roles::Admin>,
+    admin: CurrentUser,
     AppPath(id): AppPath<i64>,
 ) -> AppResult<Json<UserView>> {
     Ok(Json(users::get(&state.db, &admin.region, id).await?))
@@ -126,7 +127,7 @@ pub async fn get_user(
 )]
 pub async fn create_user(
     State(state): State<AppState>,
-    admin: Authorized<roles::Admin>,
+    admin: CurrentUser,
     ValidatedJson(req): ValidatedJson<CreateUserRequest>,
 ) -> AppResult<(StatusCode, Json<UserView>)> {
     let mut problems = Vec::new();
@@ -168,7 +169,7 @@ pub async fn create_user(
 )]
 pub async fn update_user(
     State(state): State<AppState>,
-    admin: Authorized<roles::Admin>,
+    admin: CurrentUser,
     AppPath(id): AppPath<i64>,
     ValidatedJson(req): ValidatedJson<UpdateUserRequest>,
 ) -> AppResult<Json<UserView>> {

@@ -9,9 +9,10 @@ use chrono::Datelike;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::extract::{AppJson, AppPath, AppQuery, Authorized, roles};
+use super::extract::{AppJson, AppPath, AppQuery};
 use super::roster::{XLSX, download};
 use super::{PageOf, input, paging};
+use crate::auth::CurrentUser;
 use crate::domain::IdNumber;
 use crate::domain::subsidy::Costs;
 use crate::error::{AppError, AppResult, Msg, Problems, current_lang};
@@ -149,7 +150,7 @@ impl RecordVisitRequest {
 /// person's annual figures.
 pub async fn record_visit(
     State(state): State<AppState>,
-    user: Authorized<roles::Caseworker>,
+    user: CurrentUser,
     AppPath(case_id): AppPath<i64>,
     AppJson(req): AppJson<RecordVisitRequest>,
 ) -> AppResult<(StatusCode, Json<Recorded>)> {
@@ -177,7 +178,7 @@ pub async fn record_visit(
 /// `POST /api/v1/cases/{id}/visits/preview`: the subsidy a visit would get, before saving it.
 pub async fn preview_visit(
     State(state): State<AppState>,
-    user: Authorized<roles::Caseworker>,
+    user: CurrentUser,
     AppPath(case_id): AppPath<i64>,
     AppJson(req): AppJson<RecordVisitRequest>,
 ) -> AppResult<Json<visit::Preview>> {
@@ -223,7 +224,7 @@ pub struct VisitQuery {
 /// `GET /api/v1/visits`: newest first, inside the user's region.
 pub async fn list_visits(
     State(state): State<AppState>,
-    user: Authorized<roles::VisitReader>,
+    user: CurrentUser,
     AppQuery(q): AppQuery<VisitQuery>,
 ) -> AppResult<Json<PageOf<VisitView>>> {
     let (page, per_page) = paging(q.page, q.per_page)?;
@@ -288,7 +289,7 @@ pub async fn list_visits(
 /// `GET /api/v1/visits/{id}`.
 pub async fn get_visit(
     State(state): State<AppState>,
-    user: Authorized<roles::VisitReader>,
+    user: CurrentUser,
     AppPath(id): AppPath<i64>,
 ) -> AppResult<Json<VisitView>> {
     Ok(Json(visit::get(&state.db, &user, id).await?))
@@ -311,7 +312,7 @@ pub async fn get_visit(
 /// `POST /api/v1/visits/{id}/approve`: by an approver who did not record the visit.
 pub async fn approve_visit(
     State(state): State<AppState>,
-    user: Authorized<roles::Approver>,
+    user: CurrentUser,
     AppPath(id): AppPath<i64>,
 ) -> AppResult<Json<VisitView>> {
     Ok(Json(
@@ -347,7 +348,7 @@ pub struct PayRequest {
 /// `POST /api/v1/visits/{id}/pay`: by a manager or an administrator.
 pub async fn pay_visit(
     State(state): State<AppState>,
-    user: Authorized<roles::Manager>,
+    user: CurrentUser,
     AppPath(id): AppPath<i64>,
     AppJson(req): AppJson<PayRequest>,
 ) -> AppResult<Json<VisitView>> {
@@ -412,7 +413,7 @@ pub struct ReasonRequest {
 /// `POST /api/v1/visits/{id}/void`: by an approver, before payment.
 pub async fn void_visit(
     State(state): State<AppState>,
-    user: Authorized<roles::Approver>,
+    user: CurrentUser,
     AppPath(id): AppPath<i64>,
     AppJson(req): AppJson<ReasonRequest>,
 ) -> AppResult<Json<VisitView>> {
@@ -444,7 +445,7 @@ pub async fn void_visit(
 /// `POST /api/v1/visits/{id}/reverse`: by a manager, once paid; 201 with the reversal entry.
 pub async fn reverse_visit(
     State(state): State<AppState>,
-    user: Authorized<roles::SubsidyReverser>,
+    user: CurrentUser,
     AppPath(id): AppPath<i64>,
     AppJson(req): AppJson<ReasonRequest>,
 ) -> AppResult<(StatusCode, Json<VisitView>)> {
@@ -495,7 +496,7 @@ pub struct StatementQuery {
 /// a year.
 pub async fn person_statement(
     State(state): State<AppState>,
-    user: Authorized<roles::VisitReader>,
+    user: CurrentUser,
     AppPath(raw_id): AppPath<String>,
     AppQuery(q): AppQuery<StatementQuery>,
 ) -> AppResult<Response> {

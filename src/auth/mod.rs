@@ -7,7 +7,7 @@ use sea_orm::{ColumnTrait, Condition};
 
 use crate::audit::Actor;
 use crate::domain::{RegionCode, RegionPrefix, Role};
-use crate::error::{AppError, AppResult, Msg};
+use crate::error::{AppError, AppResult};
 
 pub use session::{LoginOutcome, login};
 
@@ -35,30 +35,6 @@ impl CurrentUser {
     /// Whether the user holds any of the roles.
     pub fn has_any(&self, roles: &[Role]) -> bool {
         roles.iter().any(|r| self.has(*r))
-    }
-
-    /// Refuses unless the user holds one of the roles.
-    pub fn require_any(&self, roles: &[Role]) -> AppResult<()> {
-        if self.has_any(roles) {
-            return Ok(());
-        }
-        let zh = roles
-            .iter()
-            .map(|r| r.label_zh())
-            .collect::<Vec<_>>()
-            .join("或");
-        let en = roles
-            .iter()
-            .map(|r| r.code())
-            .collect::<Vec<_>>()
-            .join(" or ");
-        Err(AppError::Forbidden {
-            code: "role_required",
-            message: Msg::new(
-                format!("此操作需要{zh}角色，您的账号没有该权限。"),
-                format!("This needs the role {en}, which your account does not have."),
-            ),
-        })
     }
 
     /// The actor recorded in the audit log.

@@ -441,9 +441,9 @@ pub async fn open(
         .lock_exclusive()
         .one(&txn)
         .await?;
-    if let Some(p) = &p {
-        ensure_region(user, &p.region_code, "person", new.id_number.masked())?;
-    }
+    // Someone living outside the caseworker's scope is refused exactly as an ID number no
+    // roster lists: the inquiry below does not read them.
+    let p = p.filter(|p| in_region(user, &p.region_code));
     let inquiry = Inquiry {
         id_number: &new.id_number,
         date,
@@ -451,6 +451,7 @@ pub async fn open(
         diagnosis: Some(&new.diagnosis),
         name: Some(&new.name),
         exclude_case: None,
+        scope: &user.region,
     };
     let decided = eligibility::check(&txn, settings, &inquiry).await?;
     let Some(p) = p.filter(|_| decided.assessment.eligible) else {
@@ -507,17 +508,9 @@ pub async fn open(
     refs.view(user, &m, true)
 }
 
-/// Refuses a region outside the user's scope as if the record did not exist.
-fn ensure_region(
-    user: &CurrentUser,
-    region: &str,
-    entity: &'static str,
-    id: impl ToString,
-) -> AppResult<()> {
-    match RegionCode::parse(region) {
-        Ok(code) => user.ensure_in_scope(&code, entity, id),
-        Err(_) => Err(AppError::not_found(entity, id)),
-    }
+/// Whether a stored region code lies inside the user's scope (an unreadable one does not).
+fn in_region(user: &CurrentUser, region: &str) -> bool {
+    RegionCode::parse(region).is_ok_and(|code| user.region.contains(&code))
 }
 
 /// Who submitted a case (opened or resubmitted it): none of them may decide it.
@@ -626,6 +619,9 @@ pub async fn transition(
             diagnosis: Some(&diagnosis),
             name: Some(&current.applicant_name),
             exclude_case: Some(id),
+            // The case itself was found inside the user's scope; its person is re-read
+            // wherever they live now.
+            scope: &settings.province,
         };
         let decided = eligibility::check(&txn, settings, &inquiry).await?;
         if !decided.assessment.eligible {

@@ -17,7 +17,7 @@ use entity::{annual_grant, case, person, roster_entry, roster_import, subsidy_po
 
 use crate::case::workflow::CaseState;
 use crate::config::Settings;
-use crate::domain::{Diagnosis, Group, IdNumber, Lang, Localized, Money};
+use crate::domain::{Diagnosis, Group, IdNumber, Lang, Localized, Money, RegionPrefix};
 use crate::error::{self, Msg};
 
 pub use rules::{Assessment, Facts, Question, Reason};
@@ -39,6 +39,10 @@ pub struct Inquiry<'a> {
     pub name: Option<&'a str>,
     /// A case not to count as "another open case" (the one being approved or resubmitted).
     pub exclude_case: Option<i64>,
+    /// The asking user's region scope: a person living outside it is not read at all, so
+    /// the answer is the one for an ID number no roster lists (scope never leaks who is on a
+    /// roster elsewhere).
+    pub scope: &'a RegionPrefix,
 }
 
 /// The facts and the answer.
@@ -205,6 +209,7 @@ fn statement(q: &Inquiry<'_>) -> SelectStatement {
                 ),
         )
         .and_where(Expr::col((p.clone(), person::Column::IdNumber)).eq(q.id_number.as_str()))
+        .and_where(Expr::col((p.clone(), person::Column::RegionCode)).like(scope_pattern(q.scope)))
         .order_by((e.clone(), roster_entry::Column::ValidFrom), Order::Desc)
         .order_by((e, roster_entry::Column::Id), Order::Desc);
     select
@@ -220,8 +225,14 @@ fn values(q: &Inquiry<'_>) -> Vec<Value> {
         q.date.into(),
         q.date.into(),
         q.id_number.as_str().into(),
+        scope_pattern(q.scope).into(),
     ]);
     v
+}
+
+/// `LIKE` pattern of a scope: a prefix is digits only, so nothing in it needs escaping.
+fn scope_pattern(scope: &RegionPrefix) -> String {
+    format!("{}%", scope.as_str())
 }
 
 /// The SQL of [`statement`] for a backend, written once: putting the statement together
@@ -236,7 +247,9 @@ fn sql(backend: DbBackend) -> &'static str {
     };
     cell.get_or_init(|| {
         let id = IdNumber::parse("11010519491231002X").expect("a valid example");
+        let scope = RegionPrefix::parse("22").expect("a valid prefix");
         let example = Inquiry {
+            scope: &scope,
             id_number: &id,
             date: NaiveDate::default(),
             year: 0,
@@ -491,6 +504,7 @@ mod tests {
             diagnosis: None,
             name: None,
             exclude_case: Some(42),
+            scope: &RegionPrefix::parse("2201").unwrap(),
         };
         for backend in [DbBackend::Sqlite, DbBackend::Postgres] {
             let built = backend.build(&statement(&q));

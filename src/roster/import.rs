@@ -370,6 +370,10 @@ pub enum RunError {
     /// Something else.
     #[error(transparent)]
     Other(#[from] anyhow::Error),
+    /// This instance no longer holds the import's claim (see `jobs`): another instance swept
+    /// or took it over, so this run is rolled back and records nothing.
+    #[error("the claim on the import was lost")]
+    LostClaim,
 }
 
 /// An import stopped early, with the rejected rows read until then: they are kept for the
@@ -441,6 +445,10 @@ impl RunError {
                 format!("导入出错，本次导入未生效，可重新运行：{e}"),
                 format!("The import failed; nothing was changed and it can be run again: {e}"),
             ),
+            RunError::LostClaim => Msg::new(
+                "本实例已失去该导入的处理权，本次运行未生效。",
+                "This instance lost its claim on the import; this run changed nothing.",
+            ),
         }
     }
 }
@@ -461,6 +469,13 @@ pub async fn run(
                 ?counts,
                 seconds = started.elapsed().as_secs_f64(),
                 "Roster import {import_id} succeeded"
+            );
+            Ok(())
+        }
+        Err(RunError::LostClaim) => {
+            tracing::warn!(
+                import.id = import_id,
+                "Roster import {import_id}: the claim was lost (swept or taken over); rolled back"
             );
             Ok(())
         }
@@ -493,10 +508,19 @@ pub async fn run(
                     .col_expr(roster_import::Column::RowsDone, Expr::value(rows));
                 keep_errors(&txn, errors).await?;
             }
-            update
+            // Only while this instance still holds the claim: a run whose claim was swept
+            // leaves the import as the sweep (or its new holder) left it.
+            let held = update
                 .filter(roster_import::COLUMN.id.eq(import_id))
+                .filter(roster_import::COLUMN.status.eq("running"))
+                .filter(roster_import::COLUMN.claimed_by.eq(progress.instance()))
                 .exec(&txn)
-                .await?;
+                .await?
+                .rows_affected;
+            if held == 0 {
+                tracing::warn!(import.id = import_id, "the failed import's claim was lost");
+                return Ok(());
+            }
             txn.commit().await?;
             Ok(())
         }
@@ -584,12 +608,21 @@ async fn run_inner(
         .one(db)
         .await?;
     if let Some(first) = earlier {
-        let mut m: roster_import::ActiveModel = import.into();
-        m.status = Set("succeeded".to_owned());
-        m.duplicate_of = Set(Some(first.id));
-        m.finished_at = Set(Some(Utc::now()));
-        m.update(db).await?;
-        return Ok(Counts::default());
+        let held = roster_import::Entity::update_many()
+            .col_expr(roster_import::Column::Status, Expr::value("succeeded"))
+            .col_expr(roster_import::Column::DuplicateOf, Expr::value(first.id))
+            .col_expr(roster_import::Column::FinishedAt, Expr::value(Utc::now()))
+            .filter(roster_import::COLUMN.id.eq(import_id))
+            .filter(roster_import::COLUMN.status.eq("running"))
+            .filter(roster_import::COLUMN.claimed_by.eq(progress.instance()))
+            .exec(db)
+            .await?
+            .rows_affected;
+        return if held == 1 {
+            Ok(Counts::default())
+        } else {
+            Err(RunError::LostClaim)
+        };
     }
     let content = load_file(db, &import).await?;
     let group = import
@@ -681,6 +714,7 @@ async fn run_inner(
     });
 
     let job = Job {
+        owner: progress.instance().to_owned(),
         import,
         writer: Writer::new(import_id, effective, mode, progress.max_rejected_rows() + 1),
         rx,
@@ -819,6 +853,8 @@ async fn write_on_sqlite(
 
 /// An import between its parser and its transaction.
 struct Job {
+    /// The instance whose claim this run holds.
+    owner: String,
     import: roster_import::Model,
     writer: Writer,
     rx: tokio::sync::mpsc::Receiver<Vec<Outcome>>,
@@ -832,6 +868,7 @@ impl Job {
     /// Writes what the parser sends, then the import's result, inside the caller's transaction.
     async fn run<S: Store>(self, store: &mut S) -> Result<Counts, RunError> {
         let Job {
+            owner,
             import,
             mut writer,
             mut rx,
@@ -901,14 +938,22 @@ impl Job {
         m.finished_at = Set(Some(Utc::now()));
         let after = m.clone().try_into_model()?;
         let backend = store.backend();
-        store
+        // The claim is a lease: an instance whose heartbeat stopped long enough for the import
+        // to be swept as interrupted (and perhaps claimed again by another) must not finish it
+        // too. Only the holder of the claim marks it done; anyone else rolls back.
+        let finished = store
             .execute(
                 roster_import::Entity::update_many()
                     .set(m)
                     .filter(roster_import::COLUMN.id.eq(import_id))
+                    .filter(roster_import::COLUMN.status.eq("running"))
+                    .filter(roster_import::COLUMN.claimed_by.eq(owner.as_str()))
                     .build(backend),
             )
             .await?;
+        if finished != 1 {
+            return Err(RunError::LostClaim);
+        }
         let actor = match import.created_by {
             Some(id) => Actor {
                 id: Some(id),

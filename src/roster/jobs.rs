@@ -16,7 +16,10 @@ use super::import;
 use super::parser::Parser;
 
 /// A running import that has not touched its row for this long on PostgreSQL is taken as
-/// interrupted (its instance died).
+/// interrupted (its instance died). The claim (`claimed_by`, `claimed_at`) is a lease: the
+/// holder renews it every few seconds, and only the holder can finish the import, so a run
+/// that was swept while it was still alive (a long pause, a lost connection) rolls back
+/// instead of finishing an import twice.
 const STALE_AFTER: Duration = Duration::from_secs(120);
 
 /// Live progress of the imports running in this instance, and the bell that wakes the worker.
@@ -192,14 +195,21 @@ async fn heartbeat(db: DatabaseConnection, progress: Progress, id: i64) {
     loop {
         tokio::time::sleep(Duration::from_secs(5)).await;
         let (done, total) = progress.get(id).unwrap_or_default();
-        let _ = roster_import::Entity::update_many()
+        let renewed = roster_import::Entity::update_many()
             .col_expr(roster_import::Column::ClaimedAt, Expr::value(Utc::now()))
             .col_expr(roster_import::Column::RowsDone, Expr::value(done))
             .col_expr(roster_import::Column::RowsTotal, Expr::value(total))
             .filter(roster_import::COLUMN.id.eq(id))
             .filter(roster_import::COLUMN.status.eq("running"))
+            .filter(roster_import::COLUMN.claimed_by.eq(progress.instance()))
             .exec(&db)
             .await;
+        // Renewing only our own lease: once it is lost, the run goes on to its end but cannot
+        // finish the import (the final update checks the owner too).
+        if matches!(renewed, Ok(r) if r.rows_affected == 0) {
+            tracing::warn!(import.id = id, "the claim on this import was lost");
+            return;
+        }
     }
 }
 

@@ -81,7 +81,8 @@ pub trait Store {
         effective: NaiveDate,
     ) -> Result<Vec<(i64, i64)>, DbErr>;
     /// Any other statement, built by SeaORM for this database.
-    async fn execute(&mut self, stmt: Statement) -> Result<(), DbErr>;
+    /// Runs one statement; answers the rows it changed.
+    async fn execute(&mut self, stmt: Statement) -> Result<u64, DbErr>;
 }
 
 /// The import's PostgreSQL connection, inside its transaction: new rows go in by `COPY`.
@@ -392,12 +393,12 @@ impl Store for PgStore<'_> {
         .map_err(pg_err)
     }
 
-    async fn execute(&mut self, stmt: Statement) -> Result<(), DbErr> {
+    async fn execute(&mut self, stmt: Statement) -> Result<u64, DbErr> {
         let values = stmt.values.unwrap_or(sea_orm::Values(Vec::new()));
         sqlx::query_with(AssertSqlSafe(stmt.sql), SqlxValues(values))
             .execute(&mut *self.conn)
             .await
-            .map(|_| ())
+            .map(|r| r.rows_affected())
             .map_err(pg_err)
     }
 }
@@ -651,9 +652,9 @@ impl Store for SqliteStore<'_> {
         rows.collect::<Result<_, _>>().map_err(sqlite_err)
     }
 
-    async fn execute(&mut self, stmt: Statement) -> Result<(), DbErr> {
+    async fn execute(&mut self, stmt: Statement) -> Result<u64, DbErr> {
         let values = stmt.values.map(|v| v.0).unwrap_or_default();
-        self.run(&stmt.sql, vec![values]).map(|_| ())
+        self.run(&stmt.sql, vec![values])
     }
 }
 

@@ -22,14 +22,15 @@ use serde::Deserialize;
 
 pub use i18n::Tr;
 
+use crate::access::{self, Access};
 use crate::api::extract::{SESSION_COOKIE, token_of};
 use crate::auth::{CurrentUser, session};
-use crate::domain::{Lang, Role};
+use crate::domain::{Lang, RegionPrefix, Role};
 use crate::error::{AppError, current_lang};
 use crate::state::AppState;
 
-/// The pages and their assets.
-pub fn router() -> Router<AppState> {
+/// The pages and their assets, for a programme of `province`.
+pub fn router(province: &RegionPrefix) -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .route("/login", get(login_form).post(login))
@@ -46,6 +47,10 @@ pub fn router() -> Router<AppState> {
         .merge(admin::routes())
         .layer(middleware::from_fn(same_origin))
         .layer(middleware::from_fn(page_language))
+        .layer(middleware::from_fn_with_state(
+            province.clone(),
+            with_province,
+        ))
 }
 
 /// Pages are in Chinese unless the switch chose English: an office PC set up in English still
@@ -79,43 +84,44 @@ pub struct NavItem {
     pub current: bool,
 }
 
-/// Menu entries and the roles that see them; a page is offered only to the roles it serves,
-/// which are the roles its API allows (an administrator may also import and read reports).
-const MENU: &[(&str, &str, &[Role])] = &[
-    ("/", "nav.home", &[]),
+/// Menu entries and the rule of the page each opens: a user sees exactly the pages their roles
+/// and scope admit (`crate::access`), the same rules the pages enforce.
+const MENU: &[(&str, &str, Access)] = &[
+    ("/", "nav.home", access::SIGNED_IN),
     (
         "/roster/upload",
         "nav.roster_upload",
-        &[Role::RosterImporter, Role::Admin],
+        access::ROSTER_IMPORTER,
     ),
     (
         "/roster/imports",
         "nav.roster_imports",
-        &[Role::RosterImporter, Role::Admin],
+        access::ROSTER_IMPORTER,
     ),
-    ("/eligibility", "nav.eligibility", &[Role::Caseworker]),
-    ("/cases", "nav.cases", &[Role::Caseworker, Role::Approver]),
-    ("/approvals", "nav.approvals", &[Role::Approver]),
-    ("/dashboard", "nav.dashboard", &[Role::Manager, Role::Admin]),
     (
-        "/reports/spending",
-        "nav.spending",
-        &[Role::Manager, Role::Admin],
+        "/eligibility",
+        "nav.eligibility",
+        access::pages::ELIGIBILITY,
     ),
-    ("/admin/users", "nav.users", &[Role::Admin]),
-    ("/admin/hospitals", "nav.hospitals", &[Role::Admin]),
-    ("/admin/policies", "nav.policies", &[Role::Admin]),
-    ("/admin/audit", "nav.audit", &[Role::Admin]),
+    ("/cases", "nav.cases", access::pages::CASES),
+    ("/approvals", "nav.approvals", access::pages::APPROVALS),
+    ("/dashboard", "nav.dashboard", access::MANAGER),
+    ("/reports/spending", "nav.spending", access::MANAGER),
+    ("/admin/users", "nav.users", access::pages::ADMIN),
+    ("/admin/hospitals", "nav.hospitals", access::pages::ADMIN),
+    ("/admin/policies", "nav.policies", access::pages::ADMIN),
+    ("/admin/audit", "nav.audit", access::AUDIT_READER),
 ];
 
 impl Page {
     /// A page titled by the text `key`, for `user`, at the path `here` (which marks the menu).
     pub fn new(key: &'static str, user: Option<CurrentUser>, here: &str) -> Page {
         let t = Tr(current_lang());
+        let province = province();
         let nav = match &user {
             Some(u) => MENU
                 .iter()
-                .filter(|(_, _, roles)| roles.is_empty() || u.has_any(roles))
+                .filter(|(_, _, rule)| rule.admits(&u.roles, &u.region, &province))
                 .map(|(href, label, _)| NavItem {
                     href,
                     label: t.get(label),
@@ -156,6 +162,23 @@ pub fn render(t: &impl Template) -> Response {
     }
 }
 
+tokio::task_local! {
+    /// The programme's province while a page request runs: the pages' rules and the menu
+    /// compare the user's scope with it.
+    static PROVINCE: RegionPrefix;
+}
+
+/// The province of the request running now (the default one outside a request).
+fn province() -> RegionPrefix {
+    PROVINCE
+        .try_with(Clone::clone)
+        .unwrap_or_else(|_| crate::config::Settings::default().province)
+}
+
+async fn with_province(State(province): State<RegionPrefix>, req: Request, next: Next) -> Response {
+    PROVINCE.scope(province, next.run(req)).await
+}
+
 /// A logged-in user of a page; anyone else is sent to the login page and brought back after.
 pub struct WebUser(pub CurrentUser);
 
@@ -179,18 +202,23 @@ impl FromRequestParts<AppState> for WebUser {
 }
 
 impl WebUser {
-    /// The user, if they hold one of `roles`; otherwise the page refuses with 403, so a page
-    /// typed into the address bar is refused just as the menu does not offer it.
+    /// The user, if the page's rule admits them; otherwise the page refuses with 403, so a
+    /// page typed into the address bar is refused just as the menu does not offer it.
     #[allow(clippy::result_large_err)]
-    pub fn require(self, roles: &[Role]) -> Result<CurrentUser, Response> {
-        if self.0.has_any(roles) {
-            Ok(self.0)
-        } else {
-            Err(error_page(
-                Some(self.0),
-                StatusCode::FORBIDDEN,
-                Tr(current_lang()).get("error.forbidden").to_owned(),
-            ))
+    pub fn require(self, rule: Access) -> Result<CurrentUser, Response> {
+        let province = province();
+        match rule.check(&self.0, &province) {
+            Ok(()) => Ok(self.0),
+            Err(e) => {
+                // A missing role reads better as the page's own words; a scope too narrow
+                // says which scope the page needs.
+                let message = if e.code() == "role_required" {
+                    Tr(current_lang()).get("error.forbidden").to_owned()
+                } else {
+                    e.message().get(current_lang()).to_owned()
+                };
+                Err(error_page(Some(self.0), StatusCode::FORBIDDEN, message))
+            }
         }
     }
 }

@@ -17,9 +17,10 @@ use entity::roster_import;
 
 use super::i18n::Texts;
 use super::{Page, Pager, WebUser, app_error_page, fmt, query_of, render};
+use crate::access;
 use crate::api::roster::{UploadFields, check_upload, read_upload_form};
 use crate::auth::CurrentUser;
-use crate::domain::{Group, Lang, Role};
+use crate::domain::{Group, Lang};
 use crate::error::{AppError, AppResult, Msg, current_lang};
 use crate::roster::history;
 use crate::roster::import::{self, Mode};
@@ -151,9 +152,6 @@ pub const TEXTS: Texts = &[
     ),
     ("roster.new_upload", "上传名册", "Upload a roster"),
 ];
-
-/// Who may use these pages: as the API allows.
-const ROLES: &[Role] = &[Role::RosterImporter, Role::Admin];
 
 const IMPORTS_PER_PAGE: u64 = 20;
 const ERRORS_PER_PAGE: u64 = 50;
@@ -320,7 +318,7 @@ impl UploadPage {
 }
 
 async fn upload_form(web: WebUser) -> Result<Response, Response> {
-    let user = web.require(ROLES)?;
+    let user = web.require(access::ROSTER_IMPORTER)?;
     Ok(render(&UploadPage::new(user)))
 }
 
@@ -332,7 +330,7 @@ async fn upload_post(
     web: WebUser,
     req: Request,
 ) -> Result<Response, Response> {
-    let user = web.require(ROLES)?;
+    let user = web.require(access::ROSTER_IMPORTER)?;
     let limit = state.settings.max_upload_bytes;
     let mut typed = std::collections::HashMap::new();
     let outcome = async {
@@ -512,7 +510,7 @@ async fn import_list(
     web: WebUser,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, Response> {
-    let user = web.require(ROLES)?;
+    let user = web.require(access::ROSTER_IMPORTER)?;
     let page = Page::new(
         "roster.imports_title",
         Some(user.clone()),
@@ -601,7 +599,7 @@ async fn import_page(
     Path(id): Path<i64>,
     Query(q): Query<PageQuery>,
 ) -> Result<Response, Response> {
-    let user = web.require(ROLES)?;
+    let user = web.require(access::ROSTER_IMPORTER)?;
     let fail = |e| app_error_page(Some(user.clone()), e);
     let m = history::find_visible(&state.db, &user, id)
         .await

@@ -495,10 +495,19 @@ db_test!(
         assert_eq!(list["total"], 1);
         let before = counts(&app).await;
         act(&cw2201, theirs, "withdraw", json!({"version": 1})).await.assert_status(StatusCode::NOT_FOUND);
-        // Nor open one for a patient of another city.
+        // Nor open one for a patient of another city: refused exactly as for an ID number
+        // nobody has, so the refusal does not say that the person is on a roster elsewhere.
         let mut req = body(&yanbian, h);
         req["year"] = json!(this_year() - 1);
-        cw2201.post("/api/v1/cases", &req).await.assert_status(StatusCode::NOT_FOUND);
+        let res = cw2201.post("/api/v1/cases", &req).await;
+        res.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+        let mut nobody = req.clone();
+        nobody["id_number"] = json!(crate::eligibility::id_number("222401", "19700101", 99));
+        let unknown = cw2201.post("/api/v1/cases", &nobody).await;
+        unknown.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(res.error_code(), unknown.error_code());
+        assert_eq!(res.json()["error"]["reasons"], unknown.json()["error"]["reasons"]);
+        assert!(!res.json().to_string().contains("乙"));
         assert_eq!(counts(&app).await, before);
 
         let all = approver.get("/api/v1/cases").await.json();

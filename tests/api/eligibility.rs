@@ -423,8 +423,18 @@ db_test!(
         let worker = app.as_user("cw_2201", &[Role::Caseworker], "2201").await;
         worker.get(&url(&changchun.id_number, "")).await.assert_status(StatusCode::OK);
         let res = worker.get(&url(&yanbian.id_number, "")).await;
-        res.assert_status(StatusCode::NOT_FOUND);
+        // Answered exactly as an ID number nobody has: nothing says the person exists.
+        res.assert_status(StatusCode::OK);
         assert!(!res.json().to_string().contains("乙"), "nothing of the person leaks");
+        let nobody = id_number("222401", "19700101", 99);
+        let unknown = worker.get(&url(&nobody, "")).await;
+        unknown.assert_status(StatusCode::OK);
+        let without_id = |mut v: Value| {
+            v.as_object_mut().unwrap().remove("id_number");
+            v
+        };
+        assert_eq!(without_id(res.json()), without_id(unknown.json()));
+        assert_eq!(codes(&res.json()), vec!["not_on_roster"]);
         let approver = app.as_role(Role::Approver).await;
         assert_eq!(approver.get(&url(&yanbian.id_number, "")).await.json()["eligible"], true);
     }

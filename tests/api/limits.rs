@@ -375,42 +375,10 @@ db_test!(
         if app.backend == Backend::Postgres {
             return; // No database-wide write lock there.
         }
-        use entity::{roster_import, roster_import_file_part as file_part};
-        use sea_orm::{ActiveModelTrait, EntityTrait, Set};
-        let body = "22010219700101001";
-        let check = cancer_aid::domain::id_number::check_character(body.as_bytes());
-        let csv = format!("身份证号码,姓名,区划代码\n{body}{check},张三,220102\n");
-        let now = chrono::Utc::now();
+        use entity::roster_import;
+        use sea_orm::EntityTrait;
         // An import already claimed (as the worker claims it), so that only this test runs it.
-        let id = roster_import::ActiveModel {
-            file_name: Set("r.csv".into()),
-            sha256: Set("0".repeat(64)),
-            file_size: Set(csv.len() as i64),
-            format: Set("csv".into()),
-            group_code: Set(Some("low_income_urban".into())),
-            region_code: Set(Some("220102".into())),
-            mode: Set("incremental".into()),
-            effective_date: Set(now.date_naive()),
-            fingerprint: Set("1".repeat(64)),
-            status: Set("running".into()),
-            claimed_by: Set(Some("this test".into())),
-            claimed_at: Set(Some(now)),
-            created_at: Set(now),
-            started_at: Set(Some(now)),
-            ..Default::default()
-        }
-        .insert(&app.db)
-        .await
-        .unwrap()
-        .id;
-        file_part::Entity::insert(file_part::ActiveModel {
-            import_id: Set(id),
-            part: Set(0),
-            content: Set(csv.into_bytes()),
-        })
-        .exec_without_returning(&app.db)
-        .await
-        .unwrap();
+        let id = crate::roster::claimed_import(&app, app.state.imports.instance()).await;
 
         let lock = hold_the_lock(&app).await;
         let release = tokio::spawn(async move {

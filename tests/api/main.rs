@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod access;
 mod audit;
 mod auth;
 mod cases;
@@ -23,6 +24,7 @@ mod reports;
 mod retention;
 mod roster;
 mod schema;
+mod scope;
 mod users;
 mod visits;
 mod web;

@@ -614,6 +614,79 @@ db_test!(
     }
 );
 
+/// An import row already claimed by `owner`, running, with a one-person CSV as its file.
+pub async fn claimed_import(app: &TestApp, owner: &str) -> i64 {
+    use entity::roster_import_file_part as file_part;
+    use sea_orm::{ActiveModelTrait, Set};
+    let body = "22010219700101001";
+    let check = cancer_aid::domain::id_number::check_character(body.as_bytes());
+    let csv = format!("身份证号码,姓名,区划代码\n{body}{check},张三,220102\n");
+    let now = chrono::Utc::now();
+    let id = roster_import::ActiveModel {
+        file_name: Set("r.csv".into()),
+        sha256: Set("0".repeat(64)),
+        file_size: Set(csv.len() as i64),
+        format: Set("csv".into()),
+        group_code: Set(Some("low_income_urban".into())),
+        region_code: Set(Some("220102".into())),
+        mode: Set("incremental".into()),
+        effective_date: Set(now.date_naive()),
+        fingerprint: Set("1".repeat(64)),
+        status: Set("running".into()),
+        claimed_by: Set(Some(owner.to_owned())),
+        claimed_at: Set(Some(now)),
+        created_at: Set(now),
+        started_at: Set(Some(now)),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .unwrap()
+    .id;
+    file_part::Entity::insert(file_part::ActiveModel {
+        import_id: Set(id),
+        part: Set(0),
+        content: Set(csv.into_bytes()),
+    })
+    .exec_without_returning(&app.db)
+    .await
+    .unwrap();
+    id
+}
+
+db_test!(
+    async fn only_the_instance_holding_the_claim_can_finish_an_import(app) {
+        // Instance B holds the claim (it took the import over after A's lease ran out); A's run,
+        // still alive, reaches the end: it must roll back and leave the import to B.
+        // B's registry (no worker of its own: the test runs B's import itself).
+        let other = cancer_aid::roster::jobs::Progress::for_settings(&app.state.settings);
+        let id = claimed_import(&app, other.instance()).await;
+        cancer_aid::roster::import::run(&app.db, id, app.state.imports.clone()).await.unwrap();
+        let row = roster_import::Entity::find_by_id(id).one(&app.db).await.unwrap().unwrap();
+        assert_eq!(row.status, "running", "{row:?}");
+        assert_eq!(row.claimed_by.as_deref(), Some(other.instance()));
+        assert_eq!(roster_entry::Entity::find().count(&app.db).await.unwrap(), 0);
+        let runs = || async {
+            entity::audit_log::Entity::find()
+                .filter(entity::audit_log::COLUMN.action.eq("roster_import.run"))
+                .count(&app.db)
+                .await
+                .unwrap()
+        };
+        assert_eq!(runs().await, 0);
+        // The holder finishes it, once.
+        cancer_aid::roster::import::run(&app.db, id, other.clone()).await.unwrap();
+        let row = roster_import::Entity::find_by_id(id).one(&app.db).await.unwrap().unwrap();
+        assert_eq!(row.status, "succeeded", "{row:?}");
+        assert_eq!(roster_entry::Entity::find().count(&app.db).await.unwrap(), 1);
+        assert_eq!(runs().await, 1);
+        // A late run of A again changes nothing.
+        cancer_aid::roster::import::run(&app.db, id, app.state.imports.clone()).await.unwrap();
+        assert_eq!(runs().await, 1);
+        assert_eq!(roster_entry::Entity::find().count(&app.db).await.unwrap(), 1);
+    }
+);
+
 db_test!(
     async fn a_full_import_without_a_region_ends_entries_only_inside_the_clerks_scope(app) {
         // The province clerk lists two people: one in Changchun (2201), one in Yanbian (2224).

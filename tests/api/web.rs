@@ -91,7 +91,7 @@ const PAGES: &[(&str, &[Role])] = &[
     ("/admin/users", &[Role::Admin]),
     ("/admin/hospitals", &[Role::Admin]),
     ("/admin/policies", &[Role::Admin]),
-    ("/admin/audit", &[Role::Admin]),
+    ("/admin/audit", &[Role::Admin, Role::Manager]),
 ];
 
 const ROLES: [Role; 5] = [

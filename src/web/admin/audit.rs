@@ -9,8 +9,8 @@ use chrono::{DateTime, Local, NaiveDate, TimeZone, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::access;
 use crate::audit::{self, Entry, Filter};
-use crate::domain::Role;
 use crate::state::AppState;
 use crate::web::{Page, Pager, WebUser, app_error_page, fmt, query_of, render};
 
@@ -201,9 +201,7 @@ pub async fn list(
     web: WebUser,
     Query(q): Query<AuditQuery>,
 ) -> Result<Response, Response> {
-    let user = web.require(&[Role::Admin])?;
-    crate::audit::ensure_province_wide(&user.region, &state.settings.province)
-        .map_err(|e| app_error_page(Some(user.clone()), e))?;
+    let user = web.require(access::AUDIT_READER)?;
     let page = Page::new("admin.audit.title", Some(user.clone()), "/admin/audit");
     let t = page.t;
     let actor = trimmed(q.actor);

@@ -5,7 +5,7 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 
-use crate::domain::Role;
+use crate::access;
 use crate::hospital::{self, HospitalView};
 use crate::state::AppState;
 use crate::web::{Page, WebUser, app_error_page, fmt, render};
@@ -38,7 +38,7 @@ pub async fn list(
     web: WebUser,
     Query(q): Query<HospitalQuery>,
 ) -> Result<Response, Response> {
-    let user = web.require(&[Role::Admin])?;
+    let user = web.require(access::pages::ADMIN)?;
     let designated = match q.designated.as_deref() {
         Some("true") => Some(true),
         Some("false") => Some(false),

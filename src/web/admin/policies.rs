@@ -7,7 +7,8 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::id_of;
-use crate::domain::{Group, Role};
+use crate::access;
+use crate::domain::Group;
 use crate::error::current_lang;
 use crate::policy::{self, PolicyView};
 use crate::state::AppState;
@@ -71,7 +72,7 @@ pub async fn list(
     web: WebUser,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, Response> {
-    let user = web.require(&[Role::Admin])?;
+    let user = web.require(access::pages::ADMIN)?;
     let lang = current_lang();
     let all = policy::list(&state.db, None, None)
         .await
@@ -121,7 +122,7 @@ pub async fn show(
     Path(raw): Path<String>,
     Query(q): Query<ShowQuery>,
 ) -> Result<Response, Response> {
-    let user = web.require(&[Role::Admin])?;
+    let user = web.require(access::pages::ADMIN)?;
     let id = id_of(&raw, &user)?;
     let p = policy::get(&state.db, id)
         .await

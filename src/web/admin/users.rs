@@ -7,6 +7,7 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::id_of;
+use crate::access;
 use crate::domain::{Lang, Role};
 use crate::error::current_lang;
 use crate::state::AppState;
@@ -60,7 +61,7 @@ struct UsersPage {
 }
 
 pub async fn list(State(state): State<AppState>, web: WebUser) -> Result<Response, Response> {
-    let user = web.require(&[Role::Admin])?;
+    let user = web.require(access::pages::ADMIN)?;
     let lang = current_lang();
     let fail = |e| app_error_page(Some(user.clone()), e);
     let all = users::list(&state.db, &user.region).await.map_err(fail)?;
@@ -110,7 +111,7 @@ pub async fn show(
     Path(raw): Path<String>,
     Query(q): Query<SavedQuery>,
 ) -> Result<Response, Response> {
-    let user = web.require(&[Role::Admin])?;
+    let user = web.require(access::pages::ADMIN)?;
     let id = id_of(&raw, &user)?;
     let lang = current_lang();
     let fail = |e| app_error_page(Some(user.clone()), e);

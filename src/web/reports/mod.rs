@@ -17,9 +17,10 @@ use axum::routing::get;
 use self::chart::{Bar, Caption};
 use super::i18n::Texts;
 use super::{Page, WebUser, fmt, query_of, render};
+use crate::access;
 use crate::api::reports::{SpendingParams, SummaryParams, spending_request, summary_request};
 use crate::auth::CurrentUser;
-use crate::domain::{Group, Lang, Role};
+use crate::domain::{Group, Lang};
 use crate::error::{AppError, current_lang};
 use crate::report::{self, Dimension, ReportRow, Status, TotalLine};
 use crate::state::AppState;
@@ -138,9 +139,6 @@ pub fn routes() -> Router<AppState> {
         .route("/reports/spending", get(spending))
 }
 
-/// The pages serve managers, as the menu offers them.
-const ROLES: &[Role] = &[Role::Manager, Role::Admin];
-
 /// A line of figures as a table shows it.
 struct Line {
     labels: Vec<String>,
@@ -253,7 +251,7 @@ async fn dashboard(
     web: WebUser,
     Query(q): Query<DashboardQuery>,
 ) -> Result<Response, Response> {
-    let user = web.require(ROLES)?;
+    let user = web.require(access::MANAGER)?;
     let lang = current_lang();
     let year_raw = q.year.unwrap_or_default().trim().to_owned();
     let params = SummaryParams {
@@ -525,7 +523,7 @@ async fn spending(
     web: WebUser,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Response, Response> {
-    let user = web.require(ROLES)?;
+    let user = web.require(access::MANAGER)?;
     let lang = current_lang();
     let form = SpendingForm::read(&pairs);
     let mut page = spending_form(&user, &form, lang);
