@@ -17,6 +17,7 @@ pub mod domain;
 pub mod eligibility;
 pub mod error;
 pub mod export_safe;
+pub mod person;
 pub mod hospital;
 pub mod policy;
 pub mod report;

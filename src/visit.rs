@@ -1404,6 +1404,8 @@ pub struct StatementTotals {
 /// A patient's visits, subsidies and cap in one year.
 #[derive(Debug, Clone, Serialize)]
 pub struct Statement {
+    /// The person's record id: ask for the statement again by it, not by the ID number.
+    pub person_id: i64,
     /// The ID number in full: the statement is about this one person.
     pub id_number: String,
     /// Name.
@@ -1429,15 +1431,14 @@ pub struct Statement {
 pub async fn statement(
     db: &DatabaseConnection,
     user: &CurrentUser,
-    id_number: &IdNumber,
+    key: &crate::person::PersonKey,
     year: i32,
     today: NaiveDate,
 ) -> AppResult<Statement> {
-    let p = person::Entity::find()
-        .filter(person::COLUMN.id_number.eq(id_number.as_str()))
-        .one(db)
+    let p = key
+        .find(db)
         .await?
-        .ok_or_else(|| AppError::not_found("person", id_number.masked()))?;
+        .ok_or_else(|| AppError::not_found("person", key.shown()))?;
     let rows = visit::Entity::find()
         .filter(visit::COLUMN.person_id.eq(p.id))
         .filter(visit::COLUMN.year.eq(year))
@@ -1449,7 +1450,7 @@ pub async fn statement(
     if rows.is_empty() {
         let home = RegionCode::parse(&p.region_code)
             .map_err(|_| anyhow::anyhow!("person {} has a bad region", p.id))?;
-        user.ensure_in_scope(&home, "person", id_number.masked())?;
+        user.ensure_in_scope(&home, "person", key.shown())?;
     }
     let granted = annual_grant::Entity::find_by_id((p.id, year))
         .one(db)
@@ -1509,6 +1510,7 @@ pub async fn statement(
         }
     }
     Ok(Statement {
+        person_id: p.id,
         id_number: p.id_number.clone(),
         name: p.name.clone(),
         region_code: p.region_code.clone(),

@@ -5,7 +5,7 @@ use axum::extract::State;
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use super::extract::AppQuery;
+use super::extract::{AppJson, AppQuery};
 use crate::auth::CurrentUser;
 use crate::case::shown_id;
 use crate::domain::{Diagnosis, IdNumber};
@@ -13,8 +13,9 @@ use crate::eligibility::{self, CheckView, EntryView, GroupView, Inquiry};
 use crate::error::{AppError, AppResult, FieldError, Msg, current_lang};
 use crate::state::AppState;
 
-/// `?id_number=&date=YYYY-MM-DD&diagnosis=C34.1`.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
+/// `?id_number=&date=YYYY-MM-DD&diagnosis=C34.1`, or the same fields as a JSON body of
+/// `POST /api/v1/eligibility`, which keeps the ID number out of the address.
+#[derive(Debug, Deserialize, utoipa::IntoParams, utoipa::ToSchema)]
 #[into_params(parameter_in = Query)]
 pub struct EligibilityQuery {
     /// The person's ID number, in any accepted form.
@@ -28,6 +29,9 @@ pub struct EligibilityQuery {
 /// The person, as the roster knows them.
 #[derive(Debug, Serialize)]
 pub struct PersonOut {
+    /// The person's record id: later look-ups (statement, roster entries) by it keep the ID
+    /// number out of addresses.
+    pub id: i64,
     /// Name.
     pub name: String,
     /// male | female.
@@ -83,11 +87,43 @@ pub struct EligibilityResponse {
     ),
     security(("bearer" = []), ("cookie" = []))
 )]
-/// Checks a person against every rule; a person outside the user's region is not found.
+/// Checks a person against every rule; a person outside the user's region is answered as one
+/// no roster lists. `POST` with the same fields in the body is preferred: addresses end up in
+/// proxies' logs.
 pub async fn check_eligibility(
     State(state): State<AppState>,
     user: CurrentUser,
     AppQuery(q): AppQuery<EligibilityQuery>,
+) -> AppResult<Json<EligibilityResponse>> {
+    answer(&state, &user, q).await
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/eligibility",
+    tag = "eligibility",
+    request_body = EligibilityQuery,
+    responses(
+        (status = 200, description = "Whether the person qualifies on the date, with a reason per failed rule"),
+        (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
+        (status = 403, description = "The role may not do this", body = super::openapi::ErrorEnvelope),
+        (status = 422, description = "Not a valid ID number, date or diagnosis", body = super::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+/// The eligibility check with the ID number in the body: the recommended form.
+pub async fn check_eligibility_posted(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppJson(q): AppJson<EligibilityQuery>,
+) -> AppResult<Json<EligibilityResponse>> {
+    answer(&state, &user, q).await
+}
+
+async fn answer(
+    state: &AppState,
+    user: &CurrentUser,
+    q: EligibilityQuery,
 ) -> AppResult<Json<EligibilityResponse>> {
     let id_number = IdNumber::parse(q.id_number.as_deref().unwrap_or_default())
         .map_err(|e| eligibility::invalid_id_number(&e))?;
@@ -120,6 +156,7 @@ pub async fn check_eligibility(
     // no roster lists.
     let found = eligibility::check(&state.db, &state.settings, &inquiry).await?;
     let person = found.facts.person.as_ref().map(|p| PersonOut {
+        id: p.id,
         name: p.name.clone(),
         sex: p.sex.clone(),
         birth_date: p.birth_date,
@@ -128,7 +165,7 @@ pub async fn check_eligibility(
     let lang = current_lang();
     Ok(Json(EligibilityResponse {
         eligible: found.assessment.eligible,
-        id_number: shown_id(&user, id_number.as_str()),
+        id_number: shown_id(user, id_number.as_str()),
         date,
         diagnosis,
         person,

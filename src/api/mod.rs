@@ -19,7 +19,7 @@ pub mod visits;
 use std::any::Any;
 use std::time::Duration;
 
-use axum::extract::{DefaultBodyLimit, FromRequestParts, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, MatchedPath, Request, State};
 use axum::handler::Handler;
 use axum::http::header::{ACCEPT_LANGUAGE, CONTENT_TYPE, COOKIE};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
@@ -242,6 +242,12 @@ fn routes(max_upload_bytes: usize) -> Routes {
             roster::person_entries,
         )
         .api(
+            Method::POST,
+            "/api/v1/roster-entries/search",
+            access::ROSTER_READER,
+            roster::search_entries,
+        )
+        .api(
             Method::GET,
             "/api/v1/reports/spending",
             access::MANAGER,
@@ -258,6 +264,12 @@ fn routes(max_upload_bytes: usize) -> Routes {
             "/api/v1/eligibility",
             access::ELIGIBILITY_READER,
             eligibility::check_eligibility,
+        )
+        .api(
+            Method::POST,
+            "/api/v1/eligibility",
+            access::ELIGIBILITY_READER,
+            eligibility::check_eligibility_posted,
         )
         .api(
             Method::GET,
@@ -393,7 +405,7 @@ fn routes(max_upload_bytes: usize) -> Routes {
         )
         .api(
             Method::GET,
-            "/api/v1/persons/{id_number}/statement",
+            "/api/v1/persons/{person}/statement",
             access::VISIT_READER,
             visits::person_statement,
         )
@@ -432,7 +444,7 @@ pub fn router(state: AppState) -> Router {
             time_limit,
         ))
         .layer(middleware::from_fn(language))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(CatchPanicLayer::custom(panic_response))
         .with_state(state)
 }
@@ -455,11 +467,11 @@ async fn time_limit(State(limits): State<TimeLimits>, req: Request, next: Next) 
     } else {
         limits.request
     };
-    let (method, path) = (req.method().clone(), req.uri().path().to_owned());
+    let (method, route) = (req.method().clone(), route_of(&req).to_owned());
     match tokio::time::timeout(limit, next.run(req)).await {
         Ok(res) => res,
         Err(_) => {
-            tracing::warn!(%method, path, seconds = limit.as_secs(), "request stopped at its time limit");
+            tracing::warn!(%method, route, seconds = limit.as_secs(), "request stopped at its time limit");
             timed_out(limit).into_response()
         }
     }
@@ -494,6 +506,20 @@ fn timed_out(limit: Duration) -> AppError {
         ),
         retry_after: None,
     }
+}
+
+/// The route a request matched, as the route table writes it (`/api/v1/cases/{id}`), never
+/// the address itself: addresses can hold ID numbers (`?id_number=`, a statement's path),
+/// which must not reach the logs.
+fn route_of(req: &Request) -> &str {
+    req.extensions()
+        .get::<MatchedPath>()
+        .map_or("(no route)", |m| m.as_str())
+}
+
+/// The span every request's log lines carry: method and matched route, no address, no query.
+fn request_span(req: &Request) -> tracing::Span {
+    tracing::info_span!("request", method = %req.method(), route = route_of(req))
 }
 
 /// Runs the request in its language: a `lang` cookie (the UI's switch) wins, then

@@ -14,7 +14,7 @@ use tokio_stream::wrappers::ReceiverStream;
 
 use entity::{person, roster_entry, roster_import};
 
-use super::extract::{AppPath, AppQuery};
+use super::extract::{AppJson, AppPath, AppQuery};
 use super::{PageOf, paging};
 use crate::auth::CurrentUser;
 use crate::domain::{Group, IdNumber, RegionPrefix};
@@ -572,8 +572,8 @@ pub async fn template(
     }
 }
 
-/// `?id_number=` of the entry lookup.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
+/// `?id_number=` of the entry lookup, or the JSON body of `POST /api/v1/roster-entries/search`.
+#[derive(Debug, Deserialize, utoipa::IntoParams, utoipa::ToSchema)]
 #[into_params(parameter_in = Query)]
 pub struct EntriesQuery {
     /// The person's ID number, in any accepted form.
@@ -626,6 +626,36 @@ pub async fn person_entries(
     user: CurrentUser,
     AppQuery(q): AppQuery<EntriesQuery>,
 ) -> AppResult<Json<serde_json::Value>> {
+    entries_of(&state, &user, q).await
+}
+
+/// The same look-up with the ID number in the body (recommended: addresses end up in logs).
+#[utoipa::path(
+    post,
+    path = "/api/v1/roster-entries/search",
+    tag = "roster",
+    request_body = EntriesQuery,
+    responses(
+        (status = 200, description = "The person and their entries", body = PersonEntries),
+        (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
+        (status = 403, description = "The role may not read roster entries", body = super::openapi::ErrorEnvelope),
+        (status = 422, description = "Not a valid ID number", body = super::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn search_entries(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppJson(q): AppJson<EntriesQuery>,
+) -> AppResult<Json<serde_json::Value>> {
+    entries_of(&state, &user, q).await
+}
+
+async fn entries_of(
+    state: &AppState,
+    user: &CurrentUser,
+    q: EntriesQuery,
+) -> AppResult<Json<serde_json::Value>> {
     let raw = q.id_number.unwrap_or_default();
     let id = IdNumber::parse(&raw).map_err(|e| AppError::field("id_number", &e))?;
     // Someone living outside the user's scope is not read: the answer is the one for an ID
@@ -667,7 +697,7 @@ pub async fn person_entries(
         .collect();
     Ok(Json(serde_json::json!({
         "id_number": id,
-        "person": {"name": p.name, "sex": p.sex, "birth_date": p.birth_date, "region_code": p.region_code},
+        "person": {"id": p.id, "name": p.name, "sex": p.sex, "birth_date": p.birth_date, "region_code": p.region_code},
         "entries": views,
     })))
 }

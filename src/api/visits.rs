@@ -480,9 +480,9 @@ pub struct StatementQuery {
 
 #[utoipa::path(
     get,
-    path = "/api/v1/persons/{id_number}/statement",
+    path = "/api/v1/persons/{person}/statement",
     tag = "visits",
-    params(("id_number" = String, Path, description = "ID number"), StatementQuery),
+    params(("person" = String, Path, description = "The person's record id (as eligibility answers, cases and visits give it; recommended) or ID number"), StatementQuery),
     responses(
         (status = 200, description = "The year's visits, subsidies and cap left (JSON or .xlsx)"),
         (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
@@ -492,15 +492,16 @@ pub struct StatementQuery {
     ),
     security(("bearer" = []), ("cookie" = []))
 )]
-/// `GET /api/v1/persons/{id_number}/statement`: a patient's visits, subsidies and cap left in
-/// a year.
+/// `GET /api/v1/persons/{person}/statement`: a patient's visits, subsidies and cap left in
+/// a year. `{person}` is the record id (which keeps the ID number out of addresses) or the ID
+/// number.
 pub async fn person_statement(
     State(state): State<AppState>,
     user: CurrentUser,
-    AppPath(raw_id): AppPath<String>,
+    AppPath(raw): AppPath<String>,
     AppQuery(q): AppQuery<StatementQuery>,
 ) -> AppResult<Response> {
-    let id_number = IdNumber::parse(&raw_id).map_err(|e| AppError::field("id_number", &e))?;
+    let key = crate::person::PersonKey::parse(&raw)?;
     let today = visit::today();
     let year = q.year.unwrap_or(today.year());
     if !(2000..=today.year()).contains(&year) {
@@ -512,7 +513,7 @@ pub async fn person_statement(
             },
         ));
     }
-    let s = visit::statement(&state.db, &user, &id_number, year, today).await?;
+    let s = visit::statement(&state.db, &user, &key, year, today).await?;
     match q.format.as_deref().unwrap_or("json") {
         "json" => Ok(Json(s).into_response()),
         "xlsx" => {

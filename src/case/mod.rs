@@ -131,6 +131,8 @@ pub fn shown_id(user: &CurrentUser, id_number: &str) -> String {
 /// The patient of a case.
 #[derive(Debug, Clone, Serialize)]
 pub struct PersonView {
+    /// The person's record id: look-ups by it keep the ID number out of addresses.
+    pub id: i64,
     /// Masked unless the user is a caseworker.
     pub id_number: String,
     /// Name on the roster.
@@ -339,6 +341,7 @@ impl Refs {
             version: m.version,
             year: m.year,
             person: PersonView {
+                id: p.id,
                 id_number: shown_id(viewer, &p.id_number),
                 name: p.name.clone(),
                 sex: p.sex.clone(),

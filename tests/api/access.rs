@@ -120,13 +120,13 @@ fn address(route: &RouteSpec, r: &Records, inside: bool) -> Option<String> {
         p.replace("{id}", &pick(r.import).to_string())
     } else if p.starts_with("/api/v1/users/{id}") {
         p.replace("{id}", &pick(r.user).to_string())
-    } else if p.starts_with("/api/v1/persons/{id_number}") {
+    } else if p.starts_with("/api/v1/persons/{person}") {
         let id = if inside {
             &r.id_number.0
         } else {
             &r.id_number.1
         };
-        p.replace("{id_number}", id)
+        p.replace("{person}", id)
     } else if p.starts_with("/api/v1/policies/{id}") {
         // Policies hold for the whole province: no region of their own.
         return inside.then(|| p.replace("{id}", &r.policy.to_string()));
