@@ -153,6 +153,8 @@ pub const ADMIN: Access = Access::roles(&[Admin]);
 pub const PROVINCE_ADMIN: Access = Access::roles(&[Admin]).province_wide();
 /// The audit log covers every region's records.
 pub const AUDIT_READER: Access = Access::roles(&[Admin, Manager]).province_wide();
+/// The access log (who read whose data): province administrators, who answer for it.
+pub const ACCESS_LOG_READER: Access = Access::roles(&[Admin]).province_wide();
 /// Reading the hospital list and the policies: everyone who works with cases and money.
 pub const REFERENCE_READER: Access = SIGNED_IN;
 /// Civil-affairs staff who import rosters.

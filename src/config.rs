@@ -67,6 +67,9 @@ pub struct Settings {
     /// `CANCER_AID_RETENTION_INTERVAL_MINUTES`: how often the background task looks for imports
     /// past their retention (default 60 minutes).
     pub retention_interval: Duration,
+    /// `CANCER_AID_ACCESS_LOG_RETENTION_DAYS`: days a record of the access log (who read whose
+    /// data) is kept (default 1095, three years).
+    pub access_log_retention_days: u32,
 }
 
 impl Default for Settings {
@@ -91,6 +94,7 @@ impl Default for Settings {
             sqlite_busy: DEFAULT_SQLITE_BUSY,
             upload_retention_days: 30,
             retention_interval: Duration::from_secs(3600),
+            access_log_retention_days: 1095,
         }
     }
 }
@@ -188,6 +192,9 @@ impl Settings {
         }
         if let Some(m) = env_positive("CANCER_AID_RETENTION_INTERVAL_MINUTES")? {
             s.retention_interval = Duration::from_secs(m * 60);
+        }
+        if let Some(days) = env_parse("CANCER_AID_ACCESS_LOG_RETENTION_DAYS")? {
+            s.access_log_retention_days = days;
         }
         Ok(s)
     }

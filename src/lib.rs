@@ -5,6 +5,7 @@
 //! `eligibility`, `case`, ...) → `domain` (pure rules) and `entity` (rows).
 
 pub mod access;
+pub mod access_log;
 pub mod api;
 pub mod audit;
 pub mod auth;
@@ -17,8 +18,8 @@ pub mod domain;
 pub mod eligibility;
 pub mod error;
 pub mod export_safe;
-pub mod person;
 pub mod hospital;
+pub mod person;
 pub mod policy;
 pub mod report;
 pub mod roster;

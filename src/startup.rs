@@ -33,11 +33,16 @@ pub async fn serve(state: AppState, bind: SocketAddr) -> anyhow::Result<()> {
     let retention = crate::roster::retention::spawn(
         state.db.clone(),
         state.settings.upload_retention_days,
+        state.settings.access_log_retention_days,
         state.settings.retention_interval,
     );
-    axum::serve(listener, api::router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    // The client's address reaches handlers (the access log records it).
+    axum::serve(
+        listener,
+        api::router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     // An import still running is rolled back with its transaction; the next start marks it failed.
     worker.abort();
     // A purge stopped between two batches goes on at the next start.

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
+use crate::access_log::AccessLog;
 use crate::auth::session::SessionCache;
 use crate::config::Settings;
 use crate::roster::jobs::Progress;
@@ -20,13 +21,16 @@ pub struct AppState {
     pub imports: Progress,
     /// Sessions confirmed in the last few seconds.
     pub sessions: SessionCache,
+    /// Who read whose data (written in the background).
+    pub access_log: AccessLog,
 }
 
 impl AppState {
-    /// Bundles a pool with settings.
+    /// Bundles a pool with settings, and starts the access log's writer (inside a runtime).
     pub fn new(db: DatabaseConnection, settings: Settings) -> AppState {
         let sessions = SessionCache::new(settings.session_cache_ttl);
         AppState {
+            access_log: AccessLog::spawn(db.clone()),
             db,
             imports: Progress::for_settings(&settings),
             settings: Arc::new(settings),

@@ -1,6 +1,7 @@
 //! SeaORM entities: one module per table, mirroring the migrations. No business rules live here;
 //! the meaning of these rows (states, groups, money) is in the app's `domain` module.
 
+pub mod access_log;
 pub mod annual_grant;
 pub mod audit_log;
 pub mod case;

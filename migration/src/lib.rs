@@ -11,6 +11,7 @@ mod m20261130_000003_file_parts;
 mod m20261130_000004_entry_person_check;
 mod m20261130_000005_drop_group_region_index;
 mod m20261206_000006_import_purged_at;
+mod m20261207_000007_access_log;
 
 /// Runs every migration in order; called at start-up and by `cancer-aid migrate`.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000004_entry_person_check::Migration),
             Box::new(m20261130_000005_drop_group_region_index::Migration),
             Box::new(m20261206_000006_import_purged_at::Migration),
+            Box::new(m20261207_000007_access_log::Migration),
         ]
     }
 }

@@ -36,7 +36,11 @@ pub struct AuditQuery {
     pub per_page: Option<u64>,
 }
 
-fn instant(field: &str, raw: &str, end_of_day: bool) -> Result<DateTime<Utc>, FieldError> {
+pub(super) fn instant(
+    field: &str,
+    raw: &str,
+    end_of_day: bool,
+) -> Result<DateTime<Utc>, FieldError> {
     if let Ok(d) = NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
         let d = if end_of_day {
             d.succ_opt().unwrap_or(d)

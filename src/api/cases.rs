@@ -9,6 +9,7 @@ use validator::Validate;
 
 use super::extract::{AppPath, AppQuery, ValidatedJson};
 use super::{PageOf, paging};
+use crate::access_log::{self, Read, Source};
 use crate::auth::CurrentUser;
 use crate::case::workflow::{Action, CaseState};
 use crate::case::{self, CaseDetail, CaseView, Corrections, Filter, Move, NewCase};
@@ -420,7 +421,17 @@ pub async fn list_cases(
 pub async fn get_case(
     State(state): State<AppState>,
     user: CurrentUser,
+    source: Source,
     AppPath(id): AppPath<i64>,
 ) -> AppResult<Json<CaseDetail>> {
-    Ok(Json(case::get(&state.db, &user, id).await?))
+    let detail = case::get(&state.db, &user, id).await?;
+    let read = Read::new(&user, &source, access_log::Action::CaseRead);
+    state
+        .access_log
+        .record(
+            read.person(detail.case.person.id)
+                .resource(format!("case:{id}")),
+        )
+        .await;
+    Ok(Json(detail))
 }

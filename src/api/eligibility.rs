@@ -6,6 +6,7 @@ use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use super::extract::{AppJson, AppQuery};
+use crate::access_log::{Action, Read, Source};
 use crate::auth::CurrentUser;
 use crate::case::shown_id;
 use crate::domain::{Diagnosis, IdNumber};
@@ -93,9 +94,10 @@ pub struct EligibilityResponse {
 pub async fn check_eligibility(
     State(state): State<AppState>,
     user: CurrentUser,
+    source: Source,
     AppQuery(q): AppQuery<EligibilityQuery>,
 ) -> AppResult<Json<EligibilityResponse>> {
-    answer(&state, &user, q).await
+    answer(&state, &user, &source, q).await
 }
 
 #[utoipa::path(
@@ -115,14 +117,16 @@ pub async fn check_eligibility(
 pub async fn check_eligibility_posted(
     State(state): State<AppState>,
     user: CurrentUser,
+    source: Source,
     AppJson(q): AppJson<EligibilityQuery>,
 ) -> AppResult<Json<EligibilityResponse>> {
-    answer(&state, &user, q).await
+    answer(&state, &user, &source, q).await
 }
 
 async fn answer(
     state: &AppState,
     user: &CurrentUser,
+    source: &Source,
     q: EligibilityQuery,
 ) -> AppResult<Json<EligibilityResponse>> {
     let id_number = IdNumber::parse(q.id_number.as_deref().unwrap_or_default())
@@ -155,6 +159,12 @@ async fn answer(
     // A person outside the user's scope is not read: the answer is the one for an ID number
     // no roster lists.
     let found = eligibility::check(&state.db, &state.settings, &inquiry).await?;
+    let read = Read::new(user, source, Action::EligibilityCheck);
+    let read = match &found.facts.person {
+        Some(p) => read.person(p.id),
+        None => read.resource(id_number.masked()),
+    };
+    state.access_log.record(read).await;
     let person = found.facts.person.as_ref().map(|p| PersonOut {
         id: p.id,
         name: p.name.clone(),

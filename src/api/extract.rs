@@ -3,13 +3,16 @@
 
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection};
-use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, MatchedPath, Path, Request};
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
+use crate::access_log::Source;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, FieldError, Msg};
 use crate::state::AppState;
@@ -261,5 +264,23 @@ impl FromRequestParts<AppState> for CurrentUser {
                 ),
             }),
         }
+    }
+}
+
+/// Where a request came from, for the access log: the matched route (never the address, which
+/// may hold an ID number) and the client's address.
+impl<S: Send + Sync> FromRequestParts<S> for Source {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let route = parts
+            .extensions
+            .get::<MatchedPath>()
+            .map_or_else(String::new, |m| m.as_str().to_owned());
+        let client = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
+        Ok(Source { route, client })
     }
 }

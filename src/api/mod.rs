@@ -1,6 +1,7 @@
 //! The HTTP layer: thin handlers under `/api/v1`, the error envelope, and the middleware
 //! every request passes through.
 
+pub mod access_log;
 pub mod audit;
 pub mod auth;
 pub mod cases;
@@ -197,6 +198,18 @@ fn routes(max_upload_bytes: usize) -> Routes {
             "/api/v1/audit",
             access::AUDIT_READER,
             audit::list_audit,
+        )
+        .api(
+            Method::GET,
+            "/api/v1/access-log",
+            access::ACCESS_LOG_READER,
+            access_log::list,
+        )
+        .api(
+            Method::POST,
+            "/api/v1/access-log/search",
+            access::ACCESS_LOG_READER,
+            access_log::search,
         )
         .api(
             Method::GET,

@@ -14,7 +14,8 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 use super::extract::SESSION_COOKIE;
 use super::{
-    audit, auth, cases, eligibility, health, hospitals, policies, reports, roster, users, visits,
+    access_log, audit, auth, cases, eligibility, health, hospitals, policies, reports, roster,
+    users, visits,
 };
 
 /// The API's description, assembled from the handlers' annotations.
@@ -43,6 +44,8 @@ use super::{
         users::get_user,
         users::update_user,
         audit::list_audit,
+        access_log::list,
+        access_log::search,
         roster::list_imports,
         roster::upload_roster,
         roster::template,

@@ -16,6 +16,7 @@ use entity::{person, roster_entry, roster_import};
 
 use super::extract::{AppJson, AppPath, AppQuery};
 use super::{PageOf, paging};
+use crate::access_log::{Action, Read, Source};
 use crate::auth::CurrentUser;
 use crate::domain::{Group, IdNumber, RegionPrefix};
 use crate::error::{AppError, AppResult, FieldError, Msg, current_lang};
@@ -490,10 +491,17 @@ fn bad_format(f: &str) -> AppError {
 pub async fn import_errors(
     State(state): State<AppState>,
     user: CurrentUser,
+    source: Source,
     AppPath(id): AppPath<i64>,
     AppQuery(q): AppQuery<FormatQuery>,
 ) -> AppResult<Response> {
     find_visible(&state, &user, id).await?;
+    // The rejected rows hold the names and ID numbers of the people on them.
+    let read = Read::new(&user, &source, Action::RejectedRows);
+    state
+        .access_log
+        .record(read.resource(format!("roster_import:{id}")))
+        .await;
     let lang = current_lang();
     let format = q.format.as_deref().unwrap_or("json");
     if format == "json" {
@@ -624,9 +632,10 @@ pub struct PersonEntries {
 pub async fn person_entries(
     State(state): State<AppState>,
     user: CurrentUser,
+    source: Source,
     AppQuery(q): AppQuery<EntriesQuery>,
 ) -> AppResult<Json<serde_json::Value>> {
-    entries_of(&state, &user, q).await
+    entries_of(&state, &user, &source, q).await
 }
 
 /// The same look-up with the ID number in the body (recommended: addresses end up in logs).
@@ -646,14 +655,16 @@ pub async fn person_entries(
 pub async fn search_entries(
     State(state): State<AppState>,
     user: CurrentUser,
+    source: Source,
     AppJson(q): AppJson<EntriesQuery>,
 ) -> AppResult<Json<serde_json::Value>> {
-    entries_of(&state, &user, q).await
+    entries_of(&state, &user, &source, q).await
 }
 
 async fn entries_of(
     state: &AppState,
     user: &CurrentUser,
+    source: &Source,
     q: EntriesQuery,
 ) -> AppResult<Json<serde_json::Value>> {
     let raw = q.id_number.unwrap_or_default();
@@ -665,11 +676,15 @@ async fn entries_of(
         .filter(user.scope(person::Column::RegionCode))
         .one(&state.db)
         .await?;
+    let read = Read::new(user, source, Action::RosterEntries);
     let Some(p) = p else {
+        // A look-up of someone unknown (or outside the scope) is a look-up all the same.
+        state.access_log.record(read.resource(id.masked())).await;
         return Ok(Json(
             serde_json::json!({"id_number": id, "person": null, "entries": []}),
         ));
     };
+    state.access_log.record(read.person(p.id)).await;
     let entries = roster_entry::Entity::find()
         .filter(roster_entry::COLUMN.person_id.eq(p.id))
         .filter(user.scope(roster_entry::Column::RegionCode))

@@ -12,6 +12,7 @@ use serde_json::Value;
 use super::extract::{AppJson, AppPath, AppQuery};
 use super::roster::{XLSX, download};
 use super::{PageOf, input, paging};
+use crate::access_log::{Action, Read, Source};
 use crate::auth::CurrentUser;
 use crate::domain::IdNumber;
 use crate::domain::subsidy::Costs;
@@ -290,9 +291,16 @@ pub async fn list_visits(
 pub async fn get_visit(
     State(state): State<AppState>,
     user: CurrentUser,
+    source: Source,
     AppPath(id): AppPath<i64>,
 ) -> AppResult<Json<VisitView>> {
-    Ok(Json(visit::get(&state.db, &user, id).await?))
+    let v = visit::get(&state.db, &user, id).await?;
+    let read = Read::new(&user, &source, Action::VisitRead);
+    state
+        .access_log
+        .record(read.person(v.person_id).resource(format!("visit:{id}")))
+        .await;
+    Ok(Json(v))
 }
 
 #[utoipa::path(
@@ -498,6 +506,7 @@ pub struct StatementQuery {
 pub async fn person_statement(
     State(state): State<AppState>,
     user: CurrentUser,
+    source: Source,
     AppPath(raw): AppPath<String>,
     AppQuery(q): AppQuery<StatementQuery>,
 ) -> AppResult<Response> {
@@ -514,6 +523,14 @@ pub async fn person_statement(
         ));
     }
     let s = visit::statement(&state.db, &user, &key, year, today).await?;
+    let read = Read::new(&user, &source, Action::Statement);
+    state
+        .access_log
+        .record(
+            read.person(s.person_id)
+                .resource(format!("statement:{year}")),
+        )
+        .await;
     match q.format.as_deref().unwrap_or("json") {
         "json" => Ok(Json(s).into_response()),
         "xlsx" => {

@@ -329,7 +329,12 @@ pub fn purged_conflict(purged_at: DateTime<Utc>) -> AppError {
 /// Runs [`purge`] now and then every `interval`, with the current time, until aborted. A run
 /// that fails (SQLite busy with an import for longer than the wait) is logged and tried again
 /// at the next one, which goes on from where it stopped.
-pub fn spawn(db: DatabaseConnection, days: u32, interval: Duration) -> tokio::task::JoinHandle<()> {
+pub fn spawn(
+    db: DatabaseConnection,
+    days: u32,
+    access_log_days: u32,
+    interval: Duration,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -337,6 +342,17 @@ pub fn spawn(db: DatabaseConnection, days: u32, interval: Duration) -> tokio::ta
             ticks.tick().await;
             if let Err(e) = purge(&db, Utc::now(), days).await {
                 tracing::warn!(error = %e, "the retention purge of roster imports stopped; it goes on at its next run");
+            }
+            // The access log's records past their time, by the same task.
+            match crate::access_log::purge(&db, access_log_days, Utc::now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(
+                    records = n,
+                    "access log records past their retention deleted"
+                ),
+                Err(e) => {
+                    tracing::warn!(error = %e, "the access log's retention purge failed; it runs again at the next interval")
+                }
             }
         }
     })

@@ -16,6 +16,7 @@ use serde::Deserialize;
 use super::i18n::Texts;
 use super::{Page, Pager, WebUser, app_error_page, fmt, query_of, render};
 use crate::access;
+use crate::access_log::{Action as LogAction, Read, Source};
 use crate::auth::CurrentUser;
 use crate::case::workflow::{Action, CaseState};
 use crate::case::{self, CaseDetail, CaseView, Filter};
@@ -285,12 +286,19 @@ async fn eligibility_form(
     State(state): State<AppState>,
     web: WebUser,
 ) -> Result<Response, Response> {
-    eligibility_page(State(state), web, Form(EligibilityQuery::default())).await
+    eligibility_page(
+        State(state),
+        web,
+        Source::default(),
+        Form(EligibilityQuery::default()),
+    )
+    .await
 }
 
 async fn eligibility_page(
     State(state): State<AppState>,
     web: WebUser,
+    source: Source,
     Form(q): Form<EligibilityQuery>,
 ) -> Result<Response, Response> {
     let user = web.require(access::CASEWORKER)?;
@@ -367,6 +375,12 @@ async fn eligibility_page(
         .await
         .map_err(|e| app_error_page(Some(user.clone()), e.into()))?;
     let person = found.facts.person.as_ref();
+    let read = Read::new(&user, &source, LogAction::EligibilityCheck);
+    let read = match person {
+        Some(p) => read.person(p.id),
+        None => read.resource(id.masked()),
+    };
+    state.access_log.record(read).await;
     let eligible = found.assessment.eligible;
     let name = person.map(|p| p.name.clone()).unwrap_or_default();
     let open_with = vec![
@@ -649,6 +663,7 @@ fn visit_row(v: &VisitView, user: &CurrentUser, lang: Lang) -> VisitRow {
 async fn case_page(
     State(state): State<AppState>,
     web: WebUser,
+    source: Source,
     Path(id): Path<i64>,
 ) -> Result<Response, Response> {
     let user = web.require(access::pages::CASES)?;
@@ -659,6 +674,11 @@ async fn case_page(
         events,
         visits,
     } = case::get(&state.db, &user, id).await.map_err(fail)?;
+    let read = Read::new(&user, &source, LogAction::CaseRead);
+    state
+        .access_log
+        .record(read.person(c.person.id).resource(format!("case:{id}")))
+        .await;
     let filter = visit::ListFilter {
         case_id: Some(id),
         id_number: None,

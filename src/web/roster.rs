@@ -18,6 +18,7 @@ use entity::roster_import;
 use super::i18n::Texts;
 use super::{Page, Pager, WebUser, app_error_page, fmt, query_of, render};
 use crate::access;
+use crate::access_log::{Action, Read, Source};
 use crate::api::roster::{UploadFields, check_upload, read_upload_form};
 use crate::auth::CurrentUser;
 use crate::domain::{Group, Lang};
@@ -596,6 +597,7 @@ struct PageQuery {
 async fn import_page(
     State(state): State<AppState>,
     web: WebUser,
+    source: Source,
     Path(id): Path<i64>,
     Query(q): Query<PageQuery>,
 ) -> Result<Response, Response> {
@@ -604,6 +606,12 @@ async fn import_page(
     let m = history::find_visible(&state.db, &user, id)
         .await
         .map_err(fail)?;
+    // The page lists the rejected rows, names and ID numbers included.
+    let read = Read::new(&user, &source, Action::RejectedRows);
+    state
+        .access_log
+        .record(read.resource(format!("roster_import:{id}")))
+        .await;
     let page = Page::new("roster.result_title", Some(user.clone()), "/roster/imports");
     let lang = current_lang();
     let names = history::uploader_names(&state.db, std::slice::from_ref(&m))

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod access;
+mod access_log;
 mod audit;
 mod auth;
 mod cases;
