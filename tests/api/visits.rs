@@ -876,8 +876,10 @@ db_test!(
         assert_eq!(empty["cap_left"], "30000.00");
         assert_eq!(empty["visits"], json!([]));
 
-        let res = worker.get("/api/v1/persons/12345/statement").await;
+        let res = worker.get("/api/v1/persons/12345X/statement").await;
         res.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+        // All digits and short: a record id nobody has.
+        worker.get("/api/v1/persons/987654321/statement").await.assert_status(StatusCode::NOT_FOUND);
         worker.get(&format!("/api/v1/persons/{}/statement", id_number(77))).await.assert_status(StatusCode::NOT_FOUND);
         let res = worker.get(&format!("/api/v1/persons/{idn}/statement?format=pdf")).await;
         assert_eq!(res.error_code(), "invalid_format");
