@@ -203,3 +203,51 @@ db_test!(
         assert_eq!(client.get("/api/v1/auth/me").await.json()["roles"], json!(["roster_importer"]));
     }
 );
+
+/// `GET /api/v1/auth/me` with `token` on another instance's router.
+async fn me_on(router: &axum::Router, token: &str) -> StatusCode {
+    use tower::ServiceExt;
+    let req = axum::http::Request::get("/api/v1/auth/me")
+        .header("authorization", format!("Bearer {token}"))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    router.clone().oneshot(req).await.unwrap().status()
+}
+
+db_test!(
+    async fn a_logout_reaches_another_instance_within_its_cache_time(app) {
+        // A second instance on the same database whose session cache trusts a confirmed
+        // session for one second (the service's default is five, docs/access.md).
+        let mut other = app.another_instance().await;
+        other.sessions = cancer_aid::auth::session::SessionCache::new(std::time::Duration::from_secs(1));
+        let other = cancer_aid::api::router(other);
+        let client = app.as_role(Role::Approver).await;
+        let token = client.token().to_owned();
+        assert_eq!(me_on(&other, &token).await, StatusCode::OK, "the other instance confirms and caches it");
+        client
+            .call(Method::POST, "/api/v1/auth/logout")
+            .send()
+            .await
+            .assert_status(StatusCode::NO_CONTENT);
+        // This instance forgets at once; the other within its cache time, never later.
+        client.get("/api/v1/auth/me").await.assert_status(StatusCode::UNAUTHORIZED);
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        assert_eq!(me_on(&other, &token).await, StatusCode::UNAUTHORIZED);
+
+        // Deactivation likewise: a fresh session, cached over there, then the account disabled.
+        let mut third = app.another_instance().await;
+        third.sessions = cancer_aid::auth::session::SessionCache::new(std::time::Duration::ZERO);
+        let third = cancer_aid::api::router(third);
+        let worker = app.as_role(Role::Caseworker).await;
+        let token = worker.token().to_owned();
+        assert_eq!(me_on(&third, &token).await, StatusCode::OK);
+        let me = worker.get("/api/v1/auth/me").await.json();
+        let admin = app.as_role(Role::Admin).await;
+        admin
+            .patch(&format!("/api/v1/users/{}", me["id"]), &json!({"active": false}))
+            .await
+            .assert_status(StatusCode::OK);
+        // Without a cache (CANCER_AID_SESSION_CACHE_SECONDS=0) another instance refuses at once.
+        assert_eq!(me_on(&third, &token).await, StatusCode::UNAUTHORIZED);
+    }
+);
