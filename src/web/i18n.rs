@@ -78,6 +78,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("nav.hospitals", "定点医院", "Hospitals"),
     ("nav.policies", "救助政策", "Policies"),
     ("nav.audit", "操作日志", "Audit log"),
+    ("nav.access_log", "查阅记录", "Access log"),
     ("pager.prev", "上一页", "Previous"),
     ("pager.next", "下一页", "Next"),
     ("pager.of", "共", "of"),

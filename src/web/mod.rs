@@ -111,6 +111,11 @@ const MENU: &[(&str, &str, Access)] = &[
     ("/admin/hospitals", "nav.hospitals", access::pages::ADMIN),
     ("/admin/policies", "nav.policies", access::pages::ADMIN),
     ("/admin/audit", "nav.audit", access::AUDIT_READER),
+    (
+        "/admin/access-log",
+        "nav.access_log",
+        access::ACCESS_LOG_READER,
+    ),
 ];
 
 impl Page {

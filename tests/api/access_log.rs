@@ -147,3 +147,52 @@ db_test!(
         assert_eq!(access_log::Entity::find().count(&app.db).await.unwrap(), 1);
     }
 );
+
+db_test!(
+    async fn the_access_log_page_answers_who_looked_at_a_patient_without_the_number_in_an_address(app) {
+        let p = patient(&app, "220102", 41, "孙七", "low_income_urban", "2020-06-01", None).await;
+        let worker = app.as_user("counter-clerk", &[Role::Caseworker], "220102").await;
+        worker.post("/api/v1/eligibility", &json!({"id_number": p.id_number})).await.assert_status(StatusCode::OK);
+        let admin = app.as_role(Role::Admin).await;
+
+        // By ID number: a POST form; the answer names the reader and the person's record id.
+        let res = admin
+            .call(Method::POST, "/admin/access-log")
+            .raw("application/x-www-form-urlencoded", format!("id_number={}", p.id_number))
+            .send()
+            .await;
+        res.assert_status(StatusCode::OK);
+        let page = String::from_utf8(res.body.to_vec()).unwrap();
+        assert!(page.contains("counter-clerk"), "{page}");
+        assert!(page.contains("资格核验"), "{page}");
+        assert!(!page.contains(&p.id_number), "the page never shows the whole number");
+        let person_id = app.db.query_one_raw(sea_orm::Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT person_id FROM access_log WHERE person_id IS NOT NULL",
+        )).await.unwrap().unwrap().try_get_by_index::<i64>(0).unwrap();
+        assert!(page.contains(&format!("href=\"/admin/access-log?person_id={person_id}\"")), "{page}");
+
+        // By user and by person id: a GET form whose pager keeps the filters.
+        let by_user = admin.get("/admin/access-log?username=counter-clerk").await;
+        by_user.assert_status(StatusCode::OK);
+        assert!(String::from_utf8(by_user.body.to_vec()).unwrap().contains("counter-clerk"));
+        let nobody = admin.get("/admin/access-log?username=nobody-here").await;
+        let nobody = String::from_utf8(nobody.body.to_vec()).unwrap();
+        assert!(nobody.contains("暂无记录") && !nobody.contains("counter-clerk"), "{nobody}");
+
+        // A bad ID number or person id is an error on its field, and nothing is shown.
+        let bad = admin
+            .call(Method::POST, "/admin/access-log")
+            .raw("application/x-www-form-urlencoded", "id_number=12345")
+            .send()
+            .await;
+        bad.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(String::from_utf8(bad.body.to_vec()).unwrap().contains("id=\"id_number-error\""));
+        admin.get("/admin/access-log?person_id=abc").await.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+
+        // Only province administrators: a county administrator and a manager are refused.
+        let county = app.as_user("county-admin", &[Role::Admin], "220102").await;
+        county.get("/admin/access-log").await.assert_status(StatusCode::FORBIDDEN);
+        app.as_role(Role::Manager).await.get("/admin/access-log").await.assert_status(StatusCode::FORBIDDEN);
+    }
+);

@@ -40,6 +40,7 @@ const PAGES: &[&str] = &[
     "/admin/policies",
     "/admin/policies/1",
     "/admin/audit",
+    "/admin/access-log",
 ];
 
 db_test!(
@@ -64,7 +65,7 @@ db_test!(
             }
         }
         let admin = app.as_role(Role::Admin).await;
-        for path in ["/admin/users", "/admin/hospitals", "/admin/policies", "/admin/audit"] {
+        for path in ["/admin/users", "/admin/hospitals", "/admin/policies", "/admin/audit", "/admin/access-log"] {
             let res = admin.get(path).await;
             res.assert_status(StatusCode::OK);
             let page = html(&res);

@@ -90,13 +90,13 @@ impl AuditPage {
     }
 }
 
-fn trimmed(v: Option<String>) -> String {
+pub(super) fn trimmed(v: Option<String>) -> String {
     v.map(|s| s.trim().to_owned()).unwrap_or_default()
 }
 
 /// The first instant of a day on the clerks' wall clock (as times are shown), or of the next
 /// day for an end date, which the range then excludes.
-fn day_start(raw: &str, next_day: bool) -> Option<Option<DateTime<Utc>>> {
+pub(super) fn day_start(raw: &str, next_day: bool) -> Option<Option<DateTime<Utc>>> {
     if raw.is_empty() {
         return Some(None);
     }

@@ -3,6 +3,7 @@
 //! static/admin.js for the policy form that can clear a date), so the API's checks and
 //! messages are the only ones.
 
+mod access_log;
 mod audit;
 mod hospitals;
 mod policies;
@@ -181,6 +182,60 @@ pub const TEXTS: Texts = &[
         "返回政策列表",
         "Back to the policies",
     ),
+    // access log
+    ("access_log.title", "查阅记录", "Access log"),
+    (
+        "access_log.intro",
+        "谁在何时查阅了谁的个人信息（资格核验、个案、救助明细、对账单、名单条目、错误行下载）。按身份证号码查询请用下方表单，号码不会出现在网址中。",
+        "Who read whose personal data, and when (eligibility checks, cases, visits, statements, roster entries, rejected-rows downloads). Search by ID number with the form below: the number never appears in the address.",
+    ),
+    ("access_log.person_id", "人员编号", "Person id"),
+    ("access_log.id_number", "身份证号码", "ID number"),
+    (
+        "access_log.username",
+        "查阅人（用户名）",
+        "Reader (username)",
+    ),
+    ("access_log.at", "时间", "When"),
+    ("access_log.action", "查阅内容", "What"),
+    ("access_log.person", "人员", "Person"),
+    ("access_log.resource", "对象", "Record"),
+    ("access_log.route", "接口", "Route"),
+    ("access_log.client", "来源地址", "From address"),
+    (
+        "access_log.search_id",
+        "按身份证号码查询",
+        "Search by ID number",
+    ),
+    (
+        "access_log.bad_person_id",
+        "人员编号应为正整数，例如 12。",
+        "A person id is a positive whole number, e.g. 12.",
+    ),
+    (
+        "access_log.bad_id_number",
+        "身份证号码格式不正确：请输入 18 位（或 15 位）号码。",
+        "Not a valid ID number: enter the 18 (or 15) characters.",
+    ),
+    (
+        "access_log.action.eligibility",
+        "资格核验",
+        "Eligibility check",
+    ),
+    (
+        "access_log.action.roster_entries",
+        "名单条目",
+        "Roster entries",
+    ),
+    ("access_log.action.case", "个案", "Case"),
+    ("access_log.action.visit", "救助明细", "Visit"),
+    ("access_log.action.statement", "年度对账单", "Statement"),
+    (
+        "access_log.action.rejected_rows",
+        "导入错误行",
+        "Rejected rows",
+    ),
+    ("access_log.action.export", "导出", "Export"),
     // audit
     ("admin.audit.title", "操作日志", "Audit log"),
     ("admin.audit.at", "时间", "When"),
@@ -222,6 +277,10 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/policies", get(policies::list))
         .route("/admin/policies/{id}", get(policies::show))
         .route("/admin/audit", get(audit::list))
+        .route(
+            "/admin/access-log",
+            get(access_log::list).post(access_log::search),
+        )
         .route(
             "/static/admin.js",
             get(|| async { crate::web::javascript(include_str!("../../../static/admin.js")) }),
