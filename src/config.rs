@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::domain::{DiagnosisRanges, RegionPrefix};
 use crate::roster::limits::FileLimits;
+use crate::security::{TrustedProxies, origin_of};
 
 /// The default database: an embedded SQLite file beside the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/cancer-aid.db?mode=rwc";
@@ -70,6 +71,15 @@ pub struct Settings {
     /// `CANCER_AID_ACCESS_LOG_RETENTION_DAYS`: days a record of the access log (who read whose
     /// data) is kept (default 1095, three years).
     pub access_log_retention_days: u32,
+    /// `CANCER_AID_PUBLIC_URL`: the address people open, such as `https://aid.example.org`;
+    /// kept as its origin (`scheme://host[:port]`). When set, state-changing browser requests
+    /// must come from that origin, and an `https://` URL puts the session cookie under HTTPS
+    /// rules (see docs/security.md). Unset: the origin is the request's `Host`.
+    pub public_origin: Option<String>,
+    /// `CANCER_AID_TRUSTED_PROXIES`: comma-separated addresses or networks (`10.0.0.0/8`) of
+    /// reverse proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed (default
+    /// none).
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl Default for Settings {
@@ -95,6 +105,8 @@ impl Default for Settings {
             upload_retention_days: 30,
             retention_interval: Duration::from_secs(3600),
             access_log_retention_days: 1095,
+            public_origin: None,
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 }
@@ -195,6 +207,15 @@ impl Settings {
         }
         if let Some(days) = env_parse("CANCER_AID_ACCESS_LOG_RETENTION_DAYS")? {
             s.access_log_retention_days = days;
+        }
+        if let Some(url) = env_parse::<String>("CANCER_AID_PUBLIC_URL")? {
+            s.public_origin = Some(origin_of(&url).ok_or_else(|| {
+                anyhow::anyhow!("CANCER_AID_PUBLIC_URL={url} is not an http:// or https:// address")
+            })?);
+        }
+        if let Some(list) = env_parse::<String>("CANCER_AID_TRUSTED_PROXIES")? {
+            s.trusted_proxies = TrustedProxies::parse(&list)
+                .map_err(|e| anyhow::anyhow!("CANCER_AID_TRUSTED_PROXIES: {e}"))?;
         }
         Ok(s)
     }

@@ -23,6 +23,7 @@ pub mod person;
 pub mod policy;
 pub mod report;
 pub mod roster;
+pub mod security;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -11,6 +11,7 @@ use super::extract::{ValidatedJson, token_of};
 use crate::auth::{self, CurrentUser, session};
 use crate::domain::Role;
 use crate::error::AppResult;
+use crate::security::Transport;
 use crate::state::AppState;
 
 /// `POST /api/v1/auth/login`.
@@ -99,9 +100,10 @@ pub async fn login(
 pub async fn logout(
     State(state): State<AppState>,
     _user: CurrentUser,
+    transport: Transport,
     headers: HeaderMap,
 ) -> AppResult<StatusCode> {
-    if let Some(token) = token_of(&headers) {
+    if let Some(token) = token_of(&headers, transport) {
         session::logout(&state.db, &state.sessions, &token).await?;
     }
     Ok(StatusCode::NO_CONTENT)

@@ -15,10 +15,12 @@ use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 use crate::access_log::Source;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, FieldError, Msg};
+use crate::security::Transport;
 use crate::state::AppState;
 
-/// The cookie that carries the session in the browser.
-pub const SESSION_COOKIE: &str = "cancer_aid_session";
+/// The cookie that carries the session in the browser (over HTTPS it is
+/// [`crate::security::SECURE_SESSION_COOKIE`]).
+pub use crate::security::SESSION_COOKIE;
 
 /// JSON body whose rejections use the error envelope.
 pub struct AppJson<T>(pub T);
@@ -217,8 +219,11 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for AppPath
     }
 }
 
-/// The session token of a request: a bearer token, or the browser's cookie.
-pub fn token_of(headers: &HeaderMap) -> Option<String> {
+/// The session token of a request: a bearer token, or the browser's cookie under the name it
+/// has on the request's transport (a `__Host-` cookie over HTTPS, so that a cookie planted
+/// over plain HTTP is never read).
+pub fn token_of(headers: &HeaderMap, transport: Transport) -> Option<String> {
+    let cookie = transport.session_cookie();
     if let Some(value) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         let (scheme, token) = value.trim().split_once(' ')?;
         return scheme
@@ -231,7 +236,7 @@ pub fn token_of(headers: &HeaderMap) -> Option<String> {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == SESSION_COOKIE)
+        .find(|(k, _)| *k == cookie)
         .map(|(_, v)| v.to_owned())
 }
 
@@ -242,7 +247,7 @@ impl FromRequestParts<AppState> for CurrentUser {
         if let Some(user) = parts.extensions.get::<CurrentUser>() {
             return Ok(user.clone());
         }
-        let Some(token) = token_of(&parts.headers) else {
+        let Some(token) = token_of(&parts.headers, Transport::of(&parts.extensions)) else {
             return Err(AppError::Unauthorized {
                 code: "authentication_required",
                 message: Msg::new(
@@ -268,7 +273,8 @@ impl FromRequestParts<AppState> for CurrentUser {
 }
 
 /// Where a request came from, for the access log: the matched route (never the address, which
-/// may hold an ID number) and the client's address.
+/// may hold an ID number) and the client's address, behind a trusted proxy the one it forwards
+/// (`security::proxy::client_addr`, applied by `security::guard`).
 impl<S: Send + Sync> FromRequestParts<S> for Source {
     type Rejection = std::convert::Infallible;
 
@@ -277,10 +283,16 @@ impl<S: Send + Sync> FromRequestParts<S> for Source {
             .extensions
             .get::<MatchedPath>()
             .map_or_else(String::new, |m| m.as_str().to_owned());
-        let client = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
+        let client = Transport::of(&parts.extensions)
+            .client
+            .or_else(|| {
+                // A router served without the guard (none is, but the address is still known).
+                parts
+                    .extensions
+                    .get::<ConnectInfo<SocketAddr>>()
+                    .map(|c| c.0.ip())
+            })
+            .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
         Ok(Source { route, client })
     }
 }

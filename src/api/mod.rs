@@ -456,9 +456,19 @@ pub fn router(state: AppState) -> Router {
             },
             time_limit,
         ))
+        // Inside `language`, so that a refusal is worded in the request's language.
+        .layer(middleware::from_fn_with_state(
+            state.settings.clone(),
+            crate::security::csrf::refuse_cross_site,
+        ))
         .layer(middleware::from_fn(language))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(CatchPanicLayer::custom(panic_response))
+        // Outermost: every answer, a panic's included, carries the security headers.
+        .layer(middleware::from_fn_with_state(
+            state.settings.clone(),
+            crate::security::guard,
+        ))
         .with_state(state)
 }
 

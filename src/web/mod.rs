@@ -11,7 +11,7 @@ mod roster;
 
 use askama::Template;
 use axum::extract::{FromRequestParts, Path, Query, Request, State};
-use axum::http::header::{HOST, ORIGIN, SET_COOKIE};
+use axum::http::header::SET_COOKIE;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
@@ -23,10 +23,11 @@ use serde::Deserialize;
 pub use i18n::Tr;
 
 use crate::access::{self, Access};
-use crate::api::extract::{SESSION_COOKIE, token_of};
+use crate::api::extract::token_of;
 use crate::auth::{CurrentUser, session};
 use crate::domain::{Lang, RegionPrefix, Role};
 use crate::error::{AppError, current_lang};
+use crate::security::Transport;
 use crate::state::AppState;
 
 /// The pages and their assets, for a programme of `province`.
@@ -45,7 +46,6 @@ pub fn router(province: &RegionPrefix) -> Router<AppState> {
         .merge(cases::routes())
         .merge(reports::routes())
         .merge(admin::routes())
-        .layer(middleware::from_fn(same_origin))
         .layer(middleware::from_fn(page_language))
         .layer(middleware::from_fn_with_state(
             province.clone(),
@@ -331,22 +331,6 @@ fn safe_next(next: Option<&str>) -> &str {
     }
 }
 
-/// Refuses a form posted from another site: the session cookie is SameSite=Strict already, and
-/// the Origin check covers browsers that send cookies anyway.
-async fn same_origin(req: Request, next: Next) -> Response {
-    if req.method() != Method::GET && req.method() != Method::HEAD {
-        let origin = req.headers().get(ORIGIN).and_then(|v| v.to_str().ok());
-        let host = req.headers().get(HOST).and_then(|v| v.to_str().ok());
-        if let (Some(origin), Some(host)) = (origin, host) {
-            let origin_host = origin.split("://").nth(1).unwrap_or(origin);
-            if origin_host != host {
-                return (StatusCode::FORBIDDEN, "cross-site form refused").into_response();
-            }
-        }
-    }
-    next.run(req).await
-}
-
 #[derive(Template)]
 #[template(path = "home.html")]
 struct HomePage {
@@ -407,15 +391,16 @@ struct LoginForm {
     next: Option<String>,
 }
 
-async fn login(State(state): State<AppState>, Form(f): Form<LoginForm>) -> Response {
+async fn login(
+    State(state): State<AppState>,
+    transport: Transport,
+    Form(f): Form<LoginForm>,
+) -> Response {
     let next = safe_next(f.next.as_deref()).to_owned();
     match crate::auth::login(&state.db, &state.settings, &f.username, &f.password).await {
         Ok(out) => {
-            let cookie = format!(
-                "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
-                out.token,
-                state.settings.session_ttl.as_secs()
-            );
+            let cookie =
+                transport.session_set_cookie(&out.token, state.settings.session_ttl.as_secs());
             let mut res = Redirect::to(&next).into_response();
             if let Ok(v) = HeaderValue::from_str(&cookie) {
                 res.headers_mut().insert(SET_COOKIE, v);
@@ -437,17 +422,18 @@ async fn login(State(state): State<AppState>, Form(f): Form<LoginForm>) -> Respo
     }
 }
 
-async fn logout(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
-    if let Some(token) = token_of(&headers) {
+async fn logout(
+    State(state): State<AppState>,
+    transport: Transport,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    if let Some(token) = token_of(&headers, transport) {
         let _ = session::logout(&state.db, &state.sessions, &token).await;
     }
     let mut res = Redirect::to("/login").into_response();
-    res.headers_mut().insert(
-        SET_COOKIE,
-        HeaderValue::from_static(
-            "cancer_aid_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0",
-        ),
-    );
+    if let Ok(v) = HeaderValue::from_str(&transport.session_set_cookie("", 0)) {
+        res.headers_mut().insert(SET_COOKIE, v);
+    }
     res
 }
 

@@ -246,11 +246,26 @@ pub struct Call<'a> {
     app: &'a TestApp,
     req: axum::http::request::Builder,
     body: Body,
+    /// Whether a cookie request says where it comes from, as browsers do (see `send`).
+    fetch_metadata: bool,
 }
 
 impl<'a> Call<'a> {
+    /// Sends the request as no browser would: a cookie request without `Sec-Fetch-Site`
+    /// nor `Origin` (the service refuses those when they change something).
+    pub fn without_fetch_metadata(mut self) -> Self {
+        self.fetch_metadata = false;
+        self
+    }
+
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.req = self.req.header(name, value);
+        self
+    }
+
+    /// The peer the request comes from, as the server's connection would record it.
+    pub fn peer(mut self, addr: std::net::SocketAddr) -> Self {
+        self.req = self.req.extension(axum::extract::ConnectInfo(addr));
         self
     }
 
@@ -266,7 +281,17 @@ impl<'a> Call<'a> {
         self
     }
 
-    pub async fn send(self) -> TestResponse {
+    pub async fn send(mut self) -> TestResponse {
+        // A browser posting the service's own pages says so; the tests' cookie requests are
+        // such posts unless they set the headers themselves (tests/api/security.rs does).
+        if let Some(h) = self.req.headers_ref()
+            && self.fetch_metadata
+            && h.contains_key("cookie")
+            && !h.contains_key("sec-fetch-site")
+            && !h.contains_key("origin")
+        {
+            self.req = self.req.header("sec-fetch-site", "same-origin");
+        }
         let req = self.req.body(self.body).expect("a request");
         let res = self
             .app
@@ -292,6 +317,24 @@ impl<'a> Call<'a> {
     }
 }
 
+/// A multipart body of text fields and one file, with its content type.
+pub fn multipart(fields: &[(&str, &str)], file_name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "----cancer-aid-test-boundary";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
 /// A client acting as someone (or no one).
 pub struct Client<'a> {
     app: &'a TestApp,
@@ -308,6 +351,7 @@ impl<'a> Client<'a> {
             app: self.app,
             req,
             body: Body::empty(),
+            fetch_metadata: true,
         }
     }
 
@@ -331,23 +375,9 @@ impl<'a> Client<'a> {
         file_name: &str,
         bytes: &[u8],
     ) -> TestResponse {
-        let boundary = "----cancer-aid-test-boundary";
-        let mut body = Vec::new();
-        for (k, v) in fields {
-            body.extend_from_slice(
-                format!(
-                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
-                )
-                .as_bytes(),
-            );
-        }
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
-        );
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let (content_type, body) = multipart(fields, file_name, bytes);
         self.call(Method::POST, path)
-            .raw(&format!("multipart/form-data; boundary={boundary}"), body)
+            .raw(&content_type, body)
             .send()
             .await
     }

@@ -26,6 +26,7 @@ mod retention;
 mod roster;
 mod schema;
 mod scope;
+mod security;
 mod users;
 mod visits;
 mod web;

@@ -110,9 +110,33 @@ fn screenshot_dir() -> PathBuf {
     dir
 }
 
+/// Takes a screenshot of a page, after checking that the Content-Security-Policy blocked
+/// nothing on it: an inline script or style the policy refuses is a page that half works.
 async fn screenshot(c: &Client, name: &str) {
+    let violations = csp_violations(c).await;
+    assert!(
+        violations.is_empty(),
+        "{name}: the CSP blocked {violations:?}"
+    );
     let png = c.screenshot().await.unwrap();
     std::fs::write(screenshot_dir().join(format!("{name}.png")), png).unwrap();
+}
+
+/// What the page's Content-Security-Policy blocked since it loaded: a buffered
+/// `ReportingObserver` receives the reports queued before it was made.
+async fn csp_violations(c: &Client) -> Vec<String> {
+    let found = c
+        .execute(
+            "const o = new ReportingObserver(() => {}, {types: ['csp-violation'], buffered: true});
+             o.observe();
+             const r = o.takeRecords();
+             o.disconnect();
+             return r.map(x => x.body.effectiveDirective + ' ' + x.body.blockedURL);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    serde_json::from_value(found).unwrap_or_default()
 }
 
 /// The first element matching `css`, waiting for it to appear (a click that navigates returns
