@@ -402,9 +402,21 @@ struct LoginForm {
     next: Option<String>,
 }
 
-async fn login(State(state): State<AppState>, Form(f): Form<LoginForm>) -> Response {
+async fn login(
+    State(state): State<AppState>,
+    source: crate::access_log::Source,
+    Form(f): Form<LoginForm>,
+) -> Response {
     let next = safe_next(f.next.as_deref()).to_owned();
-    match crate::auth::login(&state.db, &state.settings, &f.username, &f.password).await {
+    let out = crate::auth::login(
+        &state.db,
+        &state.settings,
+        &source.client,
+        &f.username,
+        &f.password,
+    )
+    .await;
+    match out {
         Ok(out) => {
             let cookie = format!(
                 "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
@@ -427,6 +439,15 @@ async fn login(State(state): State<AppState>, Form(f): Form<LoginForm>) -> Respo
                 error: Some(e.message().get(current_lang()).to_owned()),
             });
             *res.status_mut() = status;
+            // The page says how long to wait; a script hears it as the API would.
+            if let AppError::TooManyRequests {
+                retry_after: Some(secs),
+                ..
+            } = &e
+            {
+                res.headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, (*secs).into());
+            }
             res
         }
     }
