@@ -326,10 +326,16 @@ async fn run(label: &str, conn: DatabaseConnection, rows: u64, secs: u64, connec
         .await
         .unwrap();
     }
-    let token = auth::login(&conn, &settings, "bench", "violet-harbour-lamp-7")
-        .await
-        .unwrap()
-        .token;
+    let token = auth::login(
+        &conn,
+        &settings,
+        "127.0.0.1",
+        "bench",
+        "violet-harbour-lamp-7",
+    )
+    .await
+    .unwrap()
+    .token;
 
     // The service on a runtime of its own, as in production; the client on another thread.
     let state = AppState::new(conn.clone(), settings);

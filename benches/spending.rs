@@ -390,7 +390,7 @@ async fn measure(db: DatabaseConnection, name: &str, rows: u64, runs: usize) {
     );
 
     let settings = Settings::default();
-    let token = cancer_aid::auth::login(&db, &settings, "manager", "manager-bench")
+    let token = cancer_aid::auth::login(&db, &settings, "127.0.0.1", "manager", "manager-bench")
         .await
         .unwrap()
         .token;

@@ -32,10 +32,13 @@ pub struct Settings {
     /// `CANCER_AID_DIAGNOSIS_RANGES`: the ICD-10 categories the programme covers (default
     /// `C00-C97`, the malignant neoplasms; several ranges as `C00-C97,D00-D09`).
     pub diagnosis_ranges: DiagnosisRanges,
-    /// `CANCER_AID_LOGIN_MAX_FAILURES`: failed logins before a lock (default 5).
+    /// `CANCER_AID_LOGIN_MAX_FAILURES`: failed logins for one account name before each
+    /// further attempt must wait (default 5); the wait starts at 30 seconds and doubles, up to
+    /// 15 minutes.
     pub login_max_failures: i32,
-    /// `CANCER_AID_LOGIN_LOCK_MINUTES`: how long a lock lasts (default 15 minutes).
-    pub login_lock: Duration,
+    /// `CANCER_AID_LOGIN_ADDRESS_MAX_FAILURES`: the same for one client address, whatever
+    /// names it tries (default 20).
+    pub login_address_max_failures: i32,
     /// What an uploaded file may hold: `CANCER_AID_MAX_UNPACKED_BYTES`,
     /// `CANCER_AID_MAX_SHARED_STRINGS`, `CANCER_AID_MAX_SHARED_STRINGS_BYTES`,
     /// `CANCER_AID_MAX_SHEETS`, `CANCER_AID_MAX_COLUMNS`, `CANCER_AID_MAX_CELL_CHARS`,
@@ -93,7 +96,7 @@ impl Default for Settings {
             province: RegionPrefix::parse("22").expect("22 is a valid prefix"),
             diagnosis_ranges: DiagnosisRanges::default(),
             login_max_failures: 5,
-            login_lock: Duration::from_secs(15 * 60),
+            login_address_max_failures: 20,
             file_limits: FileLimits::default(),
             parser_program: None,
             parser_memory_mib: 512,
@@ -160,8 +163,8 @@ impl Settings {
         if let Some(v) = env_parse("CANCER_AID_LOGIN_MAX_FAILURES")? {
             s.login_max_failures = v;
         }
-        if let Some(m) = env_parse::<u64>("CANCER_AID_LOGIN_LOCK_MINUTES")? {
-            s.login_lock = Duration::from_secs(m * 60);
+        if let Some(v) = env_parse("CANCER_AID_LOGIN_ADDRESS_MAX_FAILURES")? {
+            s.login_address_max_failures = v;
         }
         let l = &mut s.file_limits;
         for (name, field) in [

@@ -156,7 +156,12 @@ pub enum AppError {
     },
     /// 429: slowed down (too many failed logins).
     #[error("{code}: {}", message.en)]
-    TooManyRequests { code: &'static str, message: Msg },
+    TooManyRequests {
+        code: &'static str,
+        message: Msg,
+        /// Seconds until trying again makes sense, sent as `Retry-After`.
+        retry_after: Option<u32>,
+    },
     /// 503: the service cannot answer now, but will soon (the database is busy, the request
     /// took too long); `Retry-After` says when to try again, when it is known.
     #[error("{code}: {}", message.en)]
@@ -335,7 +340,7 @@ impl AppError {
             | AppError::Unprocessable { code, message, .. }
             | AppError::Refused { code, message, .. }
             | AppError::StateConflict { code, message, .. }
-            | AppError::TooManyRequests { code, message }
+            | AppError::TooManyRequests { code, message, .. }
             | AppError::Unavailable { code, message, .. } => (code, message.clone()),
             AppError::NotFound { entity, id } => (
                 "not_found",
@@ -496,6 +501,10 @@ impl IntoResponse for AppError {
         };
         let mut res = (status, Json(body)).into_response();
         if let AppError::Unavailable {
+            retry_after: Some(secs),
+            ..
+        }
+        | AppError::TooManyRequests {
             retry_after: Some(secs),
             ..
         } = &self

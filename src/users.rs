@@ -135,6 +135,7 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, new: NewUser) -> App
         roles: Set(Role::join(&new.roles)),
         region_prefix: Set(new.region.as_str().to_owned()),
         active: Set(true),
+        // Unused since login throttles (see `auth::throttle`); kept for older databases.
         failed_logins: Set(0),
         locked_until: Set(None),
         created_at: Set(now),
@@ -261,8 +262,6 @@ pub async fn update(
     }
     if let Some(h) = hash.clone() {
         m.password_hash = Set(h);
-        m.failed_logins = Set(0);
-        m.locked_until = Set(None);
     }
     if let Some(roles) = &patch.roles {
         m.roles = Set(Role::join(roles));

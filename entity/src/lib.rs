@@ -7,6 +7,7 @@ pub mod audit_log;
 pub mod case;
 pub mod case_event;
 pub mod hospital;
+pub mod login_throttle;
 pub mod person;
 pub mod region;
 pub mod roster_entry;

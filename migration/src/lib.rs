@@ -12,6 +12,7 @@ mod m20261130_000004_entry_person_check;
 mod m20261130_000005_drop_group_region_index;
 mod m20261206_000006_import_purged_at;
 mod m20261207_000007_access_log;
+mod m20261207_000008_login_guard;
 
 /// Runs every migration in order; called at start-up and by `cancer-aid migrate`.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000005_drop_group_region_index::Migration),
             Box::new(m20261206_000006_import_purged_at::Migration),
             Box::new(m20261207_000007_access_log::Migration),
+            Box::new(m20261207_000008_login_guard::Migration),
         ]
     }
 }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use validator::Validate;
 
 use super::extract::{ValidatedJson, token_of};
+use crate::access_log::Source;
 use crate::auth::{self, CurrentUser, session};
 use crate::domain::Role;
 use crate::error::AppResult;
@@ -72,14 +73,22 @@ pub struct LoginResponse {
         (status = 200, description = "Logged in", body = LoginResponse),
         (status = 401, description = "Wrong name or password", body = super::openapi::ErrorEnvelope),
         (status = 422, description = "A field is missing or too long", body = super::openapi::ErrorEnvelope),
-        (status = 429, description = "Locked after too many failed logins", body = super::openapi::ErrorEnvelope),
+        (status = 429, description = "Too many failed logins for this name or address: wait for `Retry-After` seconds", body = super::openapi::ErrorEnvelope),
     )
 )]
 pub async fn login(
     State(state): State<AppState>,
+    source: Source,
     ValidatedJson(req): ValidatedJson<LoginRequest>,
 ) -> AppResult<Json<LoginResponse>> {
-    let out = auth::login(&state.db, &state.settings, &req.username, &req.password).await?;
+    let out = auth::login(
+        &state.db,
+        &state.settings,
+        &source.client,
+        &req.username,
+        &req.password,
+    )
+    .await?;
     Ok(Json(LoginResponse {
         token: out.token,
         user: UserSummary::from(&out.user),

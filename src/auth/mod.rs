@@ -2,6 +2,7 @@
 
 pub mod password;
 pub mod session;
+pub mod throttle;
 
 use sea_orm::{ColumnTrait, Condition};
 

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use entity::{session, user};
 
-use super::{CurrentUser, password};
+use super::{CurrentUser, password, throttle};
 use crate::config::Settings;
 use crate::domain::{RegionPrefix, Role};
 use crate::error::{AppError, AppResult, Msg};
@@ -63,53 +63,35 @@ pub fn current_user(u: &user::Model) -> AppResult<CurrentUser> {
 
 /// Checks a username and password and opens a session.
 ///
-/// Failed attempts are counted per account; after `login_max_failures` in a row the account
-/// is locked for `login_lock`, which slows guessing to a crawl without a lock-out for good.
+/// `client` is the caller's address. Guessing is slowed by [`throttle`]: while the name or the
+/// address must wait, the attempt is refused (429) before any password is checked. An unknown
+/// name is checked against a dummy hash and counted like a wrong password, so neither the
+/// answer nor its timing tells whether the account exists.
 pub async fn login(
     db: &DatabaseConnection,
     settings: &Settings,
+    client: &str,
     username: &str,
     password_text: &str,
 ) -> AppResult<LoginOutcome> {
     let now = Utc::now();
+    let account = throttle::account_key(username);
+    throttle::check(db, settings, &account, client).await?;
     let found = user::Entity::find()
         .filter(user::COLUMN.username.eq(username.trim()))
         .one(db)
         .await?;
-    let Some(u) = found else {
-        password::verify(password_text.to_owned(), password::dummy_hash()).await?;
-        return Err(invalid_credentials());
-    };
-    if let Some(until) = u.locked_until
-        && until > now
-    {
-        let minutes = (until - now).num_minutes() + 1;
-        return Err(AppError::TooManyRequests {
-            code: "login_locked",
-            message: Msg::new(
-                format!("密码错误次数过多，账号已临时锁定，请{minutes}分钟后再试。"),
-                format!(
-                    "Too many failed logins: the account is locked for {minutes} more minutes."
-                ),
-            ),
-        });
-    }
-    let ok = password::verify(password_text.to_owned(), u.password_hash.clone()).await?;
-    let mut active: user::ActiveModel = u.clone().into();
-    if !ok {
-        let failures = u.failed_logins + 1;
-        if failures >= settings.login_max_failures {
-            let lock = chrono::Duration::from_std(settings.login_lock).unwrap_or_default();
-            active.failed_logins = Set(0);
-            active.locked_until = Set(Some(now + lock));
-        } else {
-            active.failed_logins = Set(failures);
-        }
-        active.update(db).await?;
+    let stored = found
+        .as_ref()
+        .map_or_else(password::dummy_hash, |u| u.password_hash.clone());
+    let ok = password::verify(password_text.to_owned(), stored).await?;
+    let Some(u) = found.filter(|_| ok) else {
+        throttle::record_failure(db, throttle::Kind::Account, &account).await?;
+        throttle::record_failure(db, throttle::Kind::Address, client).await?;
         // A short pause on every failure makes scripted guessing slower still.
         tokio::time::sleep(Duration::from_millis(200)).await;
         return Err(invalid_credentials());
-    }
+    };
     if !u.active {
         return Err(AppError::Unauthorized {
             code: "account_disabled",
@@ -119,11 +101,7 @@ pub async fn login(
             ),
         });
     }
-    if u.failed_logins != 0 || u.locked_until.is_some() {
-        active.failed_logins = Set(0);
-        active.locked_until = Set(None);
-        active.update(db).await?;
-    }
+    throttle::reset(db, throttle::Kind::Account, &account).await?;
     let user = current_user(&u)?;
     let token = new_token();
     let ttl = chrono::Duration::from_std(settings.session_ttl).unwrap_or_default();

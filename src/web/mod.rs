@@ -13,7 +13,7 @@ use askama::Template;
 use axum::extract::{FromRequestParts, Path, Query, Request, State};
 use axum::http::header::SET_COOKIE;
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, Method, StatusCode};
+use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -394,10 +394,19 @@ struct LoginForm {
 async fn login(
     State(state): State<AppState>,
     transport: Transport,
+    source: crate::access_log::Source,
     Form(f): Form<LoginForm>,
 ) -> Response {
     let next = safe_next(f.next.as_deref()).to_owned();
-    match crate::auth::login(&state.db, &state.settings, &f.username, &f.password).await {
+    let out = crate::auth::login(
+        &state.db,
+        &state.settings,
+        &source.client,
+        &f.username,
+        &f.password,
+    )
+    .await;
+    match out {
         Ok(out) => {
             let cookie =
                 transport.session_set_cookie(&out.token, state.settings.session_ttl.as_secs());
@@ -417,6 +426,15 @@ async fn login(
                 error: Some(e.message().get(current_lang()).to_owned()),
             });
             *res.status_mut() = status;
+            // The page says how long to wait; a script hears it as the API would.
+            if let AppError::TooManyRequests {
+                retry_after: Some(secs),
+                ..
+            } = &e
+            {
+                res.headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, (*secs).into());
+            }
             res
         }
     }

@@ -19,6 +19,7 @@ mod hospitals;
 mod hostile;
 mod hostile_files;
 mod limits;
+mod login_guard;
 mod openapi;
 mod policies;
 mod reports;
