@@ -621,6 +621,10 @@ pub async fn claimed_import(app: &TestApp, owner: &str) -> i64 {
     let body = "22010219700101001";
     let check = cancer_aid::domain::id_number::check_character(body.as_bytes());
     let csv = format!("身份证号码,姓名,区划代码\n{body}{check},张三,220102\n");
+    // The app's worker, just spawned, first marks every running import on SQLite as
+    // interrupted (one process: any running import is a dead one); let it do so before this
+    // one appears, or it would take this import, claimed by a live instance, for dead.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let now = chrono::Utc::now();
     let id = roster_import::ActiveModel {
         file_name: Set("r.csv".into()),
