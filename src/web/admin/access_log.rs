@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::audit::{day_start, trimmed};
+use super::audit::{date_range, trimmed};
 use crate::access;
 use crate::access_log::{self, Entry, Filter};
 use crate::domain::IdNumber;
@@ -121,15 +121,8 @@ async fn show(state: AppState, web: WebUser, q: AccessLogForm) -> Result<Respons
     let to_raw = trimmed(q.to);
     let page_no = crate::web::page_number(q.page.and_then(|p| p.trim().parse::<u64>().ok()));
     let mut field_errors = Vec::new();
-    let from = day_start(&from_raw, false).unwrap_or_else(|| {
-        field_errors.push(("from", t.get("admin.audit.bad_date")));
-        None
-    });
-    let to = day_start(&to_raw, true).unwrap_or_else(|| {
-        field_errors.push(("to", t.get("admin.audit.bad_date")));
-        None
-    });
-    let person = if person_id.is_empty() {
+    let (from, to) = date_range(&from_raw, &to_raw, t, &mut field_errors);
+    let mut person = if person_id.is_empty() {
         None
     } else {
         match person_id.parse::<i64>() {
@@ -141,7 +134,6 @@ async fn show(state: AppState, web: WebUser, q: AccessLogForm) -> Result<Respons
         }
     };
     // An ID number becomes the person's record id, which the page and its pager then carry.
-    let mut person = person;
     if !id_number.is_empty() {
         match IdNumber::parse(&id_number) {
             Ok(n) => {

@@ -96,7 +96,7 @@ pub(super) fn trimmed(v: Option<String>) -> String {
 
 /// The first instant of a day on the clerks' wall clock (as times are shown), or of the next
 /// day for an end date, which the range then excludes.
-pub(super) fn day_start(raw: &str, next_day: bool) -> Option<Option<DateTime<Utc>>> {
+fn day_start(raw: &str, next_day: bool) -> Option<Option<DateTime<Utc>>> {
     if raw.is_empty() {
         return Some(None);
     }
@@ -106,6 +106,23 @@ pub(super) fn day_start(raw: &str, next_day: bool) -> Option<Option<DateTime<Utc
         .from_local_datetime(&d.and_hms_opt(0, 0, 0)?)
         .earliest()?;
     Some(Some(t.with_timezone(&Utc)))
+}
+
+/// The `from`/`to` fields of a log's filter form as a range of instants; a field that is not
+/// a date gets an error on it.
+pub(super) fn date_range(
+    from: &str,
+    to: &str,
+    t: crate::web::Tr,
+    field_errors: &mut Vec<(&'static str, &'static str)>,
+) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+    let mut one = |field: &'static str, raw: &str, next_day: bool| {
+        day_start(raw, next_day).unwrap_or_else(|| {
+            field_errors.push((field, t.get("admin.audit.bad_date")));
+            None
+        })
+    };
+    (one("from", from, false), one("to", to, true))
 }
 
 /// Masks the birth date inside anything in a string that looks like an ID number (15 or 18
@@ -212,14 +229,7 @@ pub async fn list(
     let to_raw = trimmed(q.to);
     let page_no = crate::web::page_number(q.page.and_then(|p| p.trim().parse::<u64>().ok()));
     let mut field_errors = Vec::new();
-    let from = day_start(&from_raw, false).unwrap_or_else(|| {
-        field_errors.push(("from", t.get("admin.audit.bad_date")));
-        None
-    });
-    let to = day_start(&to_raw, true).unwrap_or_else(|| {
-        field_errors.push(("to", t.get("admin.audit.bad_date")));
-        None
-    });
+    let (from, to) = date_range(&from_raw, &to_raw, t, &mut field_errors);
     let base = format!(
         "/admin/audit?{}",
         query_of(&[
