@@ -23,6 +23,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
 use cancer_aid::audit::Actor;
+use cancer_aid::auth::password_rules::NewPassword;
 use cancer_aid::config::Settings;
 use cancer_aid::domain::id_number::check_character;
 use cancer_aid::domain::{Group, RegionPrefix, Role};
@@ -318,7 +319,7 @@ async fn run(label: &str, conn: DatabaseConnection, rows: u64, secs: u64, connec
             users::NewUser {
                 username: "bench".into(),
                 display_name: String::new(),
-                password: "violet-harbour-lamp-7".into(),
+                password: NewPassword::parse("violet-harbour-lamp-7", "bench").unwrap(),
                 roles: vec![Role::Caseworker],
                 region: RegionPrefix::parse("22").unwrap(),
             },
@@ -329,7 +330,7 @@ async fn run(label: &str, conn: DatabaseConnection, rows: u64, secs: u64, connec
     let token = auth::login(
         &conn,
         &settings,
-        "127.0.0.1",
+        &auth::session::ClientInfo::new("127.0.0.1", None),
         "bench",
         "violet-harbour-lamp-7",
     )

@@ -27,6 +27,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Transac
 use tower::ServiceExt;
 
 use cancer_aid::audit::Actor;
+use cancer_aid::auth::password_rules::NewPassword;
 use cancer_aid::config::Settings;
 use cancer_aid::domain::{Lang, RegionPrefix, Role};
 use cancer_aid::report::{self, Dimension, Filter, SpendingRequest, Status};
@@ -132,7 +133,7 @@ async fn load(db: &DatabaseConnection, rows: u64) -> (i64, f64) {
         cancer_aid::users::NewUser {
             username: "manager".into(),
             display_name: String::new(),
-            password: "manager-bench".into(),
+            password: NewPassword::parse("manager-bench-pw", "manager").unwrap(),
             roles: vec![Role::Manager],
             region: RegionPrefix::parse("22").unwrap(),
         },
@@ -390,10 +391,16 @@ async fn measure(db: DatabaseConnection, name: &str, rows: u64, runs: usize) {
     );
 
     let settings = Settings::default();
-    let token = cancer_aid::auth::login(&db, &settings, "127.0.0.1", "manager", "manager-bench")
-        .await
-        .unwrap()
-        .token;
+    let token = cancer_aid::auth::login(
+        &db,
+        &settings,
+        &cancer_aid::auth::session::ClientInfo::new("127.0.0.1", None),
+        "manager",
+        "manager-bench-pw",
+    )
+    .await
+    .unwrap()
+    .token;
     let router = cancer_aid::api::router(AppState::new(db.clone(), settings));
     let url = "/api/v1/reports/spending?from=2025-01-01&to=2025-12-31&group_by=group,county";
 

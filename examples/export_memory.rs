@@ -23,6 +23,7 @@ use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait
 use tower::ServiceExt;
 
 use cancer_aid::audit::Actor;
+use cancer_aid::auth::password_rules::NewPassword;
 use cancer_aid::config::Settings;
 use cancer_aid::domain::{RegionPrefix, Role};
 use cancer_aid::state::AppState;
@@ -62,7 +63,7 @@ async fn fill(conn: &DatabaseConnection, rows: u64) -> i64 {
         users::NewUser {
             username: USER.into(),
             display_name: String::new(),
-            password: PASSWORD.into(),
+            password: NewPassword::parse(PASSWORD, USER).unwrap(),
             roles: vec![Role::RosterImporter],
             region: RegionPrefix::parse("22").unwrap(),
         },

@@ -22,6 +22,9 @@ pub enum Who {
     Anyone,
     /// Any logged-in user, whatever their roles.
     SignedIn,
+    /// A user in the middle of logging in: the password was right, and the session may still
+    /// owe its second factor or its enrolment (finishing the login).
+    LoggingIn,
     /// A logged-in user holding one of these roles.
     Roles(&'static [Role]),
 }
@@ -68,7 +71,7 @@ impl Access {
     /// Whether a user with these roles and this scope is admitted.
     pub fn admits(&self, roles: &[Role], scope: &RegionPrefix, province: &RegionPrefix) -> bool {
         let role_ok = match self.who {
-            Who::Anyone | Who::SignedIn => true,
+            Who::Anyone | Who::SignedIn | Who::LoggingIn => true,
             Who::Roles(allowed) => allowed.iter().any(|r| roles.contains(r)),
         };
         let reach_ok = match self.reach {
@@ -144,6 +147,12 @@ pub const PUBLIC: Access = Access {
 /// Any logged-in user: who am I, logging out.
 pub const SIGNED_IN: Access = Access {
     who: Who::SignedIn,
+    reach: Reach::Region,
+};
+/// A session that passed its password, finished or not: presenting the second factor,
+/// enrolling one.
+pub const LOGGING_IN: Access = Access {
+    who: Who::LoggingIn,
     reach: Reach::Region,
 };
 /// Administrators, each inside their scope (users of their region).

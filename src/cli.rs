@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use sea_orm::EntityTrait;
 
 use crate::audit::Actor;
+use crate::auth::password_rules::NewPassword;
 use crate::config::Settings;
 use crate::domain::{RegionPrefix, Role};
 use crate::{db, demo, startup, users};
@@ -72,7 +73,7 @@ pub enum UserCommand {
         /// Data scope: 22 (province), 2201 (city) or a 6-digit county.
         #[arg(long, default_value = "22")]
         region: String,
-        /// Initial password (at least 8 characters).
+        /// Initial password (at least 12 characters, not the username, not a common one).
         #[arg(long, env = "CANCER_AID_PASSWORD")]
         password: String,
         /// Name shown in the UI.
@@ -126,9 +127,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if let Err(e) = users::check_username(&name) {
                 bail!("{}", e.message.en);
             }
-            if let Err(e) = users::check_password(&password) {
-                bail!("{}", e.message.en);
-            }
+            let password = match NewPassword::parse(&password, &name) {
+                Ok(p) => p,
+                Err(e) => bail!("{}", e.message.en),
+            };
             let state = startup::prepare(settings).await?;
             let new = users::NewUser {
                 username: name.clone(),

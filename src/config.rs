@@ -24,6 +24,12 @@ pub struct Settings {
     pub max_upload_bytes: usize,
     /// `CANCER_AID_SESSION_HOURS`: how long a login lasts (default 12 hours).
     pub session_ttl: Duration,
+    /// `CANCER_AID_SESSION_IDLE_MINUTES`: a session unused this long ends (default 30), besides
+    /// the absolute limit of `CANCER_AID_SESSION_HOURS`.
+    pub session_idle: Duration,
+    /// `CANCER_AID_REQUIRE_2FA`: when `true`, administrators, approvers and managers must use a
+    /// second factor (TOTP); those without one enrol at their next login (default `false`).
+    pub require_2fa: bool,
     /// `CANCER_AID_SESSION_CACHE_SECONDS`: how long a confirmed session is trusted without
     /// asking the database again (default 5 seconds; 0 asks every time).
     pub session_cache_ttl: Duration,
@@ -93,6 +99,8 @@ impl Default for Settings {
             max_upload_bytes: 100 * 1024 * 1024,
             session_ttl: Duration::from_secs(12 * 3600),
             session_cache_ttl: Duration::from_secs(5),
+            session_idle: Duration::from_secs(30 * 60),
+            require_2fa: false,
             province: RegionPrefix::parse("22").expect("22 is a valid prefix"),
             diagnosis_ranges: DiagnosisRanges::default(),
             login_max_failures: 5,
@@ -148,6 +156,16 @@ impl Settings {
         }
         if let Some(h) = env_parse::<u64>("CANCER_AID_SESSION_HOURS")? {
             s.session_ttl = Duration::from_secs(h * 3600);
+        }
+        if let Some(m) = env_positive("CANCER_AID_SESSION_IDLE_MINUTES")? {
+            s.session_idle = Duration::from_secs(m * 60);
+        }
+        if let Some(v) = env_parse::<String>("CANCER_AID_REQUIRE_2FA")? {
+            s.require_2fa = match v.to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" => true,
+                "false" | "0" | "no" => false,
+                _ => anyhow::bail!("CANCER_AID_REQUIRE_2FA={v}: use true or false"),
+            };
         }
         if let Some(secs) = env_parse::<u64>("CANCER_AID_SESSION_CACHE_SECONDS")? {
             s.session_cache_ttl = Duration::from_secs(secs);

@@ -8,6 +8,7 @@ use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 use entity::user;
 
 use crate::audit::Actor;
+use crate::auth::password_rules::NewPassword;
 use crate::domain::subsidy::Terms;
 use crate::domain::{Amount, Group, Money, Rate, RegionCode, RegionPrefix, Role};
 use crate::hospital::{self, NewHospital};
@@ -54,7 +55,13 @@ pub const DEMO_USERS: &[(&str, &str, &[Role], &str, &str)] = &[
         "22",
         "项目管理人员",
     ),
-    ("admin", "admin-demo", &[Role::Admin], "22", "系统管理员"),
+    (
+        "admin",
+        "admin-demo-pass",
+        &[Role::Admin],
+        "22",
+        "系统管理员",
+    ),
 ];
 
 /// Designated hospitals: name, code, region.
@@ -88,7 +95,8 @@ pub async fn seed(db: &DatabaseConnection, parser: &Parser) -> anyhow::Result<()
             NewUser {
                 username: (*name).to_owned(),
                 display_name: (*display).to_owned(),
-                password: (*password).to_owned(),
+                password: NewPassword::parse(password, name)
+                    .map_err(|e| anyhow::anyhow!("demo account {name}: {}", e.message.en))?,
                 roles: roles.to_vec(),
                 region: RegionPrefix::parse(region)?,
             },

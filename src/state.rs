@@ -5,7 +5,7 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 use crate::access_log::AccessLog;
-use crate::auth::session::SessionCache;
+use crate::auth::session::{Limits, SessionCache};
 use crate::config::Settings;
 use crate::roster::jobs::Progress;
 
@@ -28,7 +28,7 @@ pub struct AppState {
 impl AppState {
     /// Bundles a pool with settings, and starts the access log's writer (inside a runtime).
     pub fn new(db: DatabaseConnection, settings: Settings) -> AppState {
-        let sessions = SessionCache::new(settings.session_cache_ttl);
+        let sessions = SessionCache::new(settings.session_cache_ttl, Limits::of(&settings));
         AppState {
             access_log: AccessLog::spawn(db.clone()),
             db,

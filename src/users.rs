@@ -12,6 +12,7 @@ use serde::Serialize;
 use entity::user;
 
 use crate::audit::{self, Actor, Change};
+use crate::auth::password_rules::NewPassword;
 use crate::auth::{password, session};
 use crate::domain::{RegionPrefix, Role};
 use crate::error::{AppError, AppResult, FieldError, Msg};
@@ -64,8 +65,8 @@ pub struct NewUser {
     pub username: String,
     /// Name shown in the UI (the username when empty).
     pub display_name: String,
-    /// At least 8 characters.
-    pub password: String,
+    /// Checked by [`NewPassword::parse`].
+    pub password: NewPassword,
     /// At least one role.
     pub roles: Vec<Role>,
     /// Data scope.
@@ -78,7 +79,7 @@ pub struct UserPatch {
     /// New display name.
     pub display_name: Option<String>,
     /// New password (ends every session of the user).
-    pub password: Option<String>,
+    pub password: Option<NewPassword>,
     /// New roles.
     pub roles: Option<Vec<Role>>,
     /// New scope.
@@ -106,21 +107,9 @@ pub fn check_username(name: &str) -> Result<(), FieldError> {
     }
 }
 
-/// Checks a password's length.
-pub fn check_password(p: &str) -> Result<(), FieldError> {
-    if p.chars().count() >= 8 && p.len() <= 256 {
-        Ok(())
-    } else {
-        Err(FieldError::new(
-            "password",
-            Msg::new("密码至少8个字符。", "A password has at least 8 characters."),
-        ))
-    }
-}
-
 /// Creates an account.
 pub async fn create(db: &DatabaseConnection, actor: &Actor, new: NewUser) -> AppResult<UserView> {
-    let hash = password::hash(new.password).await?;
+    let hash = password::hash(new.password.expose().to_owned()).await?;
     let now = Utc::now();
     let display_name = if new.display_name.trim().is_empty() {
         new.username.clone()
@@ -247,7 +236,7 @@ pub async fn update(
     patch: UserPatch,
 ) -> AppResult<UserView> {
     let hash = match patch.password.clone() {
-        Some(p) => Some(password::hash(p).await?),
+        Some(p) => Some(password::hash(p.expose().to_owned()).await?),
         None => None,
     };
     let txn = crate::db::begin_write(db).await?;

@@ -9,6 +9,7 @@ pub mod case_event;
 pub mod hospital;
 pub mod login_throttle;
 pub mod person;
+pub mod recovery_code;
 pub mod region;
 pub mod roster_entry;
 pub mod roster_import;

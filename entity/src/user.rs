@@ -18,6 +18,11 @@ pub struct Model {
     pub locked_until: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The TOTP secret (base32); set at enrolment, confirmed when `totp_enabled_at` is set.
+    pub totp_secret: Option<String>,
+    pub totp_enabled_at: Option<DateTimeUtc>,
+    /// The last TOTP time step accepted: a code is good once.
+    pub totp_last_step: Option<i64>,
     #[sea_orm(has_many)]
     pub sessions: HasMany<super::session::Entity>,
 }

@@ -13,6 +13,7 @@ mod m20261130_000005_drop_group_region_index;
 mod m20261206_000006_import_purged_at;
 mod m20261207_000007_access_log;
 mod m20261207_000008_login_guard;
+mod m20261207_000009_sessions_second_factor;
 
 /// Runs every migration in order; called at start-up and by `cancer-aid migrate`.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000006_import_purged_at::Migration),
             Box::new(m20261207_000007_access_log::Migration),
             Box::new(m20261207_000008_login_guard::Migration),
+            Box::new(m20261207_000009_sessions_second_factor::Migration),
         ]
     }
 }

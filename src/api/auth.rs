@@ -1,17 +1,20 @@
-//! Login, logout and "who am I".
+//! Login (password, then the second factor where the account has one), enrolment of a second
+//! factor, logout and "who am I".
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::http::StatusCode;
+use axum::http::header::USER_AGENT;
 use serde::{Deserialize, Serialize};
 use validator::Validate;
 
-use super::extract::{ValidatedJson, token_of};
+use super::extract::{LoginSession, ValidatedJson, token_of};
 use crate::access_log::Source;
-use crate::auth::{self, CurrentUser, session};
+use crate::auth::session::{ClientInfo, Stage};
+use crate::auth::{self, CurrentUser, second_factor, session};
 use crate::domain::Role;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult, Msg};
 use crate::security::Transport;
 use crate::state::AppState;
 
@@ -61,6 +64,27 @@ pub struct LoginResponse {
     pub token: String,
     /// Who logged in.
     pub user: UserSummary,
+    /// `full`: logged in. `second_factor`: the token can only be used to send the code from
+    /// the authenticator app to `POST /api/v1/auth/second-factor`. `enrol`: the account must
+    /// enrol a second factor (`POST /api/v1/auth/totp`, then `/confirm`) before anything else.
+    #[schema(example = "full")]
+    pub stage: &'static str,
+}
+
+fn stage_code(stage: Stage) -> &'static str {
+    match stage {
+        Stage::Full => "full",
+        Stage::SecondFactor => "second_factor",
+        Stage::Enrol => "enrol",
+    }
+}
+
+/// The client of a request, as a session records it.
+pub fn client_info(source: &Source, headers: &HeaderMap) -> ClientInfo {
+    ClientInfo::new(
+        source.client.clone(),
+        headers.get(USER_AGENT).and_then(|v| v.to_str().ok()),
+    )
 }
 
 /// Checks the password and opens a session.
@@ -79,12 +103,13 @@ pub struct LoginResponse {
 pub async fn login(
     State(state): State<AppState>,
     source: Source,
+    headers: HeaderMap,
     ValidatedJson(req): ValidatedJson<LoginRequest>,
 ) -> AppResult<Json<LoginResponse>> {
     let out = auth::login(
         &state.db,
         &state.settings,
-        &source.client,
+        &client_info(&source, &headers),
         &req.username,
         &req.password,
     )
@@ -92,6 +117,112 @@ pub async fn login(
     Ok(Json(LoginResponse {
         token: out.token,
         user: UserSummary::from(&out.user),
+        stage: stage_code(out.stage),
+    }))
+}
+
+/// `POST /api/v1/auth/second-factor`, `POST /api/v1/auth/totp/confirm`.
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
+pub struct CodeRequest {
+    /// The 6 digits the authenticator app shows, or (for the second factor) a recovery code.
+    #[validate(length(min = 1, max = 32))]
+    #[schema(example = "123456")]
+    pub code: String,
+}
+
+/// Finishes a login that owes its second factor: the same token then acts for the user.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/second-factor",
+    tag = "auth",
+    request_body = CodeRequest,
+    responses(
+        (status = 200, description = "Logged in", body = UserSummary),
+        (status = 401, description = "Not logging in, or a wrong or used code", body = super::openapi::ErrorEnvelope),
+        (status = 409, description = "This session owes no second factor", body = super::openapi::ErrorEnvelope),
+        (status = 422, description = "No code", body = super::openapi::ErrorEnvelope),
+        (status = 429, description = "Too many wrong codes or passwords: wait for `Retry-After` seconds", body = super::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn second_factor(
+    State(state): State<AppState>,
+    LoginSession(found): LoginSession,
+    source: Source,
+    headers: HeaderMap,
+    ValidatedJson(req): ValidatedJson<CodeRequest>,
+) -> AppResult<Json<UserSummary>> {
+    if found.stage != Stage::SecondFactor {
+        return Err(AppError::conflict(
+            "no_second_factor_owed",
+            Msg::new(
+                "这个登录不需要输入动态验证码。",
+                "This login owes no second factor.",
+            ),
+        ));
+    }
+    let client = client_info(&source, &headers);
+    second_factor::present(&state.db, &state.settings, &client, &found.user, &req.code).await?;
+    state.sessions.forget_session(found.user.session_id);
+    Ok(Json(UserSummary::from(&found.user)))
+}
+
+/// Starts enrolling an authenticator app: a new secret and its QR code (replacing one not yet
+/// confirmed). Confirm it with a code from the app.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/totp",
+    tag = "auth",
+    responses(
+        (status = 200, description = "The secret and its QR code", body = second_factor::Enrolment),
+        (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
+        (status = 409, description = "A second factor is enrolled already", body = super::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn start_totp(
+    State(state): State<AppState>,
+    LoginSession(found): LoginSession,
+) -> AppResult<Json<second_factor::Enrolment>> {
+    Ok(Json(second_factor::start(&state.db, &found.user).await?))
+}
+
+/// The recovery codes of a confirmed enrolment: shown this once.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RecoveryCodes {
+    /// Ten one-time codes, each good for one login without the phone.
+    pub recovery_codes: Vec<String>,
+}
+
+/// Confirms the enrolment with a code from the app; answers the recovery codes, once. A
+/// session that was only allowed to enrol is then logged in.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/totp/confirm",
+    tag = "auth",
+    request_body = CodeRequest,
+    responses(
+        (status = 200, description = "Enrolled", body = RecoveryCodes),
+        (status = 401, description = "Not logged in, or a wrong code", body = super::openapi::ErrorEnvelope),
+        (status = 409, description = "Enrolled already, or no enrolment started", body = super::openapi::ErrorEnvelope),
+        (status = 422, description = "No code", body = super::openapi::ErrorEnvelope),
+        (status = 429, description = "Too many wrong codes: wait for `Retry-After` seconds", body = super::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn confirm_totp(
+    State(state): State<AppState>,
+    LoginSession(found): LoginSession,
+    source: Source,
+    headers: HeaderMap,
+    ValidatedJson(req): ValidatedJson<CodeRequest>,
+) -> AppResult<Json<RecoveryCodes>> {
+    let client = client_info(&source, &headers);
+    let codes =
+        second_factor::confirm(&state.db, &state.settings, &client, &found.user, &req.code).await?;
+    state.sessions.forget_session(found.user.session_id);
+    Ok(Json(RecoveryCodes {
+        recovery_codes: codes,
     }))
 }
 

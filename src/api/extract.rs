@@ -14,6 +14,7 @@ use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
 use crate::access_log::Source;
 use crate::auth::CurrentUser;
+use crate::auth::session::{Authenticated, Stage};
 use crate::error::{AppError, FieldError, Msg};
 use crate::security::Transport;
 use crate::state::AppState;
@@ -240,12 +241,18 @@ pub fn token_of(headers: &HeaderMap, transport: Transport) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
-impl FromRequestParts<AppState> for CurrentUser {
+/// The session of a request at whatever stage of its login: only the routes that finish a
+/// login (second factor, enrolment) take it; everything else takes [`CurrentUser`], which
+/// refuses a session that has not finished.
+#[derive(Debug, Clone)]
+pub struct LoginSession(pub Authenticated);
+
+impl FromRequestParts<AppState> for LoginSession {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        if let Some(user) = parts.extensions.get::<CurrentUser>() {
-            return Ok(user.clone());
+        if let Some(found) = parts.extensions.get::<LoginSession>() {
+            return Ok(found.clone());
         }
         let Some(token) = token_of(&parts.headers, Transport::of(&parts.extensions)) else {
             return Err(AppError::Unauthorized {
@@ -257,15 +264,42 @@ impl FromRequestParts<AppState> for CurrentUser {
             });
         };
         match state.sessions.lookup(&state.db, &token).await? {
-            Some(user) => {
-                parts.extensions.insert(user.clone());
-                Ok(user)
+            Some(found) => {
+                let found = LoginSession(found);
+                parts.extensions.insert(found.clone());
+                Ok(found)
             }
             None => Err(AppError::Unauthorized {
                 code: "invalid_token",
                 message: Msg::new(
                     "登录已失效或令牌无效，请重新登录。",
                     "The session has expired or the token is not valid; log in again.",
+                ),
+            }),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let LoginSession(found) = LoginSession::from_request_parts(parts, state).await?;
+        match found.stage {
+            Stage::Full => Ok(found.user),
+            Stage::SecondFactor => Err(AppError::Unauthorized {
+                code: "second_factor_required",
+                message: Msg::new(
+                    "请先输入手机上的动态验证码完成登录（POST /api/v1/auth/second-factor）。",
+                    "Finish the login with the code from your phone first \
+                     (POST /api/v1/auth/second-factor).",
+                ),
+            }),
+            Stage::Enrol => Err(AppError::Unauthorized {
+                code: "second_factor_enrolment_required",
+                message: Msg::new(
+                    "您的账号必须使用动态验证码：请先绑定手机验证器，再继续。",
+                    "Your account must use a second factor: enrol an authenticator app first.",
                 ),
             }),
         }

@@ -14,6 +14,7 @@ pub mod openapi;
 pub mod policies;
 pub mod reports;
 pub mod roster;
+pub mod sessions;
 pub mod users;
 pub mod visits;
 
@@ -129,7 +130,14 @@ async fn admit(
     next: Next,
 ) -> Response {
     let (mut parts, body) = req.into_parts();
-    let user = match CurrentUser::from_request_parts(&mut parts, &state).await {
+    let user = if access.who == access::Who::LoggingIn {
+        extract::LoginSession::from_request_parts(&mut parts, &state)
+            .await
+            .map(|s| s.0.user)
+    } else {
+        CurrentUser::from_request_parts(&mut parts, &state).await
+    };
+    let user = match user {
         Ok(user) => user,
         Err(e) => return e.into_response(),
     };
@@ -170,6 +178,36 @@ fn routes(max_upload_bytes: usize) -> Routes {
         )
         .api(Method::GET, "/api/v1/auth/me", access::SIGNED_IN, auth::me)
         .api(
+            Method::POST,
+            "/api/v1/auth/second-factor",
+            access::LOGGING_IN,
+            auth::second_factor,
+        )
+        .api(
+            Method::POST,
+            "/api/v1/auth/totp",
+            access::LOGGING_IN,
+            auth::start_totp,
+        )
+        .api(
+            Method::POST,
+            "/api/v1/auth/totp/confirm",
+            access::LOGGING_IN,
+            auth::confirm_totp,
+        )
+        .api(
+            Method::GET,
+            "/api/v1/auth/sessions",
+            access::SIGNED_IN,
+            sessions::list_own,
+        )
+        .api(
+            Method::DELETE,
+            "/api/v1/auth/sessions/{id}",
+            access::SIGNED_IN,
+            sessions::end_own,
+        )
+        .api(
             Method::GET,
             "/api/v1/users",
             access::ADMIN,
@@ -192,6 +230,18 @@ fn routes(max_upload_bytes: usize) -> Routes {
             "/api/v1/users/{id}",
             access::ADMIN,
             users::update_user,
+        )
+        .api(
+            Method::DELETE,
+            "/api/v1/users/{id}/sessions",
+            access::ADMIN,
+            sessions::end_users,
+        )
+        .api(
+            Method::DELETE,
+            "/api/v1/users/{id}/second-factor",
+            access::ADMIN,
+            sessions::remove_second_factor,
         )
         .api(
             Method::GET,

@@ -15,7 +15,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use super::extract::SESSION_COOKIE;
 use super::{
     access_log, audit, auth, cases, eligibility, health, hospitals, policies, reports, roster,
-    users, visits,
+    sessions, users, visits,
 };
 
 /// The API's description, assembled from the handlers' annotations.
@@ -39,6 +39,13 @@ use super::{
         auth::login,
         auth::logout,
         auth::me,
+        auth::second_factor,
+        auth::start_totp,
+        auth::confirm_totp,
+        sessions::list_own,
+        sessions::end_own,
+        sessions::end_users,
+        sessions::remove_second_factor,
         users::list_users,
         users::create_user,
         users::get_user,

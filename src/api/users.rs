@@ -8,6 +8,7 @@ use validator::Validate;
 
 use super::extract::{AppPath, ValidatedJson};
 use crate::auth::CurrentUser;
+use crate::auth::password_rules::NewPassword;
 use crate::domain::{RegionPrefix, Role};
 use crate::error::{AppError, AppResult, FieldError, Msg};
 use crate::state::AppState;
@@ -23,8 +24,8 @@ pub struct CreateUserRequest {
     #[serde(default)]
     #[validate(length(max = 64))]
     pub display_name: String,
-    /// Initial password.
-    #[validate(length(min = 8, max = 256))]
+    /// Initial password: at least 12 characters, not the username, not a common password.
+    #[validate(length(min = 1))]
     pub password: String,
     /// Role codes.
     #[validate(length(min = 1))]
@@ -39,8 +40,8 @@ pub struct UpdateUserRequest {
     /// New display name.
     #[validate(length(max = 64))]
     pub display_name: Option<String>,
-    /// New password.
-    #[validate(length(min = 8, max = 256))]
+    /// New password, under the same rules as the initial one.
+    #[validate(length(min = 1))]
     pub password: Option<String>,
     /// New role codes.
     #[validate(length(min = 1))]
@@ -135,15 +136,18 @@ pub async fn create_user(
         problems.push(e);
     }
     let roles = parse_roles(&req.roles).map_err(|e| problems.push(e)).ok();
-    if !problems.is_empty() {
+    let password = NewPassword::parse(&req.password, &req.username)
+        .map_err(|e| problems.push(e))
+        .ok();
+    let (Some(roles), Some(password), true) = (roles, password, problems.is_empty()) else {
         return Err(AppError::validation(problems));
-    }
+    };
     let region = parse_region(&admin, &req.region_prefix)?;
     let new = NewUser {
         username: req.username,
         display_name: req.display_name,
-        password: req.password,
-        roles: roles.unwrap_or_default(),
+        password,
+        roles,
         region,
     };
     let view = users::create(&state.db, &admin.actor(), new).await?;
@@ -192,9 +196,20 @@ pub async fn update_user(
         Some(r) => Some(parse_region(&admin, r)?),
         None => None,
     };
+    let password = match &req.password {
+        // The rules need the account's name; an account outside the scope is a 404 here too.
+        Some(p) => {
+            let target = users::get(&state.db, &admin.region, id).await?;
+            Some(
+                NewPassword::parse(p, &target.username)
+                    .map_err(|e| AppError::validation(vec![e]))?,
+            )
+        }
+        None => None,
+    };
     let patch = UserPatch {
         display_name: req.display_name,
-        password: req.password,
+        password,
         roles,
         region,
         active: req.active,

@@ -1,6 +1,8 @@
 //! Who is asking and what they may do: passwords, sessions, roles and region scope.
 
 pub mod password;
+pub mod password_rules;
+pub mod second_factor;
 pub mod session;
 pub mod throttle;
 
@@ -25,6 +27,8 @@ pub struct CurrentUser {
     pub roles: Vec<Role>,
     /// The region prefix that bounds what the user sees ("22" = the whole province).
     pub region: RegionPrefix,
+    /// The session the request came with.
+    pub session_id: i64,
 }
 
 impl CurrentUser {

@@ -1,5 +1,10 @@
 //! Login sessions: a random token given to the client once, its SHA-256 kept in the database.
 //! The same session serves the API (`Authorization: Bearer`) and the web UI (a cookie).
+//!
+//! A session ends when it is older than `CANCER_AID_SESSION_HOURS`, when it was not used for
+//! `CANCER_AID_SESSION_IDLE_MINUTES`, at logout, or when its user (or an administrator) ends
+//! it. Its last use is written at most once a minute ([`TOUCH_EVERY`]), so a busy user does
+//! not cost a write per request; the idle timeout is exact to within that minute.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -7,23 +12,71 @@ use std::time::{Duration, Instant};
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    Set,
+};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+pub use entity::session::Stage;
 use entity::{session, user};
 
-use super::{CurrentUser, password, throttle};
+use super::{CurrentUser, password, second_factor, throttle};
 use crate::config::Settings;
 use crate::domain::{RegionPrefix, Role};
 use crate::error::{AppError, AppResult, Msg};
 
-/// A successful login: the token to present and who it belongs to.
+/// How often a session's last use is written.
+pub const TOUCH_EVERY: Duration = Duration::from_secs(60);
+/// How long a login that still owes its second factor (or its enrolment) may take.
+pub const PENDING_TTL: Duration = Duration::from_secs(10 * 60);
+/// The longest user agent kept with a session.
+const USER_AGENT_CHARS: usize = 200;
+
+/// Where a login comes from: the client's address and what it calls itself.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    /// The client's address (behind a trusted proxy, the one it forwards).
+    pub address: String,
+    /// The `User-Agent` header, if any (shortened).
+    pub user_agent: Option<String>,
+}
+
+impl ClientInfo {
+    /// A client at an address, with the user agent it sent.
+    pub fn new(address: impl Into<String>, user_agent: Option<&str>) -> ClientInfo {
+        ClientInfo {
+            address: address.into(),
+            user_agent: user_agent.map(|ua| {
+                ua.chars()
+                    .filter(|c| !c.is_control())
+                    .take(USER_AGENT_CHARS)
+                    .collect()
+            }),
+        }
+    }
+}
+
+/// A successful password check: the token to present, who it belongs to, and whether the
+/// login is complete or still owes a second factor.
 #[derive(Debug, Clone)]
 pub struct LoginOutcome {
     /// The bearer token (shown once; only its hash is stored).
     pub token: String,
     /// The user it logs in.
     pub user: CurrentUser,
+    /// `Full`, or what the login still owes.
+    pub stage: Stage,
+}
+
+/// A session as found by its token: the user and how far the login has got.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    /// The user (with the session's id).
+    pub user: CurrentUser,
+    /// Only a `Full` session acts for the user.
+    pub stage: Stage,
 }
 
 fn token_hash(token: &str) -> String {
@@ -48,7 +101,7 @@ fn invalid_credentials() -> AppError {
 
 /// Turns a user row into the user of a request; a row with unreadable roles or region is
 /// refused rather than guessed at.
-pub fn current_user(u: &user::Model) -> AppResult<CurrentUser> {
+pub fn current_user(u: &user::Model, session_id: i64) -> AppResult<CurrentUser> {
     let roles = Role::parse_list(&u.roles).map_err(|e| anyhow::anyhow!("user {}: {e}", u.id))?;
     let region =
         RegionPrefix::parse(&u.region_prefix).map_err(|e| anyhow::anyhow!("user {}: {e}", u.id))?;
@@ -58,25 +111,27 @@ pub fn current_user(u: &user::Model) -> AppResult<CurrentUser> {
         display_name: u.display_name.clone(),
         roles,
         region,
+        session_id,
     })
 }
 
-/// Checks a username and password and opens a session.
+/// Checks a username and password and opens a session: a full one, or, for an account with
+/// a second factor (or one that must enrol one), a pending one that can only finish the login.
 ///
-/// `client` is the caller's address. Guessing is slowed by [`throttle`]: while the name or the
-/// address must wait, the attempt is refused (429) before any password is checked. An unknown
-/// name is checked against a dummy hash and counted like a wrong password, so neither the
-/// answer nor its timing tells whether the account exists.
+/// Guessing is slowed by [`throttle`]: while the name or the address must wait, the attempt is
+/// refused (429) before any password is checked. An unknown name is checked against a dummy
+/// hash and counted like a wrong password, so neither the answer nor its timing tells whether
+/// the account exists.
 pub async fn login(
     db: &DatabaseConnection,
     settings: &Settings,
-    client: &str,
+    client: &ClientInfo,
     username: &str,
     password_text: &str,
 ) -> AppResult<LoginOutcome> {
     let now = Utc::now();
     let account = throttle::account_key(username);
-    throttle::check(db, settings, &account, client).await?;
+    throttle::check(db, settings, &account, &client.address).await?;
     let found = user::Entity::find()
         .filter(user::COLUMN.username.eq(username.trim()))
         .one(db)
@@ -87,7 +142,7 @@ pub async fn login(
     let ok = password::verify(password_text.to_owned(), stored).await?;
     let Some(u) = found.filter(|_| ok) else {
         throttle::record_failure(db, throttle::Kind::Account, &account).await?;
-        throttle::record_failure(db, throttle::Kind::Address, client).await?;
+        throttle::record_failure(db, throttle::Kind::Address, &client.address).await?;
         // A short pause on every failure makes scripted guessing slower still.
         tokio::time::sleep(Duration::from_millis(200)).await;
         return Err(invalid_credentials());
@@ -101,60 +156,235 @@ pub async fn login(
             ),
         });
     }
-    throttle::reset(db, throttle::Kind::Account, &account).await?;
-    let user = current_user(&u)?;
+    let stage = second_factor::stage_after_password(settings, &u);
+    if stage == Stage::Full {
+        throttle::reset(db, throttle::Kind::Account, &account).await?;
+    }
     let token = new_token();
-    let ttl = chrono::Duration::from_std(settings.session_ttl).unwrap_or_default();
-    session::ActiveModel {
+    let ttl = match stage {
+        Stage::Full => settings.session_ttl,
+        Stage::SecondFactor | Stage::Enrol => PENDING_TTL.min(settings.session_ttl),
+    };
+    let inserted = session::ActiveModel {
         token_hash: Set(token_hash(&token)),
         user_id: Set(u.id),
         created_at: Set(now),
-        expires_at: Set(now + ttl),
+        expires_at: Set(now + chrono::Duration::from_std(ttl).unwrap_or_default()),
+        last_seen_at: Set(Some(now)),
+        client: Set(Some(client.address.clone())),
+        user_agent: Set(client.user_agent.clone()),
+        stage: Set(stage),
         ..Default::default()
     }
     .insert(db)
     .await?;
-    tracing::info!(user.id = u.id, "User {} logged in", u.username);
-    Ok(LoginOutcome { token, user })
+    let user = current_user(&u, inserted.id)?;
+    tracing::info!(user.id = u.id, ?stage, "User {} logged in", u.username);
+    Ok(LoginOutcome { token, user, stage })
 }
 
-/// The user behind a token, if the session is live and the account active.
-pub async fn lookup(db: &DatabaseConnection, token: &str) -> AppResult<Option<CurrentUser>> {
-    Ok(find(db, &token_hash(token)).await?.map(|(user, _)| user))
+/// Makes a pending session a full one (the second factor was presented, or enrolled), for
+/// the whole `CANCER_AID_SESSION_HOURS` from now.
+pub async fn complete<C: ConnectionTrait>(
+    db: &C,
+    settings: &Settings,
+    session_id: i64,
+) -> AppResult<()> {
+    let now = Utc::now();
+    session::ActiveModel {
+        id: Set(session_id),
+        stage: Set(Stage::Full),
+        last_seen_at: Set(Some(now)),
+        expires_at: Set(now + chrono::Duration::from_std(settings.session_ttl).unwrap_or_default()),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
 }
 
-async fn find(
-    db: &DatabaseConnection,
-    hash: &str,
-) -> AppResult<Option<(CurrentUser, DateTime<Utc>)>> {
+/// The rules a session is judged by: the idle limit (zero: none).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Limits {
+    /// A session unused this long has ended.
+    pub idle: Duration,
+}
+
+impl Limits {
+    /// The limits of the settings.
+    pub fn of(settings: &Settings) -> Limits {
+        Limits {
+            idle: settings.session_idle,
+        }
+    }
+
+    fn idle_over(&self, last_seen: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+        !self.idle.is_zero()
+            && (now - last_seen)
+                .to_std()
+                .is_ok_and(|since| since >= self.idle)
+    }
+}
+
+/// What a live session row says.
+struct Found {
+    auth: Authenticated,
+    expires_at: DateTime<Utc>,
+    last_seen: DateTime<Utc>,
+}
+
+/// The session of a token hash, if live: not expired, not idle too long, its account active.
+/// An idle session is deleted; a live one's last use is written if it is older than a minute.
+async fn find(db: &DatabaseConnection, limits: Limits, hash: &str) -> AppResult<Option<Found>> {
     let found = session::Entity::find()
         .filter(session::COLUMN.token_hash.eq(hash))
         .find_also_related(user::Entity)
         .one(db)
         .await?;
-    match found {
-        Some((s, Some(u))) if s.expires_at > Utc::now() && u.active => {
-            Ok(Some((current_user(&u)?, s.expires_at)))
-        }
-        _ => Ok(None),
+    let now = Utc::now();
+    let Some((s, Some(u))) = found else {
+        return Ok(None);
+    };
+    let last_seen = s.last_seen_at.unwrap_or(s.created_at);
+    if limits.idle_over(last_seen, now) {
+        session::Entity::delete_by_id(s.id).exec(db).await?;
+        return Ok(None);
     }
+    if s.expires_at <= now || !u.active {
+        return Ok(None);
+    }
+    let last_seen = if (now - last_seen).to_std().is_ok_and(|d| d >= TOUCH_EVERY) {
+        touch(db, s.id, now).await?;
+        now
+    } else {
+        last_seen
+    };
+    Ok(Some(Found {
+        auth: Authenticated {
+            user: current_user(&u, s.id)?,
+            stage: s.stage,
+        },
+        expires_at: s.expires_at,
+        last_seen,
+    }))
+}
+
+async fn touch(db: &DatabaseConnection, id: i64, now: DateTime<Utc>) -> AppResult<()> {
+    session::Entity::update_many()
+        .col_expr(
+            session::Column::LastSeenAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(session::COLUMN.id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// A session as its user sees it in the list of their sessions.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SessionView {
+    /// Id, to end it with.
+    pub id: i64,
+    /// When the login happened.
+    pub created_at: DateTime<Utc>,
+    /// When it was last used (to within a minute).
+    pub last_seen_at: DateTime<Utc>,
+    /// When it ends at the latest.
+    pub expires_at: DateTime<Utc>,
+    /// The address it logged in from.
+    pub client: Option<String>,
+    /// The browser or program it logged in with.
+    pub user_agent: Option<String>,
+    /// Whether this is the session asking.
+    pub current: bool,
+}
+
+/// The live sessions of a user, the latest first.
+pub async fn list_of_user(
+    db: &DatabaseConnection,
+    limits: Limits,
+    user_id: i64,
+    current: Option<i64>,
+) -> AppResult<Vec<SessionView>> {
+    let now = Utc::now();
+    let rows = session::Entity::find()
+        .filter(session::COLUMN.user_id.eq(user_id))
+        .filter(session::COLUMN.expires_at.gt(now))
+        .filter(sea_orm::ColumnTrait::eq(
+            &session::Column::Stage,
+            Stage::Full,
+        ))
+        .order_by_desc(session::COLUMN.created_at)
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter(|s| !limits.idle_over(s.last_seen_at.unwrap_or(s.created_at), now))
+        .map(|s| SessionView {
+            id: s.id,
+            created_at: s.created_at,
+            last_seen_at: s.last_seen_at.unwrap_or(s.created_at),
+            expires_at: s.expires_at,
+            client: s.client,
+            user_agent: s.user_agent,
+            current: Some(s.id) == current,
+        })
+        .collect())
+}
+
+/// Ends one session of a user; a session of anyone else is not found (404), so ids of
+/// other users' sessions cannot be probed.
+pub async fn end_one(
+    db: &DatabaseConnection,
+    cache: &SessionCache,
+    user_id: i64,
+    session_id: i64,
+) -> AppResult<()> {
+    let done = session::Entity::delete_many()
+        .filter(session::COLUMN.id.eq(session_id))
+        .filter(session::COLUMN.user_id.eq(user_id))
+        .exec(db)
+        .await?;
+    if done.rows_affected == 0 {
+        return Err(AppError::not_found("session", session_id));
+    }
+    cache.forget_session(session_id);
+    Ok(())
+}
+
+/// Ends every session of a user, here and in this instance's cache; how many there were.
+pub async fn end_all(
+    db: &DatabaseConnection,
+    cache: &SessionCache,
+    user_id: i64,
+) -> AppResult<u64> {
+    let done = session::Entity::delete_many()
+        .filter(session::COLUMN.user_id.eq(user_id))
+        .exec(db)
+        .await?;
+    cache.forget_user(user_id);
+    Ok(done.rows_affected)
 }
 
 /// Sessions confirmed in the last few seconds (`CANCER_AID_SESSION_CACHE_SECONDS`, default
 /// 5), so that a busy service does not ask the database who is calling on every request: on
 /// SQLite that round trip costs as much as a whole eligibility look-up. An entry never
-/// outlives its session's expiry. Logout, deactivation and changes of password, roles or
-/// scope made through this process drop the user's entries at once; another instance sharing
-/// the database notices within the time-to-live. Zero turns the cache off.
+/// outlives its session's expiry nor its idle limit. Logout, ending a session, deactivation
+/// and changes of password, roles or scope made through this process drop the entries at once;
+/// another instance sharing the database notices within the time-to-live. Zero turns the cache
+/// off.
 #[derive(Clone, Default)]
 pub struct SessionCache {
     inner: Arc<RwLock<HashMap<String, Cached>>>,
     ttl: Duration,
+    limits: Limits,
 }
 
 struct Cached {
-    user: CurrentUser,
+    auth: Authenticated,
     expires_at: DateTime<Utc>,
+    last_seen: DateTime<Utc>,
     confirmed: Instant,
 }
 
@@ -162,36 +392,40 @@ struct Cached {
 const CACHE_SWEEP_AT: usize = 10_000;
 
 impl SessionCache {
-    /// A cache whose entries are trusted for `ttl`.
-    pub fn new(ttl: Duration) -> SessionCache {
+    /// A cache whose entries are trusted for `ttl`, judging sessions by `limits`.
+    pub fn new(ttl: Duration, limits: Limits) -> SessionCache {
         SessionCache {
             inner: Arc::default(),
             ttl,
+            limits,
         }
     }
 
-    /// The user behind a token: from the cache when confirmed recently, else from the
-    /// database (and then remembered).
+    /// The session behind a token, at whatever stage: from the cache when confirmed recently,
+    /// else from the database (and then remembered).
     pub async fn lookup(
         &self,
         db: &DatabaseConnection,
         token: &str,
-    ) -> AppResult<Option<CurrentUser>> {
+    ) -> AppResult<Option<Authenticated>> {
         let hash = token_hash(token);
+        let limits = self.limits;
         if self.ttl.is_zero() {
-            return Ok(find(db, &hash).await?.map(|(user, _)| user));
+            return Ok(find(db, limits, &hash).await?.map(|f| f.auth));
         }
+        let now = Utc::now();
         if let Ok(map) = self.inner.read()
             && let Some(c) = map.get(&hash)
             && c.confirmed.elapsed() < self.ttl
-            && c.expires_at > Utc::now()
+            && c.expires_at > now
+            && !limits.idle_over(c.last_seen, now)
         {
-            return Ok(Some(c.user.clone()));
+            return Ok(Some(c.auth.clone()));
         }
-        let found = find(db, &hash).await?;
+        let found = find(db, limits, &hash).await?;
         if let Ok(mut map) = self.inner.write() {
             match &found {
-                Some((user, expires_at)) => {
+                Some(f) => {
                     if map.len() >= CACHE_SWEEP_AT {
                         let ttl = self.ttl;
                         map.retain(|_, c| c.confirmed.elapsed() < ttl);
@@ -199,8 +433,9 @@ impl SessionCache {
                     map.insert(
                         hash,
                         Cached {
-                            user: user.clone(),
-                            expires_at: *expires_at,
+                            auth: f.auth.clone(),
+                            expires_at: f.expires_at,
+                            last_seen: f.last_seen,
                             confirmed: Instant::now(),
                         },
                     );
@@ -210,7 +445,7 @@ impl SessionCache {
                 }
             }
         }
-        Ok(found.map(|(user, _)| user))
+        Ok(found.map(|f| f.auth))
     }
 
     /// Forgets the session of a token (logout).
@@ -220,10 +455,17 @@ impl SessionCache {
         }
     }
 
+    /// Forgets one session by its id (ended from the list of sessions, or its stage changed).
+    pub fn forget_session(&self, session_id: i64) {
+        if let Ok(mut map) = self.inner.write() {
+            map.retain(|_, c| c.auth.user.session_id != session_id);
+        }
+    }
+
     /// Forgets every session of a user (deactivated, or password, roles or scope changed).
     pub fn forget_user(&self, user_id: i64) {
         if let Ok(mut map) = self.inner.write() {
-            map.retain(|_, c| c.user.id != user_id);
+            map.retain(|_, c| c.auth.user.id != user_id);
         }
     }
 }
@@ -239,8 +481,9 @@ pub async fn logout(db: &DatabaseConnection, cache: &SessionCache, token: &str) 
     Ok(())
 }
 
-/// Ends every session of a user (deactivation, password change).
-pub async fn revoke_all<C: sea_orm::ConnectionTrait>(db: &C, user_id: i64) -> AppResult<()> {
+/// Ends every session of a user inside a change of the account (deactivation, password
+/// change); the caller drops the cache's entries after the commit.
+pub async fn revoke_all<C: ConnectionTrait>(db: &C, user_id: i64) -> AppResult<()> {
     session::Entity::delete_many()
         .filter(session::COLUMN.user_id.eq(user_id))
         .exec(db)

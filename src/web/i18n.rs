@@ -114,6 +114,7 @@ const TABLES: &[Texts] = &[
     super::cases::TEXTS,
     super::reports::TEXTS,
     super::admin::TEXTS,
+    super::account::TEXTS,
 ];
 
 fn all() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {

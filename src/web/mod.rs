@@ -2,6 +2,7 @@
 //! a cookie remembers), on the same domain code and sessions as the API. No build step and no
 //! script framework: templates compiled into the binary, one stylesheet, a little JavaScript.
 
+mod account;
 mod admin;
 mod cases;
 pub mod fmt;
@@ -46,6 +47,7 @@ pub fn router(province: &RegionPrefix) -> Router<AppState> {
         .merge(cases::routes())
         .merge(reports::routes())
         .merge(admin::routes())
+        .merge(account::routes())
         .layer(middleware::from_fn(page_language))
         .layer(middleware::from_fn_with_state(
             province.clone(),
@@ -167,6 +169,13 @@ pub fn render(t: &impl Template) -> Response {
     }
 }
 
+/// The page as HTML with a status other than 200 (a form sent back with its error).
+pub fn render_status(t: &impl Template, status: StatusCode) -> Response {
+    let mut res = render(t);
+    *res.status_mut() = status;
+    res
+}
+
 tokio::task_local! {
     /// The programme's province while a page request runs: the pages' rules and the menu
     /// compare the user's scope with it.
@@ -193,13 +202,19 @@ impl FromRequestParts<AppState> for WebUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         match CurrentUser::from_request_parts(parts, state).await {
             Ok(u) => Ok(WebUser(u)),
-            Err(_) => {
+            Err(e) => {
                 let next = parts
                     .uri
                     .path_and_query()
                     .map_or("/", |p| p.as_str())
                     .to_owned();
-                let to = format!("/login?next={}", url_escape(&next));
+                // A login half done goes on where it stopped; anything else logs in afresh.
+                let step = match e.code() {
+                    "second_factor_required" => "/login/second-factor",
+                    "second_factor_enrolment_required" => "/account/second-factor",
+                    _ => "/login",
+                };
+                let to = format!("{step}?next={}", url_escape(&next));
                 Err(Redirect::to(&to).into_response())
             }
         }
@@ -395,13 +410,14 @@ async fn login(
     State(state): State<AppState>,
     transport: Transport,
     source: crate::access_log::Source,
+    headers: axum::http::HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Response {
     let next = safe_next(f.next.as_deref()).to_owned();
     let out = crate::auth::login(
         &state.db,
         &state.settings,
-        &source.client,
+        &crate::api::auth::client_info(&source, &headers),
         &f.username,
         &f.password,
     )
@@ -410,7 +426,16 @@ async fn login(
         Ok(out) => {
             let cookie =
                 transport.session_set_cookie(&out.token, state.settings.session_ttl.as_secs());
-            let mut res = Redirect::to(&next).into_response();
+            let to = match out.stage {
+                session::Stage::Full => next,
+                session::Stage::SecondFactor => {
+                    format!("/login/second-factor?next={}", url_escape(&next))
+                }
+                session::Stage::Enrol => {
+                    format!("/account/second-factor?next={}", url_escape(&next))
+                }
+            };
+            let mut res = Redirect::to(&to).into_response();
             if let Ok(v) = HeaderValue::from_str(&cookie) {
                 res.headers_mut().insert(SET_COOKIE, v);
             }

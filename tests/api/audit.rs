@@ -12,7 +12,7 @@ db_test!(
             admin
                 .post(
                     "/api/v1/users",
-                    &json!({"username": format!("user{i}"), "password": "password-123",
+                    &json!({"username": format!("user{i}"), "password": "desk-lamp-123",
                             "roles": ["caseworker"], "region_prefix": "2201"}),
                 )
                 .await

@@ -34,10 +34,10 @@ db_test!(
 
 db_test!(
     async fn a_wrong_password_and_an_unknown_user_get_the_same_401(app) {
-        app.create_user("li", &[Role::Caseworker], "22").await;
+        app.create_user("li.na", &[Role::Caseworker], "22").await;
         let wrong = app
             .anonymous()
-            .post("/api/v1/auth/login", &json!({"username": "li", "password": "not-it-at-all"}))
+            .post("/api/v1/auth/login", &json!({"username": "li.na", "password": "not-it-at-all"}))
             .await;
         wrong.assert_status(StatusCode::UNAUTHORIZED);
         assert_eq!(wrong.error_code(), "invalid_credentials");
@@ -48,7 +48,7 @@ db_test!(
         unknown.assert_status(StatusCode::UNAUTHORIZED);
         assert_eq!(unknown.json(), wrong.json());
         // Both names are counted, whether or not the account exists.
-        for name in ["li", "nobody"] {
+        for name in ["li.na", "nobody"] {
             let t = login_throttle::Entity::find_by_id(("account".to_owned(), name.to_owned()))
                 .one(&app.db)
                 .await
@@ -221,7 +221,7 @@ db_test!(
         // A second instance on the same database whose session cache trusts a confirmed
         // session for one second (the service's default is five, docs/access.md).
         let mut other = app.another_instance().await;
-        other.sessions = cancer_aid::auth::session::SessionCache::new(std::time::Duration::from_secs(1));
+        other.sessions = cancer_aid::auth::session::SessionCache::new(std::time::Duration::from_secs(1), Default::default());
         let other = cancer_aid::api::router(other);
         let client = app.as_role(Role::Approver).await;
         let token = client.token().to_owned();
@@ -238,7 +238,7 @@ db_test!(
 
         // Deactivation likewise: a fresh session, cached over there, then the account disabled.
         let mut third = app.another_instance().await;
-        third.sessions = cancer_aid::auth::session::SessionCache::new(std::time::Duration::ZERO);
+        third.sessions = cancer_aid::auth::session::SessionCache::new(std::time::Duration::ZERO, Default::default());
         let third = cancer_aid::api::router(third);
         let worker = app.as_role(Role::Caseworker).await;
         let token = worker.token().to_owned();

@@ -15,6 +15,7 @@ use tokio::sync::Mutex;
 use tower::ServiceExt;
 
 use cancer_aid::audit::Actor;
+use cancer_aid::auth::password_rules::NewPassword;
 use cancer_aid::config::Settings;
 use cancer_aid::domain::{RegionPrefix, Role};
 use cancer_aid::state::AppState;
@@ -454,7 +455,7 @@ impl TestApp {
             users::NewUser {
                 username: username.to_owned(),
                 display_name: String::new(),
-                password: password.clone(),
+                password: NewPassword::parse(&password, username).expect("a good password"),
                 roles: roles.to_vec(),
                 region: RegionPrefix::parse(region).expect("a valid region"),
             },

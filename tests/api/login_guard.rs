@@ -147,7 +147,7 @@ db_test!(
 
 db_test!(
     async fn one_address_trying_many_names_must_wait_too(app) {
-        let pw = app.create_user("wu", &[Role::Manager], "22").await;
+        let pw = app.create_user("wu.gang", &[Role::Manager], "22").await;
         let max = app.state.settings.login_address_max_failures;
         for i in 0..max {
             attempt(&app, &format!("name{i}"), "guess-guess")
@@ -155,7 +155,7 @@ db_test!(
                 .assert_status(StatusCode::UNAUTHORIZED);
         }
         // A name never tried before, with its right password, from the same address.
-        let res = attempt(&app, "wu", &pw).await;
+        let res = attempt(&app, "wu.gang", &pw).await;
         res.assert_status(StatusCode::TOO_MANY_REQUESTS);
         assert!(res.headers.contains_key("retry-after"));
     }

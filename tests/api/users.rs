@@ -119,6 +119,48 @@ db_test!(
 );
 
 db_test!(
+    async fn passwords_must_be_long_not_the_name_and_not_common(app) {
+        let admin = app.as_role(Role::Admin).await;
+        let users_before = user::Entity::find().count(&app.db).await.unwrap();
+        for (password, says) in [
+            ("12345678", "至少12个字符（现在是8个）"),
+            ("Zhang.San2024!", "不能是用户名"),
+            ("password123456", "最常见的密码"),
+            ("220102198001011234", "不能只有数字"),
+            ("abababababababab", "不同的字符"),
+        ] {
+            let mut body = new_user();
+            body["password"] = json!(password);
+            let res = admin.post("/api/v1/users", &body).await;
+            res.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+            let detail = &res.json()["error"]["details"][0];
+            assert_eq!(detail["field"], "password", "{password}");
+            assert!(detail["message"].as_str().unwrap().contains(says), "{password}: {detail}");
+        }
+        assert_eq!(user::Entity::find().count(&app.db).await.unwrap(), users_before);
+
+        // The same rules when an administrator resets a password; the old one keeps working.
+        let id = admin.post("/api/v1/users", &new_user()).await.json()["id"].as_i64().unwrap();
+        let res = admin
+            .patch(&format!("/api/v1/users/{id}"), &json!({"password": "zhang.san-2024"}))
+            .await;
+        res.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(res.json()["error"]["details"][0]["field"], "password");
+        app.login("zhang.san", "s3cret-password").await;
+        // A sentence in Chinese is a good password.
+        admin
+            .patch(&format!("/api/v1/users/{id}"), &json!({"password": "长白山下的红十字会"}))
+            .await
+            .assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+        admin
+            .patch(&format!("/api/v1/users/{id}"), &json!({"password": "长白山下的红十字会救助站"}))
+            .await
+            .assert_status(StatusCode::OK);
+        app.login("zhang.san", "长白山下的红十字会救助站").await;
+    }
+);
+
+db_test!(
     async fn only_admins_manage_users_and_only_inside_their_scope(app) {
         for role in [Role::Caseworker, Role::Approver, Role::RosterImporter, Role::Manager] {
             let client = app.as_role(role).await;

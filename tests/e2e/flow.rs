@@ -331,7 +331,7 @@ async fn a_patient_goes_from_the_roster_to_the_managers_totals_in_the_browser() 
     log_out(&c).await;
 
     // ---- the administrator finds every step in the audit log ----
-    log_in(&c, base, "admin", "admin-demo").await;
+    log_in(&c, base, "admin", "admin-demo-pass").await;
     wait_path(&c, "/").await;
     for (path, name) in [
         ("/admin/users", "admin-users"),

@@ -41,8 +41,8 @@ pub const TEXTS: Texts = &[
     ("admin.password", "初始密码", "Initial password"),
     (
         "admin.password_hint",
-        "至少8个字符。",
-        "At least 8 characters.",
+        "至少12个字符，不能是用户名，不能是常见密码；一句好记的话最好。",
+        "At least 12 characters, not the username, not a common password; a short sentence works best.",
     ),
     ("admin.roles", "角色", "Roles"),
     ("admin.region", "数据范围", "Data scope"),
