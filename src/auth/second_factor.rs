@@ -118,6 +118,8 @@ pub async fn start(db: &DatabaseConnection, user: &CurrentUser) -> AppResult<Enr
     let secret = Secret::generate().to_base32();
     let mut m: user::ActiveModel = u.into();
     m.totp_secret = Set(Some(secret.clone()));
+    // The steps used with an old secret say nothing about the new one.
+    m.totp_last_step = Set(None);
     m.update(db).await?;
     enrolment_of(&secret, &user.username)
 }
@@ -328,6 +330,7 @@ pub async fn remove(
             user::Column::TotpEnabledAt,
             Expr::value(Option::<chrono::DateTime<Utc>>::None),
         )
+        .col_expr(user::Column::TotpLastStep, Expr::value(Option::<i64>::None))
         .filter(user::COLUMN.id.eq(u.id))
         .exec(&txn)
         .await?;
