@@ -238,7 +238,10 @@ async fn account(State(state): State<AppState>, WebUser(user): WebUser) -> Respo
             created: fmt::at(&s.created_at),
             last_seen: fmt::at(&s.last_seen_at),
             expires: fmt::at(&s.expires_at),
-            client: s.client.unwrap_or_else(|| "—".into()),
+            client: s
+                .client
+                .filter(|c| c != "unknown")
+                .unwrap_or_else(|| "—".into()),
             browser: s.user_agent.unwrap_or_else(|| "—".into()),
             current: s.current,
         })

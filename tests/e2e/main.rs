@@ -3,6 +3,7 @@
 //! chromedriver is missing, unless REQUIRE_BROWSER=1 (as `.ci/run` sets). Screenshots of the
 //! pages go to target/screenshots/ for review.
 
+mod account;
 mod flow;
 
 use std::net::TcpListener;

@@ -85,6 +85,46 @@ pub const TEXTS: Texts = &[
     ("admin.reset_password", "重置密码", "Reset the password"),
     ("admin.new_password", "新密码", "New password"),
     (
+        "admin.sessions",
+        "登录与动态验证码",
+        "Sessions and second factor",
+    ),
+    (
+        "admin.end_sessions",
+        "结束该用户的所有登录",
+        "End all of this user's sessions",
+    ),
+    (
+        "admin.end_sessions_hint",
+        "账号可能被他人使用时：该用户在所有电脑和手机上都要重新登录。",
+        "When someone else may be using the account: the user must log in again everywhere.",
+    ),
+    (
+        "admin.end_sessions_confirm",
+        "确定结束该用户的所有登录吗？",
+        "End all of this user's sessions?",
+    ),
+    (
+        "admin.second_factor_on",
+        "该用户已启用动态验证码。手机丢失且恢复码也用完或丢失时，可以解除绑定；用户下次登录时重新绑定。",
+        "This user has a second factor. If the phone and the recovery codes are lost, remove it; the user enrols again at the next login.",
+    ),
+    (
+        "admin.second_factor_off",
+        "该用户未启用动态验证码。",
+        "This user has no second factor.",
+    ),
+    (
+        "admin.remove_second_factor",
+        "解除动态验证码",
+        "Remove the second factor",
+    ),
+    (
+        "admin.remove_second_factor_confirm",
+        "确定解除该用户的动态验证码吗？其所有登录也会结束。",
+        "Remove this user's second factor? All their sessions end too.",
+    ),
+    (
         "admin.reset_hint",
         "重置后该用户的所有登录立即失效，须用新密码重新登录。",
         "Resetting ends every session of the user; they log in again with the new password.",

@@ -103,6 +103,7 @@ struct UserPage {
     last_login: String,
     my_region: String,
     saved: bool,
+    second_factor: bool,
 }
 
 pub async fn show(
@@ -119,7 +120,11 @@ pub async fn show(
         .await
         .map_err(fail)?;
     let last = users::last_logins(&state.db).await.map_err(fail)?;
+    let (second_factor, _) = crate::auth::second_factor::status(&state.db, u.id)
+        .await
+        .map_err(fail)?;
     Ok(render(&UserPage {
+        second_factor,
         page: Page::new("admin.user.title", Some(user.clone()), "/admin/users"),
         roles: role_labels(&u.roles, lang),
         role_boxes: role_boxes(&u.roles, lang),
