@@ -1,10 +1,12 @@
 //! Connecting to SQLite or PostgreSQL and bringing the schema up to date.
 
+use crate::domain::RegionPrefix;
 use std::time::Duration;
 
 pub use crate::config::DEFAULT_SQLITE_BUSY;
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
@@ -141,4 +143,26 @@ mod tests {
         assert_eq!(sqlite_path("sqlite::memory:"), None);
         assert_eq!(sqlite_path("postgres://x"), None);
     }
+}
+
+/// The SQL condition "this region code lies inside the scope": `SUBSTR(code, 1, n) = prefix`.
+///
+/// Not `code LIKE '22%'`: SQLite re-prepares a statement whose `LIKE` pattern is a bound
+/// parameter every time it runs (in case the pattern allows its LIKE optimisation), which made
+/// an eligibility look-up five times slower (170 µs against 31 µs on the million-person
+/// benchmark file). The two values are the prefix's length and the prefix.
+pub fn region_within(code: Expr, scope: &RegionPrefix) -> Expr {
+    Expr::expr(
+        Func::cust("SUBSTR")
+            .arg(code)
+            .arg(Expr::cust("1"))
+            .arg(Expr::val(scope_len(scope))),
+    )
+    .eq(scope.as_str())
+}
+
+/// The length of a scope prefix, as [`region_within`] binds it (a 32-bit integer, which
+/// PostgreSQL's `substr(text, int, int)` takes without a cast).
+pub fn scope_len(scope: &RegionPrefix) -> i32 {
+    i32::try_from(scope.as_str().len()).unwrap_or(i32::MAX)
 }

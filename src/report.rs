@@ -208,10 +208,10 @@ impl Filter {
             .and_where(
                 Expr::col(visit::Column::Status).is_in(self.statuses.iter().map(|s| s.code())),
             )
-            // Region prefixes are digits only, so the pattern needs no escaping.
-            .and_where(
-                Expr::col(visit::Column::RegionCode).like(format!("{}%", self.region.as_str())),
-            );
+            .and_where(crate::db::region_within(
+                Expr::col(visit::Column::RegionCode),
+                &self.region,
+            ));
         if !self.groups.is_empty() {
             q.and_where(
                 Expr::col(visit::Column::GroupCode).is_in(self.groups.iter().map(|g| g.code())),

@@ -6,6 +6,7 @@ pub mod second_factor;
 pub mod session;
 pub mod throttle;
 
+use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition};
 
 use crate::audit::Actor;
@@ -53,7 +54,10 @@ impl CurrentUser {
     /// The condition that keeps a query inside the user's region: every region-bound query
     /// goes through this, so none can forget the scope.
     pub fn scope<C: ColumnTrait>(&self, region_column: C) -> Condition {
-        Condition::all().add(region_column.starts_with(self.region.as_str()))
+        Condition::all().add(crate::db::region_within(
+            Expr::col(region_column),
+            &self.region,
+        ))
     }
 
     /// Refuses a region outside the user's scope, as if the thing did not exist (404),

@@ -209,7 +209,10 @@ fn statement(q: &Inquiry<'_>) -> SelectStatement {
                 ),
         )
         .and_where(Expr::col((p.clone(), person::Column::IdNumber)).eq(q.id_number.as_str()))
-        .and_where(Expr::col((p.clone(), person::Column::RegionCode)).like(scope_pattern(q.scope)))
+        .and_where(crate::db::region_within(
+            Expr::col((p.clone(), person::Column::RegionCode)),
+            q.scope,
+        ))
         .order_by((e.clone(), roster_entry::Column::ValidFrom), Order::Desc)
         .order_by((e, roster_entry::Column::Id), Order::Desc);
     select
@@ -225,14 +228,10 @@ fn values(q: &Inquiry<'_>) -> Vec<Value> {
         q.date.into(),
         q.date.into(),
         q.id_number.as_str().into(),
-        scope_pattern(q.scope).into(),
+        crate::db::scope_len(q.scope).into(),
+        q.scope.as_str().into(),
     ]);
     v
-}
-
-/// `LIKE` pattern of a scope: a prefix is digits only, so nothing in it needs escaping.
-fn scope_pattern(scope: &RegionPrefix) -> String {
-    format!("{}%", scope.as_str())
 }
 
 /// The SQL of [`statement`] for a backend, written once: putting the statement together
