@@ -123,28 +123,6 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn passwords_are_hidden_in_messages() {
-        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
-        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(redact("sqlite://data/x.db"), "sqlite://data/x.db");
-    }
-
-    #[test]
-    fn sqlite_paths_are_found() {
-        assert_eq!(
-            sqlite_path("sqlite://data/cancer-aid.db?mode=rwc").as_deref(),
-            Some("data/cancer-aid.db")
-        );
-        assert_eq!(sqlite_path("sqlite::memory:"), None);
-        assert_eq!(sqlite_path("postgres://x"), None);
-    }
-}
-
 /// The SQL condition "this region code lies inside the scope": `SUBSTR(code, 1, n) = prefix`.
 ///
 /// Not `code LIKE '22%'`: SQLite re-prepares a statement whose `LIKE` pattern is a bound
@@ -165,4 +143,26 @@ pub fn region_within(code: Expr, scope: &RegionPrefix) -> Expr {
 /// PostgreSQL's `substr(text, int, int)` takes without a cast).
 pub fn scope_len(scope: &RegionPrefix) -> i32 {
     i32::try_from(scope.as_str().len()).unwrap_or(i32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_hidden_in_messages() {
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact("sqlite://data/x.db"), "sqlite://data/x.db");
+    }
+
+    #[test]
+    fn sqlite_paths_are_found() {
+        assert_eq!(
+            sqlite_path("sqlite://data/cancer-aid.db?mode=rwc").as_deref(),
+            Some("data/cancer-aid.db")
+        );
+        assert_eq!(sqlite_path("sqlite::memory:"), None);
+        assert_eq!(sqlite_path("postgres://x"), None);
+    }
 }

@@ -64,18 +64,31 @@ pub struct LoginResponse {
     pub token: String,
     /// Who logged in.
     pub user: UserSummary,
-    /// `full`: logged in. `second_factor`: the token can only be used to send the code from
-    /// the authenticator app to `POST /api/v1/auth/second-factor`. `enrol`: the account must
-    /// enrol a second factor (`POST /api/v1/auth/totp`, then `/confirm`) before anything else.
-    #[schema(example = "full")]
-    pub stage: &'static str,
+    /// How far the login got.
+    pub stage: LoginStage,
 }
 
-fn stage_code(stage: Stage) -> &'static str {
-    match stage {
-        Stage::Full => "full",
-        Stage::SecondFactor => "second_factor",
-        Stage::Enrol => "enrol",
+/// How far a login got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LoginStage {
+    /// Logged in.
+    Full,
+    /// The token can only send the code from the authenticator app (or a recovery code) to
+    /// `POST /api/v1/auth/second-factor`.
+    SecondFactor,
+    /// The account must enrol a second factor (`POST /api/v1/auth/totp`, then `/confirm`)
+    /// before anything else.
+    Enrol,
+}
+
+impl From<Stage> for LoginStage {
+    fn from(stage: Stage) -> LoginStage {
+        match stage {
+            Stage::Full => LoginStage::Full,
+            Stage::SecondFactor => LoginStage::SecondFactor,
+            Stage::Enrol => LoginStage::Enrol,
+        }
     }
 }
 
@@ -117,7 +130,7 @@ pub async fn login(
     Ok(Json(LoginResponse {
         token: out.token,
         user: UserSummary::from(&out.user),
-        stage: stage_code(out.stage),
+        stage: out.stage.into(),
     }))
 }
 
