@@ -252,7 +252,8 @@ pub async fn confirm_totp(
 )]
 pub async fn logout(
     State(state): State<AppState>,
-    _user: CurrentUser,
+    // A login that still owes its code may be abandoned too.
+    _session: LoginSession,
     transport: Transport,
     headers: HeaderMap,
 ) -> AppResult<StatusCode> {

@@ -173,7 +173,7 @@ fn routes(max_upload_bytes: usize) -> Routes {
         .api(
             Method::POST,
             "/api/v1/auth/logout",
-            access::SIGNED_IN,
+            access::LOGGING_IN,
             auth::logout,
         )
         .api(Method::GET, "/api/v1/auth/me", access::SIGNED_IN, auth::me)

@@ -54,8 +54,10 @@ impl CurrentUser {
     /// The condition that keeps a query inside the user's region: every region-bound query
     /// goes through this, so none can forget the scope.
     pub fn scope<C: ColumnTrait>(&self, region_column: C) -> Condition {
+        // Qualified by its table, so a query that joins another table with a region column
+        // is not ambiguous.
         Condition::all().add(crate::db::region_within(
-            Expr::col(region_column),
+            Expr::col((region_column.entity_name(), region_column)),
             &self.region,
         ))
     }

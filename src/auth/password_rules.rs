@@ -64,7 +64,7 @@ impl NewPassword {
         }
         let lower = text.trim().to_lowercase();
         let name = username.trim().to_lowercase();
-        if !name.is_empty() && stem(&lower) == name {
+        if !name.is_empty() && stem(&lower) == stem(&name) {
             return problem(
                 "密码不能是用户名（加上数字或符号也不行）。".into(),
                 "A password cannot be the username, with or without digits or symbols added."
@@ -147,6 +147,8 @@ mod tests {
         assert!(refused("zhang.san.wei", "Zhang.San.Wei").contains("用户名"));
         assert!(refused("zhang.san.wei2024!", "zhang.san.wei").contains("用户名"));
         assert!(NewPassword::parse("zhang.san.wei-at-the-desk", "zhang.san.wei").is_ok());
+        // A name ending in digits: the same name with other digits is still the name.
+        assert!(refused("li.ming.wei2024!", "li.ming.wei01").contains("用户名"));
     }
 
     #[test]

@@ -16,9 +16,7 @@
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, TransactionTrait,
-};
+use sea_orm::{DatabaseConnection, EntityTrait, QueryFilter, Set, TransactionTrait};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use totp_rs::{Builder, Secret, Totp};
@@ -111,16 +109,20 @@ async fn account(db: &DatabaseConnection, user_id: i64) -> AppResult<user::Model
 
 /// Starts (or restarts) an enrolment: a new unconfirmed secret for the user.
 pub async fn start(db: &DatabaseConnection, user: &CurrentUser) -> AppResult<Enrolment> {
-    let u = account(db, user.id).await?;
-    if u.totp_enabled_at.is_some() {
+    let secret = Secret::generate().to_base32();
+    // Only while no second factor is confirmed, in one statement: a confirmation racing this
+    // restart keeps its own secret.
+    let started = user::Entity::update_many()
+        .col_expr(user::Column::TotpSecret, Expr::value(secret.clone()))
+        // The steps used with an old secret say nothing about the new one.
+        .col_expr(user::Column::TotpLastStep, Expr::value(Option::<i64>::None))
+        .filter(user::COLUMN.id.eq(user.id))
+        .filter(user::COLUMN.totp_enabled_at.is_null())
+        .exec(db)
+        .await?;
+    if started.rows_affected != 1 {
         return Err(already_enrolled());
     }
-    let secret = Secret::generate().to_base32();
-    let mut m: user::ActiveModel = u.into();
-    m.totp_secret = Set(Some(secret.clone()));
-    // The steps used with an old secret say nothing about the new one.
-    m.totp_last_step = Set(None);
-    m.update(db).await?;
     enrolment_of(&secret, &user.username)
 }
 
@@ -220,11 +222,11 @@ pub async fn present(
 ) -> AppResult<()> {
     let key = throttle::account_key(&user.username);
     throttle::check(db, settings, &key, &client.address).await?;
+    throttle::take_attempt(db, settings, throttle::Kind::Account, &key).await?;
     let u = account(db, user.id).await?;
     let ok = u.totp_enabled_at.is_some()
         && (accept_totp(db, &u, code).await? || accept_recovery(db, u.id, code).await?);
     if !ok {
-        throttle::record_failure(db, throttle::Kind::Account, &key).await?;
         throttle::record_failure(db, throttle::Kind::Address, &client.address).await?;
         return Err(wrong_code());
     }
@@ -259,6 +261,7 @@ pub async fn confirm(
 ) -> AppResult<Vec<String>> {
     let key = throttle::account_key(&user.username);
     throttle::check(db, settings, &key, &client.address).await?;
+    throttle::take_attempt(db, settings, throttle::Kind::Account, &key).await?;
     let u = account(db, user.id).await?;
     if u.totp_enabled_at.is_some() {
         return Err(already_enrolled());
@@ -273,14 +276,24 @@ pub async fn confirm(
         ));
     }
     if !accept_totp(db, &u, code).await? {
-        throttle::record_failure(db, throttle::Kind::Account, &key).await?;
+        throttle::record_failure(db, throttle::Kind::Address, &client.address).await?;
         return Err(wrong_code());
     }
+    throttle::reset(db, throttle::Kind::Account, &key).await?;
     let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
     let txn = db.begin().await?;
-    let mut m: user::ActiveModel = u.clone().into();
-    m.totp_enabled_at = Set(Some(Utc::now()));
-    m.update(&txn).await?;
+    // Only the secret the code was checked against, and only while not yet confirmed: a
+    // restart of the enrolment racing this confirmation cannot slip in another secret.
+    let confirmed = user::Entity::update_many()
+        .col_expr(user::Column::TotpEnabledAt, Expr::value(Utc::now()))
+        .filter(user::COLUMN.id.eq(u.id))
+        .filter(user::COLUMN.totp_enabled_at.is_null())
+        .filter(user::COLUMN.totp_secret.eq(u.totp_secret.clone()))
+        .exec(&txn)
+        .await?;
+    if confirmed.rows_affected != 1 {
+        return Err(already_enrolled());
+    }
     recovery_code::Entity::delete_many()
         .filter(recovery_code::COLUMN.user_id.eq(u.id))
         .exec(&txn)

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
     Set,
@@ -191,15 +192,24 @@ pub async fn complete<C: ConnectionTrait>(
     session_id: i64,
 ) -> AppResult<()> {
     let now = Utc::now();
-    session::ActiveModel {
-        id: Set(session_id),
-        stage: Set(Stage::Full),
-        last_seen_at: Set(Some(now)),
-        expires_at: Set(now + chrono::Duration::from_std(settings.session_ttl).unwrap_or_default()),
-        ..Default::default()
+    let ttl = chrono::Duration::from_std(settings.session_ttl).unwrap_or_default();
+    let done = session::Entity::update_many()
+        .col_expr(session::Column::Stage, Expr::value(Stage::Full))
+        .col_expr(session::Column::LastSeenAt, Expr::value(now))
+        .col_expr(session::Column::ExpiresAt, Expr::value(now + ttl))
+        .filter(session::COLUMN.id.eq(session_id))
+        .exec(db)
+        .await?;
+    if done.rows_affected == 0 {
+        // Ended meanwhile (logout, an administrator): the login starts again.
+        return Err(AppError::Unauthorized {
+            code: "invalid_token",
+            message: Msg::new(
+                "登录已失效，请重新登录。",
+                "The session has ended; log in again.",
+            ),
+        });
     }
-    .update(db)
-    .await?;
     Ok(())
 }
 
@@ -224,6 +234,16 @@ impl Limits {
                 .to_std()
                 .is_ok_and(|since| since >= self.idle)
     }
+
+    /// How stale a session's recorded last use may get before it is written again: a minute,
+    /// or a quarter of a shorter idle limit, so that a session in use never looks idle.
+    fn touch_every(&self) -> Duration {
+        if self.idle.is_zero() {
+            TOUCH_EVERY
+        } else {
+            TOUCH_EVERY.min(self.idle / 4)
+        }
+    }
 }
 
 /// What a live session row says.
@@ -245,7 +265,9 @@ async fn find(db: &DatabaseConnection, limits: Limits, hash: &str) -> AppResult<
     let Some((s, Some(u))) = found else {
         return Ok(None);
     };
-    let last_seen = s.last_seen_at.unwrap_or(s.created_at);
+    // A session opened before last uses were recorded counts as used now: an upgrade does
+    // not log everyone out.
+    let last_seen = s.last_seen_at.unwrap_or(now);
     if limits.idle_over(last_seen, now) {
         session::Entity::delete_by_id(s.id).exec(db).await?;
         return Ok(None);
@@ -253,7 +275,10 @@ async fn find(db: &DatabaseConnection, limits: Limits, hash: &str) -> AppResult<
     if s.expires_at <= now || !u.active {
         return Ok(None);
     }
-    let last_seen = if (now - last_seen).to_std().is_ok_and(|d| d >= TOUCH_EVERY) {
+    let stale = (now - last_seen)
+        .to_std()
+        .is_ok_and(|d| d >= limits.touch_every());
+    let last_seen = if stale || s.last_seen_at.is_none() {
         touch(db, s.id, now).await?;
         now
     } else {
@@ -271,10 +296,7 @@ async fn find(db: &DatabaseConnection, limits: Limits, hash: &str) -> AppResult<
 
 async fn touch(db: &DatabaseConnection, id: i64, now: DateTime<Utc>) -> AppResult<()> {
     session::Entity::update_many()
-        .col_expr(
-            session::Column::LastSeenAt,
-            sea_orm::sea_query::Expr::value(now),
-        )
+        .col_expr(session::Column::LastSeenAt, Expr::value(now))
         .filter(session::COLUMN.id.eq(id))
         .exec(db)
         .await?;
@@ -298,6 +320,9 @@ pub struct SessionView {
     pub user_agent: Option<String>,
     /// Whether this is the session asking.
     pub current: bool,
+    /// A login whose password was right but whose second factor (or enrolment) is still
+    /// owed: if it was not the user, someone knows their password.
+    pub pending: bool,
 }
 
 /// The live sessions of a user, the latest first.
@@ -311,16 +336,12 @@ pub async fn list_of_user(
     let rows = session::Entity::find()
         .filter(session::COLUMN.user_id.eq(user_id))
         .filter(session::COLUMN.expires_at.gt(now))
-        .filter(sea_orm::ColumnTrait::eq(
-            &session::Column::Stage,
-            Stage::Full,
-        ))
         .order_by_desc(session::COLUMN.created_at)
         .all(db)
         .await?;
     Ok(rows
         .into_iter()
-        .filter(|s| !limits.idle_over(s.last_seen_at.unwrap_or(s.created_at), now))
+        .filter(|s| !limits.idle_over(s.last_seen_at.unwrap_or(now), now))
         .map(|s| SessionView {
             id: s.id,
             created_at: s.created_at,
@@ -329,6 +350,7 @@ pub async fn list_of_user(
             client: s.client,
             user_agent: s.user_agent,
             current: Some(s.id) == current,
+            pending: s.stage != Stage::Full,
         })
         .collect())
 }

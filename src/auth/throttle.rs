@@ -11,7 +11,9 @@
 //! guesses cannot overwrite each other's increments (SQLite 3.35+ and PostgreSQL).
 
 use chrono::Utc;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, Statement};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QuerySelect, Statement,
+};
 
 use entity::login_throttle;
 
@@ -139,6 +141,61 @@ pub async fn record_failure<C: ConnectionTrait>(db: &C, kind: Kind, key: &str) -
         .await?
         .ok_or_else(|| anyhow::anyhow!("the failure count returned no row"))?;
     Ok(row.try_get::<i32>("", "failures")?)
+}
+
+/// Takes one attempt of a cheap check (a second-factor code) from a name's allowance, before the
+/// check runs: refused (429) while the name must wait, otherwise counted as a failure at once
+/// and cleared by [`reset`] when the code is right.
+///
+/// Counting first, inside one write transaction that locks the count (`FOR UPDATE` on
+/// PostgreSQL, the write lock on SQLite), means parallel requests cannot all slip through
+/// before the first failure is written: a code is checked in microseconds, so unlike a
+/// password (an Argon2 hash and a pause) a burst would otherwise try thousands at once.
+pub async fn take_attempt(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    kind: Kind,
+    key: &str,
+) -> AppResult<()> {
+    let now = Utc::now().timestamp();
+    let backend = db.get_database_backend();
+    let txn = crate::db::begin_write(db).await?;
+    // The row exists before it is locked, so that first attempts in parallel queue on it too.
+    let ensure = r#"INSERT INTO login_throttles (kind, "key", failures, last_failure_unix)
+        VALUES ($1, $2, 0, 0) ON CONFLICT (kind, "key") DO NOTHING"#;
+    let ensure = match backend {
+        DbBackend::Postgres => ensure.to_owned(),
+        _ => ensure.replace("$1", "?").replace("$2", "?"),
+    };
+    txn.execute_raw(Statement::from_sql_and_values(
+        backend,
+        ensure,
+        [kind.as_str().into(), key.into()],
+    ))
+    .await?;
+    let mut find = login_throttle::Entity::find_by_id((kind.as_str().to_owned(), key.to_owned()));
+    if backend == DbBackend::Postgres {
+        find = find.lock_exclusive();
+    }
+    let row = find
+        .one(&txn)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the attempt count vanished"))?;
+    let failures = if row.last_failure_unix < now - FORGET_AFTER_SECONDS {
+        0
+    } else {
+        row.failures
+    };
+    let until = row.last_failure_unix + wait_seconds(failures, threshold(settings, kind));
+    if until > now {
+        return Err(too_many(until - now));
+    }
+    let mut m: login_throttle::ActiveModel = row.into();
+    m.failures = sea_orm::Set(failures + 1);
+    m.last_failure_unix = sea_orm::Set(now);
+    sea_orm::ActiveModelTrait::update(m, &txn).await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 /// Clears a count (after a successful login).

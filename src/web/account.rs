@@ -42,6 +42,11 @@ pub const TEXTS: Texts = &[
     ("account.this_one", "当前登录", "This session"),
     ("account.end", "结束", "End"),
     (
+        "account.pending",
+        "密码已通过，未输入验证码",
+        "Password right, code not given",
+    ),
+    (
         "account.second_factor",
         "动态验证码（两步验证）",
         "Second factor (TOTP)",
@@ -208,6 +213,7 @@ struct SessionRow {
     client: String,
     browser: String,
     current: bool,
+    pending: bool,
 }
 
 #[derive(Template)]
@@ -244,6 +250,7 @@ async fn account(State(state): State<AppState>, WebUser(user): WebUser) -> Respo
                 .unwrap_or_else(|| "—".into()),
             browser: s.user_agent.unwrap_or_else(|| "—".into()),
             current: s.current,
+            pending: s.pending,
         })
         .collect();
     render(&AccountPage {

@@ -282,3 +282,37 @@ db_test!(
         assert_eq!(res.status, StatusCode::OK);
     }
 );
+
+db_test!(
+    async fn a_burst_of_parallel_codes_gets_no_more_tries_than_serial_ones(app) {
+        let pw = app.create_user("bai.manager", &[Role::Manager], "22").await;
+        let token = app.login("bai.manager", &pw).await;
+        let (secret, _) = enrol(&app, &token).await;
+        let pending = login(&app, "bai.manager", &pw).await;
+        let pending = pending["token"].as_str().unwrap().to_owned();
+        // The user's full session sees the half-done login: someone has the password.
+        let listed = app.with_token(&token).get("/api/v1/auth/sessions").await.json();
+        assert!(listed.as_array().unwrap().iter().any(|s| s["pending"] == true), "{listed}");
+
+        let tries = (0..20).map(|i| {
+            let app = &app;
+            let pending = pending.clone();
+            async move {
+                app.with_token(&pending)
+                    .post("/api/v1/auth/second-factor", &json!({"code": format!("{:06}", 100_000 + i)}))
+                    .await
+                    .status
+            }
+        });
+        let statuses = futures::future::join_all(tries).await;
+        let checked = statuses.iter().filter(|s| **s == StatusCode::UNAUTHORIZED).count();
+        let refused = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+        let max = usize::try_from(app.state.settings.login_max_failures).unwrap();
+        assert_eq!(checked + refused, 20, "{statuses:?}");
+        assert!(checked <= max, "{checked} codes were checked of 20 sent at once: {statuses:?}");
+        app.with_token(&pending)
+            .post("/api/v1/auth/second-factor", &json!({"code": code(&secret, 1)}))
+            .await
+            .assert_status(StatusCode::TOO_MANY_REQUESTS);
+    }
+);
