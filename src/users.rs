@@ -204,6 +204,11 @@ pub async fn last_logins(db: &DatabaseConnection) -> AppResult<HashMap<i64, Date
         .select_only()
         .column(stored::Column::UserId)
         .column(stored::Column::CreatedAt)
+        // A login that never gave its second factor is not a login.
+        .filter(sea_orm::ColumnTrait::eq(
+            &stored::Column::Stage,
+            stored::Stage::Full,
+        ))
         .into_tuple()
         .all(db)
         .await?;

@@ -83,19 +83,7 @@ pub async fn end_users(
     AppPath(id): AppPath<i64>,
 ) -> AppResult<Json<Ended>> {
     let target = users::get(&state.db, &admin.region, id).await?;
-    let ended = session::end_all(&state.db, &state.sessions, target.id).await?;
-    crate::audit::record(
-        &state.db,
-        &admin.actor(),
-        crate::audit::Change {
-            action: "user.sessions_ended",
-            entity_type: "user",
-            entity_id: target.id.to_string(),
-            before: None,
-            after: Some(serde_json::json!({ "ended": ended })),
-        },
-    )
-    .await?;
+    let ended = session::end_all(&state.db, &state.sessions, &admin.actor(), target.id).await?;
     Ok(Json(Ended { ended }))
 }
 

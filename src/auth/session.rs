@@ -379,12 +379,28 @@ pub async fn end_one(
 pub async fn end_all(
     db: &DatabaseConnection,
     cache: &SessionCache,
+    actor: &crate::audit::Actor,
     user_id: i64,
 ) -> AppResult<u64> {
+    // The sessions and the audit row that says who ended them, together or not at all.
+    let txn = crate::db::begin_write(db).await?;
     let done = session::Entity::delete_many()
         .filter(session::COLUMN.user_id.eq(user_id))
-        .exec(db)
+        .exec(&txn)
         .await?;
+    crate::audit::record(
+        &txn,
+        actor,
+        crate::audit::Change {
+            action: "user.sessions_ended",
+            entity_type: "user",
+            entity_id: user_id.to_string(),
+            before: None,
+            after: Some(serde_json::json!({ "ended": done.rows_affected })),
+        },
+    )
+    .await?;
+    txn.commit().await?;
     cache.forget_user(user_id);
     Ok(done.rows_affected)
 }
