@@ -261,7 +261,6 @@ pub async fn confirm(
 ) -> AppResult<Vec<String>> {
     let key = throttle::account_key(&user.username);
     throttle::check(db, settings, &key, &client.address).await?;
-    throttle::take_attempt(db, settings, throttle::Kind::Account, &key).await?;
     let u = account(db, user.id).await?;
     if u.totp_enabled_at.is_some() {
         return Err(already_enrolled());
@@ -275,6 +274,8 @@ pub async fn confirm(
             ),
         ));
     }
+    // Counted only once there is a code to check: a refused request costs no attempt.
+    throttle::take_attempt(db, settings, throttle::Kind::Account, &key).await?;
     if !accept_totp(db, &u, code).await? {
         throttle::record_failure(db, throttle::Kind::Address, &client.address).await?;
         return Err(wrong_code());

@@ -1,11 +1,11 @@
 //! My account in the browser: an approver sees their sessions, enrols a second factor by QR
 //! code, keeps the recovery codes, and from then on logs in with the code from the phone.
 
-use fantoccini::{Client, Locator};
 use totp_rs::{Builder, Secret};
 
 use super::{
-    browser, log_in, screenshot, start_driver, start_service, text_of, wait_for, wait_path,
+    browser, click, fill, log_in, log_out, screenshot, start_driver, start_service, text_of,
+    wait_for, wait_path,
 };
 
 /// The code the phone shows `steps` steps of 30 s from now.
@@ -18,15 +18,6 @@ fn code(secret: &str, steps: i64) -> String {
         .to_string()
 }
 
-async fn submit(c: &Client, form: &str) {
-    c.find(Locator::Css(&format!("{form} button[type=submit]")))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_approver_enrols_a_second_factor_and_logs_in_with_it() {
     let Some(driver) = start_driver() else { return };
@@ -37,25 +28,15 @@ async fn an_approver_enrols_a_second_factor_and_logs_in_with_it() {
     log_in(&c, base, "approver", "approver-demo").await;
     wait_path(&c, "/").await;
     // The name at the top leads to the account page, which lists this session.
-    c.find(Locator::Css("a.user"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "a.user").await;
     wait_path(&c, "/account").await;
     let sessions = text_of(&c, "#sessions").await;
     assert!(sessions.contains("当前登录"), "{sessions}");
     screenshot(&c, "account").await;
 
-    c.find(Locator::Css("#second-factor a.button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "#second-factor a.button").await;
     wait_path(&c, "/account/second-factor").await;
-    submit(&c, "#start-form").await;
+    click(&c, "#start-form button[type=submit]").await;
     wait_for(&c, "#qr").await;
     let loaded = c
         .execute("return document.getElementById('qr').naturalWidth", vec![])
@@ -67,45 +48,24 @@ async fn an_approver_enrols_a_second_factor_and_logs_in_with_it() {
     );
     let secret = text_of(&c, "#secret").await;
     screenshot(&c, "enrol-qr").await;
-    c.find(Locator::Id("code"))
-        .await
-        .unwrap()
-        .send_keys(&code(&secret, 0))
-        .await
-        .unwrap();
-    submit(&c, "#confirm-form").await;
+    fill(&c, "#code", &code(&secret, 0)).await;
+    click(&c, "#confirm-form button[type=submit]").await;
     wait_for(&c, "#recovery-codes").await;
     let codes = text_of(&c, "#recovery-codes ol").await;
     assert_eq!(codes.lines().count(), 10, "{codes}");
     screenshot(&c, "enrol-codes").await;
 
     // Log out and in: the password alone is not enough any more.
-    c.find(Locator::Css("form[action='/logout'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    wait_path(&c, "/login").await;
+    log_out(&c).await;
     log_in(&c, base, "approver", "approver-demo").await;
     wait_path(&c, "/login/second-factor").await;
-    c.find(Locator::Id("code"))
-        .await
-        .unwrap()
-        .send_keys("000000")
-        .await
-        .unwrap();
-    submit(&c, "#second-factor-form").await;
+    fill(&c, "#code", "000000").await;
+    click(&c, "#second-factor-form button[type=submit]").await;
     let error = text_of(&c, "#second-factor-error").await;
     assert!(error.contains("动态验证码不正确"), "{error}");
     screenshot(&c, "second-factor").await;
-    c.find(Locator::Id("code"))
-        .await
-        .unwrap()
-        .send_keys(&code(&secret, 1))
-        .await
-        .unwrap();
-    submit(&c, "#second-factor-form").await;
+    fill(&c, "#code", &code(&secret, 1)).await;
+    click(&c, "#second-factor-form button[type=submit]").await;
     wait_path(&c, "/").await;
     assert_eq!(text_of(&c, "h1").await, "首页");
     c.close().await.unwrap();

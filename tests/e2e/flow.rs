@@ -9,27 +9,13 @@ use calamine::Reader;
 use fantoccini::{Client, Locator};
 
 use super::{
-    browser, log_in, screenshot, start_driver, start_service, text_of, wait_for, wait_path,
+    browser, click, fill, log_in, log_out, screenshot, start_driver, start_service, text_of,
+    wait_for, wait_path,
 };
 
 /// The fixture's first person, on Chaoyang's urban low-income roster from 2026-01-01.
 const PATIENT: &str = "220104195803120028";
 const PATIENT_NAME: &str = "林秀英";
-
-async fn fill(c: &Client, css: &str, text: &str) {
-    let el = wait_for(c, css).await;
-    el.clear().await.unwrap();
-    el.send_keys(text).await.unwrap();
-}
-
-async fn click(c: &Client, css: &str) {
-    wait_for(c, css).await.click().await.unwrap();
-}
-
-async fn log_out(c: &Client) {
-    click(c, "form[action='/logout'] button").await;
-    wait_path(c, "/login").await;
-}
 
 /// The path's last segment as a number, once the page is at `prefix` + a number.
 async fn wait_id(c: &Client, prefix: &str) -> i64 {

@@ -169,24 +169,27 @@ async fn wait_path(c: &Client, path: &str) {
 
 async fn log_in(c: &Client, base: &str, user: &str, password: &str) {
     c.goto(&format!("{base}/login")).await.unwrap();
-    c.find(Locator::Id("username"))
-        .await
-        .unwrap()
-        .send_keys(user)
-        .await
-        .unwrap();
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(password)
-        .await
-        .unwrap();
-    c.find(Locator::Css("form.card button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    fill(c, "#username", user).await;
+    fill(c, "#password", password).await;
+    click(c, "form.card button[type=submit]").await;
+}
+
+/// Types into a field, replacing what it held.
+async fn fill(c: &Client, css: &str, text: &str) {
+    let el = wait_for(c, css).await;
+    el.clear().await.unwrap();
+    el.send_keys(text).await.unwrap();
+}
+
+/// Clicks an element once it is there.
+async fn click(c: &Client, css: &str) {
+    wait_for(c, css).await.click().await.unwrap();
+}
+
+/// Logs out with the button at the top and waits for the login page.
+async fn log_out(c: &Client) {
+    click(c, "form[action='/logout'] button").await;
+    wait_path(c, "/login").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -253,13 +256,7 @@ async fn a_caseworker_logs_in_switches_language_and_logs_out() {
         .unwrap();
     assert_eq!(focused, "skip");
 
-    c.find(Locator::Css("form[action='/logout'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    wait_path(&c, "/login").await;
+    log_out(&c).await;
     c.goto(&format!("{base}/")).await.unwrap();
     assert!(
         c.current_url().await.unwrap().path().starts_with("/login"),
