@@ -145,6 +145,7 @@ async fn queue(
         region: None,
         mode: Mode::Incremental,
         effective_date: effective,
+        confirmation: None,
     };
     let province = RegionPrefix::parse("22").unwrap();
     // The benchmark is not the service: uploads are parsed by the service's binary.

@@ -51,6 +51,10 @@ pub enum Command {
         /// The date the roster takes effect (YYYY-MM-DD, default today).
         #[arg(long)]
         effective_date: Option<String>,
+        /// For a full import that accepts no row or ends more than half of the people covered
+        /// in its scope: why it is meant (without it such an import is refused).
+        #[arg(long, value_name = "REASON")]
+        confirm_full_replace: Option<String>,
     },
     /// Manage user accounts.
     User {
@@ -102,7 +106,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             region,
             mode,
             effective_date,
-        } => import_file(settings, file, group, region, mode, effective_date).await,
+            confirm_full_replace,
+        } => {
+            let parameters = ImportParameters {
+                group,
+                region,
+                mode,
+                effective_date,
+                confirm_full_replace,
+            };
+            import_file(settings, file, parameters).await
+        }
         Command::Migrate => {
             let conn = db::connect(&settings.database_url).await?;
             db::migrate(&conn).await?;
@@ -155,14 +169,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-async fn import_file(
-    settings: Settings,
-    file: std::path::PathBuf,
+/// What `cancer-aid import` was asked, as typed.
+struct ImportParameters {
     group: Option<String>,
     region: Option<String>,
     mode: String,
     effective_date: Option<String>,
+    confirm_full_replace: Option<String>,
+}
+
+async fn import_file(
+    settings: Settings,
+    file: std::path::PathBuf,
+    parameters: ImportParameters,
 ) -> anyhow::Result<()> {
+    let ImportParameters {
+        group,
+        region,
+        mode,
+        effective_date,
+        confirm_full_replace,
+    } = parameters;
     use crate::roster::import::{self, Mode, Upload};
     use crate::roster::jobs;
 
@@ -178,6 +205,10 @@ async fn import_file(
             .with_context(|| format!("--effective-date {d}: use YYYY-MM-DD"))?,
         None => chrono::Local::now().date_naive(),
     };
+    let confirmation = confirm_full_replace
+        .map(|r| crate::roster::guard::Reason::parse(&r))
+        .transpose()
+        .map_err(|m| anyhow::anyhow!("--confirm-full-replace: {}", m.en))?;
     let province = settings.province.clone();
     let state = startup::prepare(settings).await?;
     let upload = Upload {
@@ -190,6 +221,7 @@ async fn import_file(
         region,
         mode,
         effective_date,
+        confirmation,
     };
     let (view, queued) = import::submit(
         &state.db,

@@ -155,6 +155,7 @@ pub async fn seed(db: &DatabaseConnection, parser: &Parser) -> anyhow::Result<()
             region: region.map(RegionPrefix::parse).transpose()?,
             mode: Mode::Incremental,
             effective_date: NaiveDate::parse_from_str(date, "%Y-%m-%d")?,
+            confirmation: None,
         };
         import::submit(
             db,

@@ -39,6 +39,9 @@ pub struct Model {
     /// When the uploaded file and the raw data of the rejected rows were deleted, after the
     /// retention period (`roster::retention`); such an import cannot be run again.
     pub purged_at: Option<DateTimeUtc>,
+    /// Why the uploader confirmed a full import that ends most of its scope or accepts no
+    /// row (`roster::guard`); without it such an import is refused.
+    pub confirmed_reason: Option<String>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

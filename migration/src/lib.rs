@@ -14,6 +14,7 @@ mod m20261206_000006_import_purged_at;
 mod m20261207_000007_access_log;
 mod m20261207_000008_login_guard;
 mod m20261207_000009_sessions_second_factor;
+mod m20261207_000010_import_confirmation;
 
 /// Runs every migration in order; called at start-up and by `cancer-aid migrate`.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000007_access_log::Migration),
             Box::new(m20261207_000008_login_guard::Migration),
             Box::new(m20261207_000009_sessions_second_factor::Migration),
+            Box::new(m20261207_000010_import_confirmation::Migration),
         ]
     }
 }

@@ -222,6 +222,27 @@ pub(crate) fn check_upload(form: UploadFields) -> AppResult<Upload> {
             NaiveDate::MIN
         }),
     };
+    // A reason without the box ticked confirms nothing: the clerk meant to think again.
+    let confirmation = match get("confirm_full_replace").as_deref() {
+        None | Some("false" | "0" | "off" | "no") => None,
+        Some("true" | "1" | "on" | "yes") => {
+            match crate::roster::guard::Reason::parse(&get("reason").unwrap_or_default()) {
+                Ok(r) => Some(r),
+                Err(m) => {
+                    problems.push(FieldError::new("reason", m));
+                    None
+                }
+            }
+        }
+        Some(other) => {
+            problems.push(field_error(
+                "confirm_full_replace",
+                format!("“确认全量替换”的值“{other}”无效：请填 true 或 false。"),
+                format!("confirm_full_replace '{other}' is not true or false."),
+            ));
+            None
+        }
+    };
     if file.is_none() {
         problems.push(field_error(
             "file",
@@ -240,6 +261,7 @@ pub(crate) fn check_upload(form: UploadFields) -> AppResult<Upload> {
         region,
         mode,
         effective_date,
+        confirmation,
     })
 }
 

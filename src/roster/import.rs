@@ -22,6 +22,7 @@ use sha2::{Digest, Sha256};
 use entity::roster_import_file_part::{self as file_part, PART_BYTES};
 use entity::{roster_import, roster_import_error};
 
+use super::guard::{Effect, Reason};
 use super::jobs::Progress;
 use super::parser::Parser;
 use super::read::{self, FileError};
@@ -108,6 +109,9 @@ pub struct Upload {
     pub mode: Mode,
     /// The date the roster takes effect.
     pub effective_date: NaiveDate,
+    /// The uploader's confirmation, with a reason, that a full import may end most of its
+    /// scope or accept no row (`roster::guard`); without it such an import is refused.
+    pub confirmation: Option<Reason>,
 }
 
 /// An import as the API shows it.
@@ -291,6 +295,11 @@ pub async fn submit(
         region_code: Set(upload.region.as_ref().map(|r| r.as_str().to_owned())),
         mode: Set(upload.mode.code().to_owned()),
         effective_date: Set(upload.effective_date),
+        confirmed_reason: Set(upload
+            .confirmation
+            .as_ref()
+            .filter(|_| upload.mode == Mode::Full)
+            .map(|r| r.as_str().to_owned())),
         fingerprint: Set(fp),
         status: Set(if earlier.is_some() {
             "succeeded"
@@ -370,6 +379,10 @@ pub enum RunError {
     /// Something else.
     #[error(transparent)]
     Other(#[from] anyhow::Error),
+    /// A full import too destructive to run without the uploader's confirmation
+    /// (`roster::guard`): rolled back, nothing changed.
+    #[error("{}", .0.en)]
+    Unconfirmed(Msg),
     /// This instance no longer holds the import's claim (see `jobs`): another instance swept
     /// or took it over, so this run is rolled back and records nothing.
     #[error("the claim on the import was lost")]
@@ -433,7 +446,7 @@ impl Stopped {
 impl RunError {
     fn message(&self) -> Msg {
         match self {
-            RunError::File(m) => m.clone(),
+            RunError::File(m) | RunError::Unconfirmed(m) => m.clone(),
             RunError::Stopped(s) => s.message(),
             RunError::Db(e) => Msg::new(
                 format!("数据库出错，本次导入未生效，可重新运行：{e}"),
@@ -916,10 +929,27 @@ impl Job {
                 ),
             )));
         }
-        if let Some(g) = full_group {
-            writer.end_missing(store, g, full_scope.as_str()).await?;
-        }
+        let covered = match full_group {
+            Some(g) => Some(writer.end_missing(store, g, full_scope.as_str()).await?),
+            None => None,
+        };
         let counts = writer.counts(&parsed.sheets);
+        // A full import that accepts nothing or ends most of its scope needs the uploader's
+        // confirmation; with it, the reason goes to the audit log beside the run.
+        let confirmed = match covered.and_then(|covered| {
+            Effect {
+                accepted: counts.accepted,
+                covered,
+                ended: counts.ended,
+            }
+            .destructive()
+        }) {
+            None => None,
+            Some(d) => match import.confirmed_reason.clone() {
+                None => return Err(RunError::Unconfirmed(d.refusal())),
+                Some(reason) => Some((d.effect(), reason)),
+            },
+        };
         let total: i64 = parsed.sheets.iter().map(|s| s.rows as i64).sum();
         let mut m: roster_import::ActiveModel = import.clone().into();
         m.status = Set("succeeded".to_owned());
@@ -973,6 +1003,23 @@ impl Job {
         store
             .execute(audit::insert_statement(backend, &actor, change))
             .await?;
+        if let Some((effect, reason)) = confirmed {
+            let change = Change {
+                action: "roster_import.confirmed_destructive",
+                entity_type: "roster_import",
+                entity_id: import_id.to_string(),
+                before: None,
+                after: Some(serde_json::json!({
+                    "reason": reason,
+                    "accepted": effect.accepted,
+                    "covered": effect.covered,
+                    "ended": effect.ended,
+                })),
+            };
+            store
+                .execute(audit::insert_statement(backend, &actor, change))
+                .await?;
+        }
         Ok(counts)
     }
 }
@@ -1368,7 +1415,7 @@ impl Writer {
         store: &mut S,
         group: Group,
         prefix: &str,
-    ) -> Result<(), sea_orm::DbErr> {
+    ) -> Result<i64, sea_orm::DbErr> {
         let mut listed = self.listed.take().unwrap_or_default();
         // Someone whose row merely had an error stays covered until the clerk fixes it.
         let protected = std::mem::take(&mut self.protected);
@@ -1378,6 +1425,12 @@ impl Writer {
         listed.sort_unstable();
         listed.dedup();
         let current = store.current_entries(group, prefix, self.effective).await?;
+        // People covered before, for `roster::guard` (a person may hold two entries).
+        let mut people: Vec<i64> = current.iter().map(|(_, pid)| *pid).collect();
+        people.sort_unstable();
+        people.dedup();
+        let covered = people.len() as i64;
+        drop(people);
         let end = self.effective.pred_opt().unwrap_or(self.effective);
         let to_end: Vec<i64> = current
             .into_iter()
@@ -1401,7 +1454,7 @@ impl Writer {
                 .update("roster_entries", cols::ID, cols::ENTRY_END, rows)
                 .await? as i64;
         }
-        Ok(())
+        Ok(covered)
     }
 }
 

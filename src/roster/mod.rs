@@ -7,6 +7,7 @@ pub mod declared;
 pub mod export;
 pub mod file_error;
 pub mod generate;
+pub mod guard;
 pub mod history;
 pub mod import;
 pub mod jobs;

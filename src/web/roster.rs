@@ -67,6 +67,17 @@ pub const TEXTS: Texts = &[
         "文件成为所选类别在该地区的完整名册：名册中有、文件中没有的人员，其记录在生效日期终止。须选择救助类别。",
         "The file becomes the whole roster of the chosen group in the region: people on the roster but not in the file are ended on the effective date. Needs a group.",
     ),
+    (
+        "roster.confirm",
+        "确认全量替换",
+        "Confirm a full replacement",
+    ),
+    (
+        "roster.confirm_hint",
+        "仅用于全量导入：文件未接受任何一行，或将终止该地区该类别一半以上在册人员时，须勾选此项并填写原因，否则导入会被拒绝、名册不变。原因记入操作日志。",
+        "For full imports only: when the file accepts no row, or would end more than half of the people covered in the group and region, tick this and give a reason, or the import is refused and the roster stays as it is. The reason goes to the audit log.",
+    ),
+    ("roster.reason", "原因", "Reason"),
     ("roster.effective_date", "生效日期", "Effective date"),
     ("roster.submit", "上传并导入", "Upload and import"),
     (
@@ -277,6 +288,8 @@ struct UploadPage {
     region_code: String,
     mode: String,
     effective_date: String,
+    confirm: bool,
+    reason: String,
     error: Option<String>,
     field_errors: Vec<(String, String)>,
     progress: LiveProgress,
@@ -304,6 +317,8 @@ impl UploadPage {
             region_code: user.region.as_str().to_owned(),
             mode: Mode::Incremental.code().to_owned(),
             effective_date: today(),
+            confirm: false,
+            reason: String::new(),
             error: None,
             field_errors: vec![],
             progress: LiveProgress::idle(),
@@ -365,6 +380,11 @@ async fn upload_post(
                 page.region_code = get("region_code");
                 page.mode = get("mode");
                 page.effective_date = get("effective_date");
+                page.confirm = !matches!(
+                    get("confirm_full_replace").as_str(),
+                    "" | "false" | "0" | "off"
+                );
+                page.reason = get("reason");
             }
             if let AppError::Unprocessable { details, .. } = &e {
                 page.field_errors = details

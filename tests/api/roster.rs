@@ -709,12 +709,19 @@ db_test!(
         .await;
         assert_eq!(first["counts"]["added"], 2, "{first}");
 
-        // A Changchun clerk's full import of an empty roster without a region ends only Changchun.
+        // A Changchun clerk's full import of an empty roster without a region ends only Changchun
+        // (confirmed, as a full import that accepts no row must be).
         let city = app.as_user("changchun_clerk", &[Role::RosterImporter], "2201").await;
         let nobody = "身份证号码,姓名\n";
         let done = import(
             &city,
-            &[("group", "城市低保"), ("mode", "full"), ("effective_date", "2021-01-01")],
+            &[
+                ("group", "城市低保"),
+                ("mode", "full"),
+                ("effective_date", "2021-01-01"),
+                ("confirm_full_replace", "true"),
+                ("reason", "长春市名册整体迁出测试"),
+            ],
             "none.csv",
             nobody.as_bytes(),
         )
@@ -725,5 +732,62 @@ db_test!(
         assert_eq!(changchun[0].valid_to.map(|d| d.to_string()), Some("2020-12-31".into()));
         let yanbian = entries_of(&app, &id("222401", "19600101", 12)).await;
         assert_eq!(yanbian[0].valid_to, None, "outside the clerk's scope: untouched");
+    }
+);
+
+db_test!(
+    async fn a_full_import_that_accepts_nothing_or_ends_most_of_its_scope_needs_a_confirmation(app) {
+        let clerk = app.as_role(Role::RosterImporter).await;
+        let people: Vec<String> = (1..=6).map(|n| id("220102", "19600101", n)).collect();
+        let six: Vec<(&str, &str, &str)> = people.iter().map(|p| (p.as_str(), "某人", "2019-01-01")).collect();
+        let full = |date: &'static str| vec![("group", "城市低保"), ("region_code", "220102"), ("mode", "full"), ("effective_date", date)];
+        let first = import(&clerk, &full("2020-01-01"), "six.xlsx", &roster(&six)).await;
+        assert_eq!(first["counts"]["added"], 6, "{first}");
+        let open = || async {
+            let mut n = 0;
+            for p in &people {
+                n += entries_of(&app, p).await.iter().filter(|e| e.valid_to.is_none()).count();
+            }
+            n
+        };
+
+        // The header-only file: refused, nothing ended, and the message says what to do.
+        let header_only = "身份证号码,姓名\n";
+        let refused = import(&clerk, &full("2020-07-01"), "empty.csv", header_only.as_bytes()).await;
+        assert_eq!(refused["status"], "failed", "{refused}");
+        let why = refused["error"].as_str().unwrap();
+        assert!(why.contains("未接受任何一行") && why.contains("6 人") && why.contains("确认全量替换"), "{why}");
+        assert_eq!(open().await, 6, "nothing was ended");
+
+        // Two of six listed: four would end, more than half: refused as well.
+        let two = roster(&six[..2]);
+        let refused = import(&clerk, &full("2020-07-01"), "two.xlsx", &two).await;
+        assert_eq!(refused["status"], "failed", "{refused}");
+        assert!(refused["error"].as_str().unwrap().contains("6 人中的 4 人"), "{refused}");
+        assert_eq!(open().await, 6);
+
+        // Ticking the box without a reason is a field error, and nothing is queued.
+        let mut no_reason = full("2020-07-01");
+        no_reason.push(("confirm_full_replace", "true"));
+        let res = clerk.upload("/api/v1/roster-imports", &no_reason, "two.xlsx", &two).await;
+        res.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(res.json()["error"]["details"][0]["field"], "reason", "{}", res.json());
+
+        // Confirmed with a reason: it runs, and the reason is in the audit log.
+        let mut confirmed = no_reason.clone();
+        confirmed.push(("reason", "街道合并，四户迁出本区"));
+        let done = import(&clerk, &confirmed, "two.xlsx", &two).await;
+        assert_eq!((done["status"].as_str(), done["counts"]["ended"].as_i64()), (Some("succeeded"), Some(4)), "{done}");
+        assert_eq!(open().await, 2);
+        let audit = app.as_role(Role::Manager).await.get("/api/v1/audit?action=roster_import.confirmed_destructive").await.json();
+        let item = &audit["items"][0];
+        assert_eq!(item["entity_id"], done["id"].to_string(), "{audit}");
+        assert_eq!(item["after"]["reason"], "街道合并，四户迁出本区", "{audit}");
+        assert_eq!((item["after"]["covered"].as_i64(), item["after"]["ended"].as_i64()), (Some(6), Some(4)), "{audit}");
+
+        // An ordinary full import (one of two ended: not more than half) needs nothing.
+        let one = roster(&six[..1]);
+        let done = import(&clerk, &full("2020-09-01"), "one.xlsx", &one).await;
+        assert_eq!((done["status"].as_str(), done["counts"]["ended"].as_i64()), (Some("succeeded"), Some(1)), "{done}");
     }
 );
