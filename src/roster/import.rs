@@ -915,6 +915,10 @@ impl Job {
                 errors: std::mem::take(&mut writer.kept_errors),
             })));
         }
+        // Two columns claiming one field: which one is meant is for the clerk to say.
+        if let Some(m) = super::rows::header_problems(&parsed.sheets) {
+            return Err(RunError::File(m));
+        }
         if !parsed.sheets.iter().any(|s| s.has_roster) {
             let notes = parsed
                 .sheets

@@ -9,10 +9,11 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use unicode_normalization::UnicodeNormalization;
 
-use super::columns::Field;
+use super::columns::{self, ColumnReport, Field, Notice, Sniffer};
 use super::dates::{self, DateError};
 use super::read::{Cell, RowSink};
 use crate::domain::{Group, IdNumber, Lang, Localized, RegionCode, RegionPrefix};
+use crate::error::Msg;
 
 /// How many rows from the top of a sheet may hold titles before the header.
 pub const HEADER_SEARCH_ROWS: u32 = 30;
@@ -107,6 +108,39 @@ pub struct SheetReport {
     pub skipped: u64,
     /// Why no roster was found, when not.
     pub note: Option<String>,
+    /// The same in English.
+    pub note_en: Option<String>,
+    /// Each named column of the header: the field it was read as, or kept as extra data.
+    pub columns: Vec<ColumnReport>,
+    /// What the clerk should look at although the sheet was read (a column of dates under a
+    /// header that was not recognised).
+    pub warnings: Vec<Notice>,
+    /// Why nothing of the file may be imported: columns that claim one field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub header_error: Option<Notice>,
+}
+
+/// The header problems of a file's sheets as one message, if any: an import with one lands
+/// nothing.
+pub fn header_problems(sheets: &[SheetReport]) -> Option<Msg> {
+    let found: Vec<&Notice> = sheets
+        .iter()
+        .filter_map(|s| s.header_error.as_ref())
+        .collect();
+    (!found.is_empty()).then(|| {
+        Msg::new(
+            found
+                .iter()
+                .map(|n| n.message_zh.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+            found
+                .iter()
+                .map(|n| n.message_en.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+        )
+    })
 }
 
 /// Where each interpreted field sits: looked up for every cell of a million rows, so an array
@@ -117,9 +151,6 @@ struct FieldMap([Option<usize>; Field::ALL.len()]);
 impl FieldMap {
     fn get(&self, f: Field) -> Option<usize> {
         self.0[f as usize]
-    }
-    fn contains(&self, f: Field) -> bool {
-        self.get(f).is_some()
     }
     fn insert(&mut self, f: Field, i: usize) {
         self.0[f as usize] = Some(i);
@@ -133,12 +164,21 @@ struct Columns {
     fields: FieldMap,
     /// Header text by column, shared by every row's extra data.
     headers: Vec<Arc<str>>,
+    /// The field each column's header names, before the header is settled.
+    claims: Vec<Option<Field>>,
+    /// Looks at the first values of the columns read as no field; gone after the first rows.
+    sniffer: Option<Sniffer>,
 }
 
 enum State {
-    SeekingHeader { partial: Option<(u32, Vec<Field>)> },
+    SeekingHeader {
+        partial: Option<(u32, Vec<Field>)>,
+    },
     MaybeSubHeader(Columns, u32),
     Data(Columns),
+    /// The header cannot be read (two columns claim one field), or an earlier sheet's could
+    /// not: the import will fail, so no row is validated.
+    Refused,
 }
 
 /// Text that marks the end of the data: totals and signature lines.
@@ -184,6 +224,8 @@ pub struct Validator<E: FnMut(Outcome) -> ControlFlow<()>> {
     seen: foldhash::HashMap<u64, (u16, u32)>,
     sheet_names: Vec<Arc<str>>,
     group_cache: HashMap<String, Group>,
+    /// A sheet's header had a problem that fails the import.
+    refused: bool,
 }
 
 fn person_key(id: &IdNumber, group: Group) -> u64 {
@@ -208,6 +250,7 @@ impl<E: FnMut(Outcome) -> ControlFlow<()>> Validator<E> {
             seen: foldhash::HashMap::default(),
             sheet_names: Vec::new(),
             group_cache: HashMap::new(),
+            refused: false,
         }
     }
 
@@ -223,18 +266,18 @@ impl<E: FnMut(Outcome) -> ControlFlow<()>> Validator<E> {
     }
 
     fn columns_from(cells: &[Cell]) -> Columns {
-        let mut fields = FieldMap::default();
+        let mut claims = vec![None; cells.len()];
         for (i, f) in Self::header_fields(cells) {
-            if !fields.contains(f) {
-                fields.insert(f, i);
-            }
+            claims[i] = Some(f);
         }
         Columns {
-            fields,
+            fields: FieldMap::default(),
             headers: cells
                 .iter()
                 .map(|c| Arc::from(c.display().trim()))
                 .collect(),
+            claims,
+            sniffer: None,
         }
     }
 
@@ -242,10 +285,11 @@ impl<E: FnMut(Outcome) -> ControlFlow<()>> Validator<E> {
     /// cell holds no ID number.
     fn merge_sub_header(cols: &mut Columns, cells: &[Cell]) -> bool {
         let found = Self::header_fields(cells);
-        let adds_field = found.iter().any(|(_, f)| !cols.fields.contains(*f));
+        let adds_field = found.iter().any(|(_, f)| !cols.claims.contains(&Some(*f)));
         let id_cell_is_header = cols
-            .fields
-            .get(Field::IdNumber)
+            .claims
+            .iter()
+            .position(|c| *c == Some(Field::IdNumber))
             .and_then(|i| cells.get(i))
             .is_none_or(|c| {
                 c.is_blank() || matches!(c, Cell::Text(t) if Field::from_header(t).is_some())
@@ -253,9 +297,18 @@ impl<E: FnMut(Outcome) -> ControlFlow<()>> Validator<E> {
         if !adds_field || !id_cell_is_header {
             return false;
         }
+        if cols.claims.len() < cells.len() {
+            cols.claims.resize(cells.len(), None);
+        }
+        for (_, f) in &found {
+            // The more specific sub-header wins over a merged parent ("保障期限" over two
+            // dates): the parent's claim on the same field is dropped, not a clash.
+            for c in cols.claims.iter_mut().filter(|c| **c == Some(*f)) {
+                *c = None;
+            }
+        }
         for (i, f) in found {
-            // The more specific sub-header wins over a merged parent ("保障期限" over two dates).
-            cols.fields.insert(f, i);
+            cols.claims[i] = Some(f);
         }
         for (i, c) in cells.iter().enumerate() {
             let text = c.display();
@@ -269,6 +322,48 @@ impl<E: FnMut(Outcome) -> ControlFlow<()>> Validator<E> {
             cols.headers[i] = Arc::from(text);
         }
         true
+    }
+
+    /// The header is complete: each field gets its column, the columns are reported, and two
+    /// columns that claim one field refuse the sheet (and the file).
+    fn settle(&mut self, mut cols: Columns) -> State {
+        let clash = columns::clashes(&self.sheet, &cols.headers, &cols.claims);
+        if let Some(r) = self.report.as_mut() {
+            r.columns = columns::report(&cols.headers, &cols.claims);
+            r.header_error = clash.clone();
+        }
+        if clash.is_some() || self.refused {
+            self.refused = true;
+            return State::Refused;
+        }
+        for (i, f) in cols.claims.iter().enumerate() {
+            if let Some(f) = f {
+                cols.fields.insert(*f, i);
+            }
+        }
+        cols.sniffer = Sniffer::new(&cols.claims);
+        State::Data(cols)
+    }
+
+    /// The warnings of what the sniffer saw, once it has seen enough or the sheet ends.
+    fn sniffed(&mut self, cols: &mut Columns) {
+        if let Some(s) = cols.sniffer.take()
+            && let Some(r) = self.report.as_mut()
+        {
+            r.warnings = s.warnings(&cols.headers);
+        }
+    }
+
+    /// Validates a data row, and shows it to the sniffer while it is still looking.
+    fn data_row(&mut self, index: u32, cells: &[Cell], cols: &mut Columns) -> Outcome {
+        let outcome = self.validate(index, cells, cols);
+        if !matches!(outcome, Outcome::Skipped)
+            && let Some(s) = cols.sniffer.as_mut()
+            && s.observe(cells)
+        {
+            self.sniffed(cols);
+        }
+        outcome
     }
 
     fn column_name(cols: &Columns, field: Field) -> String {
@@ -685,6 +780,18 @@ impl<E: FnMut(Outcome) -> ControlFlow<()>> Validator<E> {
                         }
                         None => format!("前{HEADER_SEARCH_ROWS}行中没有找到表头；表头须含{looked}"),
                     });
+                    let looked_en = "an ID-number column (身份证号码, 公民身份号码, 证件号码) and a name column (姓名, 救助对象姓名, 成员姓名)";
+                    r.note_en = Some(match partial {
+                        Some((row, fields)) if fields.contains(&Field::Name) => format!(
+                            "Row {row} looks like a header but has no ID-number column; a header needs {looked_en}."
+                        ),
+                        Some((row, _)) => format!(
+                            "Row {row} looks like a header but has no name column; a header needs {looked_en}."
+                        ),
+                        None => format!(
+                            "No header in the first {HEADER_SEARCH_ROWS} rows; a header needs {looked_en}."
+                        ),
+                    });
                 }
                 _ => r.has_roster = true,
             }
@@ -770,6 +877,10 @@ impl<E: FnMut(Outcome) -> ControlFlow<()>> RowSink for Validator<E> {
             rejected: 0,
             skipped: 0,
             note: None,
+            note_en: None,
+            columns: Vec::new(),
+            warnings: Vec::new(),
+            header_error: None,
         });
     }
 
@@ -806,17 +917,21 @@ impl<E: FnMut(Outcome) -> ControlFlow<()>> RowSink for Validator<E> {
                 }
             }
             State::MaybeSubHeader(mut cols, header_index) => {
-                if index == header_index + 1 && Self::merge_sub_header(&mut cols, cells) {
-                    (State::Data(cols), None)
-                } else {
-                    let outcome = self.validate(index, cells, &cols);
-                    (State::Data(cols), Some(outcome))
+                let sub_header =
+                    index == header_index + 1 && Self::merge_sub_header(&mut cols, cells);
+                match self.settle(cols) {
+                    State::Data(mut cols) if !sub_header => {
+                        let outcome = self.data_row(index, cells, &mut cols);
+                        (State::Data(cols), Some(outcome))
+                    }
+                    settled => (settled, None),
                 }
             }
-            State::Data(cols) => {
-                let outcome = self.validate(index, cells, &cols);
+            State::Data(mut cols) => {
+                let outcome = self.data_row(index, cells, &mut cols);
                 (State::Data(cols), Some(outcome))
             }
+            State::Refused => (State::Refused, None),
         };
         self.state = next;
         match outcome {
@@ -836,6 +951,17 @@ impl<E: FnMut(Outcome) -> ControlFlow<()>> RowSink for Validator<E> {
     }
 
     fn end_sheet(&mut self) {
+        let state = std::mem::replace(&mut self.state, State::Refused);
+        self.state = match state {
+            // A header and nothing under it.
+            State::MaybeSubHeader(cols, _) => self.settle(cols),
+            // Fewer rows than the sniffer looks at.
+            State::Data(mut cols) => {
+                self.sniffed(&mut cols);
+                State::Data(cols)
+            }
+            other => other,
+        };
         self.finish_sheet_report();
     }
 }
@@ -954,6 +1080,25 @@ mod tests {
             (sheets[0].accepted, sheets[0].rejected, sheets[0].skipped),
             (2, 0, 3)
         );
+        // The sub-header's columns replace the merged parent's, whose name stays on no column.
+        let fields: Vec<(&str, Option<&str>)> = sheets[0]
+            .columns
+            .iter()
+            .map(|c| (c.column.as_str(), c.field))
+            .collect();
+        assert_eq!(
+            fields,
+            vec![
+                ("序号", None),
+                ("姓名", Some("name")),
+                ("公民身份号码", Some("id_number")),
+                ("区划代码", Some("region_code")),
+                ("起始日期", Some("valid_from")),
+                ("终止日期", Some("valid_to")),
+                ("户主姓名", None),
+            ]
+        );
+        assert!(sheets[0].warnings.is_empty(), "{:?}", sheets[0].warnings);
     }
 
     #[test]
@@ -1114,6 +1259,13 @@ mod tests {
         assert!(out.is_empty());
         assert!(!sheets[0].has_roster);
         assert!(sheets[0].note.as_ref().unwrap().contains("身份证号码"));
+        assert!(
+            sheets[0]
+                .note_en
+                .as_ref()
+                .unwrap()
+                .contains("no ID-number column")
+        );
     }
 
     #[test]
@@ -1131,6 +1283,110 @@ mod tests {
             ],
         );
         assert_eq!(codes(&out[0]), vec!["region_outside_scope"]);
+    }
+
+    #[test]
+    fn a_header_under_an_unlisted_spelling_is_read_and_shown() {
+        let (out, sheets) = run(
+            params(),
+            vec![
+                vec![
+                    t("序号"),
+                    t("救助对象身份证号码"),
+                    t("姓 名"),
+                    t("享受起始日期（年月日）"),
+                    t("批复时点"),
+                ],
+                vec![
+                    Cell::Int(1),
+                    t("440524188001010014"),
+                    t("甲"),
+                    t("2020-06-15"),
+                    t("2020-05-20"),
+                ],
+                vec![
+                    Cell::Int(2),
+                    t("11010519491231002X"),
+                    t("乙"),
+                    t("2020-13-01"),
+                    t("2020-05-21"),
+                ],
+            ],
+        );
+        assert!(
+            matches!(&out[0], Outcome::Accepted(r) if r.valid_from == NaiveDate::from_ymd_opt(2020, 6, 15))
+        );
+        assert_eq!(codes(&out[1]), vec!["invalid_date"]);
+        let Outcome::Rejected(errs, _, _) = &out[1] else {
+            panic!()
+        };
+        assert_eq!(errs[0].column, "享受起始日期（年月日）");
+        let r = &sheets[0];
+        let mapped: Vec<(&str, Option<&str>, bool)> = r
+            .columns
+            .iter()
+            .map(|c| (c.column.as_str(), c.field, c.kept_as_extra))
+            .collect();
+        assert_eq!(
+            mapped,
+            vec![
+                ("序号", None, true),
+                ("救助对象身份证号码", Some("id_number"), false),
+                ("姓 名", Some("name"), false),
+                ("享受起始日期（年月日）", Some("valid_from"), false),
+                ("批复时点", None, true),
+            ]
+        );
+        let warned: Vec<(&str, &str)> = r
+            .warnings
+            .iter()
+            .map(|w| (w.code, w.columns[0].as_str()))
+            .collect();
+        assert_eq!(warned, vec![("column_looks_like_dates", "批复时点")]);
+        assert!(r.header_error.is_none() && header_problems(&sheets).is_none());
+    }
+
+    #[test]
+    fn two_columns_claiming_one_field_refuse_the_file() {
+        let mut out = Vec::new();
+        let mut v = Validator::new(params(), |o| {
+            out.push(o);
+            ControlFlow::Continue(())
+        });
+        let good = [
+            vec![t("身份证号码"), t("姓名")],
+            vec![t("440524188001010014"), t("甲")],
+        ];
+        let clash = [
+            vec![t("身份证号码"), t("姓名"), t("公民身份号码")],
+            vec![t("11010519491231002X"), t("乙"), t("11010519491231002X")],
+        ];
+        for (name, sheet) in [("一", &good), ("二", &clash), ("三", &good)] {
+            v.begin_sheet(name, 0);
+            for (i, r) in sheet.iter().enumerate() {
+                let _ = v.row(i as u32, r);
+            }
+            v.end_sheet();
+        }
+        let sheets = v.sheets.clone();
+        drop(v);
+        // The first sheet was read before the clash was seen; nothing after it is.
+        assert_eq!(out.len(), 1);
+        assert!(sheets[0].header_error.is_none());
+        let e = sheets[1].header_error.as_ref().unwrap();
+        assert_eq!(e.columns, vec!["身份证号码", "公民身份号码"]);
+        assert_eq!(sheets[2].rows, 0);
+        let m = header_problems(&sheets).unwrap();
+        assert!(
+            m.zh.contains("“二”") && m.zh.contains("公民身份号码"),
+            "{}",
+            m.zh
+        );
+        assert!(
+            m.en.contains("'二'") && m.en.contains("公民身份号码"),
+            "{}",
+            m.en
+        );
     }
 
     #[test]

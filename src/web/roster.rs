@@ -163,6 +163,26 @@ pub const TEXTS: Texts = &[
         "The Excel file holds the problems and the rejected rows themselves, ready to fix and upload again.",
     ),
     ("roster.new_upload", "上传名册", "Upload a roster"),
+    (
+        "roster.columns",
+        "各列的读取方式",
+        "How the columns were read",
+    ),
+    (
+        "roster.columns_hint",
+        "每个工作表的表头中，哪一列读作哪一项；其余的列作为附加信息随每行保存，不参与核对。",
+        "Which column of each sheet's header was read as which item; the other columns are kept with each row as extra data and are not checked.",
+    ),
+    ("roster.header_row", "表头所在行", "Header row"),
+    ("roster.letter", "列号", "Column"),
+    ("roster.header", "表头", "Header"),
+    ("roster.read_as", "读作", "Read as"),
+    (
+        "roster.kept_as_extra",
+        "附加信息（不读取）",
+        "Extra data (not read)",
+    ),
+    ("roster.warnings", "请注意", "Please check"),
 ];
 
 const IMPORTS_PER_PAGE: u64 = 20;
@@ -592,6 +612,84 @@ pub struct ErrorRow {
     pub message: String,
 }
 
+/// A sheet of an import as its result page shows it: read from the import's stored `sheets`,
+/// whose older entries have no columns or warnings yet.
+#[derive(Deserialize)]
+pub struct SheetView {
+    /// Sheet name.
+    pub name: String,
+    /// Row number of the header, when found.
+    #[serde(default)]
+    pub header_row: Option<u32>,
+    /// Why no roster was found in it.
+    #[serde(default)]
+    pub note: Option<String>,
+    /// The same in English (none in older imports).
+    #[serde(default)]
+    pub note_en: Option<String>,
+    /// Its named columns.
+    #[serde(default)]
+    pub columns: Vec<ColumnView>,
+    /// Its warnings.
+    #[serde(default)]
+    pub warnings: Vec<WarningView>,
+}
+
+/// One column of a sheet and what it was read as.
+#[derive(Deserialize)]
+pub struct ColumnView {
+    /// Column letter.
+    #[serde(default)]
+    pub letter: String,
+    /// Header as written.
+    pub column: String,
+    /// Field code, or none.
+    #[serde(default)]
+    pub field: Option<String>,
+}
+
+/// A warning about a sheet's columns, in both languages.
+#[derive(Deserialize)]
+pub struct WarningView {
+    /// Chinese.
+    pub message_zh: String,
+    /// English.
+    pub message_en: String,
+}
+
+impl ColumnView {
+    /// The field in the page's language; none for a column kept as extra data.
+    pub fn read_as(&self) -> Option<&'static str> {
+        let f = crate::roster::columns::Field::from_code(self.field.as_deref()?)?;
+        Some(current_lang().pick(f.label_zh(), f.words_en()))
+    }
+}
+
+impl SheetView {
+    /// Why no roster was found, in the page's language when it is known in it.
+    pub fn why_no_roster(&self) -> Option<&str> {
+        match (current_lang(), &self.note_en) {
+            (crate::domain::Lang::En, Some(en)) => Some(en),
+            _ => self.note.as_deref(),
+        }
+    }
+}
+
+impl WarningView {
+    /// The warning in the page's language.
+    pub fn message(&self) -> &str {
+        current_lang().pick(&self.message_zh, &self.message_en)
+    }
+}
+
+/// The sheets of a stored import; none for an import not yet finished or one that failed.
+fn sheets_of(m: &roster_import::Model) -> Vec<SheetView> {
+    m.sheets
+        .clone()
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default()
+}
+
 #[derive(Template)]
 #[template(path = "roster/show.html")]
 struct ImportPage {
@@ -607,6 +705,7 @@ struct ImportPage {
     progress: LiveProgress,
     errors: Vec<ErrorRow>,
     pager: Pager,
+    sheets: Vec<SheetView>,
 }
 
 #[derive(Deserialize, Default)]
@@ -680,6 +779,7 @@ async fn import_page(
         },
         errors,
         pager: Pager::new(&format!("/roster/imports/{id}"), n, ERRORS_PER_PAGE, total),
+        sheets: sheets_of(&m),
         page,
         imp,
     }))

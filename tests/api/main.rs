@@ -25,6 +25,7 @@ mod policies;
 mod reports;
 mod retention;
 mod roster;
+mod roster_columns;
 mod schema;
 mod scope;
 mod second_factor;
