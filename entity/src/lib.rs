@@ -12,6 +12,7 @@ pub mod person;
 pub mod recovery_code;
 pub mod region;
 pub mod roster_entry;
+pub mod roster_entry_change;
 pub mod roster_import;
 pub mod roster_import_error;
 pub mod roster_import_file_part;

@@ -42,6 +42,9 @@ pub struct Model {
     /// Why the uploader confirmed a full import that ends most of its scope or accepts no
     /// row (`roster::guard`); without it such an import is refused.
     pub confirmed_reason: Option<String>,
+    /// When the import's changes to the roster were undone (`roster::revert`), and by whom.
+    pub reverted_at: Option<DateTimeUtc>,
+    pub reverted_by: Option<i64>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -15,6 +15,7 @@ mod m20261207_000007_access_log;
 mod m20261207_000008_login_guard;
 mod m20261207_000009_sessions_second_factor;
 mod m20261207_000010_import_confirmation;
+mod m20261207_000011_entry_changes;
 
 /// Runs every migration in order; called at start-up and by `cancer-aid migrate`.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000008_login_guard::Migration),
             Box::new(m20261207_000009_sessions_second_factor::Migration),
             Box::new(m20261207_000010_import_confirmation::Migration),
+            Box::new(m20261207_000011_entry_changes::Migration),
         ]
     }
 }

@@ -299,6 +299,12 @@ fn routes(max_upload_bytes: usize) -> Routes {
             roster::retry_import,
         )
         .api(
+            Method::POST,
+            "/api/v1/roster-imports/{id}/revert",
+            access::ROSTER_IMPORTER,
+            roster::revert_import,
+        )
+        .api(
             Method::GET,
             "/api/v1/roster-entries",
             access::ROSTER_READER,

@@ -59,6 +59,7 @@ use super::{
         roster::get_import,
         roster::import_errors,
         roster::retry_import,
+        roster::revert_import,
         roster::person_entries,
         roster::search_entries,
         reports::spending,

@@ -22,7 +22,7 @@ use crate::domain::{Group, IdNumber, RegionPrefix};
 use crate::error::{AppError, AppResult, FieldError, Msg, current_lang};
 use crate::roster::import::{self, ImportView, Mode, Upload};
 use crate::roster::upload::{UploadWriter, UploadedFile};
-use crate::roster::{export, history};
+use crate::roster::{export, history, revert};
 use crate::state::AppState;
 
 fn field_error(field: &str, zh: String, en: String) -> FieldError {
@@ -368,6 +368,29 @@ pub async fn retry_import(
     let m = import::requeue(&state.db, &user.actor(), id).await?;
     state.imports.ring();
     Ok((StatusCode::ACCEPTED, Json(ImportView::from_model(&m, None))))
+}
+
+/// `POST /api/v1/roster-imports/{id}/revert`: undoes what an import changed in the roster.
+#[utoipa::path(
+    post,
+    path = "/api/v1/roster-imports/{id}/revert",
+    tag = "roster",
+    params(("id" = i64, Path, description = "Import id")),
+    responses(
+        (status = 200, description = "Reverted: entries it added end before they began, entries it changed or ended have their earlier values again", body = ImportView),
+        (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
+        (status = 403, description = "Not a roster importer or administrator, the import's own uploader, or entries outside the user's scope", body = super::openapi::ErrorEnvelope),
+        (status = 404, description = "No such import in the user's scope", body = super::openapi::ErrorEnvelope),
+        (status = 409, description = "Not a succeeded import, or from before changes were kept (`import_not_revertible`), reverted already (`import_already_reverted`), or a later import changed the same entries (`import_superseded`)", body = super::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn revert_import(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath(id): AppPath<i64>,
+) -> AppResult<Json<ImportView>> {
+    Ok(Json(revert::revert(&state.db, &user, id).await?))
 }
 
 /// `?format=` of downloads.

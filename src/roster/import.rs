@@ -22,6 +22,7 @@ use sha2::{Digest, Sha256};
 use entity::roster_import_file_part::{self as file_part, PART_BYTES};
 use entity::{roster_import, roster_import_error};
 
+use super::entry_changes;
 use super::guard::{Effect, Reason};
 use super::jobs::Progress;
 use super::parser::Parser;
@@ -154,6 +155,10 @@ pub struct ImportView {
     /// When the uploaded file and the raw data of the rejected rows were deleted (their codes
     /// and messages stay); a purged import cannot be retried.
     pub purged_at: Option<chrono::DateTime<Utc>>,
+    /// When the import's changes to the roster were undone (`roster::revert`).
+    pub reverted_at: Option<chrono::DateTime<Utc>>,
+    /// Who undid them.
+    pub reverted_by: Option<i64>,
 }
 
 /// Rows done and rows in all.
@@ -218,6 +223,8 @@ impl ImportView {
             created_at: m.created_at,
             finished_at: m.finished_at,
             purged_at: m.purged_at,
+            reverted_at: m.reverted_at,
+            reverted_by: m.reverted_by,
         }
     }
 }
@@ -1406,10 +1413,43 @@ impl Writer {
                 }
             }
         }
+        self.keep_before(store, &changes, entry_changes::Kind::Updated)
+            .await?;
         store
             .update("roster_entries", cols::ID, cols::ENTRY_CHANGE, changes)
             .await?;
         store.insert("roster_entries", cols::ENTRY, inserts).await
+    }
+
+    /// Keeps the entries about to change (the first value of each row is the entry's id) as
+    /// they are, for a revert and for the person's history.
+    async fn keep_before<S: Store>(
+        &self,
+        store: &mut S,
+        rows: &[Vec<Value>],
+        kind: entry_changes::Kind,
+    ) -> Result<(), sea_orm::DbErr> {
+        let ids: Vec<i64> = rows
+            .iter()
+            .filter_map(|r| match r.first() {
+                Some(Value::BigInt(Some(id))) => Some(*id),
+                _ => None,
+            })
+            .collect();
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let backend = store.backend();
+        store
+            .execute(entry_changes::keep_before(
+                backend,
+                &ids,
+                self.import_id,
+                kind,
+                self.now,
+            ))
+            .await?;
+        Ok(())
     }
 
     /// Full import: entries of the scope still covering the effective date whose person the
@@ -1443,7 +1483,7 @@ impl Writer {
             .collect();
         drop(listed);
         for chunk in to_end.chunks(10_000) {
-            let rows = chunk
+            let rows: Vec<Vec<Value>> = chunk
                 .iter()
                 .map(|id| {
                     vec![
@@ -1454,6 +1494,8 @@ impl Writer {
                     ]
                 })
                 .collect();
+            self.keep_before(store, &rows, entry_changes::Kind::Ended)
+                .await?;
             self.ended += store
                 .update("roster_entries", cols::ID, cols::ENTRY_END, rows)
                 .await? as i64;

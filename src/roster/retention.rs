@@ -287,7 +287,7 @@ async fn delete_file(db: &DatabaseConnection, import_id: i64, batch: i64) -> Res
 }
 
 /// `?` placeholders as the backend writes them.
-fn sql(backend: DbBackend, text: &str) -> String {
+pub(crate) fn sql(backend: DbBackend, text: &str) -> String {
     if backend != DbBackend::Postgres {
         return text.to_owned();
     }

@@ -146,6 +146,18 @@ pub const TEXTS: Texts = &[
     ),
     ("roster.failure", "失败原因", "Why it failed"),
     ("roster.retry", "重新运行", "Run it again"),
+    ("roster.revert", "撤销本次导入", "Revert this import"),
+    (
+        "roster.revert_hint",
+        "撤销后，本次新增的名册记录作废，修改或终止的记录恢复为导入前的内容；之后若已有其他导入改动同一批记录，则不能撤销。须由上传人以外的人员操作。",
+        "Reverting voids the entries this import added and gives the entries it changed or ended their earlier values; it is refused if a later import changed the same entries. Someone other than the uploader reverts.",
+    ),
+    (
+        "roster.revert_confirm",
+        "确定撤销本次导入？名册将恢复为导入前的状态，此操作会记入操作日志。",
+        "Revert this import? The roster goes back to how it was before it; the revert is audited.",
+    ),
+    ("roster.reverted", "已撤销", "Reverted"),
     ("roster.errors", "被拒绝的行", "Rejected rows"),
     ("roster.sheet", "工作表", "Sheet"),
     ("roster.row", "行号", "Row"),
@@ -706,6 +718,10 @@ struct ImportPage {
     errors: Vec<ErrorRow>,
     pager: Pager,
     sheets: Vec<SheetView>,
+    /// Whether this user may undo the import (`roster::revert` decides; the page only offers).
+    can_revert: bool,
+    /// When it was undone.
+    reverted: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -780,6 +796,12 @@ async fn import_page(
         errors,
         pager: Pager::new(&format!("/roster/imports/{id}"), n, ERRORS_PER_PAGE, total),
         sheets: sheets_of(&m),
+        // Offered to a second person only: the uploader cannot undo their own import.
+        can_revert: m.status == "succeeded"
+            && m.duplicate_of.is_none()
+            && m.reverted_at.is_none()
+            && m.created_by != Some(user.id),
+        reverted: m.reverted_at.as_ref().map(fmt::at),
         page,
         imp,
     }))
