@@ -168,7 +168,7 @@ pub const ACCESS_LOG_READER: Access = Access::roles(&[Admin]).province_wide();
 pub const REFERENCE_READER: Access = SIGNED_IN;
 /// Civil-affairs staff who import rosters.
 pub const ROSTER_IMPORTER: Access = Access::roles(&[RosterImporter, Admin]);
-/// Reading a person's roster entries, household data included.
+/// Reading a person's roster entries and their history, household data included.
 pub const ROSTER_READER: Access = Access::roles(&[RosterImporter, Admin, Caseworker, Approver]);
 /// Checking eligibility.
 pub const ELIGIBILITY_READER: Access = Access::roles(&[Caseworker, Approver, Manager]);
@@ -199,6 +199,9 @@ pub mod pages {
     pub const CASES: Access = Access::roles(&[Role::Caseworker, Role::Approver]);
     /// The approvals queue.
     pub const APPROVALS: Access = super::APPROVER;
+    /// A person's roster history: the roles that read roster entries, as its API admits
+    /// (linked from the eligibility result and the case page, whose roles it all admits).
+    pub const ROSTER_HISTORY: Access = super::ROSTER_READER;
     /// Users, hospitals and policies pages.
     pub const ADMIN: Access = super::ADMIN;
 }

@@ -1,8 +1,8 @@
 //! The access log: every read of a person's data (an eligibility check, a case, a visit, a
-//! statement, roster entries, a rejected-rows download, an export holding ID numbers) leaves a
-//! record of who read it, when, through which route and from which address, as PIPL expects
-//! of a system holding sensitive personal information. Province-scoped administrators ask it
-//! "who looked at this patient?" and "what did this user look at?".
+//! statement, roster entries or their history, a rejected-rows download, an export holding ID
+//! numbers) leaves a record of who read it, when, through which route and from which address,
+//! as PIPL expects of a system holding sensitive personal information. Province-scoped
+//! administrators ask it "who looked at this patient?" and "what did this user look at?".
 //!
 //! Records are written by one background task in batches, so that a read costs a message on
 //! a channel, not a write to the database (on SQLite a write per read would queue every
@@ -44,6 +44,8 @@ pub enum Action {
     EligibilityCheck,
     /// A person's roster entries.
     RosterEntries,
+    /// A person's roster history: every entry over time, with the imports behind each.
+    RosterHistory,
     /// A case, with its person.
     CaseRead,
     /// A visit, with its person.
@@ -62,6 +64,7 @@ impl Action {
         match self {
             Action::EligibilityCheck => "eligibility.check",
             Action::RosterEntries => "roster.entries",
+            Action::RosterHistory => "roster.history",
             Action::CaseRead => "case.read",
             Action::VisitRead => "visit.read",
             Action::Statement => "person.statement",

@@ -11,6 +11,7 @@ pub mod health;
 pub mod hospitals;
 pub mod input;
 pub mod openapi;
+pub mod persons;
 pub mod policies;
 pub mod reports;
 pub mod roster;
@@ -477,6 +478,12 @@ fn routes(max_upload_bytes: usize) -> Routes {
             "/api/v1/persons/{person}/statement",
             access::VISIT_READER,
             visits::person_statement,
+        )
+        .api(
+            Method::GET,
+            "/api/v1/persons/{person}/roster-history",
+            access::ROSTER_READER,
+            persons::roster_history,
         )
 }
 

@@ -14,8 +14,8 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 use super::extract::SESSION_COOKIE;
 use super::{
-    access_log, audit, auth, cases, eligibility, health, hospitals, policies, reports, roster,
-    sessions, users, visits,
+    access_log, audit, auth, cases, eligibility, health, hospitals, persons, policies, reports,
+    roster, sessions, users, visits,
 };
 
 /// The API's description, assembled from the handlers' annotations.
@@ -62,6 +62,7 @@ use super::{
         roster::revert_import,
         roster::person_entries,
         roster::search_entries,
+        persons::roster_history,
         reports::spending,
         reports::summary,
         eligibility::check_eligibility,

@@ -14,6 +14,7 @@ pub mod import;
 pub mod jobs;
 pub mod limits;
 pub mod parser;
+pub mod person_history;
 pub mod read;
 pub mod retention;
 pub mod revert;

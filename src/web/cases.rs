@@ -247,6 +247,8 @@ struct EligibilityQuery {
 
 struct Checked {
     eligible: bool,
+    /// The person's record id, for the link to their roster history.
+    person_id: Option<i64>,
     name: String,
     sex: &'static str,
     birth_date: String,
@@ -397,6 +399,7 @@ async fn eligibility_page(
     page.id_number = id.to_string();
     page.result = Some(Checked {
         eligible,
+        person_id: person.map(|p| p.id),
         found: person.is_some(),
         name,
         sex: page

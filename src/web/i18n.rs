@@ -112,6 +112,7 @@ const TABLES: &[Texts] = &[
     TEXTS,
     super::roster::TEXTS,
     super::cases::TEXTS,
+    super::persons::TEXTS,
     super::reports::TEXTS,
     super::admin::TEXTS,
     super::account::TEXTS,

@@ -7,6 +7,7 @@ mod admin;
 mod cases;
 pub mod fmt;
 pub mod i18n;
+mod persons;
 mod reports;
 mod roster;
 
@@ -45,6 +46,7 @@ pub fn router(province: &RegionPrefix) -> Router<AppState> {
         )
         .merge(roster::routes())
         .merge(cases::routes())
+        .merge(persons::routes())
         .merge(reports::routes())
         .merge(admin::routes())
         .merge(account::routes())

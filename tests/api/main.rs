@@ -26,6 +26,7 @@ mod reports;
 mod retention;
 mod roster;
 mod roster_columns;
+mod roster_history;
 mod roster_revert;
 mod schema;
 mod scope;

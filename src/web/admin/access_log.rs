@@ -23,6 +23,7 @@ const PER_PAGE: u64 = 50;
 const ACTIONS: &[(&str, &str)] = &[
     ("eligibility.check", "access_log.action.eligibility"),
     ("roster.entries", "access_log.action.roster_entries"),
+    ("roster.history", "access_log.action.roster_history"),
     ("case.read", "access_log.action.case"),
     ("visit.read", "access_log.action.visit"),
     ("person.statement", "access_log.action.statement"),

@@ -226,8 +226,8 @@ pub const TEXTS: Texts = &[
     ("access_log.title", "查阅记录", "Access log"),
     (
         "access_log.intro",
-        "谁在何时查阅了谁的个人信息（资格核验、个案、救助明细、对账单、名单条目、错误行下载）。按身份证号码查询请用下方表单，号码不会出现在网址中。",
-        "Who read whose personal data, and when (eligibility checks, cases, visits, statements, roster entries, rejected-rows downloads). Search by ID number with the form below: the number never appears in the address.",
+        "谁在何时查阅了谁的个人信息（资格核验、个案、救助明细、对账单、名单条目、名册记录、错误行下载）。按身份证号码查询请用下方表单，号码不会出现在网址中。",
+        "Who read whose personal data, and when (eligibility checks, cases, visits, statements, roster entries, roster histories, rejected-rows downloads). Search by ID number with the form below: the number never appears in the address.",
     ),
     ("access_log.person_id", "人员编号", "Person id"),
     ("access_log.id_number", "身份证号码", "ID number"),
@@ -266,6 +266,11 @@ pub const TEXTS: Texts = &[
         "access_log.action.roster_entries",
         "名单条目",
         "Roster entries",
+    ),
+    (
+        "access_log.action.roster_history",
+        "名册记录",
+        "Roster history",
     ),
     ("access_log.action.case", "个案", "Case"),
     ("access_log.action.visit", "救助明细", "Visit"),
