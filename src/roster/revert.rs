@@ -34,6 +34,14 @@ pub async fn revert(
     id: i64,
 ) -> AppResult<ImportView> {
     let txn = crate::db::begin_write(db).await?;
+    // An import running now could change the same entries after the checks below and be
+    // overwritten by the revert. SQLite's write lock, taken at `begin_write`, already waits for
+    // it; on PostgreSQL this lock waits for imports writing entries to commit and holds new ones
+    // back until the revert has committed, so the checks see every change that lands first.
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_unprepared("LOCK TABLE roster_entries IN SHARE ROW EXCLUSIVE MODE")
+            .await?;
+    }
     let import = history::find_visible(&txn, user, id).await?;
     check_revertible(&import, user)?;
     let backend = txn.get_database_backend();
