@@ -244,7 +244,7 @@ async fn phase_import(path: &std::path::Path, url: &str, schema: Option<&str>, a
         .query_one_raw(sea_orm::Statement::from_string(
             db.get_database_backend(),
             format!(
-                "SELECT status, accepted, added, updated FROM roster_imports WHERE id = {}",
+                "SELECT status, accepted, added, updated, error FROM roster_imports WHERE id = {}",
                 id
             ),
         ))
@@ -255,6 +255,10 @@ async fn phase_import(path: &std::path::Path, url: &str, schema: Option<&str>, a
     let accepted: i64 = row.try_get("", "accepted").unwrap();
     let added: i64 = row.try_get("", "added").unwrap();
     let updated: i64 = row.try_get("", "updated").unwrap();
+    let error: Option<String> = row.try_get("", "error").unwrap();
+    if let Some(e) = &error {
+        eprintln!("  (the import failed: {e})");
+    }
     eprintln!(
         "  (status {status}, {accepted} accepted, {added} added, {updated} updated, {done} error rows; /health during import: {} calls, p50 {:.1} ms, max {:.1} ms)",
         lat.len(),
