@@ -211,7 +211,15 @@ async fn check_untouched(txn: &DatabaseTransaction, id: i64) -> AppResult<()> {
         .query_all_raw(Statement::from_sql_and_values(
             backend,
             super::retention::sql(backend, LATER),
-            [id.into(), id.into(), id.into(), id.into()],
+            [
+                id.into(),
+                id.into(),
+                id.into(),
+                id.into(),
+                id.into(),
+                id.into(),
+                id.into(),
+            ],
         ))
         .await?
         .iter()
@@ -257,13 +265,17 @@ async fn check_untouched(txn: &DatabaseTransaction, id: i64) -> AppResult<()> {
 }
 
 /// Other imports, not reverted themselves, that changed an entry after this import did, or
-/// changed one it added.
+/// changed one it added. The last part reads the entries themselves: an import from before
+/// `roster_entry_changes` existed left no change rows, only its id on the entries it changed.
 const LATER: &str = "SELECT DISTINCT c2.import_id FROM roster_entry_changes c1 \
      JOIN roster_entry_changes c2 ON c2.entry_id = c1.entry_id AND c2.id > c1.id AND c2.import_id <> ? \
      WHERE c1.import_id = ? AND c2.import_id NOT IN (SELECT id FROM roster_imports WHERE reverted_at IS NOT NULL) \
      UNION SELECT DISTINCT c.import_id FROM roster_entries e \
      JOIN roster_entry_changes c ON c.entry_id = e.id AND c.import_id <> ? \
      WHERE e.created_by_import_id = ? AND c.import_id NOT IN (SELECT id FROM roster_imports WHERE reverted_at IS NOT NULL) \
+     UNION SELECT DISTINCT COALESCE(e.updated_by_import_id, e.ended_by_import_id) FROM roster_entries e \
+     WHERE e.created_by_import_id = ? \
+     AND COALESCE(e.updated_by_import_id, e.ended_by_import_id, ?) <> ? \
      ORDER BY 1";
 
 /// An entry the import updated or ended with no kept value from it.

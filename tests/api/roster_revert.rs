@@ -143,3 +143,23 @@ db_test!(
         assert!(!after.contains("revert-form") && after.contains("id=\"reverted\""), "{after}");
     }
 );
+
+db_test!(
+    async fn a_later_change_left_only_on_the_entry_still_blocks_the_revert(app) {
+        use sea_orm::ConnectionTrait;
+        let maker = app.as_user("clerk_li", &[Role::RosterImporter], "2201").await;
+        let checker = app.as_user("clerk_wang", &[Role::RosterImporter], "2201").await;
+        let a = id_number("220102", "19600101", 1);
+        let first = import(&maker, "incremental", "2020-01-01", "jan.csv", &[(&a, "张一")]).await;
+        let later = import(&maker, "incremental", "2020-02-01", "feb.csv", &[(&id_number("220102", "19600101", 2), "张二")]).await;
+        // An import from before changes were kept names itself on the entry and nowhere else.
+        app.db
+            .execute_unprepared(&format!("UPDATE roster_entries SET updated_by_import_id = {} WHERE created_by_import_id = {}", later["id"], first["id"]))
+            .await
+            .unwrap();
+        let res = checker.post(&format!("/api/v1/roster-imports/{}/revert", first["id"]), &serde_json::json!({})).await;
+        res.assert_status(StatusCode::CONFLICT);
+        assert_eq!(res.json()["error"]["code"], "import_superseded", "{}", res.json());
+        assert!(entry(&app, &a).await.2, "nothing was voided");
+    }
+);
