@@ -54,6 +54,8 @@ pub enum Action {
     Statement,
     /// The rejected rows of an import (their names and ID numbers), as JSON or a file.
     RejectedRows,
+    /// The people a validated import would add, change or end (or did).
+    ImportPlan,
     /// A list or export that holds ID numbers (visits, spending by visit).
     Export,
 }
@@ -69,6 +71,7 @@ impl Action {
             Action::VisitRead => "visit.read",
             Action::Statement => "person.statement",
             Action::RejectedRows => "roster_import.rejected_rows",
+            Action::ImportPlan => "roster_import.plan",
             Action::Export => "export",
         }
     }

@@ -55,6 +55,10 @@ pub enum Command {
         /// in its scope: why it is meant (without it such an import is refused).
         #[arg(long, value_name = "REASON")]
         confirm_full_replace: Option<String>,
+        /// Activate the import as soon as it is validated, when no second person is needed
+        /// (`CANCER_AID_IMPORT_APPROVAL`); otherwise it waits, validated, for one.
+        #[arg(long)]
+        activate: bool,
     },
     /// Manage user accounts.
     User {
@@ -107,6 +111,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             mode,
             effective_date,
             confirm_full_replace,
+            activate,
         } => {
             let parameters = ImportParameters {
                 group,
@@ -114,6 +119,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 mode,
                 effective_date,
                 confirm_full_replace,
+                activate,
             };
             import_file(settings, file, parameters).await
         }
@@ -176,6 +182,7 @@ struct ImportParameters {
     mode: String,
     effective_date: Option<String>,
     confirm_full_replace: Option<String>,
+    activate: bool,
 }
 
 async fn import_file(
@@ -189,6 +196,7 @@ async fn import_file(
         mode,
         effective_date,
         confirm_full_replace,
+        activate,
     } = parameters;
     use crate::roster::import::{self, Mode, Upload};
     use crate::roster::jobs;
@@ -222,6 +230,7 @@ async fn import_file(
         mode,
         effective_date,
         confirmation,
+        activate,
     };
     let (view, queued) = import::submit(
         &state.db,
@@ -289,12 +298,27 @@ async fn import_file(
     if total > errors.len() as u64 {
         println!("... and {} more", total - errors.len() as u64);
     }
-    if view.status != "succeeded" {
-        bail!(
+    match view.status.as_str() {
+        "succeeded" => Ok(()),
+        "validated" if activate => {
+            println!(
+                "Import {} is validated and waits for a second person (a roster importer or administrator other than the uploader) to activate it: CANCER_AID_IMPORT_APPROVAL={}.",
+                view.id,
+                state.settings.import_approval.code()
+            );
+            Ok(())
+        }
+        "validated" => {
+            println!(
+                "Import {} is validated; nothing in the roster changed yet. Activate it on its page or with POST /api/v1/roster-imports/{}/activate, or import with --activate.",
+                view.id, view.id
+            );
+            Ok(())
+        }
+        _ => bail!(
             "import {} failed: {}",
             view.id,
             view.error.unwrap_or_default()
-        );
+        ),
     }
-    Ok(())
 }

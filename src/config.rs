@@ -89,6 +89,16 @@ pub struct Settings {
     /// reverse proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed (default
     /// none).
     pub trusted_proxies: TrustedProxies,
+    /// `CANCER_AID_IMPORT_APPROVAL`: which validated imports a second person activates:
+    /// `always`, `destructive` (the default: a full import that ends anyone, or one changing
+    /// more than `CANCER_AID_IMPORT_APPROVAL_PERCENT` of its scope) or `never`.
+    pub import_approval: crate::roster::approval::Approval,
+    /// `CANCER_AID_IMPORT_APPROVAL_PERCENT`: the share of a scope's covered people an import
+    /// may change (update or end) before it needs a second person (default 20).
+    pub import_approval_percent: u32,
+    /// `CANCER_AID_IMPORT_VALIDATED_HOURS`: hours a validated import waits for activation
+    /// before it expires (default 72).
+    pub import_validated_hours: u32,
 }
 
 impl Default for Settings {
@@ -118,6 +128,9 @@ impl Default for Settings {
             access_log_retention_days: 1095,
             public_origin: None,
             trusted_proxies: TrustedProxies::default(),
+            import_approval: crate::roster::approval::Approval::Destructive,
+            import_approval_percent: 20,
+            import_validated_hours: 72,
         }
     }
 }
@@ -219,6 +232,16 @@ impl Settings {
         }
         if let Some(secs) = env_parse::<u64>("CANCER_AID_SQLITE_BUSY_SECONDS")? {
             s.sqlite_busy = Duration::from_secs(secs);
+        }
+        if let Some(a) = env_parse("CANCER_AID_IMPORT_APPROVAL")? {
+            s.import_approval = a;
+        }
+        if let Some(p) = env_parse::<u32>("CANCER_AID_IMPORT_APPROVAL_PERCENT")? {
+            anyhow::ensure!(p <= 100, "CANCER_AID_IMPORT_APPROVAL_PERCENT is 0 to 100");
+            s.import_approval_percent = p;
+        }
+        if let Some(h) = env_positive("CANCER_AID_IMPORT_VALIDATED_HOURS")? {
+            s.import_validated_hours = u32::try_from(h).unwrap_or(u32::MAX);
         }
         if let Some(days) = env_parse("CANCER_AID_UPLOAD_RETENTION_DAYS")? {
             s.upload_retention_days = days;

@@ -156,6 +156,7 @@ pub async fn seed(db: &DatabaseConnection, parser: &Parser) -> anyhow::Result<()
             mode: Mode::Incremental,
             effective_date: NaiveDate::parse_from_str(date, "%Y-%m-%d")?,
             confirmation: None,
+            activate: true,
         };
         import::submit(
             db,

@@ -40,7 +40,7 @@
         failures = 0;
         note.hidden = true;
         showImport(res.data);
-        if (res.data.status === 'succeeded' || res.data.status === 'failed') {
+        if (!['queued', 'running'].includes(res.data.status)) {
           window.location.assign(done);
           return;
         }

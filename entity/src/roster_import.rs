@@ -45,6 +45,19 @@ pub struct Model {
     /// When the import's changes to the roster were undone (`roster::revert`), and by whom.
     pub reverted_at: Option<DateTimeUtc>,
     pub reverted_by: Option<i64>,
+    /// Rows that would change nothing (two-step imports, `roster::activate`).
+    pub unchanged: i64,
+    /// People covered in the import's scope when it was validated.
+    pub covered: i64,
+    /// Raised by every change of state: an activation names the version it saw.
+    pub version: i32,
+    /// Activate as soon as validated when the uploader alone may (CLI `--activate`, demo).
+    pub auto_activate: bool,
+    /// The roster's version (`roster_state`) the plan was made against.
+    pub roster_version: Option<i64>,
+    pub validated_at: Option<DateTimeUtc>,
+    pub activated_at: Option<DateTimeUtc>,
+    pub activated_by: Option<i64>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -16,6 +16,7 @@ mod m20261207_000008_login_guard;
 mod m20261207_000009_sessions_second_factor;
 mod m20261207_000010_import_confirmation;
 mod m20261207_000011_entry_changes;
+mod m20261207_000012_import_staging;
 
 /// Runs every migration in order; called at start-up and by `cancer-aid migrate`.
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000009_sessions_second_factor::Migration),
             Box::new(m20261207_000010_import_confirmation::Migration),
             Box::new(m20261207_000011_entry_changes::Migration),
+            Box::new(m20261207_000012_import_staging::Migration),
         ]
     }
 }

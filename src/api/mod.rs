@@ -15,6 +15,7 @@ pub mod persons;
 pub mod policies;
 pub mod reports;
 pub mod roster;
+pub mod roster_activation;
 pub mod sessions;
 pub mod users;
 pub mod visits;
@@ -304,6 +305,24 @@ fn routes(max_upload_bytes: usize) -> Routes {
             "/api/v1/roster-imports/{id}/revert",
             access::ROSTER_IMPORTER,
             roster::revert_import,
+        )
+        .api(
+            Method::POST,
+            "/api/v1/roster-imports/{id}/activate",
+            access::ROSTER_IMPORTER,
+            roster_activation::activate_import,
+        )
+        .api(
+            Method::POST,
+            "/api/v1/roster-imports/{id}/discard",
+            access::ROSTER_IMPORTER,
+            roster_activation::discard_import,
+        )
+        .api(
+            Method::GET,
+            "/api/v1/roster-imports/{id}/changes",
+            access::ROSTER_IMPORTER,
+            roster_activation::import_changes,
         )
         .api(
             Method::GET,

@@ -15,7 +15,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use super::extract::SESSION_COOKIE;
 use super::{
     access_log, audit, auth, cases, eligibility, health, hospitals, persons, policies, reports,
-    roster, sessions, users, visits,
+    roster, roster_activation, sessions, users, visits,
 };
 
 /// The API's description, assembled from the handlers' annotations.
@@ -60,6 +60,9 @@ use super::{
         roster::import_errors,
         roster::retry_import,
         roster::revert_import,
+        roster_activation::activate_import,
+        roster_activation::discard_import,
+        roster_activation::import_changes,
         roster::person_entries,
         roster::search_entries,
         persons::roster_history,

@@ -57,6 +57,14 @@ pub struct UploadForm {
     pub mode: Option<String>,
     /// YYYY-MM-DD (default: today).
     pub effective_date: Option<String>,
+    /// true: activate as soon as it is validated, when the uploader alone may (an incremental
+    /// import that ends nobody, under the default rule); otherwise it waits, validated.
+    pub activate: Option<bool>,
+    /// true, with `reason`: the uploader confirms a full import that accepts no row or ends
+    /// more than half of its scope (it can also be confirmed at activation).
+    pub confirm_full_replace: Option<bool>,
+    /// Why (4 to 500 characters), with `confirm_full_replace`.
+    pub reason: Option<String>,
 }
 
 /// `POST /api/v1/roster-imports` (multipart: file, group, region_code, mode, effective_date).
@@ -66,7 +74,7 @@ pub struct UploadForm {
     tag = "roster",
     request_body(content = UploadForm, content_type = "multipart/form-data"),
     responses(
-        (status = 202, description = "Queued", body = ImportView),
+        (status = 202, description = "Queued to be validated (then `validated`, waiting for activation)", body = ImportView),
         (status = 200, description = "The same file with the same parameters was imported before: that import", body = ImportView),
         (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
         (status = 403, description = "Not a roster importer or administrator", body = super::openapi::ErrorEnvelope),
@@ -243,6 +251,18 @@ pub(crate) fn check_upload(form: UploadFields) -> AppResult<Upload> {
             None
         }
     };
+    let activate = match get("activate").as_deref() {
+        None | Some("false" | "0" | "off" | "no") => false,
+        Some("true" | "1" | "on" | "yes") => true,
+        Some(other) => {
+            problems.push(field_error(
+                "activate",
+                format!("“校验后直接启用”的值“{other}”无效：请填 true 或 false。"),
+                format!("activate '{other}' is not true or false."),
+            ));
+            false
+        }
+    };
     if file.is_none() {
         problems.push(field_error(
             "file",
@@ -255,6 +275,7 @@ pub(crate) fn check_upload(form: UploadFields) -> AppResult<Upload> {
     }
     let (file_name, bytes) = file.expect("checked above");
     Ok(Upload {
+        activate,
         file_name,
         file: bytes,
         group,

@@ -39,66 +39,6 @@ pub fn names(cols: &[Col]) -> String {
     cols.iter().map(|c| c.name).collect::<Vec<_>>().join(", ")
 }
 
-/// `(r->>i)::type` for each column: JSON null becomes SQL NULL on the way.
-fn pg_fields(cols: &[Col], offset: usize) -> Vec<String> {
-    cols.iter()
-        .enumerate()
-        .map(|(i, c)| format!("(r->>{})::{}", i + offset, c.pg_type))
-        .collect()
-}
-
-/// `INSERT INTO table (cols) SELECT * FROM unnest($1::type[], ...)`: a batch as one array
-/// per column, sent in binary (see [`pg_arrays`]). `suffix` follows, for `ON CONFLICT` and
-/// `RETURNING`.
-pub fn unnest_insert_sql(table: &str, cols: &[Col], suffix: &str) -> String {
-    let arrays: Vec<String> = cols
-        .iter()
-        .enumerate()
-        .map(|(i, c)| format!("${}::{}[]", i + 1, c.pg_type))
-        .collect();
-    format!(
-        "INSERT INTO {table} ({}) SELECT * FROM unnest({}) {suffix}",
-        names(cols),
-        arrays.join(", ")
-    )
-}
-
-/// A column of a batch, as the typed array that is bound for it.
-pub enum PgArray {
-    Text(Vec<Option<String>>),
-    BigInt(Vec<Option<i64>>),
-    Date(Vec<Option<chrono::NaiveDate>>),
-    Timestamp(Vec<Option<chrono::DateTime<chrono::Utc>>>),
-}
-
-/// The rows turned into one array per column, the values moved, not copied.
-pub fn pg_arrays(cols: &[Col], rows: Vec<Vec<Value>>) -> Result<Vec<PgArray>, String> {
-    let n = rows.len();
-    let mut arrays: Vec<PgArray> = cols
-        .iter()
-        .map(|c| match c.pg_type {
-            "text" => Ok(PgArray::Text(Vec::with_capacity(n))),
-            "bigint" => Ok(PgArray::BigInt(Vec::with_capacity(n))),
-            "date" => Ok(PgArray::Date(Vec::with_capacity(n))),
-            "timestamptz" => Ok(PgArray::Timestamp(Vec::with_capacity(n))),
-            other => Err(format!("no array for a {other} column ({})", c.name)),
-        })
-        .collect::<Result<_, _>>()?;
-    for row in rows {
-        fits(&row, cols)?;
-        for (array, v) in arrays.iter_mut().zip(row) {
-            match (array, v) {
-                (PgArray::Text(a), Value::String(s)) => a.push(s),
-                (PgArray::BigInt(a), Value::BigInt(i)) => a.push(i),
-                (PgArray::Date(a), Value::ChronoDate(d)) => a.push(d),
-                (PgArray::Timestamp(a), Value::ChronoDateTimeUtc(t)) => a.push(t),
-                (_, v) => return Err(format!("{v:?} does not fit its column")),
-            }
-        }
-    }
-    Ok(arrays)
-}
-
 fn fits(row: &[Value], cols: &[Col]) -> Result<(), String> {
     if row.len() == cols.len() {
         Ok(())
@@ -174,21 +114,6 @@ pub fn pg_rows(rows: &[Vec<Value>]) -> String {
     out
 }
 
-/// `UPDATE table SET cols = ... FROM <$1 rows>`, matching `key` to each row's first value.
-pub fn update_sql(table: &str, key: Col, cols: &[Col]) -> String {
-    let sets: Vec<String> = cols
-        .iter()
-        .zip(pg_fields(cols, 1))
-        .map(|(c, f)| format!("{} = {f}", c.name))
-        .collect();
-    format!(
-        "UPDATE {table} SET {} FROM jsonb_array_elements($1::jsonb) AS r WHERE {table}.{} = (r->>0)::{}",
-        sets.join(", "),
-        key.name,
-        key.pg_type
-    )
-}
-
 /// `select WHERE key IN <$1 keys>`; `select` ends where the `WHERE` clause would begin, and the
 /// keys come as one-element rows. Written as an index look-up per key (a `LATERAL` subquery
 /// that `OFFSET 0` keeps from being flattened into a join): as `key IN (...)` PostgreSQL was
@@ -229,6 +154,7 @@ pub fn copy_binary(cols: &[Col], rows: &[Vec<Value>], out: &mut Vec<u8>) -> Resu
                 ("text" | "json", Value::String(Some(s))) => field(out, s.as_bytes())?,
                 ("json", Value::Json(Some(j))) => field(out, j.to_string().as_bytes())?,
                 ("bigint", Value::BigInt(Some(i))) => field(out, &i.to_be_bytes())?,
+                ("bool", Value::Bool(Some(b))) => field(out, &[u8::from(*b)])?,
                 ("date", Value::ChronoDate(Some(d))) => {
                     let days = i64::from(d.num_days_from_ce()) - 719_163 - EPOCH_DAYS;
                     field(out, &(days as i32).to_be_bytes())?

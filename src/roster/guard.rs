@@ -3,8 +3,8 @@
 //! A full import makes its file the whole roster of a group in a region: whoever the file does
 //! not list stops being covered. A header-only file, a file of the wrong county, or a sheet cut
 //! short would end everyone at once, and its people would fail eligibility the next morning.
-//! Such an import runs only when the uploader confirmed it and gave a reason, which is kept with
-//! the import and written to the audit log.
+//! Such an import is activated only with a confirmation and a reason (given at activation, or
+//! by the uploader with the file), which are kept with the import and written to the audit log.
 
 use crate::error::Msg;
 
@@ -70,10 +70,10 @@ impl Destructive {
         };
         Msg::new(
             format!(
-                "{zh}名册未作任何改动。请先核对文件、救助类别和地区；确需如此，请勾选“确认全量替换”并填写原因后重新上传。"
+                "{zh}名册未作任何改动。请先核对文件、救助类别和地区；确需如此，请在启用时勾选“确认全量替换”并填写原因。"
             ),
             format!(
-                "{en} Nothing was changed. Check the file, the group and the region first; if this is really meant, upload it again with the confirmation ticked and a reason."
+                "{en} Nothing was changed. Check the file, the group and the region first; if this is really meant, activate it with the confirmation ticked and a reason."
             ),
         )
     }

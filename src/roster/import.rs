@@ -14,7 +14,7 @@ use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
-    QueryTrait, Set, TryIntoModel, Value,
+    QueryTrait, Set, Statement, TryIntoModel, Value,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -22,13 +22,13 @@ use sha2::{Digest, Sha256};
 use entity::roster_import_file_part::{self as file_part, PART_BYTES};
 use entity::{roster_import, roster_import_error};
 
-use super::entry_changes;
-use super::guard::{Effect, Reason};
+use super::guard::Reason;
 use super::jobs::Progress;
 use super::parser::Parser;
 use super::read::{self, FileError};
 use super::rows::{Outcome, Params, RosterRow, SheetReport, Validator};
-use super::store::{Existing, PersonRow, PgStore, SqliteStore, Store};
+use super::status::Status;
+use super::store::{Existing, PgStore, SqliteStore, Store};
 use super::tally::{StopReason, Tally};
 use super::upload::{UploadWriter, UploadedFile};
 use crate::audit::{self, Actor, Change};
@@ -113,6 +113,8 @@ pub struct Upload {
     /// The uploader's confirmation, with a reason, that a full import may end most of its
     /// scope or accept no row (`roster::guard`); without it such an import is refused.
     pub confirmation: Option<Reason>,
+    /// Activate as soon as it is validated, when the uploader alone may (`roster::activate`).
+    pub activate: bool,
 }
 
 /// An import as the API shows it.
@@ -134,8 +136,11 @@ pub struct ImportView {
     pub mode: String,
     /// Effective date.
     pub effective_date: NaiveDate,
-    /// queued | running | succeeded | failed.
+    /// queued | running (validating) | validated | succeeded (activated) | failed | discarded |
+    /// expired.
     pub status: String,
+    /// Raised by every change of state; an activation names the version it saw.
+    pub version: i32,
     /// Rows read so far and in all.
     pub progress: ProgressView,
     /// What became of the rows.
@@ -159,6 +164,14 @@ pub struct ImportView {
     pub reverted_at: Option<chrono::DateTime<Utc>>,
     /// Who undid them.
     pub reverted_by: Option<i64>,
+    /// People covered in the import's scope when it was validated.
+    pub covered: i64,
+    /// When the plan was made (status validated).
+    pub validated_at: Option<chrono::DateTime<Utc>>,
+    /// When the roster changed, and who activated it (None: its uploader's one-step path).
+    pub activated_at: Option<chrono::DateTime<Utc>>,
+    /// Who activated it.
+    pub activated_by: Option<i64>,
 }
 
 /// Rows done and rows in all.
@@ -185,6 +198,8 @@ pub struct Counts {
     pub added: i64,
     /// Changed entries.
     pub updated: i64,
+    /// Rows that change nothing.
+    pub unchanged: i64,
     /// Entries ended by a full import.
     pub ended: i64,
 }
@@ -203,6 +218,7 @@ impl ImportView {
             mode: m.mode.clone(),
             effective_date: m.effective_date,
             status: m.status.clone(),
+            version: m.version,
             progress: ProgressView {
                 rows_done,
                 rows_total,
@@ -214,6 +230,7 @@ impl ImportView {
                 skipped: m.skipped,
                 added: m.added,
                 updated: m.updated,
+                unchanged: m.unchanged,
                 ended: m.ended,
             },
             sheets: m.sheets.clone(),
@@ -225,6 +242,10 @@ impl ImportView {
             purged_at: m.purged_at,
             reverted_at: m.reverted_at,
             reverted_by: m.reverted_by,
+            covered: m.covered,
+            validated_at: m.validated_at,
+            activated_at: m.activated_at,
+            activated_by: m.activated_by,
         }
     }
 }
@@ -308,6 +329,7 @@ pub async fn submit(
             .filter(|_| upload.mode == Mode::Full)
             .map(|r| r.as_str().to_owned())),
         fingerprint: Set(fp),
+        auto_activate: Set(upload.activate),
         status: Set(if earlier.is_some() {
             "succeeded"
         } else {
@@ -386,10 +408,6 @@ pub enum RunError {
     /// Something else.
     #[error(transparent)]
     Other(#[from] anyhow::Error),
-    /// A full import too destructive to run without the uploader's confirmation
-    /// (`roster::guard`): rolled back, nothing changed.
-    #[error("{}", .0.en)]
-    Unconfirmed(Msg),
     /// This instance no longer holds the import's claim (see `jobs`): another instance swept
     /// or took it over, so this run is rolled back and records nothing.
     #[error("the claim on the import was lost")]
@@ -453,7 +471,7 @@ impl Stopped {
 impl RunError {
     fn message(&self) -> Msg {
         match self {
-            RunError::File(m) | RunError::Unconfirmed(m) => m.clone(),
+            RunError::File(m) => m.clone(),
             RunError::Stopped(s) => s.message(),
             RunError::Db(e) => Msg::new(
                 format!("数据库出错，本次导入未生效，可重新运行：{e}"),
@@ -488,8 +506,18 @@ pub async fn run(
                 import.id = import_id,
                 ?counts,
                 seconds = started.elapsed().as_secs_f64(),
-                "Roster import {import_id} succeeded"
+                "Roster import {import_id} validated"
             );
+            let wanted = roster_import::Entity::find_by_id(import_id)
+                .one(db)
+                .await?
+                .is_some_and(|m| m.auto_activate && m.status == Status::Validated.code());
+            if wanted {
+                let done = super::activate::auto(db, progress.settings(), import_id)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("activating import {import_id}: {e}"))?;
+                tracing::info!(import.id = import_id, activated = done, "one-step import");
+            }
             Ok(())
         }
         Err(RunError::LostClaim) => {
@@ -628,21 +656,35 @@ async fn run_inner(
         .one(db)
         .await?;
     if let Some(first) = earlier {
-        let held = roster_import::Entity::update_many()
+        // A plan of an earlier validation (one sent back when the other was activated) goes:
+        // a duplicate changes nothing and counts nothing.
+        let txn = crate::db::begin_write(db).await?;
+        let mut update = roster_import::Entity::update_many()
             .col_expr(roster_import::Column::Status, Expr::value("succeeded"))
             .col_expr(roster_import::Column::DuplicateOf, Expr::value(first.id))
             .col_expr(roster_import::Column::FinishedAt, Expr::value(Utc::now()))
+            .col_expr(roster_import::Column::Version, Expr::value(import.version + 1));
+        for c in [
+            roster_import::Column::Added,
+            roster_import::Column::Updated,
+            roster_import::Column::Unchanged,
+            roster_import::Column::Ended,
+        ] {
+            update = update.col_expr(c, Expr::value(0));
+        }
+        let held = update
             .filter(roster_import::COLUMN.id.eq(import_id))
             .filter(roster_import::COLUMN.status.eq("running"))
             .filter(roster_import::COLUMN.claimed_by.eq(progress.instance()))
-            .exec(db)
+            .exec(&txn)
             .await?
             .rows_affected;
-        return if held == 1 {
-            Ok(Counts::default())
-        } else {
-            Err(RunError::LostClaim)
-        };
+        if held != 1 {
+            return Err(RunError::LostClaim);
+        }
+        super::activate::drop_plan(&txn, import_id).await?;
+        txn.commit().await?;
+        return Ok(Counts::default());
     }
     let content = load_file(db, &import).await?;
     let group = import
@@ -678,6 +720,9 @@ async fn run_inner(
     };
     let mode = Mode::parse(&import.mode).unwrap_or_default();
     let effective = import.effective_date;
+    // Read before anything of the roster: an activation that lands during the validation
+    // raises it, and the plan is then made again before it can be activated.
+    let roster_version = super::activate::roster_version(db).await?;
 
     let (tx, rx) =
         tokio::sync::mpsc::channel::<Vec<Outcome>>(queued_batches(db.get_database_backend()));
@@ -740,7 +785,9 @@ async fn run_inner(
         rx,
         parser,
         full_group: if mode == Mode::Full { group } else { None },
+        group,
         full_scope,
+        roster_version,
     };
     match db.get_database_backend() {
         sea_orm::DbBackend::Sqlite => run_on_sqlite(db, job).await,
@@ -881,7 +928,11 @@ struct Job {
     parser: tokio::task::JoinHandle<ParseResult>,
     /// The group whose scope a full import replaces.
     full_group: Option<Group>,
+    /// The import's group, if it names one.
+    group: Option<Group>,
     full_scope: RegionPrefix,
+    /// The roster's version before the validation read anything (`roster::activate`).
+    roster_version: i64,
 }
 
 impl Job {
@@ -894,9 +945,24 @@ impl Job {
             mut rx,
             parser,
             full_group,
+            group,
             full_scope,
+            roster_version,
         } = self;
         let import_id = import.id;
+        // What an earlier validation of the same import staged and rejected is planned anew.
+        for table in ["roster_import_rows", "roster_import_ends", "roster_import_errors"] {
+            store
+                .execute(Statement::from_sql_and_values(
+                    store.backend(),
+                    super::retention::sql(
+                        store.backend(),
+                        &format!("DELETE FROM {table} WHERE import_id = ?"),
+                    ),
+                    [import_id.into()],
+                ))
+                .await?;
+        }
         let mut write_error = None;
         while let Some(batch) = rx.recv().await {
             if let Err(e) = writer.write(store, batch).await {
@@ -941,29 +1007,19 @@ impl Job {
             )));
         }
         let covered = match full_group {
-            Some(g) => Some(writer.end_missing(store, g, full_scope.as_str()).await?),
-            None => None,
+            Some(g) => writer.end_missing(store, g, full_scope.as_str()).await?,
+            None => people(
+                &Writer::covered(store, group, full_scope.as_str(), import.effective_date).await?,
+            ),
         };
         let counts = writer.counts(&parsed.sheets);
-        // A full import that accepts nothing or ends most of its scope needs the uploader's
-        // confirmation; with it, the reason goes to the audit log beside the run.
-        let confirmed = match covered.and_then(|covered| {
-            Effect {
-                accepted: counts.accepted,
-                covered,
-                ended: counts.ended,
-            }
-            .destructive()
-        }) {
-            None => None,
-            Some(d) => match import.confirmed_reason.clone() {
-                None => return Err(RunError::Unconfirmed(d.refusal())),
-                Some(reason) => Some((d.effect(), reason)),
-            },
-        };
         let total: i64 = parsed.sheets.iter().map(|s| s.rows as i64).sum();
+        let now = Utc::now();
         let mut m: roster_import::ActiveModel = import.clone().into();
-        m.status = Set("succeeded".to_owned());
+        m.status = Set(Status::Validated.code().to_owned());
+        m.version = Set(import.version + 1);
+        m.roster_version = Set(Some(roster_version));
+        m.validated_at = Set(Some(now));
         m.rows_total = Set(total);
         m.rows_done = Set(total);
         m.accepted = Set(counts.accepted);
@@ -971,12 +1027,13 @@ impl Job {
         m.skipped = Set(counts.skipped);
         m.added = Set(counts.added);
         m.updated = Set(counts.updated);
+        m.unchanged = Set(counts.unchanged);
         m.ended = Set(counts.ended);
+        m.covered = Set(covered);
         m.sheets = Set(Some(
             serde_json::to_value(&parsed.sheets).unwrap_or_default(),
         ));
         m.error = Set(None);
-        m.finished_at = Set(Some(Utc::now()));
         let after = m.clone().try_into_model()?;
         let backend = store.backend();
         // The claim is a lease: an instance whose heartbeat stopped long enough for the import
@@ -1003,7 +1060,7 @@ impl Job {
             None => Actor::system("cli"),
         };
         let change = Change {
-            action: "roster_import.run",
+            action: "roster_import.validate",
             entity_type: "roster_import",
             entity_id: import_id.to_string(),
             before: None,
@@ -1014,23 +1071,6 @@ impl Job {
         store
             .execute(audit::insert_statement(backend, &actor, change))
             .await?;
-        if let Some((effect, reason)) = confirmed {
-            let change = Change {
-                action: "roster_import.confirmed_destructive",
-                entity_type: "roster_import",
-                entity_id: import_id.to_string(),
-                before: None,
-                after: Some(serde_json::json!({
-                    "reason": reason,
-                    "accepted": effect.accepted,
-                    "covered": effect.covered,
-                    "ended": effect.ended,
-                })),
-            };
-            store
-                .execute(audit::insert_statement(backend, &actor, change))
-                .await?;
-        }
         Ok(counts)
     }
 }
@@ -1072,72 +1112,51 @@ mod cols {
         col("message_en", "text"),
         col("row_data", "json"),
     ];
-    pub const PERSON: &[Col] = &[
+    pub const STAGE: &[Col] = &[
+        col("import_id", "bigint"),
+        col("seq", "bigint"),
+        col("sheet", "text"),
+        col("row_number", "bigint"),
         col("id_number", "text"),
         col("name", "text"),
         col("sex", "text"),
         col("birth_date", "date"),
         col("region_code", "text"),
-        col("created_at", "timestamptz"),
-        col("updated_at", "timestamptz"),
-    ];
-    pub const PERSON_CHANGE: &[Col] = &[
-        col("name", "text"),
-        col("region_code", "text"),
-        col("updated_at", "timestamptz"),
-    ];
-    pub const ENTRY: &[Col] = &[
-        col("person_id", "bigint"),
         col("group_code", "text"),
-        col("region_code", "text"),
-        col("name_on_roster", "text"),
         col("valid_from", "date"),
         col("valid_to", "date"),
         col("extra", "json"),
-        col("created_by_import_id", "bigint"),
-        col("created_at", "timestamptz"),
-        col("updated_at", "timestamptz"),
+        col("person_id", "bigint"),
+        col("entry_id", "bigint"),
+        col("action", "text"),
+        col("person_changed", "bool"),
+        col("before_valid_from", "date"),
+        col("before_valid_to", "date"),
+        col("before_region_code", "text"),
+        col("before_name", "text"),
     ];
-    pub const ENTRY_CHANGE: &[Col] = &[
-        col("valid_from", "date"),
-        col("valid_to", "date"),
-        col("region_code", "text"),
-        col("name_on_roster", "text"),
-        col("extra", "json"),
-        col("updated_by_import_id", "bigint"),
-        col("ended_by_import_id", "bigint"),
-        col("updated_at", "timestamptz"),
+    pub const END: &[Col] = &[
+        col("import_id", "bigint"),
+        col("entry_id", "bigint"),
+        col("person_id", "bigint"),
     ];
-    pub const ENTRY_END: &[Col] = &[
-        col("valid_to", "date"),
-        col("ended_by_import_id", "bigint"),
-        col("updated_at", "timestamptz"),
-    ];
-    pub const ID: Col = col("id", "bigint");
 }
 
-/// What the writer knows of a person of the current batch.
-#[derive(Clone, Copy)]
-struct Known {
-    id: i64,
-    /// The person existed before this batch, so may have entries to continue.
-    before: bool,
-}
-
-/// Writes batches inside the import's transaction and keeps the counts.
+/// Plans batches inside the validation's transaction and keeps the counts: what activation
+/// would do goes to the staging tables (`roster::activate`), the roster itself is only read.
 struct Writer {
     import_id: i64,
     effective: NaiveDate,
-    now: chrono::DateTime<Utc>,
+    /// Staged rows so far: the next row's place in the file.
+    seq: i64,
     added: i64,
     updated: i64,
+    unchanged: i64,
     ended: i64,
     /// People listed (accepted) by a full import, by database id; unsorted until the end.
     listed: Option<Vec<i64>>,
     /// ID numbers of rows a full import rejected: nobody's coverage ends over a typo.
     protected: Vec<String>,
-    /// No batch has met anyone already there yet.
-    people_new: bool,
     /// Copies of the error rows written so far, while they are few enough to be worth keeping:
     /// an import that stops early rolls back, and stores these on their own.
     kept_errors: Vec<Vec<Value>>,
@@ -1160,18 +1179,40 @@ fn extra_json(extra: &[(Arc<str>, String)]) -> Option<serde_json::Value> {
     })
 }
 
+/// What a row does to its entry, as staged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// A new entry.
+    Added,
+    /// The entry it continues changes (or is reopened).
+    Updated,
+    /// Nothing changes (staged only when the person's name or region does).
+    Unchanged,
+}
+
+impl Action {
+    /// The stored code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Action::Added => "added",
+            Action::Updated => "updated",
+            Action::Unchanged => "unchanged",
+        }
+    }
+}
+
 impl Writer {
     fn new(import_id: i64, effective: NaiveDate, mode: Mode, keep_rows: u64) -> Writer {
         Writer {
             import_id,
             effective,
-            now: Utc::now(),
+            seq: 0,
             added: 0,
             updated: 0,
+            unchanged: 0,
             ended: 0,
             listed: (mode == Mode::Full).then(Vec::new),
             protected: Vec::new(),
-            people_new: true,
             kept_errors: Vec::new(),
             keep_rows,
         }
@@ -1186,6 +1227,7 @@ impl Writer {
             skipped: sum(|s| s.skipped),
             added: self.added,
             updated: self.updated,
+            unchanged: self.unchanged,
             ended: self.ended,
         }
     }
@@ -1230,230 +1272,139 @@ impl Writer {
         store
             .insert("roster_import_errors", cols::ERROR, errors)
             .await?;
-        // New people go in a whole batch at a time (on PostgreSQL, a batch of them by `COPY`
-        // costs one of the import's 64 savepoints). Rows of people already there are looked
-        // up and compared in smaller chunks: a million such rows took 10.1-10.6 s in chunks of 16,000 and 8.7-9.0 s in
-        // chunks of 5,000 on PostgreSQL.
-        let chunk = if self.people_new {
-            rows.len().max(1)
-        } else {
-            LOOKUP_ROWS
-        };
-        for part in rows.chunks_mut(chunk) {
-            let persons = self.upsert_persons(store, part).await?;
-            self.upsert_entries(store, part, &persons).await?;
+        for part in rows.chunks_mut(LOOKUP_ROWS) {
+            self.plan(store, part).await?;
         }
         Ok(())
     }
 
-    /// Finds or creates the people of a batch: id_number -> person.
-    async fn upsert_persons<S: Store>(
-        &mut self,
-        store: &mut S,
-        rows: &[RosterRow],
-    ) -> Result<HashMap<String, Known>, sea_orm::DbErr> {
-        // The latest row of a person is the best source for the name and where they live.
-        let mut order: Vec<&str> = Vec::with_capacity(rows.len());
-        let mut latest: HashMap<&str, &RosterRow> = HashMap::with_capacity(rows.len());
-        for r in rows {
-            if latest.insert(r.id_number.as_str(), r).is_none() {
-                order.push(r.id_number.as_str());
-            }
-        }
-        let mut known: HashMap<String, Known> = HashMap::with_capacity(order.len());
-        let mut changes = Vec::new();
-        // A new roster is inserted straight away and costs no look-up. Once a batch has met
-        // people already there, the file is a roster seen before, mostly: its batches look
-        // their people up first and insert only the others, instead of trying to insert
-        // everyone and then looking up nearly everyone anyway.
-        let absent: Vec<&str> = if self.people_new {
-            order
-        } else {
-            let all = order.iter().map(|k| (*k).to_owned()).collect();
-            let found = store.persons(all).await?;
-            self.note_there(found, &latest, &mut known, &mut changes);
-            order
-                .into_iter()
-                .filter(|k| !known.contains_key(*k))
-                .collect()
-        };
-        let new: Vec<Vec<Value>> = absent
-            .iter()
-            .map(|k| {
-                let r = latest[k];
-                vec![
-                    text(*k),
-                    text(r.name.as_str()),
-                    text(r.id_number.sex().code()),
-                    Value::ChronoDate(Some(r.id_number.birth_date())),
-                    text(r.region.as_str()),
-                    Value::ChronoDateTimeUtc(Some(self.now)),
-                    Value::ChronoDateTimeUtc(Some(self.now)),
-                ]
-            })
-            .collect();
-        for (id, id_number) in store.insert_persons(cols::PERSON, new).await? {
-            known.insert(id_number, Known { id, before: false });
-        }
-        // Those not inserted were there already, or were added since the look-up by another
-        // import.
-        let there: Vec<String> = absent
-            .iter()
-            .filter(|k| !known.contains_key(**k))
-            .map(|k| (*k).to_owned())
-            .collect();
-        if !there.is_empty() {
-            self.people_new = false;
-            let found = store.persons(there).await?;
-            self.note_there(found, &latest, &mut known, &mut changes);
-        }
-        store
-            .update("persons", cols::ID, cols::PERSON_CHANGE, changes)
-            .await?;
-        Ok(known)
-    }
-
-    /// Records people found already there, and the changes of name or region their rows bring.
-    fn note_there(
-        &self,
-        found: Vec<PersonRow>,
-        latest: &HashMap<&str, &RosterRow>,
-        known: &mut HashMap<String, Known>,
-        changes: &mut Vec<Vec<Value>>,
-    ) {
-        for (id, id_number, name, region) in found {
-            if let Some(r) = latest.get(id_number.as_str())
-                && (r.name != name || r.region.as_str() != region)
-            {
-                changes.push(vec![
-                    Value::BigInt(Some(id)),
-                    text(r.name.as_str()),
-                    text(r.region.as_str()),
-                    Value::ChronoDateTimeUtc(Some(self.now)),
-                ]);
-            }
-            known.insert(id_number, Known { id, before: true });
-        }
-    }
-
-    async fn upsert_entries<S: Store>(
+    /// Looks up the people of a chunk and their entries, and stages what each row would do.
+    async fn plan<S: Store>(
         &mut self,
         store: &mut S,
         rows: &mut [RosterRow],
-        persons: &HashMap<String, Known>,
     ) -> Result<(), sea_orm::DbErr> {
-        // People created in this batch have no entries yet: only the others are looked up.
-        let before: Vec<i64> = persons
-            .values()
-            .filter(|k| k.before)
-            .map(|k| k.id)
+        // The latest row of a person is the best source for the name and where they live.
+        let mut latest: HashMap<&str, usize> = HashMap::with_capacity(rows.len());
+        for (i, r) in rows.iter().enumerate() {
+            latest.insert(r.id_number.as_str(), i);
+        }
+        let keys = latest.keys().map(|k| (*k).to_owned()).collect();
+        // id_number -> (person id, whose latest row here changes the name or region)
+        let mut known: HashMap<String, (i64, bool)> = HashMap::with_capacity(latest.len());
+        for (id, id_number, name, region) in store.persons(keys).await? {
+            let changed = latest.get(id_number.as_str()).is_some_and(|&i| {
+                rows[i].name != name || rows[i].region.as_str() != region.as_str()
+            });
+            known.insert(id_number, (id, changed));
+        }
+        // Only the person's latest row here carries the change.
+        let last: Vec<bool> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| latest.get(r.id_number.as_str()) == Some(&i))
             .collect();
+        drop(latest);
+        let before: Vec<i64> = known.values().map(|(id, _)| *id).collect();
         // By person: a person has a handful of entries, so the group is matched by a scan.
         let mut by_person: HashMap<i64, Vec<Existing>> = HashMap::new();
         for e in store.entries_of(before).await? {
             by_person.entry(e.person_id).or_default().push(e);
         }
-        let now = Value::ChronoDateTimeUtc(Some(self.now));
-        let mut inserts = Vec::new();
-        let mut changes = Vec::new();
-        for r in rows.iter_mut() {
-            let Some(pid) = persons.get(r.id_number.as_str()).map(|k| k.id) else {
-                continue;
-            };
-            if let Some(listed) = &mut self.listed {
+        let mut staged = Vec::new();
+        for (i, r) in rows.iter_mut().enumerate() {
+            let person = known.get(r.id_number.as_str()).copied();
+            let person_changed = last[i] && person.is_some_and(|p| p.1);
+            let pid = person.map(|p| p.0);
+            if let (Some(listed), Some(pid)) = (&mut self.listed, pid) {
                 listed.push(pid);
             }
             let extra = r.extra_json.take();
-            let entries: Vec<&Existing> = by_person
-                .get(&pid)
+            let entries: Vec<&Existing> = pid
+                .and_then(|pid| by_person.get(&pid))
                 .map(|es| {
                     es.iter()
                         .filter(|e| e.group_code == r.group.code())
                         .collect()
                 })
                 .unwrap_or_default();
-            match match_entry(&entries, r.valid_from, r.valid_to, self.effective) {
-                Some(e) => {
-                    let from = r.valid_from.unwrap_or(e.valid_from);
-                    let changed = e.valid_from != from
-                        || e.valid_to != r.valid_to
-                        || e.region_code != r.region.as_str()
-                        || e.name_on_roster != r.name
-                        || e.extra != extra_json(&r.extra)
-                        || e.ended_by_import_id.is_some();
-                    if changed {
-                        changes.push(vec![
-                            Value::BigInt(Some(e.id)),
-                            Value::ChronoDate(Some(from)),
-                            Value::ChronoDate(r.valid_to),
-                            text(r.region.as_str()),
-                            text(r.name.as_str()),
-                            Value::String(extra),
-                            Value::BigInt(Some(self.import_id)),
-                            Value::BigInt(None),
-                            now.clone(),
-                        ]);
-                        self.updated += 1;
+            let (action, entry, from) =
+                match match_entry(&entries, r.valid_from, r.valid_to, self.effective) {
+                    Some(e) => {
+                        let from = r.valid_from.unwrap_or(e.valid_from);
+                        let changed = e.valid_from != from
+                            || e.valid_to != r.valid_to
+                            || e.region_code != r.region.as_str()
+                            || e.name_on_roster != r.name
+                            || e.extra != extra_json(&r.extra)
+                            || e.ended_by_import_id.is_some();
+                        if changed {
+                            (Action::Updated, Some(e), from)
+                        } else {
+                            (Action::Unchanged, Some(e), from)
+                        }
                     }
-                }
-                None => {
-                    inserts.push(vec![
-                        Value::BigInt(Some(pid)),
-                        text(r.group.code()),
-                        text(r.region.as_str()),
-                        text(r.name.as_str()),
-                        Value::ChronoDate(Some(r.valid_from.unwrap_or(self.effective))),
-                        Value::ChronoDate(r.valid_to),
-                        Value::String(extra),
-                        Value::BigInt(Some(self.import_id)),
-                        now.clone(),
-                        now.clone(),
-                    ]);
-                    self.added += 1;
-                }
+                    None => (
+                        Action::Added,
+                        None,
+                        r.valid_from.unwrap_or(self.effective),
+                    ),
+                };
+            match action {
+                Action::Added => self.added += 1,
+                Action::Updated => self.updated += 1,
+                Action::Unchanged => self.unchanged += 1,
             }
+            self.seq += 1;
+            // A row that changes nothing is not staged: activation has nothing to do for it.
+            if action == Action::Unchanged && !person_changed {
+                continue;
+            }
+            let before = entry.filter(|_| action == Action::Updated);
+            staged.push(vec![
+                Value::BigInt(Some(self.import_id)),
+                Value::BigInt(Some(self.seq)),
+                text(&*r.sheet),
+                Value::BigInt(Some(i64::from(r.row))),
+                text(r.id_number.as_str()),
+                text(r.name.as_str()),
+                text(r.id_number.sex().code()),
+                Value::ChronoDate(Some(r.id_number.birth_date())),
+                text(r.region.as_str()),
+                text(r.group.code()),
+                Value::ChronoDate(Some(from)),
+                Value::ChronoDate(r.valid_to),
+                Value::String(extra),
+                Value::BigInt(pid),
+                Value::BigInt(entry.map(|e| e.id)),
+                text(action.code()),
+                Value::Bool(Some(person_changed)),
+                Value::ChronoDate(before.map(|e| e.valid_from)),
+                Value::ChronoDate(before.and_then(|e| e.valid_to)),
+                Value::String(before.map(|e| e.region_code.clone())),
+                Value::String(before.map(|e| e.name_on_roster.clone())),
+            ]);
         }
-        self.keep_before(store, &changes, entry_changes::Kind::Updated)
-            .await?;
-        store
-            .update("roster_entries", cols::ID, cols::ENTRY_CHANGE, changes)
-            .await?;
-        store.insert("roster_entries", cols::ENTRY, inserts).await
+        store.insert("roster_import_rows", cols::STAGE, staged).await
     }
 
-    /// Keeps the entries about to change (the first value of each row is the entry's id) as
-    /// they are, for a revert and for the person's history.
-    async fn keep_before<S: Store>(
-        &self,
+    /// People covered in the scope at the effective date, in the group or in any group.
+    async fn covered<S: Store>(
         store: &mut S,
-        rows: &[Vec<Value>],
-        kind: entry_changes::Kind,
-    ) -> Result<(), sea_orm::DbErr> {
-        let ids: Vec<i64> = rows
-            .iter()
-            .filter_map(|r| match r.first() {
-                Some(Value::BigInt(Some(id))) => Some(*id),
-                _ => None,
-            })
-            .collect();
-        if ids.is_empty() {
-            return Ok(());
+        group: Option<Group>,
+        prefix: &str,
+        effective: NaiveDate,
+    ) -> Result<Vec<(i64, i64)>, sea_orm::DbErr> {
+        let mut all = Vec::new();
+        for g in group.map_or(Group::ALL.to_vec(), |g| vec![g]) {
+            all.extend(store.current_entries(g, prefix, effective).await?);
         }
-        let backend = store.backend();
-        store
-            .execute(entry_changes::keep_before(
-                backend,
-                &ids,
-                self.import_id,
-                kind,
-                self.now,
-            ))
-            .await?;
-        Ok(())
+        Ok(all)
     }
 
     /// Full import: entries of the scope still covering the effective date whose person the
-    /// file no longer lists end the day before; history stays.
+    /// file no longer lists would end the day before; staged in `roster_import_ends`. Answers
+    /// the people covered in the scope.
     async fn end_missing<S: Store>(
         &mut self,
         store: &mut S,
@@ -1468,40 +1419,37 @@ impl Writer {
         }
         listed.sort_unstable();
         listed.dedup();
-        let current = store.current_entries(group, prefix, self.effective).await?;
-        // People covered before, for `roster::guard` (a person may hold two entries).
-        let mut people: Vec<i64> = current.iter().map(|(_, pid)| *pid).collect();
-        people.sort_unstable();
-        people.dedup();
-        let covered = people.len() as i64;
-        drop(people);
-        let end = self.effective.pred_opt().unwrap_or(self.effective);
-        let to_end: Vec<i64> = current
+        let current = Self::covered(store, Some(group), prefix, self.effective).await?;
+        let covered = people(&current);
+        let to_end: Vec<(i64, i64)> = current
             .into_iter()
             .filter(|(_, pid)| listed.binary_search(pid).is_err())
-            .map(|(id, _)| id)
             .collect();
         drop(listed);
         for chunk in to_end.chunks(10_000) {
             let rows: Vec<Vec<Value>> = chunk
                 .iter()
-                .map(|id| {
+                .map(|(entry, person)| {
                     vec![
-                        Value::BigInt(Some(*id)),
-                        Value::ChronoDate(Some(end)),
                         Value::BigInt(Some(self.import_id)),
-                        Value::ChronoDateTimeUtc(Some(self.now)),
+                        Value::BigInt(Some(*entry)),
+                        Value::BigInt(Some(*person)),
                     ]
                 })
                 .collect();
-            self.keep_before(store, &rows, entry_changes::Kind::Ended)
-                .await?;
-            self.ended += store
-                .update("roster_entries", cols::ID, cols::ENTRY_END, rows)
-                .await? as i64;
+            self.ended += rows.len() as i64;
+            store.insert("roster_import_ends", cols::END, rows).await?;
         }
         Ok(covered)
     }
+}
+
+/// Distinct people of (entry id, person id) pairs: a person may hold two entries.
+fn people(entries: &[(i64, i64)]) -> i64 {
+    let mut people: Vec<i64> = entries.iter().map(|(_, pid)| *pid).collect();
+    people.sort_unstable();
+    people.dedup();
+    people.len() as i64
 }
 
 /// Which existing entry a row continues, if any: the one with the same start; else, for a row

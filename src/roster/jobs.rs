@@ -14,6 +14,7 @@ use entity::roster_import;
 
 use super::import;
 use super::parser::Parser;
+use super::status::Status;
 
 /// A running import that has not touched its row for this long on PostgreSQL is taken as
 /// interrupted (its instance died). The claim (`claimed_by`, `claimed_at`) is a lease: the
@@ -34,6 +35,8 @@ pub struct Progress {
     parser: Parser,
     /// Rejected rows after which an import stops (see `import::EarlyStop`).
     max_rejected_rows: u64,
+    /// The rest of the settings: who activates (`roster::approval`), when plans expire.
+    settings: Arc<crate::config::Settings>,
 }
 
 impl Default for Progress {
@@ -65,12 +68,18 @@ impl Progress {
                 settings.parser_cpu_seconds,
             ),
             max_rejected_rows: settings.import_max_rejected_rows,
+            settings: Arc::new(settings.clone()),
         }
     }
 
     /// How this instance reads uploaded files.
     pub fn parser(&self) -> &Parser {
         &self.parser
+    }
+
+    /// The settings this registry was made for.
+    pub fn settings(&self) -> &crate::config::Settings {
+        &self.settings
     }
 
     /// Rejected rows after which an import stops.
@@ -148,7 +157,7 @@ pub async fn claim_next(
     let candidates: Vec<i64> = roster_import::Entity::find()
         .select_only()
         .column(roster_import::Column::Id)
-        .filter(roster_import::COLUMN.status.eq("queued"))
+        .filter(roster_import::COLUMN.status.eq(Status::Queued.code()))
         .order_by_asc(roster_import::COLUMN.id)
         .limit(5)
         .into_tuple()
@@ -170,7 +179,7 @@ pub async fn claim(
 ) -> Result<bool, sea_orm::DbErr> {
     let now = Utc::now();
     Ok(roster_import::Entity::update_many()
-        .col_expr(roster_import::Column::Status, Expr::value("running"))
+        .col_expr(roster_import::Column::Status, Expr::value(Status::Running.code()))
         .col_expr(
             roster_import::Column::ClaimedBy,
             Expr::value(progress.instance.to_string()),
@@ -178,7 +187,7 @@ pub async fn claim(
         .col_expr(roster_import::Column::ClaimedAt, Expr::value(now))
         .col_expr(roster_import::Column::StartedAt, Expr::value(now))
         .filter(roster_import::COLUMN.id.eq(id))
-        .filter(roster_import::COLUMN.status.eq("queued"))
+        .filter(roster_import::COLUMN.status.eq(Status::Queued.code()))
         .exec(db)
         .await?
         .rows_affected
@@ -237,6 +246,11 @@ pub fn spawn_worker(db: DatabaseConnection, progress: Progress) -> tokio::task::
             let _ = tokio::time::timeout(Duration::from_secs(5), progress.bell.notified()).await;
             if let Err(e) = sweep_interrupted(&db, false).await {
                 tracing::error!(error = %e, "cannot sweep interrupted imports");
+            }
+            match super::activate::expire_stale(&db, progress.settings()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(expired = n, "validated imports left alone expired"),
+                Err(e) => tracing::error!(error = %e, "cannot expire validated imports"),
             }
         }
     })

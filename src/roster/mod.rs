@@ -1,5 +1,7 @@
 //! Rosters (名册): reading civil-affairs sheets, validating every row, and importing them.
 
+pub mod activate;
+pub mod approval;
 mod bulk;
 pub mod columns;
 pub mod dates;
@@ -19,6 +21,8 @@ pub mod read;
 pub mod retention;
 pub mod revert;
 pub mod rows;
+pub mod staged;
+pub mod status;
 mod store;
 pub mod tally;
 pub mod upload;

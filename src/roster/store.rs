@@ -1,9 +1,9 @@
-//! Where the import writer's statements go: the same few operations on each database, each
-//! done the way that database does them fastest.
+//! Where the validation's statements go: the same few operations on each database, each done
+//! the way that database does them fastest. Validation reads people and entries and writes
+//! only the staged plan and the rejected rows (`roster::activate` applies the plan).
 //!
 //! - PostgreSQL ([`PgStore`]): the import's pooled connection through sqlx, a batch in a
-//!   handful of round trips: new rows by `COPY`, updates and look-ups set at a time
-//!   ([`super::bulk`]).
+//!   handful of round trips: new rows by `COPY`, look-ups set at a time ([`super::bulk`]).
 //! - SQLite ([`SqliteStore`]): the import's own pooled connection, driven through its raw
 //!   handle with one-row statements prepared once. SQLite runs in-process, so a row costs no
 //!   round trip; what costs is the driver around it: through sqlx every value of a million
@@ -17,7 +17,7 @@ use sea_orm::sqlx::{self, AssertSqlSafe, Row};
 use sea_orm::{DbBackend, DbErr, Statement, Value};
 use sea_query_sqlx::SqlxValues;
 
-use super::bulk::{self, Col, PgArray};
+use super::bulk::{self, Col};
 use crate::domain::Group;
 
 /// What the writer needs of an existing entry to decide whether a row continues it; the
@@ -54,20 +54,6 @@ pub trait Store {
         cols: &[Col],
         rows: Vec<Vec<Value>>,
     ) -> Result<(), DbErr>;
-    /// Inserts the people (`cols::PERSON` rows) not there yet; (id, id_number) of those new.
-    async fn insert_persons(
-        &mut self,
-        cols: &[Col],
-        rows: Vec<Vec<Value>>,
-    ) -> Result<Vec<(i64, String)>, DbErr>;
-    /// Sets `cols` of the rows whose `key` is each row's first value; the rows changed.
-    async fn update(
-        &mut self,
-        table: &str,
-        key: Col,
-        cols: &[Col],
-        rows: Vec<Vec<Value>>,
-    ) -> Result<u64, DbErr>;
     /// The people with these ID numbers.
     async fn persons(&mut self, id_numbers: Vec<String>) -> Result<Vec<PersonRow>, DbErr>;
     /// Every entry of these people.
@@ -89,55 +75,10 @@ pub trait Store {
 pub struct PgStore<'a> {
     conn: &'a mut PgConnection,
     buf: Vec<u8>,
-    /// `nextval('...')` of the sequence of `persons.id`, once looked up.
-    person_nextval: Option<String>,
-    /// Savepoints [`PgStore::copy_new_persons`] may still keep (see [`SAVEPOINTS`]).
-    savepoints_left: usize,
 }
 
 fn pg_err(e: sqlx::Error) -> DbErr {
     DbErr::Custom(format!("PostgreSQL: {e}"))
-}
-
-/// Fewer new people than this go in by `INSERT ... ON CONFLICT`: for them, the savepoint and
-/// the extra round trips of [`PgStore::copy_new_persons`] cost more than they save.
-const COPY_PEOPLE_FROM: usize = 500;
-
-/// Savepoints an import keeps at most. Each one released keeps its subtransaction id until
-/// the import commits, and PostgreSQL keeps 64 of them per transaction in shared memory; past
-/// that, other sessions' snapshots (and standbys') must consult `pg_subtrans` for as long as
-/// the import runs. Once they are used up, new people go in by `INSERT ... ON CONFLICT`.
-const SAVEPOINTS: usize = 64;
-
-/// Why a `COPY` failed: a unique key met a row already there, or anything else.
-enum CopyError {
-    Unique(DbErr),
-    Other(DbErr),
-}
-
-impl CopyError {
-    fn of(e: sqlx::Error) -> CopyError {
-        match &e {
-            sqlx::Error::Database(d) if d.code().as_deref() == Some("23505") => {
-                CopyError::Unique(pg_err(e))
-            }
-            _ => CopyError::Other(pg_err(e)),
-        }
-    }
-}
-
-impl From<DbErr> for CopyError {
-    fn from(e: DbErr) -> Self {
-        CopyError::Other(e)
-    }
-}
-
-impl From<CopyError> for DbErr {
-    fn from(e: CopyError) -> Self {
-        match e {
-            CopyError::Unique(e) | CopyError::Other(e) => e,
-        }
-    }
 }
 
 impl<'a> PgStore<'a> {
@@ -146,85 +87,6 @@ impl<'a> PgStore<'a> {
         PgStore {
             conn,
             buf: Vec::new(),
-            person_nextval: None,
-            savepoints_left: SAVEPOINTS,
-        }
-    }
-
-    /// People taken to be new go in by `COPY`, with ids taken from the sequence, inside a
-    /// savepoint; `None` when one of them was there after all (another import may have added
-    /// them), and then nothing of the attempt is left.
-    ///
-    /// `INSERT ... ON CONFLICT DO NOTHING` checks and inserts one row at a time: a million new
-    /// people cost 5.5 s of server time that way and 2.6 s by `COPY` (ids included), which
-    /// writes them a page at a time. The writer sends people it has not looked up only until
-    /// a batch meets someone already there, so a re-import fails here at most once, mostly at
-    /// its first row.
-    async fn copy_new_persons(
-        &mut self,
-        cols: &[Col],
-        rows: &mut [Vec<Value>],
-    ) -> Result<Option<Vec<(i64, String)>>, DbErr> {
-        let nextval = match &self.person_nextval {
-            Some(n) => n.clone(),
-            None => {
-                let seq: String =
-                    sqlx::query_scalar("SELECT pg_get_serial_sequence('persons', 'id')")
-                        .fetch_one(&mut *self.conn)
-                        .await
-                        .map_err(pg_err)?;
-                let n = format!("nextval('{}')", seq.replace('\'', "''"));
-                self.person_nextval = Some(n.clone());
-                n
-            }
-        };
-        // One round trip: the savepoint, then the ids.
-        let sql = format!(
-            "SAVEPOINT new_people; SELECT {nextval} FROM generate_series(1, {})",
-            rows.len()
-        );
-        let ids: Vec<i64> = sqlx::raw_sql(AssertSqlSafe(sql))
-            .fetch_all(&mut *self.conn)
-            .await
-            .map_err(pg_err)?
-            .iter()
-            .map(|r| r.try_get(0))
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(pg_err)?;
-        let mut with_id = Vec::with_capacity(cols.len() + 1);
-        with_id.push(bulk::col("id", "bigint"));
-        with_id.extend_from_slice(cols);
-        for (row, id) in rows.iter_mut().zip(&ids) {
-            row.insert(0, Value::BigInt(Some(*id)));
-        }
-        let copied = self.copy("persons", &with_id, rows).await;
-        for row in rows.iter_mut() {
-            row.remove(0);
-        }
-        match copied {
-            Ok(()) => {
-                sqlx::raw_sql("RELEASE SAVEPOINT new_people")
-                    .execute(&mut *self.conn)
-                    .await
-                    .map_err(pg_err)?;
-                let created = ids
-                    .into_iter()
-                    .zip(rows.iter())
-                    .map(|(id, row)| match &row[0] {
-                        Value::String(Some(k)) => Ok((id, k.clone())),
-                        v => Err(DbErr::Custom(format!("{v:?} is not an ID number"))),
-                    })
-                    .collect::<Result<_, _>>()?;
-                Ok(Some(created))
-            }
-            Err(CopyError::Unique(_)) => {
-                sqlx::raw_sql("ROLLBACK TO SAVEPOINT new_people; RELEASE SAVEPOINT new_people")
-                    .execute(&mut *self.conn)
-                    .await
-                    .map_err(pg_err)?;
-                Ok(None)
-            }
-            Err(CopyError::Other(e)) => Err(e),
         }
     }
 
@@ -233,7 +95,7 @@ impl<'a> PgStore<'a> {
         table: &str,
         cols: &[Col],
         rows: &[Vec<Value>],
-    ) -> Result<(), CopyError> {
+    ) -> Result<(), DbErr> {
         if rows.is_empty() {
             return Ok(());
         }
@@ -246,9 +108,9 @@ impl<'a> PgStore<'a> {
         let mut copy = self.conn.copy_in_raw(&sql).await.map_err(pg_err)?;
         if let Err(e) = copy.send(self.buf.as_slice()).await {
             let _ = copy.abort(e.to_string()).await;
-            return Err(CopyError::of(e));
+            return Err(pg_err(e));
         }
-        copy.finish().await.map_err(CopyError::of).map(|_| ())
+        copy.finish().await.map_err(pg_err).map(|_| ())
     }
 
     async fn fetch(&mut self, sql: &str, rows: &[Vec<Value>]) -> Result<Vec<PgRow>, DbErr> {
@@ -275,59 +137,7 @@ impl Store for PgStore<'_> {
         cols: &[Col],
         rows: Vec<Vec<Value>>,
     ) -> Result<(), DbErr> {
-        Ok(self.copy(table, cols, &rows).await?)
-    }
-
-    async fn insert_persons(
-        &mut self,
-        cols: &[Col],
-        mut rows: Vec<Vec<Value>>,
-    ) -> Result<Vec<(i64, String)>, DbErr> {
-        if rows.is_empty() {
-            return Ok(Vec::new());
-        }
-        if rows.len() >= COPY_PEOPLE_FROM
-            && self.savepoints_left > 0
-            && let Some(created) = self.copy_new_persons(cols, &mut rows).await?
-        {
-            self.savepoints_left -= 1;
-            return Ok(created);
-        }
-        // COPY cannot skip the people already there; one array per column, in binary, can,
-        // in a single statement, and PostgreSQL parses no text for them.
-        let sql = bulk::unnest_insert_sql(
-            "persons",
-            cols,
-            "ON CONFLICT (id_number) DO NOTHING RETURNING id, id_number",
-        );
-        let mut query = sqlx::query_as::<_, (i64, String)>(AssertSqlSafe(sql));
-        for array in bulk::pg_arrays(cols, rows).map_err(DbErr::Custom)? {
-            query = match array {
-                PgArray::Text(a) => query.bind(a),
-                PgArray::BigInt(a) => query.bind(a),
-                PgArray::Date(a) => query.bind(a),
-                PgArray::Timestamp(a) => query.bind(a),
-            };
-        }
-        query.fetch_all(&mut *self.conn).await.map_err(pg_err)
-    }
-
-    async fn update(
-        &mut self,
-        table: &str,
-        key: Col,
-        cols: &[Col],
-        rows: Vec<Vec<Value>>,
-    ) -> Result<u64, DbErr> {
-        if rows.is_empty() {
-            return Ok(0);
-        }
-        sqlx::query(AssertSqlSafe(bulk::update_sql(table, key, cols)))
-            .bind(bulk::pg_rows(&rows))
-            .execute(&mut *self.conn)
-            .await
-            .map(|r| r.rows_affected())
-            .map_err(pg_err)
+        self.copy(table, cols, &rows).await
     }
 
     async fn persons(&mut self, id_numbers: Vec<String>) -> Result<Vec<PersonRow>, DbErr> {
@@ -521,54 +331,6 @@ impl Store for SqliteStore<'_> {
             placeholders(cols.len())
         );
         self.run(&sql, rows).map(|_| ())
-    }
-
-    async fn insert_persons(
-        &mut self,
-        cols: &[Col],
-        rows: Vec<Vec<Value>>,
-    ) -> Result<Vec<(i64, String)>, DbErr> {
-        let sql = format!(
-            "INSERT INTO persons ({}) VALUES ({}) ON CONFLICT (id_number) DO NOTHING",
-            names(cols),
-            placeholders(cols.len())
-        );
-        let conn = self.conn;
-        let mut stmt = conn.prepare_cached(&sql).map_err(sqlite_err)?;
-        let mut created = Vec::with_capacity(rows.len());
-        for row in rows {
-            self.bind(&mut stmt, &row)?;
-            if stmt.raw_execute().map_err(sqlite_err)? == 1 {
-                let Some(Value::String(Some(id_number))) = row.into_iter().next() else {
-                    return Err(DbErr::Custom(
-                        "a person row starts with the ID number".into(),
-                    ));
-                };
-                created.push((conn.last_insert_rowid(), id_number));
-            }
-        }
-        Ok(created)
-    }
-
-    async fn update(
-        &mut self,
-        table: &str,
-        key: Col,
-        cols: &[Col],
-        rows: Vec<Vec<Value>>,
-    ) -> Result<u64, DbErr> {
-        // The key is the first value of a row and the last placeholder of the statement.
-        let sets: Vec<String> = cols
-            .iter()
-            .enumerate()
-            .map(|(i, c)| format!("{} = ?{}", c.name(), i + 2))
-            .collect();
-        let sql = format!(
-            "UPDATE {table} SET {} WHERE {} = ?1",
-            sets.join(", "),
-            key.name()
-        );
-        self.run(&sql, rows)
     }
 
     async fn persons(&mut self, id_numbers: Vec<String>) -> Result<Vec<PersonRow>, DbErr> {

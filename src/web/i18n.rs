@@ -69,6 +69,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ),
     ("nav.roster_upload", "上传名册", "Upload a roster"),
     ("nav.roster_imports", "导入记录", "Imports"),
+    ("nav.roster_approvals", "待启用导入", "Imports to activate"),
     ("nav.eligibility", "资格核查", "Eligibility"),
     ("nav.cases", "救助案件", "Cases"),
     ("nav.approvals", "待审批", "Approvals"),
@@ -111,6 +112,7 @@ pub type Texts = &'static [(&'static str, &'static str, &'static str)];
 const TABLES: &[Texts] = &[
     TEXTS,
     super::roster::TEXTS,
+    super::roster_plan::TEXTS,
     super::cases::TEXTS,
     super::persons::TEXTS,
     super::reports::TEXTS,

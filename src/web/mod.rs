@@ -10,6 +10,7 @@ pub mod i18n;
 mod persons;
 mod reports;
 mod roster;
+mod roster_plan;
 
 use askama::Template;
 use axum::extract::{FromRequestParts, Path, Query, Request, State};
@@ -100,6 +101,11 @@ const MENU: &[(&str, &str, Access)] = &[
     (
         "/roster/imports",
         "nav.roster_imports",
+        access::ROSTER_IMPORTER,
+    ),
+    (
+        "/roster/approvals",
+        "nav.roster_approvals",
         access::ROSTER_IMPORTER,
     ),
     (

@@ -129,9 +129,12 @@ pub const TEXTS: Texts = &[
         "Regions in the file",
     ),
     ("roster.status_queued", "排队中", "Queued"),
-    ("roster.status_running", "导入中", "Importing"),
-    ("roster.status_succeeded", "已完成", "Done"),
+    ("roster.status_running", "校验中", "Validating"),
+    ("roster.status_validated", "已校验，待启用", "Validated, to activate"),
+    ("roster.status_succeeded", "已生效", "Activated"),
     ("roster.status_failed", "失败", "Failed"),
+    ("roster.status_discarded", "已放弃", "Discarded"),
+    ("roster.status_expired", "已过期", "Expired"),
     ("roster.format", "文件格式", "Format"),
     ("roster.size", "文件大小", "Size"),
     (
@@ -212,6 +215,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/roster/imports", get(import_list))
         .route("/roster/imports/{id}", get(import_page))
+        .route("/roster/approvals", get(super::roster_plan::approvals))
         .route(
             "/static/roster.js",
             get(|| async { super::javascript(include_str!("../../static/roster.js")) }),
@@ -242,7 +246,10 @@ fn status_badge(page: &Page, status: &str) -> Badge {
     let (key, class) = match status {
         "queued" => ("roster.status_queued", "wait"),
         "running" => ("roster.status_running", "wait"),
+        "validated" => ("roster.status_validated", "wait"),
         "succeeded" => ("roster.status_succeeded", "ok"),
+        "discarded" => ("roster.status_discarded", "wait"),
+        "expired" => ("roster.status_expired", "wait"),
         _ => ("roster.status_failed", "bad"),
     };
     Badge {
@@ -556,7 +563,15 @@ struct ListQuery {
     page: Option<u64>,
 }
 
-const STATUSES: [&str; 4] = ["queued", "running", "succeeded", "failed"];
+const STATUSES: [&str; 7] = [
+    "queued",
+    "running",
+    "validated",
+    "succeeded",
+    "failed",
+    "discarded",
+    "expired",
+];
 
 async fn import_list(
     State(state): State<AppState>,
@@ -722,6 +737,8 @@ struct ImportPage {
     can_revert: bool,
     /// When it was undone.
     reverted: Option<String>,
+    /// The second step: what it would change or changed, and who may activate it.
+    plan: Option<super::roster_plan::PlanView>,
 }
 
 #[derive(Deserialize, Default)]
@@ -802,6 +819,9 @@ async fn import_page(
             && m.reverted_at.is_none()
             && m.created_by != Some(user.id),
         reverted: m.reverted_at.as_ref().map(fmt::at),
+        plan: super::roster_plan::plan_view(&state, &user, &m)
+            .await
+            .map_err(fail)?,
         page,
         imp,
     }))

@@ -109,6 +109,7 @@ async fn import_prints_the_summary_and_the_row_errors() {
         "220102",
         "--effective-date",
         "2020-07-01",
+        "--activate",
     ];
     let out = cancer_aid(&url, &args);
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -383,18 +383,48 @@ impl<'a> Client<'a> {
             .await
     }
 
-    /// Polls an import until it has finished, and returns it.
-    pub async fn wait_import(&self, id: i64) -> Value {
+    /// Polls an import until it has been validated (or has failed), and returns it.
+    pub async fn wait_validated(&self, id: i64) -> Value {
         for _ in 0..600 {
             let res = self.get(&format!("/api/v1/roster-imports/{id}")).await;
             res.assert_status(StatusCode::OK);
             let v = res.json();
-            if v["status"] == "succeeded" || v["status"] == "failed" {
+            if v["status"] != "queued" && v["status"] != "running" {
                 return v;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("import {id} did not finish");
+        panic!("import {id} was not validated");
+    }
+
+    /// Polls an import until it has been validated, activates it (as this client, or as a
+    /// second, province-wide importer when the plan needs one) and returns it: for tests about
+    /// what an import does, not about its two steps (tests/api/roster_activation.rs).
+    pub async fn wait_import(&self, id: i64) -> Value {
+        let v = self.wait_validated(id).await;
+        if v["status"] != "validated" {
+            return v;
+        }
+        let path = format!("/api/v1/roster-imports/{id}/activate");
+        let body = serde_json::json!({"version": v["version"]});
+        let res = self.post(&path, &body).await;
+        let res = if res.status == StatusCode::FORBIDDEN {
+            let second = self
+                .app
+                .as_user("second-importer", &[Role::RosterImporter], "22")
+                .await;
+            second.post(&path, &body).await
+        } else {
+            res
+        };
+        if res.status == StatusCode::CONFLICT && res.error_code() == "import_stale" {
+            return Box::pin(self.wait_import(id)).await;
+        }
+        if res.status != StatusCode::OK {
+            // A refused activation (a full import that needs a confirmation): as it stands.
+            return self.get(&format!("/api/v1/roster-imports/{id}")).await.json();
+        }
+        res.json()
     }
 
     pub fn token(&self) -> &str {

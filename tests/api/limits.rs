@@ -391,7 +391,7 @@ db_test!(
             .unwrap();
         release.await.unwrap();
         let done = roster_import::Entity::find_by_id(id).one(&app.db).await.unwrap().unwrap();
-        assert_eq!(done.status, "succeeded", "{:?}", done.error);
+        assert_eq!(done.status, "validated", "{:?}", done.error);
         assert_eq!(done.accepted, 1);
         assert!(started.elapsed() >= Duration::from_secs(2), "{:?}", started.elapsed());
     }

@@ -4,7 +4,7 @@ use std::io::{Cursor, Write};
 
 use axum::http::StatusCode;
 use sea_orm::{EntityTrait, PaginatorTrait, QueryFilter};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use cancer_aid::domain::Role;
 use cancer_aid::domain::id_number::check_character;
@@ -590,23 +590,39 @@ db_test!(
         );
         a.unwrap();
         b.unwrap();
+        // The app's own worker may still hold one.
         for id in &ids {
-            clerk.wait_import(*id).await;
+            clerk.wait_validated(*id).await;
         }
         let instances = [app.state.imports.instance(), other.imports.instance()];
+        let validations = |id: i64| {
+            let db = app.db.clone();
+            async move {
+                entity::audit_log::Entity::find()
+                    .filter(entity::audit_log::COLUMN.action.eq("roster_import.validate"))
+                    .filter(entity::audit_log::COLUMN.entity_id.eq(id.to_string()))
+                    .count(&db)
+                    .await
+                    .unwrap()
+            }
+        };
         let imports = roster_import::Entity::find().all(&app.db).await.unwrap();
         assert_eq!(imports.len(), 6);
         for i in &imports {
-            assert_eq!(i.status, "succeeded", "{i:?}");
+            assert_eq!(i.status, "validated", "{i:?}");
             assert!(instances.contains(&i.claimed_by.as_deref().unwrap_or("")), "{i:?}");
-            let runs = entity::audit_log::Entity::find()
-                .filter(entity::audit_log::COLUMN.action.eq("roster_import.run"))
-                .filter(entity::audit_log::COLUMN.entity_id.eq(i.id.to_string()))
-                .count(&app.db)
-                .await
-                .unwrap();
-            assert_eq!(runs, 1, "import {} ran {runs} times", i.id);
+            assert_eq!(validations(i.id).await, 1, "import {} was validated more than once", i.id);
         }
+        // The first activated changes the roster; each of the others finds it changed and is
+        // validated again, against the people the first added.
+        for id in &ids {
+            clerk.wait_import(*id).await;
+        }
+        let imports = roster_import::Entity::find().all(&app.db).await.unwrap();
+        for i in &imports {
+            assert_eq!(i.status, "succeeded", "{i:?}");
+        }
+
         // The first to run added the eight people; the others found them there.
         assert_eq!(imports.iter().map(|i| i.added).sum::<i64>(), 8);
         assert_eq!(roster_entry::Entity::find().count(&app.db).await.unwrap(), 8);
@@ -672,7 +688,7 @@ db_test!(
         assert_eq!(roster_entry::Entity::find().count(&app.db).await.unwrap(), 0);
         let runs = || async {
             entity::audit_log::Entity::find()
-                .filter(entity::audit_log::COLUMN.action.eq("roster_import.run"))
+                .filter(entity::audit_log::COLUMN.action.eq("roster_import.validate"))
                 .count(&app.db)
                 .await
                 .unwrap()
@@ -681,13 +697,13 @@ db_test!(
         // The holder finishes it, once.
         cancer_aid::roster::import::run(&app.db, id, other.clone()).await.unwrap();
         let row = roster_import::Entity::find_by_id(id).one(&app.db).await.unwrap().unwrap();
-        assert_eq!(row.status, "succeeded", "{row:?}");
-        assert_eq!(roster_entry::Entity::find().count(&app.db).await.unwrap(), 1);
+        assert_eq!((row.status.as_str(), row.added), ("validated", 1), "{row:?}");
         assert_eq!(runs().await, 1);
         // A late run of A again changes nothing.
         cancer_aid::roster::import::run(&app.db, id, app.state.imports.clone()).await.unwrap();
         assert_eq!(runs().await, 1);
-        assert_eq!(roster_entry::Entity::find().count(&app.db).await.unwrap(), 1);
+        // Validation changes nothing in the roster.
+        assert_eq!(roster_entry::Entity::find().count(&app.db).await.unwrap(), 0);
     }
 );
 
@@ -751,29 +767,46 @@ db_test!(
             n
         };
 
-        // The header-only file: refused, nothing ended, and the message says what to do.
+        // The header-only file: validated, but its activation is refused without a
+        // confirmation; nothing ended, and the message says what to do.
+        let second = app.as_user("second-importer", &[Role::RosterImporter], "22").await;
         let header_only = "身份证号码,姓名\n";
-        let refused = import(&clerk, &full("2020-07-01"), "empty.csv", header_only.as_bytes()).await;
-        assert_eq!(refused["status"], "failed", "{refused}");
-        let why = refused["error"].as_str().unwrap();
+        let res = clerk.upload("/api/v1/roster-imports", &full("2020-07-01"), "empty.csv", header_only.as_bytes()).await;
+        let empty = clerk.wait_validated(res.json()["id"].as_i64().unwrap()).await;
+        assert_eq!((empty["status"].as_str(), empty["counts"]["accepted"].as_i64(), empty["counts"]["ended"].as_i64()), (Some("validated"), Some(0), Some(6)), "{empty}");
+        let activate = format!("/api/v1/roster-imports/{}/activate", empty["id"]);
+        let res = second.post(&activate, &json!({"version": empty["version"]})).await;
+        res.assert_status(StatusCode::CONFLICT);
+        assert_eq!(res.error_code(), "confirmation_required");
+        let why = res.json()["error"]["message"].as_str().unwrap().to_owned();
         assert!(why.contains("未接受任何一行") && why.contains("6 人") && why.contains("确认全量替换"), "{why}");
         assert_eq!(open().await, 6, "nothing was ended");
+        // Ticking the box without a reason is a field error, and nothing changes.
+        let res = second.post(&activate, &json!({"version": empty["version"], "confirm_full_replace": true})).await;
+        res.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(res.json()["error"]["details"][0]["field"], "reason", "{}", res.json());
+        let res = second.post(&format!("/api/v1/roster-imports/{}/discard", empty["id"]), &json!({"version": empty["version"]})).await;
+        res.assert_status(StatusCode::OK);
+        assert_eq!(res.json()["status"], "discarded");
 
         // Two of six listed: four would end, more than half: refused as well.
         let two = roster(&six[..2]);
         let refused = import(&clerk, &full("2020-07-01"), "two.xlsx", &two).await;
-        assert_eq!(refused["status"], "failed", "{refused}");
-        assert!(refused["error"].as_str().unwrap().contains("6 人中的 4 人"), "{refused}");
+        assert_eq!(refused["status"], "validated", "{refused}");
+        let res = second.post(&format!("/api/v1/roster-imports/{}/activate", refused["id"]), &json!({"version": refused["version"]})).await;
+        assert_eq!(res.error_code(), "confirmation_required");
+        assert!(res.json()["error"]["message"].as_str().unwrap().contains("6 人中的 4 人"), "{}", res.json());
         assert_eq!(open().await, 6);
 
-        // Ticking the box without a reason is a field error, and nothing is queued.
+        // Ticking the box on the upload without a reason is a field error, and nothing is queued.
         let mut no_reason = full("2020-07-01");
         no_reason.push(("confirm_full_replace", "true"));
         let res = clerk.upload("/api/v1/roster-imports", &no_reason, "two.xlsx", &two).await;
         res.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(res.json()["error"]["details"][0]["field"], "reason", "{}", res.json());
 
-        // Confirmed with a reason: it runs, and the reason is in the audit log.
+        // Confirmed with a reason on the upload: a second person activates it, and the reason
+        // is in the audit log.
         let mut confirmed = no_reason.clone();
         confirmed.push(("reason", "街道合并，四户迁出本区"));
         let done = import(&clerk, &confirmed, "two.xlsx", &two).await;

@@ -80,7 +80,7 @@ db_test!(
         assert!(page.contains(&format!("href=\"/roster/imports/{id}\"")), "{page}");
         assert!(page.contains("南关区.xlsx") && page.contains("城市低保 · 220102"), "{page}");
         assert!(page.contains("2020-07-01") && page.contains("增量导入"), "{page}");
-        assert!(page.contains("<span class=\"badge ok\">已完成</span>"), "{page}");
+        assert!(page.contains("<span class=\"badge ok\">已生效</span>"), "{page}");
         // Accepted 8, rejected 4, skipped 2, added 8, as the import counted them.
         assert!(
             page.contains("<td class=\"num\">8</td>\n      <td class=\"num\"><span class=\"bad-text\">4</span></td>\n      <td class=\"num\">2</td>\n      <td class=\"num\">8</td>"),
@@ -311,7 +311,7 @@ db_test!(
         let me = clerk.get("/api/v1/auth/me").await.json()["id"].as_i64().unwrap();
         let running = stored_import(&app, me, "running", None).await;
         let page = body(&clerk.get(&format!("/roster/imports/{running}")).await);
-        assert!(page.contains("<span class=\"badge wait\" id=\"import-status\">导入中</span>"), "{page}");
+        assert!(page.contains("<span class=\"badge wait\" id=\"import-status\">校验中</span>"), "{page}");
         assert!(page.contains("id=\"import-progress\" aria-live=\"polite\""), "shown: {page}");
         assert!(page.contains("max=\"1000000\" value=\"250000\""), "{page}");
         assert!(page.contains("250,000 / 1,000,000"), "{page}");
@@ -320,7 +320,7 @@ db_test!(
         assert!(page.contains("全量导入") && page.contains("123,456,789 B"), "{page}");
         assert!(!page.contains("id=\"errors\""), "no rejected rows before the end");
         let list = body(&clerk.get("/roster/imports?status=running").await);
-        assert!(list.contains("大文件.xlsx") && list.contains("导入中"), "{list}");
+        assert!(list.contains("大文件.xlsx") && list.contains("校验中"), "{list}");
 
         let failed = stored_import(&app, me, "failed", Some("文件为空。 / The file is empty.")).await;
         let page = body(&clerk.get(&format!("/roster/imports/{failed}")).await);

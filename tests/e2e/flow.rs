@@ -86,10 +86,8 @@ async fn a_patient_goes_from_the_roster_to_the_managers_totals_in_the_browser() 
     screenshot(&c, "roster-upload").await;
     click(&c, "#roster-upload button[type=submit]").await;
     let import_id = wait_id(&c, "/roster/imports/").await;
-    wait_text(&c, "#import-status", |t| {
-        t.contains("成功") || t.contains("完成")
-    })
-    .await;
+    // Validated: nothing in the roster yet; the page shows what activation would do.
+    wait_text(&c, "#import-status", |t| t.contains("已校验")).await;
     assert_eq!(text_of(&c, "#count-accepted").await, "4");
     assert_eq!(text_of(&c, "#count-rejected").await, "1");
     let rejected = text_of(&c, "#error-rows").await;
@@ -98,7 +96,11 @@ async fn a_patient_goes_from_the_roster_to_the_managers_totals_in_the_browser() 
         "{rejected}"
     );
     wait_for(&c, "#errors-xlsx").await;
-    screenshot(&c, "roster-result").await;
+    let added = text_of(&c, "#plan-added").await;
+    assert!(added.contains(PATIENT_NAME) && added.contains("将新增"), "{added}");
+    let waiting = text_of(&c, "#waiting").await;
+    assert!(waiting.contains("另一位"), "the uploader waits: {waiting}");
+    screenshot(&c, "roster-validated").await;
     c.goto(&format!("{base}/roster/imports")).await.unwrap();
     let history = text_of(&c, "main").await;
     assert!(
@@ -114,6 +116,22 @@ async fn a_patient_goes_from_the_roster_to_the_managers_totals_in_the_browser() 
         "the history links to the import"
     );
     screenshot(&c, "roster-history").await;
+    log_out(&c).await;
+
+    // ---- a second person activates it from the list of imports to activate ----
+    log_in(&c, base, "admin", "admin-demo-pass").await;
+    wait_path(&c, "/").await;
+    click(&c, "nav a[href='/roster/approvals']").await;
+    wait_path(&c, "/roster/approvals").await;
+    screenshot(&c, "roster-approvals").await;
+    click(&c, &format!("a[href='/roster/imports/{import_id}#plan']")).await;
+    wait_for(&c, "#activate").await;
+    click(&c, "#activate").await;
+    c.accept_alert().await.unwrap();
+    wait_text(&c, "#import-status", |t| t.contains("已生效")).await;
+    let done = text_of(&c, "#plan").await;
+    assert!(done.contains("本次导入的改动") && done.contains(PATIENT_NAME), "{done}");
+    screenshot(&c, "roster-result").await;
     log_out(&c).await;
 
     // ---- the caseworker checks the patient and opens a case ----

@@ -17,7 +17,9 @@ use hyper_util::client::legacy::connect::HttpConnector;
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
 
-/// The service on a free port, over a temporary SQLite file with the demo data.
+/// The service on a free port, over a temporary SQLite file with the demo data. Every import
+/// is activated by a second person (`CANCER_AID_IMPORT_APPROVAL=always`), so the browser test
+/// walks both steps of an import; the demo's own rosters wait for activation too.
 struct Service {
     base: String,
     _dir: tempfile::TempDir,
@@ -30,6 +32,7 @@ async fn start_service() -> Service {
         database_url: url,
         // The test binary is not the service: uploads are parsed by the service's binary.
         parser_program: Some(env!("CARGO_BIN_EXE_cancer-aid").into()),
+        import_approval: cancer_aid::roster::approval::Approval::Always,
         ..Default::default()
     };
     let state = cancer_aid::startup::prepare(settings).await.unwrap();

@@ -1,0 +1,631 @@
+//! Activating a validated import: the second of an import's two steps.
+//!
+//! Validation (`roster::import`) reads the file and the roster and stages what would change:
+//! `roster_import_rows` (entries to add or change, people's new names or regions) and
+//! `roster_import_ends` (entries a full import ends). Activation applies that plan with a few
+//! set-based statements in one transaction, never a replay of rows, after checking:
+//!
+//! - the version the client saw, and that the import is still validated and not expired;
+//! - who activates (`roster::approval`: a second person for destructive plans);
+//! - the guard of `roster::guard` (a full import that accepts nothing or ends most of its
+//!   scope needs a confirmation and a reason);
+//! - that the roster has not changed since validation: every activation and revert raises
+//!   `roster_state.version`; a plan made against an older version is sent back to be
+//!   validated again, automatically, and the clerk looks at the new plan before activating.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
+    EntityTrait, IntoActiveModel, QueryFilter, QuerySelect, Set, Statement,
+};
+
+use entity::roster_import;
+
+use super::approval::Plan;
+use super::guard::{Effect, Reason};
+use super::import::{ImportView, Mode};
+use super::status::Status;
+use crate::audit::{self, Actor, Change};
+use crate::auth::CurrentUser;
+use crate::config::Settings;
+use crate::domain::{RegionPrefix, Role};
+use crate::error::{AppError, AppResult, Msg};
+
+/// The roster's version: raised by every activation and revert.
+pub async fn roster_version<C: ConnectionTrait>(db: &C) -> Result<i64, sea_orm::DbErr> {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT version FROM roster_state WHERE id = 1",
+        ))
+        .await?
+        .ok_or_else(|| sea_orm::DbErr::Custom("roster_state has no row".into()))?;
+    row.try_get_by_index::<i64>(0)
+}
+
+/// Raises the roster's version, inside the transaction that changes the roster.
+pub async fn bump_roster_version(txn: &DatabaseTransaction) -> Result<(), sea_orm::DbErr> {
+    txn.execute_unprepared("UPDATE roster_state SET version = version + 1 WHERE id = 1")
+        .await?;
+    Ok(())
+}
+
+/// Who asks for the activation.
+#[derive(Clone, Copy)]
+pub enum Who<'a> {
+    /// A signed-in user (the API, the pages).
+    User(&'a CurrentUser),
+    /// The uploader's one-step path (`--activate`, the upload's `activate` field): allowed only
+    /// where the uploader alone may activate.
+    Uploader,
+}
+
+/// What the activating person sends.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    /// The import's version the person saw.
+    pub version: i32,
+    /// The confirmation, with a reason, that a destructive full import is meant.
+    pub confirmation: Option<Reason>,
+}
+
+/// How an activation ended.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The roster changed.
+    Activated(ImportView),
+    /// The roster changed since validation: the import is queued to be validated again.
+    Revalidating(ImportView),
+}
+
+/// The region an import may change: its region, else its uploader's scope, else (from the
+/// command line) the province.
+pub async fn scope_of<C: ConnectionTrait>(
+    db: &C,
+    import: &roster_import::Model,
+    province: &RegionPrefix,
+) -> AppResult<RegionPrefix> {
+    if let Some(r) = import.region_code.as_deref().and_then(|r| RegionPrefix::parse(r).ok()) {
+        return Ok(r);
+    }
+    if let Some(uid) = import.created_by
+        && let Some(u) = entity::user::Entity::find_by_id(uid).one(db).await?
+        && let Ok(r) = RegionPrefix::parse(&u.region_prefix)
+    {
+        return Ok(r);
+    }
+    Ok(province.clone())
+}
+
+/// The plan's figures, for the approval rule.
+pub fn plan_of(import: &roster_import::Model) -> Plan {
+    Plan {
+        mode: Mode::parse(&import.mode).unwrap_or_default(),
+        covered: import.covered,
+        updated: import.updated,
+        ended: import.ended,
+    }
+}
+
+/// Whether the plan needs a second person under the branch's rule.
+pub fn needs_second(settings: &Settings, import: &roster_import::Model) -> bool {
+    settings
+        .import_approval
+        .needs_second(plan_of(import), settings.import_approval_percent)
+}
+
+/// Why `user` may not activate `import` (None: they may).
+pub fn refusal(
+    settings: &Settings,
+    import: &roster_import::Model,
+    scope: &RegionPrefix,
+    user: &CurrentUser,
+) -> Option<Msg> {
+    let allowed_role = user.roles.contains(&Role::RosterImporter) || user.roles.contains(&Role::Admin);
+    if !allowed_role {
+        return Some(Msg::new(
+            "只有名册管理员或系统管理员可以启用导入。",
+            "Only a roster importer or an administrator activates an import.",
+        ));
+    }
+    if !user.region.covers(scope) {
+        return Some(Msg::new(
+            format!("本批次的范围{scope}超出您的数据范围{}，须由数据范围覆盖它的人员启用。", user.region),
+            format!(
+                "The import's scope {scope} is outside your scope {}: it is activated by someone whose scope covers it.",
+                user.region
+            ),
+        ));
+    }
+    if needs_second(settings, import) && import.created_by == Some(user.id) {
+        return Some(second_person(settings, scope));
+    }
+    None
+}
+
+fn second_person(settings: &Settings, scope: &RegionPrefix) -> Msg {
+    let why = match settings.import_approval {
+        super::approval::Approval::Always => (
+            "本单位规定每批导入".to_owned(),
+            "This branch has every import".to_owned(),
+        ),
+        _ => (
+            format!(
+                "本批次会终止在册人员，或改动范围内超过{}%的在册人员，因此",
+                settings.import_approval_percent
+            ),
+            format!(
+                "This import ends people or changes more than {}% of its scope, so it is",
+                settings.import_approval_percent
+            ),
+        ),
+    };
+    Msg::new(
+        format!(
+            "{}须由上传人以外的另一位名册管理员或系统管理员（数据范围覆盖{scope}）启用。",
+            why.0
+        ),
+        format!(
+            "{} activated by a second person: a roster importer or administrator other than the uploader, whose scope covers {scope}.",
+            why.1
+        ),
+    )
+}
+
+fn state_conflict(code: &'static str, message: Msg, m: &roster_import::Model) -> AppError {
+    let status = Status::parse(&m.status);
+    AppError::StateConflict {
+        code,
+        message,
+        state: m.status.clone(),
+        version: m.version,
+        allowed: status
+            .map(|s| s.allowed().iter().map(|a| a.code().to_owned()).collect())
+            .unwrap_or_default(),
+    }
+}
+
+fn not_validated(m: &roster_import::Model) -> AppError {
+    let label = Status::parse(&m.status).map_or(m.status.as_str(), |s| s.label_zh());
+    state_conflict(
+        "import_not_validated",
+        Msg::new(
+            format!("只有“已校验，待启用”的导入可以启用或放弃，本批次为“{label}”。"),
+            format!(
+                "Only a validated import can be activated or discarded; this one is {}.",
+                m.status
+            ),
+        ),
+        m,
+    )
+}
+
+fn stale_version(m: &roster_import::Model, seen: i32) -> AppError {
+    state_conflict(
+        "version_conflict",
+        Msg::new(
+            format!(
+                "本批次已有变化（您看到的是第{seen}版，现为第{}版）：请刷新页面，核对后再操作。",
+                m.version
+            ),
+            format!(
+                "The import changed since you read it (version {seen}, now {}): reload it and check before acting.",
+                m.version
+            ),
+        ),
+        m,
+    )
+}
+
+/// The moment a validated import expires.
+pub fn expires_at(settings: &Settings, m: &roster_import::Model) -> Option<DateTime<Utc>> {
+    m.validated_at
+        .map(|at| at + Duration::hours(i64::from(settings.import_validated_hours)))
+}
+
+/// Locks and loads the import for a change of state: the user's view of it, or any import for
+/// the uploader's own path.
+async fn load(
+    txn: &DatabaseTransaction,
+    who: Who<'_>,
+    id: i64,
+) -> AppResult<roster_import::Model> {
+    if let Who::User(u) = who {
+        super::history::find_visible(txn, u, id).await?;
+    }
+    roster_import::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or_else(|| AppError::not_found("roster_import", id))
+}
+
+/// Activates import `id`.
+pub async fn activate(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    who: Who<'_>,
+    id: i64,
+    req: Request,
+) -> AppResult<Outcome> {
+    let txn = crate::db::begin_write(db).await?;
+    // One roster change at a time on PostgreSQL too (SQLite's write lock already is one):
+    // activations and reverts wait here for each other, so the version check below sees
+    // every change that landed first.
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_unprepared("LOCK TABLE roster_entries IN SHARE ROW EXCLUSIVE MODE")
+            .await?;
+    }
+    let m = load(&txn, who, id).await?;
+    if m.status != Status::Validated.code() {
+        return Err(not_validated(&m));
+    }
+    if let Who::User(_) = who
+        && m.version != req.version
+    {
+        return Err(stale_version(&m, req.version));
+    }
+    let now = Utc::now();
+    if expires_at(settings, &m).is_some_and(|at| at <= now) {
+        let view = close(&txn, &m, Status::Expired, None, now).await?;
+        txn.commit().await?;
+        return Err(state_conflict(
+            "import_expired",
+            Msg::new(
+                format!(
+                    "本批次校验后超过{}小时未启用，已过期：请重新上传文件。",
+                    settings.import_validated_hours
+                ),
+                format!(
+                    "The import waited more than {} hours after validation and expired: upload the file again.",
+                    settings.import_validated_hours
+                ),
+            ),
+            &roster_import::Model {
+                status: view.status,
+                version: view.version,
+                ..m
+            },
+        ));
+    }
+    let scope = scope_of(&txn, &m, &settings.province).await?;
+    let actor = match who {
+        Who::User(u) => {
+            if let Some(why) = refusal(settings, &m, &scope, u) {
+                return Err(AppError::forbidden(why));
+            }
+            u.actor()
+        }
+        Who::Uploader => {
+            if needs_second(settings, &m) {
+                return Err(AppError::forbidden(second_person(settings, &scope)));
+            }
+            uploader(&m)
+        }
+    };
+    // A full import that accepts nothing or ends most of its scope: only with a confirmation.
+    let confirmed = match (Mode::parse(&m.mode) == Some(Mode::Full))
+        .then(|| {
+            Effect {
+                accepted: m.accepted,
+                covered: m.covered,
+                ended: m.ended,
+            }
+            .destructive()
+        })
+        .flatten()
+    {
+        None => None,
+        Some(d) => {
+            let reason = req
+                .confirmation
+                .map(|r| r.as_str().to_owned())
+                .or(m.confirmed_reason.clone());
+            match reason {
+                None => return Err(state_conflict("confirmation_required", d.refusal(), &m)),
+                Some(r) => Some((d.effect(), r)),
+            }
+        }
+    };
+    if Some(roster_version(&txn).await?) != m.roster_version {
+        let view = requeue(&txn, &m, &actor, now).await?;
+        txn.commit().await?;
+        return Ok(Outcome::Revalidating(view));
+    }
+
+    apply(&txn, id, m.effective_date, now).await?;
+    bump_roster_version(&txn).await?;
+
+    let mut a = m.clone().into_active_model();
+    a.status = Set(Status::Succeeded.code().to_owned());
+    a.version = Set(m.version + 1);
+    a.activated_at = Set(Some(now));
+    a.activated_by = Set(actor.id);
+    a.finished_at = Set(Some(now));
+    if let Some((_, reason)) = &confirmed {
+        a.confirmed_reason = Set(Some(reason.clone()));
+    }
+    let after = a.update(&txn).await?;
+    let view = ImportView::from_model(&after, None);
+    audit::record(
+        &txn,
+        &actor,
+        Change {
+            action: "roster_import.activate",
+            entity_type: "roster_import",
+            entity_id: id.to_string(),
+            before: Some(serde_json::json!({"status": m.status, "version": m.version})),
+            after: Some(serde_json::json!({
+                "status": after.status,
+                "added": after.added,
+                "updated": after.updated,
+                "ended": after.ended,
+                "uploaded_by": after.created_by,
+            })),
+        },
+    )
+    .await?;
+    if let Some((effect, reason)) = confirmed {
+        audit::record(
+            &txn,
+            &actor,
+            Change {
+                action: "roster_import.confirmed_destructive",
+                entity_type: "roster_import",
+                entity_id: id.to_string(),
+                before: None,
+                after: Some(serde_json::json!({
+                    "reason": reason,
+                    "accepted": effect.accepted,
+                    "covered": effect.covered,
+                    "ended": effect.ended,
+                })),
+            },
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(Outcome::Activated(view))
+}
+
+fn uploader(m: &roster_import::Model) -> Actor {
+    match m.created_by {
+        Some(id) => Actor {
+            id: Some(id),
+            name: format!("user:{id}"),
+        },
+        None => Actor::system("cli"),
+    }
+}
+
+/// Activates a just-validated import that asked for it (`auto_activate`) when the uploader
+/// alone may; otherwise it stays validated for a second person. Answers whether it did.
+pub async fn auto(db: &DatabaseConnection, settings: &Settings, id: i64) -> AppResult<bool> {
+    match activate(db, settings, Who::Uploader, id, Request::default()).await {
+        Ok(Outcome::Activated(_)) => Ok(true),
+        Ok(Outcome::Revalidating(_)) => Ok(false),
+        Err(AppError::Forbidden { .. }) | Err(AppError::StateConflict { .. }) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Back to the queue, to be validated against the roster as it now is.
+async fn requeue(
+    txn: &DatabaseTransaction,
+    m: &roster_import::Model,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> AppResult<ImportView> {
+    let mut a = m.clone().into_active_model();
+    a.status = Set(Status::Queued.code().to_owned());
+    a.version = Set(m.version + 1);
+    a.claimed_by = Set(None);
+    a.claimed_at = Set(None);
+    a.started_at = Set(None);
+    a.rows_done = Set(0);
+    a.validated_at = Set(None);
+    let after = a.update(txn).await?;
+    audit::record(
+        txn,
+        actor,
+        Change {
+            action: "roster_import.revalidate",
+            entity_type: "roster_import",
+            entity_id: m.id.to_string(),
+            before: Some(serde_json::json!({"roster_version": m.roster_version})),
+            after: Some(serde_json::json!({"status": after.status, "at": now})),
+        },
+    )
+    .await?;
+    Ok(ImportView::from_model(&after, None))
+}
+
+/// Discards a validated import: its plan is deleted, the roster never changed.
+pub async fn discard(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    user: &CurrentUser,
+    id: i64,
+    version: i32,
+) -> AppResult<ImportView> {
+    let txn = crate::db::begin_write(db).await?;
+    let m = load(&txn, Who::User(user), id).await?;
+    if m.status != Status::Validated.code() {
+        return Err(not_validated(&m));
+    }
+    if m.version != version {
+        return Err(stale_version(&m, version));
+    }
+    let scope = scope_of(&txn, &m, &settings.province).await?;
+    if m.created_by != Some(user.id) && !user.region.covers(&scope) {
+        return Err(AppError::forbidden(Msg::new(
+            format!("本批次的范围{scope}超出您的数据范围{}。", user.region),
+            format!("The import's scope {scope} is outside your scope {}.", user.region),
+        )));
+    }
+    let view = close(&txn, &m, Status::Discarded, Some(&user.actor()), Utc::now()).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// Ends a validated import without activating it (discarded or expired); its plan goes.
+async fn close(
+    txn: &DatabaseTransaction,
+    m: &roster_import::Model,
+    status: Status,
+    actor: Option<&Actor>,
+    now: DateTime<Utc>,
+) -> AppResult<ImportView> {
+    drop_plan(txn, m.id).await?;
+    let mut a = m.clone().into_active_model();
+    a.status = Set(status.code().to_owned());
+    a.version = Set(m.version + 1);
+    a.finished_at = Set(Some(now));
+    let after = a.update(txn).await?;
+    let system = Actor::system("expiry");
+    audit::record(
+        txn,
+        actor.unwrap_or(&system),
+        Change {
+            action: match status {
+                Status::Expired => "roster_import.expire",
+                _ => "roster_import.discard",
+            },
+            entity_type: "roster_import",
+            entity_id: m.id.to_string(),
+            before: Some(serde_json::json!({"status": m.status})),
+            after: Some(serde_json::json!({"status": after.status})),
+        },
+    )
+    .await?;
+    Ok(ImportView::from_model(&after, None))
+}
+
+/// Deletes an import's staged plan.
+pub async fn drop_plan<C: ConnectionTrait>(db: &C, id: i64) -> Result<(), sea_orm::DbErr> {
+    let backend = db.get_database_backend();
+    for table in ["roster_import_rows", "roster_import_ends"] {
+        db.execute_raw(Statement::from_sql_and_values(
+            backend,
+            super::retention::sql(backend, &format!("DELETE FROM {table} WHERE import_id = ?")),
+            [id.into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// Expires the validated imports left alone longer than allowed; answers how many.
+pub async fn expire_stale(db: &DatabaseConnection, settings: &Settings) -> AppResult<u64> {
+    let cutoff = Utc::now() - Duration::hours(i64::from(settings.import_validated_hours));
+    let ids: Vec<i64> = roster_import::Entity::find()
+        .select_only()
+        .column(roster_import::Column::Id)
+        .filter(roster_import::COLUMN.status.eq(Status::Validated.code()))
+        .filter(roster_import::COLUMN.validated_at.lte(cutoff))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut n = 0;
+    for id in ids {
+        let txn = crate::db::begin_write(db).await?;
+        let Some(m) = roster_import::Entity::find_by_id(id)
+            .lock_exclusive()
+            .one(&txn)
+            .await?
+        else {
+            continue;
+        };
+        if m.status == Status::Validated.code() && m.validated_at.is_some_and(|at| at <= cutoff) {
+            close(&txn, &m, Status::Expired, None, Utc::now()).await?;
+            n += 1;
+        }
+        txn.commit().await?;
+    }
+    Ok(n)
+}
+
+/// The plan, applied: a handful of statements whatever the size of the file. Bound values are
+/// `?` in SQLite's spelling (numbered for PostgreSQL by `retention::sql`).
+async fn apply(
+    txn: &DatabaseTransaction,
+    id: i64,
+    effective: chrono::NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<(), sea_orm::DbErr> {
+    let backend = txn.get_database_backend();
+    let pg = backend == DbBackend::Postgres;
+    let run = |sql: &str, values: Vec<sea_orm::Value>| {
+        txn.execute_raw(Statement::from_sql_and_values(
+            backend,
+            super::retention::sql(backend, sql),
+            values,
+        ))
+    };
+    // New people, from the last row of each in the file.
+    run(
+        if pg { NEW_PEOPLE_PG } else { NEW_PEOPLE_SQLITE },
+        vec![now.into(), now.into(), id.into()],
+    )
+    .await?;
+    run(
+        if pg { PEOPLE_CHANGES_PG } else { PEOPLE_CHANGES_SQLITE },
+        vec![now.into(), id.into()],
+    )
+    .await?;
+    // The entries' values before, for a revert and for the people's history.
+    run(KEEP_UPDATED, vec![id.into(), now.into(), id.into()]).await?;
+    run(KEEP_ENDED, vec![id.into(), now.into(), id.into()]).await?;
+    run(UPDATE_ENTRIES, vec![id.into(), now.into(), id.into()]).await?;
+    run(
+        ADD_ENTRIES,
+        vec![id.into(), now.into(), now.into(), id.into()],
+    )
+    .await?;
+    let end = effective.pred_opt().unwrap_or(effective);
+    run(
+        END_ENTRIES,
+        vec![end.into(), id.into(), now.into(), id.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+const NEW_PEOPLE_PG: &str = "INSERT INTO persons (id_number, name, sex, birth_date, region_code, created_at, updated_at) \
+     SELECT DISTINCT ON (id_number) id_number, name, sex, birth_date, region_code, ?, ? \
+     FROM roster_import_rows WHERE import_id = ? AND person_id IS NULL ORDER BY id_number, seq DESC";
+/// SQLite takes the other columns of a `MAX()` aggregate from the row holding the maximum.
+const NEW_PEOPLE_SQLITE: &str = "INSERT INTO persons (id_number, name, sex, birth_date, region_code, created_at, updated_at) \
+     SELECT id_number, name, sex, birth_date, region_code, ?, ? FROM \
+     (SELECT id_number, name, sex, birth_date, region_code, MAX(seq) FROM roster_import_rows \
+      WHERE import_id = ? AND person_id IS NULL GROUP BY id_number)";
+const PEOPLE_CHANGES_PG: &str = "UPDATE persons SET name = s.name, region_code = s.region_code, updated_at = ? \
+     FROM (SELECT DISTINCT ON (person_id) person_id, name, region_code FROM roster_import_rows \
+       WHERE import_id = ? AND person_changed ORDER BY person_id, seq DESC) AS s \
+     WHERE persons.id = s.person_id";
+const PEOPLE_CHANGES_SQLITE: &str = "UPDATE persons SET name = s.name, region_code = s.region_code, updated_at = ? \
+     FROM (SELECT person_id, name, region_code, MAX(seq) FROM roster_import_rows \
+       WHERE import_id = ? AND person_changed GROUP BY person_id) AS s \
+     WHERE persons.id = s.person_id";
+const KEEP_UPDATED: &str = "INSERT INTO roster_entry_changes (entry_id, import_id, kind, valid_from, valid_to, \
+     region_code, name_on_roster, extra, updated_by_import_id, ended_by_import_id, changed_at) \
+     SELECT e.id, ?, 'updated', e.valid_from, e.valid_to, e.region_code, e.name_on_roster, e.extra, \
+     e.updated_by_import_id, e.ended_by_import_id, ? \
+     FROM roster_import_rows s JOIN roster_entries e ON e.id = s.entry_id \
+     WHERE s.import_id = ? AND s.action = 'updated'";
+const KEEP_ENDED: &str = "INSERT INTO roster_entry_changes (entry_id, import_id, kind, valid_from, valid_to, \
+     region_code, name_on_roster, extra, updated_by_import_id, ended_by_import_id, changed_at) \
+     SELECT e.id, ?, 'ended', e.valid_from, e.valid_to, e.region_code, e.name_on_roster, e.extra, \
+     e.updated_by_import_id, e.ended_by_import_id, ? \
+     FROM roster_import_ends x JOIN roster_entries e ON e.id = x.entry_id WHERE x.import_id = ?";
+const UPDATE_ENTRIES: &str = "UPDATE roster_entries SET valid_from = s.valid_from, valid_to = s.valid_to, \
+     region_code = s.region_code, name_on_roster = s.name, extra = s.extra, \
+     updated_by_import_id = ?, ended_by_import_id = NULL, updated_at = ? \
+     FROM roster_import_rows s WHERE s.import_id = ? AND s.action = 'updated' AND s.entry_id = roster_entries.id";
+const ADD_ENTRIES: &str = "INSERT INTO roster_entries (person_id, group_code, region_code, name_on_roster, \
+     valid_from, valid_to, extra, created_by_import_id, created_at, updated_at) \
+     SELECT p.id, s.group_code, s.region_code, s.name, s.valid_from, s.valid_to, s.extra, ?, ?, ? \
+     FROM roster_import_rows s JOIN persons p ON p.id_number = s.id_number \
+     WHERE s.import_id = ? AND s.action = 'added' ORDER BY s.seq";
+const END_ENTRIES: &str = "UPDATE roster_entries SET valid_to = ?, ended_by_import_id = ?, updated_at = ? \
+     WHERE id IN (SELECT entry_id FROM roster_import_ends WHERE import_id = ?)";
