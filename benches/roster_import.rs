@@ -6,7 +6,7 @@
 //!     IDS=scattered cargo bench --bench roster_import # ID numbers spread over their range
 //!
 //! Prints, in one run: calamine's streaming parse alone (R), our parse + validation, and the
-//! whole import (parse, validate, write, commit) on SQLite and on PostgreSQL (when
+//! whole import (validation into the staged plan, then activation) on SQLite and on PostgreSQL (when
 //! TEST_DATABASE_URL or 127.0.0.1:5432 answers), each as seconds, as a multiple of R, and with
 //! the phase's peak memory (each phase runs in a child process of its own, so the peak is its
 //! own; an import also prints the peak of the parser process it started). During the SQLite
@@ -146,6 +146,7 @@ async fn queue(
         mode: Mode::Incremental,
         effective_date: effective,
         confirmation: None,
+        activate: false,
     };
     let province = RegionPrefix::parse("22").unwrap();
     // The benchmark is not the service: uploads are parsed by the service's binary.
@@ -190,14 +191,34 @@ async fn checkpointed(db: &sea_orm::DatabaseConnection) -> Option<f64> {
     }
 }
 
-/// Times an import of the file; `again`: the second of two, when everyone in it is there.
-async fn phase_import(path: &std::path::Path, url: &str, schema: Option<&str>, again: bool) -> f64 {
+/// Activates a validated import as its uploader (the benchmark's imports need no second
+/// person); the seconds it took.
+async fn activate(db: &sea_orm::DatabaseConnection, id: i64) -> f64 {
+    use cancer_aid::roster::activate::{self, Outcome, Request, Who};
+    let t = Instant::now();
+    let settings = cancer_aid::config::Settings::default();
+    match activate::activate(db, &settings, Who::Uploader, id, Request::default()).await {
+        Ok(Outcome::Activated(_)) => {}
+        other => panic!("import {id} was not activated: {other:?}"),
+    }
+    t.elapsed().as_secs_f64()
+}
+
+/// Times an import of the file, validation and activation; `again`: the second of two, when
+/// everyone in it is there. Answers (whole, validation, activation) in seconds.
+async fn phase_import(
+    path: &std::path::Path,
+    url: &str,
+    schema: Option<&str>,
+    again: bool,
+) -> (f64, f64, f64) {
     let db = cancer_aid::db::connect_with(url, schema).await.unwrap();
     cancer_aid::db::migrate(&db).await.unwrap();
     let day = |m| chrono::NaiveDate::from_ymd_opt(2026, m, 1).unwrap();
     if again {
         let (id, progress) = queue(&db, path, day(1)).await;
         import::run(&db, id, progress).await.unwrap();
+        activate(&db, id).await;
         checkpointed(&db).await;
     }
     let (id, progress) = queue(&db, path, day(2)).await;
@@ -226,6 +247,8 @@ async fn phase_import(path: &std::path::Path, url: &str, schema: Option<&str>, a
 
     let t = Instant::now();
     import::run(&db, id, progress).await.unwrap();
+    let validation = t.elapsed().as_secs_f64();
+    let activation = activate(&db, id).await;
     let s = t.elapsed().as_secs_f64();
     let (heap, mapped) = resident_mib();
     eprintln!(
@@ -273,10 +296,13 @@ async fn phase_import(path: &std::path::Path, url: &str, schema: Option<&str>, a
     eprintln!("  (the parser process's peak: {parser_peak:.1} MiB)");
     assert_eq!(status, "succeeded");
     db.close().await.ok();
-    s
+    (s, validation, activation)
 }
 
-fn run_child(phase: &str, rows: u64) -> Option<(f64, f64)> {
+/// A phase's figures: seconds, peak MiB, and for an import its validation and activation.
+type Figures = (f64, f64, Option<(f64, f64)>);
+
+fn run_child(phase: &str, rows: u64) -> Option<Figures> {
     // The SQLite phase leaves near a gigabyte of written pages for the kernel to flush: flushed
     // during the next phase, they slowed it by 10 to 20 %.
     let _ = Command::new("sync").status();
@@ -291,7 +317,13 @@ fn run_child(phase: &str, rows: u64) -> Option<(f64, f64)> {
     let text = String::from_utf8_lossy(&out.stdout);
     let line = text.lines().find(|l| l.starts_with("RESULT "))?;
     let mut parts = line.split_whitespace().skip(1);
-    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+    let secs = parts.next()?.parse().ok()?;
+    let mib = parts.next()?.parse().ok()?;
+    let split = parts
+        .next()
+        .and_then(|v| v.parse().ok())
+        .zip(parts.next().and_then(|a| a.parse().ok()));
+    Some((secs, mib, split))
 }
 
 fn postgres_url() -> Option<String> {
@@ -315,17 +347,19 @@ fn main() {
             .enable_all()
             .build()
             .unwrap();
-        let secs = match phase.as_str() {
-            "parse" => phase_parse(&path),
-            "validate" => phase_validate(&path),
-            "validate-child" => phase_validate_child(&path),
+        let (secs, split) = match phase.as_str() {
+            "parse" => (phase_parse(&path), None),
+            "validate" => (phase_validate(&path), None),
+            "validate-child" => (phase_validate_child(&path), None),
             "sqlite" | "sqlite-again" => {
                 let dir = tempfile::tempdir().unwrap();
                 let url = format!(
                     "sqlite://{}?mode=rwc",
                     dir.path().join("bench.db").display()
                 );
-                rt.block_on(phase_import(&path, &url, None, phase.ends_with("again")))
+                let (s, v, a) =
+                    rt.block_on(phase_import(&path, &url, None, phase.ends_with("again")));
+                (s, Some((v, a)))
             }
             "postgres" | "postgres-again" => {
                 let url = postgres_url().expect("PostgreSQL");
@@ -336,18 +370,21 @@ fn main() {
                         .execute_unprepared(&format!("CREATE SCHEMA \"{schema}\""))
                         .await
                         .unwrap();
-                    let s =
+                    let (s, v, a) =
                         phase_import(&path, &url, Some(&schema), phase.ends_with("again")).await;
                     admin
                         .execute_unprepared(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
                         .await
                         .unwrap();
-                    s
+                    (s, Some((v, a)))
                 })
             }
             _ => panic!("unknown phase"),
         };
-        println!("RESULT {secs} {}", peak_mib());
+        match split {
+            Some((v, a)) => println!("RESULT {secs} {} {v} {a}", peak_mib()),
+            None => println!("RESULT {secs} {}", peak_mib()),
+        }
         return;
     }
     if args.iter().any(|a| a == "--list") {
@@ -388,7 +425,7 @@ fn main() {
     }
     let mut r = None;
     for phase in phases {
-        let Some((secs, mib)) = run_child(phase, rows) else {
+        let Some((secs, mib, split)) = run_child(phase, rows) else {
             println!("{phase:<10} FAILED");
             continue;
         };
@@ -406,5 +443,12 @@ fn main() {
             "{label:<32} {secs:>7.2} s  {:>5.2}x R  peak {mib:>6.1} MiB",
             secs / base
         );
+        if let Some((v, a)) = split {
+            println!(
+                "  validation {v:>7.2} s  {:>5.2}x R;  activation {a:>7.2} s  {:>5.2}x R",
+                v / base,
+                a / base
+            );
+        }
     }
 }

@@ -185,8 +185,7 @@ pub async fn import_changes(
         "json" => {
             let (page, per_page) = paging(q.page, q.per_page)?;
             let sheet = q.sheet.as_deref().filter(|s| !s.is_empty());
-            let (items, total) =
-                staged::page(&state.db, id, kind, sheet, page, per_page).await?;
+            let (items, total) = staged::page(&state.db, id, kind, sheet, page, per_page).await?;
             Ok(Json(PageOf {
                 items,
                 page,
@@ -198,7 +197,7 @@ pub async fn import_changes(
         "csv" => Ok(download_stream(
             staged::csv(&state.db, id, kind, current_lang()).await?,
             "text/csv; charset=utf-8",
-            &format!("导入{id}{}.csv", kind.label(crate::domain::Lang::Zh)),
+            &format!("导入{id}{}.csv", kind.label(crate::domain::Lang::Zh, true)),
         )),
         other => Err(AppError::validation(vec![FieldError::new(
             "format",

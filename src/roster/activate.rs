@@ -85,7 +85,11 @@ pub async fn scope_of<C: ConnectionTrait>(
     import: &roster_import::Model,
     province: &RegionPrefix,
 ) -> AppResult<RegionPrefix> {
-    if let Some(r) = import.region_code.as_deref().and_then(|r| RegionPrefix::parse(r).ok()) {
+    if let Some(r) = import
+        .region_code
+        .as_deref()
+        .and_then(|r| RegionPrefix::parse(r).ok())
+    {
         return Ok(r);
     }
     if let Some(uid) = import.created_by
@@ -121,7 +125,8 @@ pub fn refusal(
     scope: &RegionPrefix,
     user: &CurrentUser,
 ) -> Option<Msg> {
-    let allowed_role = user.roles.contains(&Role::RosterImporter) || user.roles.contains(&Role::Admin);
+    let allowed_role =
+        user.roles.contains(&Role::RosterImporter) || user.roles.contains(&Role::Admin);
     if !allowed_role {
         return Some(Msg::new(
             "只有名册管理员或系统管理员可以启用导入。",
@@ -130,7 +135,10 @@ pub fn refusal(
     }
     if !user.region.covers(scope) {
         return Some(Msg::new(
-            format!("本批次的范围{scope}超出您的数据范围{}，须由数据范围覆盖它的人员启用。", user.region),
+            format!(
+                "本批次的范围{scope}超出您的数据范围{}，须由数据范围覆盖它的人员启用。",
+                user.region
+            ),
             format!(
                 "The import's scope {scope} is outside your scope {}: it is activated by someone whose scope covers it.",
                 user.region
@@ -225,11 +233,7 @@ pub fn expires_at(settings: &Settings, m: &roster_import::Model) -> Option<DateT
 
 /// Locks and loads the import for a change of state: the user's view of it, or any import for
 /// the uploader's own path.
-async fn load(
-    txn: &DatabaseTransaction,
-    who: Who<'_>,
-    id: i64,
-) -> AppResult<roster_import::Model> {
+async fn load(txn: &DatabaseTransaction, who: Who<'_>, id: i64) -> AppResult<roster_import::Model> {
     if let Who::User(u) = who {
         super::history::find_visible(txn, u, id).await?;
     }
@@ -460,7 +464,10 @@ pub async fn discard(
     if m.created_by != Some(user.id) && !user.region.covers(&scope) {
         return Err(AppError::forbidden(Msg::new(
             format!("本批次的范围{scope}超出您的数据范围{}。", user.region),
-            format!("The import's scope {scope} is outside your scope {}.", user.region),
+            format!(
+                "The import's scope {scope} is outside your scope {}.",
+                user.region
+            ),
         )));
     }
     let view = close(&txn, &m, Status::Discarded, Some(&user.actor()), Utc::now()).await?;
@@ -569,7 +576,11 @@ async fn apply(
     )
     .await?;
     run(
-        if pg { PEOPLE_CHANGES_PG } else { PEOPLE_CHANGES_SQLITE },
+        if pg {
+            PEOPLE_CHANGES_PG
+        } else {
+            PEOPLE_CHANGES_SQLITE
+        },
         vec![now.into(), id.into()],
     )
     .await?;

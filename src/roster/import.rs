@@ -663,7 +663,10 @@ async fn run_inner(
             .col_expr(roster_import::Column::Status, Expr::value("succeeded"))
             .col_expr(roster_import::Column::DuplicateOf, Expr::value(first.id))
             .col_expr(roster_import::Column::FinishedAt, Expr::value(Utc::now()))
-            .col_expr(roster_import::Column::Version, Expr::value(import.version + 1));
+            .col_expr(
+                roster_import::Column::Version,
+                Expr::value(import.version + 1),
+            );
         for c in [
             roster_import::Column::Added,
             roster_import::Column::Updated,
@@ -951,7 +954,11 @@ impl Job {
         } = self;
         let import_id = import.id;
         // What an earlier validation of the same import staged and rejected is planned anew.
-        for table in ["roster_import_rows", "roster_import_ends", "roster_import_errors"] {
+        for table in [
+            "roster_import_rows",
+            "roster_import_ends",
+            "roster_import_errors",
+        ] {
             store
                 .execute(Statement::from_sql_and_values(
                     store.backend(),
@@ -1344,11 +1351,7 @@ impl Writer {
                             (Action::Unchanged, Some(e), from)
                         }
                     }
-                    None => (
-                        Action::Added,
-                        None,
-                        r.valid_from.unwrap_or(self.effective),
-                    ),
+                    None => (Action::Added, None, r.valid_from.unwrap_or(self.effective)),
                 };
             match action {
                 Action::Added => self.added += 1,
@@ -1385,7 +1388,9 @@ impl Writer {
                 Value::String(before.map(|e| e.name_on_roster.clone())),
             ]);
         }
-        store.insert("roster_import_rows", cols::STAGE, staged).await
+        store
+            .insert("roster_import_rows", cols::STAGE, staged)
+            .await
     }
 
     /// People covered in the scope at the effective date, in the group or in any group.

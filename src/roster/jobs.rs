@@ -179,7 +179,10 @@ pub async fn claim(
 ) -> Result<bool, sea_orm::DbErr> {
     let now = Utc::now();
     Ok(roster_import::Entity::update_many()
-        .col_expr(roster_import::Column::Status, Expr::value(Status::Running.code()))
+        .col_expr(
+            roster_import::Column::Status,
+            Expr::value(Status::Running.code()),
+        )
         .col_expr(
             roster_import::Column::ClaimedBy,
             Expr::value(progress.instance.to_string()),

@@ -40,7 +40,7 @@ const IMPORTS_PER_BATCH: u64 = 100;
 const SQLITE_PAUSE: Duration = Duration::from_millis(100);
 
 /// The statuses of an import that has finished; only those are ever purged.
-const FINISHED: [&str; 2] = ["succeeded", "failed"];
+const FINISHED: [&str; 4] = ["succeeded", "failed", "discarded", "expired"];
 
 /// How a purge cuts its work; [`Batches::default`] is what the service uses, tests use
 /// smaller ones to go through the loops with a few rows.
@@ -70,6 +70,8 @@ pub struct Purged {
     pub file_parts: u64,
     /// Rejected rows whose raw data was cleared.
     pub error_rows: u64,
+    /// Rows of staged plans deleted.
+    pub plan_rows: u64,
 }
 
 /// Purges the imports that finished more than `days` days before `now`: deletes their uploaded
@@ -108,6 +110,8 @@ pub async fn purge_in(
                 continue;
             }
             done.error_rows += clear_rejected_rows(db, id, error_batch).await?;
+            // The staged plan holds the people of the file as well.
+            done.plan_rows += delete_plan(db, id, error_batch).await?;
             // The file goes last: an import that still has parts has not been purged fully,
             // which is how `due` finds one that was stopped half-way.
             done.file_parts += delete_file(db, id, part_batch).await?;
@@ -134,6 +138,7 @@ pub async fn purge_in(
                     "retention_days": days,
                     "file_parts_deleted": done.file_parts,
                     "error_rows_cleared": done.error_rows,
+                    "plan_rows_deleted": done.plan_rows,
                 })),
             },
         )
@@ -241,6 +246,52 @@ async fn clear_rejected_rows(
         pause(backend).await;
     }
     Ok(cleared)
+}
+
+/// Deletes an import's staged plan (the rows it added or changed, the entries it ended), `batch`
+/// rows a statement.
+async fn delete_plan(db: &DatabaseConnection, import_id: i64, batch: u64) -> Result<u64, DbErr> {
+    let backend = db.get_database_backend();
+    let mut deleted = 0;
+    for (table, key) in [
+        ("roster_import_rows", "seq"),
+        ("roster_import_ends", "entry_id"),
+    ] {
+        loop {
+            let last = db
+                .query_one_raw(Statement::from_sql_and_values(
+                    backend,
+                    sql(
+                        backend,
+                        &format!(
+                            "SELECT MAX({key}) AS last FROM (SELECT {key} FROM {table} \
+                             WHERE import_id = ? ORDER BY {key} LIMIT ?) AS batch"
+                        ),
+                    ),
+                    [import_id.into(), (batch as i64).into()],
+                ))
+                .await?
+                .map(|r| r.try_get::<Option<i64>>("", "last"))
+                .transpose()?
+                .flatten();
+            let Some(last) = last else {
+                break;
+            };
+            deleted += db
+                .execute_raw(Statement::from_sql_and_values(
+                    backend,
+                    sql(
+                        backend,
+                        &format!("DELETE FROM {table} WHERE import_id = ? AND {key} <= ?"),
+                    ),
+                    [import_id.into(), last.into()],
+                ))
+                .await?
+                .rows_affected();
+            pause(backend).await;
+        }
+    }
+    Ok(deleted)
 }
 
 /// Deletes an import's uploaded file, `batch` parts a statement.

@@ -42,12 +42,15 @@ impl Kind {
         Kind::ALL.into_iter().find(|k| k.code() == s)
     }
 
-    /// The list's title.
-    pub fn label(self, lang: Lang) -> &'static str {
-        match self {
-            Kind::Added => lang.pick("将新增", "To be added"),
-            Kind::Updated => lang.pick("将变更", "To be changed"),
-            Kind::Ended => lang.pick("将终止", "To be ended"),
+    /// The list's title, before activation (`pending`) or after.
+    pub fn label(self, lang: Lang, pending: bool) -> &'static str {
+        match (self, pending) {
+            (Kind::Added, true) => lang.pick("将新增", "To be added"),
+            (Kind::Updated, true) => lang.pick("将变更", "To be changed"),
+            (Kind::Ended, true) => lang.pick("将终止", "To be ended"),
+            (Kind::Added, false) => lang.pick("已新增", "Added"),
+            (Kind::Updated, false) => lang.pick("已变更", "Changed"),
+            (Kind::Ended, false) => lang.pick("已终止", "Ended"),
         }
     }
 }
@@ -262,7 +265,9 @@ fn csv_lines(rows: &[(i64, ChangeView)], lang: Lang, header: bool) -> Vec<u8> {
                 date(c.valid_to),
                 date(b.as_ref().and_then(|b| b.valid_from)),
                 date(b.as_ref().and_then(|b| b.valid_to)),
-                b.as_ref().and_then(|b| b.region_code.clone()).unwrap_or_default(),
+                b.as_ref()
+                    .and_then(|b| b.region_code.clone())
+                    .unwrap_or_default(),
                 b.and_then(|b| b.name).unwrap_or_default(),
             ];
             let _ = write_csv_record(&mut w, fields.iter().map(String::as_str));

@@ -90,12 +90,7 @@ impl<'a> PgStore<'a> {
         }
     }
 
-    async fn copy(
-        &mut self,
-        table: &str,
-        cols: &[Col],
-        rows: &[Vec<Value>],
-    ) -> Result<(), DbErr> {
+    async fn copy(&mut self, table: &str, cols: &[Col], rows: &[Vec<Value>]) -> Result<(), DbErr> {
         if rows.is_empty() {
             return Ok(());
         }

@@ -130,7 +130,11 @@ pub const TEXTS: Texts = &[
     ),
     ("roster.status_queued", "排队中", "Queued"),
     ("roster.status_running", "校验中", "Validating"),
-    ("roster.status_validated", "已校验，待启用", "Validated, to activate"),
+    (
+        "roster.status_validated",
+        "已校验，待启用",
+        "Validated, to activate",
+    ),
     ("roster.status_succeeded", "已生效", "Activated"),
     ("roster.status_failed", "失败", "Failed"),
     ("roster.status_discarded", "已放弃", "Discarded"),

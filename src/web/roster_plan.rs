@@ -37,12 +37,20 @@ pub const TEXTS: Texts = &[
     ),
     ("plan.unchanged", "无变化", "Unchanged"),
     ("plan.none", "无。", "None."),
-    ("plan.more", "仅显示前 {n} 人，完整名单请下载。", "Only the first {n} are shown; download the whole list."),
+    (
+        "plan.more",
+        "仅显示前 {n} 人，完整名单请下载。",
+        "Only the first {n} are shown; download the whole list.",
+    ),
     ("plan.before", "原", "Before"),
     ("plan.id_number", "身份证号码", "ID number"),
     ("plan.name", "姓名", "Name"),
     ("plan.period", "救助期间", "Period"),
-    ("plan.activate", "启用，更新名册", "Activate: change the roster"),
+    (
+        "plan.activate",
+        "启用，更新名册",
+        "Activate: change the roster",
+    ),
     (
         "plan.activate_confirm",
         "确定启用本批次？名册将按上面的核对结果更新，此操作会记入操作日志。",
@@ -54,8 +62,16 @@ pub const TEXTS: Texts = &[
         "确定放弃本批次？名册不会改动，需要时请重新上传。",
         "Discard this import? The roster stays as it is; upload the file again if needed.",
     ),
-    ("plan.waiting", "等待第二人启用", "Waiting for a second person"),
-    ("plan.expires", "未启用的批次过期时间", "Expires unless activated at"),
+    (
+        "plan.waiting",
+        "等待第二人启用",
+        "Waiting for a second person",
+    ),
+    (
+        "plan.expires",
+        "未启用的批次过期时间",
+        "Expires unless activated at",
+    ),
     (
         "plan.confirm_label",
         "确认全量替换：我已核对，确需终止上述人员",
@@ -68,8 +84,13 @@ pub const TEXTS: Texts = &[
         "已校验、尚未启用的批次。标“可启用”的由您启用；其余等待有权限的人员。",
         "Validated imports not yet activated. Those marked as yours to activate wait for you; the others wait for someone allowed.",
     ),
-    ("approvals.none", "没有等待启用的导入。", "No import waits for activation."),
+    (
+        "approvals.none",
+        "没有等待启用的导入。",
+        "No import waits for activation.",
+    ),
     ("approvals.yours", "可由您启用", "Yours to activate"),
+    ("approvals.validated_at", "校验时间", "Validated at"),
 ];
 
 /// One of the three lists, first page.
@@ -123,7 +144,8 @@ pub async fn plan_view(
 ) -> AppResult<Option<PlanView>> {
     let status = Status::parse(&m.status);
     let pending = status == Some(Status::Validated);
-    if !pending && !(status == Some(Status::Succeeded) && m.activated_at.is_some()) {
+    let activated = status == Some(Status::Succeeded) && m.activated_at.is_some();
+    if !(pending || activated) {
         return Ok(None);
     }
     let mut lists = Vec::new();
@@ -131,7 +153,7 @@ pub async fn plan_view(
         let (rows, total) = staged::page(&state.db, m.id, kind, None, 1, SHOWN).await?;
         lists.push(PlanList {
             kind: kind.code(),
-            label: kind.label(crate::error::current_lang()),
+            label: kind.label(crate::error::current_lang(), pending),
             total: fmt::count(total as i64),
             more: total > SHOWN,
             rows,

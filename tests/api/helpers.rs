@@ -422,7 +422,10 @@ impl<'a> Client<'a> {
         }
         if res.status != StatusCode::OK {
             // A refused activation (a full import that needs a confirmation): as it stands.
-            return self.get(&format!("/api/v1/roster-imports/{id}")).await.json();
+            return self
+                .get(&format!("/api/v1/roster-imports/{id}"))
+                .await
+                .json();
         }
         res.json()
     }

@@ -25,6 +25,7 @@ mod policies;
 mod reports;
 mod retention;
 mod roster;
+mod roster_activation;
 mod roster_columns;
 mod roster_history;
 mod roster_revert;

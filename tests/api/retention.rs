@@ -100,6 +100,12 @@ db_test!(
         assert_eq!(done.imports, [old_id, failed_id]);
         assert_eq!(done.file_parts, 3);
         assert_eq!(done.error_rows, 2000);
+        // The thousand people the old import added, staged before its activation, go too.
+        assert_eq!(done.plan_rows, 1000);
+        let plan = clerk.get(&format!("/api/v1/roster-imports/{old_id}/changes?kind=added")).await.json();
+        assert_eq!(plan["total"], 0, "{plan}");
+        let plan = clerk.get(&format!("/api/v1/roster-imports/{recent_id}/changes?kind=added")).await.json();
+        assert_eq!(plan["total"], 0, "the recent one rejected its only row");
 
         // The old import: its file is gone, its rejected rows have lost their raw data and
         // kept where they were, their codes and their messages; its counts are as they were.

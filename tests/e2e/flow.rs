@@ -97,7 +97,10 @@ async fn a_patient_goes_from_the_roster_to_the_managers_totals_in_the_browser() 
     );
     wait_for(&c, "#errors-xlsx").await;
     let added = text_of(&c, "#plan-added").await;
-    assert!(added.contains(PATIENT_NAME) && added.contains("将新增"), "{added}");
+    assert!(
+        added.contains(PATIENT_NAME) && added.contains("将新增"),
+        "{added}"
+    );
     let waiting = text_of(&c, "#waiting").await;
     assert!(waiting.contains("另一位"), "the uploader waits: {waiting}");
     screenshot(&c, "roster-validated").await;
@@ -130,7 +133,10 @@ async fn a_patient_goes_from_the_roster_to_the_managers_totals_in_the_browser() 
     c.accept_alert().await.unwrap();
     wait_text(&c, "#import-status", |t| t.contains("已生效")).await;
     let done = text_of(&c, "#plan").await;
-    assert!(done.contains("本次导入的改动") && done.contains(PATIENT_NAME), "{done}");
+    assert!(
+        done.contains("本次导入的改动") && done.contains(PATIENT_NAME),
+        "{done}"
+    );
     screenshot(&c, "roster-result").await;
     log_out(&c).await;
 
