@@ -3,9 +3,10 @@
 //! reading for the API (`GET /api/v1/persons/{person}/roster-history`) and the page
 //! (`/persons/{person_id}/roster-history`), so both show the same entries.
 //!
-//! An import changes an entry in place, and the entry itself names only the import that changed
-//! it last (`updated_by_import_id`). So "changed by" is the latest change, not every change, and
-//! not what it changed: the history has no before → after record of each change yet.
+//! An import changes an entry in place, and the entry names the import that changed it last
+//! (`updated_by_import_id`); every change itself, with the values before it, is in
+//! `roster_entry_changes` (kept since migration m20261207_000011), and the history lists them,
+//! each as before → after.
 
 use std::collections::HashMap;
 
@@ -13,7 +14,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 
-use entity::{roster_entry, roster_import, user};
+use entity::{roster_entry, roster_entry_change, roster_import, user};
 
 use crate::auth::CurrentUser;
 use crate::domain::{Group, Lang, RegionCode};
@@ -57,6 +58,35 @@ pub struct ImportRef {
     pub uploaded_by: Option<Uploader>,
     /// When it was uploaded.
     pub uploaded_at: DateTime<Utc>,
+    /// Who activated it (the second step; null for the uploader's one-step path or an import
+    /// from before imports had two steps).
+    pub activated_by: Option<Uploader>,
+    /// When it changed the roster.
+    pub activated_at: Option<DateTime<Utc>>,
+}
+
+/// An entry's values at one moment.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct EntryValues {
+    pub valid_from: NaiveDate,
+    pub valid_to: Option<NaiveDate>,
+    pub region_code: String,
+    pub name_on_roster: String,
+}
+
+/// One change of an entry, by an import or by the revert of one.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct EntryChange {
+    /// `updated`, `ended` or `reverted` (the import named was undone).
+    pub kind: String,
+    /// The import that made the change (for `reverted`: the import undone).
+    pub import: Option<ImportRef>,
+    /// When.
+    pub changed_at: DateTime<Utc>,
+    /// The values before the change.
+    pub before: EntryValues,
+    /// The values after it.
+    pub after: EntryValues,
 }
 
 /// One roster entry and the imports behind it.
@@ -85,6 +115,8 @@ pub struct HistoryEntry {
     pub changed_by: Option<ImportRef>,
     /// The import that ended it (a full import that no longer listed the person).
     pub ended_by: Option<ImportRef>,
+    /// Every change since it was added, oldest first, each as before → after.
+    pub changes: Vec<EntryChange>,
 }
 
 /// The person the history is of.
@@ -116,7 +148,11 @@ impl RosterHistory {
         let mut ids: Vec<i64> = self
             .entries
             .iter()
-            .flat_map(|e| [&e.added_by, &e.changed_by, &e.ended_by])
+            .flat_map(|e| {
+                [&e.added_by, &e.changed_by, &e.ended_by]
+                    .into_iter()
+                    .chain(e.changes.iter().map(|c| &c.import))
+            })
             .filter_map(|i| i.as_ref().map(|i| i.id))
             .collect();
         ids.sort_unstable();
@@ -151,11 +187,31 @@ pub async fn of<C: ConnectionTrait>(
         .order_by_desc(roster_entry::COLUMN.id)
         .all(db)
         .await?;
-    let imports = imports_by_id(db, &entries).await?;
+    let changes = roster_entry_change::Entity::find()
+        .filter(
+            roster_entry_change::COLUMN
+                .entry_id
+                .is_in(entries.iter().map(|e| e.id)),
+        )
+        .order_by_asc(roster_entry_change::COLUMN.id)
+        .all(db)
+        .await?;
+    let mut import_ids: Vec<i64> = changes.iter().map(|c| c.import_id).collect();
+    import_ids.extend(entries.iter().flat_map(|e| {
+        [
+            e.created_by_import_id,
+            e.updated_by_import_id,
+            e.ended_by_import_id,
+        ]
+        .into_iter()
+        .flatten()
+    }));
+    let imports = imports_by_id(db, import_ids).await?;
     let import = |id: Option<i64>| id.and_then(|id| imports.get(&id).cloned());
     let entries = entries
         .into_iter()
         .map(|e| HistoryEntry {
+            changes: changes_of(&e, &changes, &import),
             id: e.id,
             group_label: Group::parse(&e.group_code)
                 .map(|g| g.label(lang).to_owned())
@@ -185,23 +241,47 @@ pub async fn of<C: ConnectionTrait>(
     })
 }
 
-/// The imports the entries name, with their uploaders, by import id: two queries whatever the
-/// number of entries.
+/// The changes of entry `e`, oldest first: each kept row holds the values before its change;
+/// the values after are the next row's before, or the entry as it is now.
+fn changes_of(
+    e: &roster_entry::Model,
+    all: &[roster_entry_change::Model],
+    import: &impl Fn(Option<i64>) -> Option<ImportRef>,
+) -> Vec<EntryChange> {
+    let mine: Vec<&roster_entry_change::Model> =
+        all.iter().filter(|c| c.entry_id == e.id).collect();
+    let now = EntryValues {
+        valid_from: e.valid_from,
+        valid_to: e.valid_to,
+        region_code: e.region_code.clone(),
+        name_on_roster: e.name_on_roster.clone(),
+    };
+    let values = |c: &roster_entry_change::Model| EntryValues {
+        valid_from: c.valid_from,
+        valid_to: c.valid_to,
+        region_code: c.region_code.clone(),
+        name_on_roster: c.name_on_roster.clone(),
+    };
+    mine.iter()
+        .enumerate()
+        .map(|(i, c)| EntryChange {
+            kind: c.kind.clone(),
+            import: import(Some(c.import_id)),
+            changed_at: c.changed_at,
+            before: values(c),
+            after: mine
+                .get(i + 1)
+                .map_or_else(|| now.clone(), |next| values(next)),
+        })
+        .collect()
+}
+
+/// The imports named, with their uploaders and activators, by import id: two queries whatever
+/// the number of entries.
 async fn imports_by_id<C: ConnectionTrait>(
     db: &C,
-    entries: &[roster_entry::Model],
+    mut ids: Vec<i64>,
 ) -> AppResult<HashMap<i64, ImportRef>> {
-    let mut ids: Vec<i64> = entries
-        .iter()
-        .flat_map(|e| {
-            [
-                e.created_by_import_id,
-                e.updated_by_import_id,
-                e.ended_by_import_id,
-            ]
-        })
-        .flatten()
-        .collect();
     ids.sort_unstable();
     ids.dedup();
     if ids.is_empty() {
@@ -211,7 +291,11 @@ async fn imports_by_id<C: ConnectionTrait>(
         .filter(roster_import::COLUMN.id.is_in(ids))
         .all(db)
         .await?;
-    let mut user_ids: Vec<i64> = imports.iter().filter_map(|i| i.created_by).collect();
+    let mut user_ids: Vec<i64> = imports
+        .iter()
+        .flat_map(|i| [i.created_by, i.activated_by])
+        .flatten()
+        .collect();
     user_ids.sort_unstable();
     user_ids.dedup();
     let uploaders: HashMap<i64, Uploader> = if user_ids.is_empty() {
@@ -240,6 +324,8 @@ async fn imports_by_id<C: ConnectionTrait>(
             let r = ImportRef {
                 id: i.id,
                 uploaded_by: i.created_by.and_then(|u| uploaders.get(&u).cloned()),
+                activated_by: i.activated_by.and_then(|u| uploaders.get(&u).cloned()),
+                activated_at: i.activated_at,
                 file_name: i.file_name,
                 effective_date: i.effective_date,
                 mode: i.mode,

@@ -47,6 +47,15 @@ pub const TEXTS: Texts = &[
     ("history.added_by", "纳入", "Added"),
     ("history.changed_by", "最近变更", "Last changed"),
     ("history.ended_by", "终止", "Ended"),
+    ("history.activated_by", "启用人", "Activated by"),
+    ("history.changes", "变更记录", "Changes"),
+    ("history.change_updated", "变更", "Changed"),
+    ("history.change_ended", "终止", "Ended"),
+    (
+        "history.change_reverted",
+        "撤销导入后恢复",
+        "Put back by a revert",
+    ),
     ("history.effective_date", "生效日期", "effective"),
     ("history.uploader", "上传人", "uploaded by"),
     ("history.uploaded_at", "上传时间", "at"),
@@ -78,8 +87,21 @@ struct ImportLine {
     mode: &'static str,
     who: String,
     when: String,
+    /// Who activated it, when not its uploader's one step.
+    activated_by: Option<String>,
     /// Whether the user may open the import's own page.
     link: bool,
+}
+
+/// One change of an entry, before → after, in words.
+struct ChangeLine {
+    /// Changed, ended or put back by a revert.
+    kind: &'static str,
+    /// The import, `#id`.
+    import: Option<i64>,
+    when: String,
+    before: String,
+    after: String,
 }
 
 struct EntryRow {
@@ -90,6 +112,7 @@ struct EntryRow {
     valid_to: Option<String>,
     extra: Vec<(String, String)>,
     imports: Vec<ImportLine>,
+    changes: Vec<ChangeLine>,
 }
 
 #[derive(Template)]
@@ -150,6 +173,21 @@ async fn roster_history(
             .into_iter()
             .filter_map(|(role, i)| i.map(|i| import_line(t, role, i, &openable)))
             .collect(),
+            changes: e
+                .changes
+                .into_iter()
+                .map(|c| ChangeLine {
+                    kind: t.get(match c.kind.as_str() {
+                        "ended" => "history.change_ended",
+                        "reverted" => "history.change_reverted",
+                        _ => "history.change_updated",
+                    }),
+                    import: c.import.map(|i| i.id),
+                    when: fmt::at(&c.changed_at),
+                    before: values_text(&c.before),
+                    after: values_text(&c.after),
+                })
+                .collect(),
         })
         .collect();
     Ok(render(&HistoryPage {
@@ -197,9 +235,21 @@ fn import_line(t: Tr, role: &'static str, i: ImportRef, openable: &HashSet<i64>)
             .as_ref()
             .map_or_else(|| t.get("history.cli").to_owned(), |u| u.shown().to_owned()),
         when: fmt::at(&i.uploaded_at),
+        activated_by: i.activated_by.as_ref().map(|u| u.shown().to_owned()),
         effective_date: i.effective_date.to_string(),
         file_name: i.file_name,
     }
+}
+
+/// An entry's values in one line: period, region, name on the roster.
+fn values_text(v: &crate::roster::person_history::EntryValues) -> String {
+    format!(
+        "{} ~ {} · {} · {}",
+        v.valid_from,
+        v.valid_to.map(|d| d.to_string()).unwrap_or_default(),
+        v.region_code,
+        v.name_on_roster
+    )
 }
 
 /// The roster's other columns as (column, value). A value that looks like an ID or bank

@@ -134,6 +134,16 @@ db_test!(
         assert_eq!(ended["effective_date"], "2020-07-01");
         assert_eq!(ended["uploaded_by"]["username"], "changchun_clerk");
         assert!(e["changed_by"].is_null(), "ending is not a change: {e}");
+        // It ended people, so a second person activated it; the January one (ending no one)
+        // its uploader alone.
+        assert_eq!(ended["activated_by"]["username"], "second-importer", "{ended}");
+        assert_eq!(added["activated_by"]["username"], "roster_importer", "{added}");
+        // The change itself, before → after.
+        let changes = e["changes"].as_array().unwrap();
+        assert_eq!(changes.len(), 1, "{e}");
+        assert_eq!((changes[0]["kind"].as_str(), changes[0]["import"]["id"].as_i64()), (Some("ended"), Some(s.july)));
+        assert!(changes[0]["before"]["valid_to"].is_null(), "{e}");
+        assert_eq!(changes[0]["after"]["valid_to"], "2020-06-30", "{e}");
 
         // c's household size changed in July: changed in place, the import named.
         let c = worker.get(&history_path(s.c.1)).await.json();
@@ -269,7 +279,7 @@ db_test!(
         let res = worker.get(&format!("/persons/{}/roster-history", s.b.1)).await;
         res.assert_status(StatusCode::OK);
         let page = body(&res);
-        for expected in ["<h1>名册记录</h1>", "纳入日期", "终止日期", "导入批次", "上传人", "nanguan_jan.csv", "nanguan_jul.csv", "roster_importer", "changchun_clerk", "2020-06-30", "全量导入", "城市低保", "家庭人口"] {
+        for expected in ["<h1>名册记录</h1>", "纳入日期", "终止日期", "导入批次", "上传人", "nanguan_jan.csv", "nanguan_jul.csv", "roster_importer", "changchun_clerk", "2020-06-30", "全量导入", "城市低保", "家庭人口", "启用人", "second-importer", "变更记录", "<del>2019-01-01 ~  · 220102 · 乙</del> → 2019-01-01 ~ 2020-06-30 · 220102 · 乙"] {
             assert!(page.contains(expected), "no {expected}: {page}");
         }
         assert!(!page.contains(&s.b.0), "the whole ID number is on the page");
