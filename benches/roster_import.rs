@@ -96,6 +96,7 @@ fn validate_with(read: impl FnOnce(&mut dyn read::RowSink)) -> f64 {
         group: None,
         region: None,
         scope: RegionPrefix::parse("22").unwrap(),
+        mapping: Default::default(),
     };
     let mut v = rows::Validator::new(params, |o| {
         if matches!(o, rows::Outcome::Accepted(_)) {

@@ -58,6 +58,8 @@ pub struct Model {
     pub validated_at: Option<DateTimeUtc>,
     pub activated_at: Option<DateTimeUtc>,
     pub activated_by: Option<i64>,
+    /// The clerk's corrections to how the columns were read (`roster::mapping`).
+    pub column_mapping: Option<Json>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -319,6 +319,12 @@ fn routes(max_upload_bytes: usize) -> Routes {
             roster_activation::discard_import,
         )
         .api(
+            Method::POST,
+            "/api/v1/roster-imports/{id}/columns",
+            access::ROSTER_IMPORTER,
+            roster_activation::remap_column,
+        )
+        .api(
             Method::GET,
             "/api/v1/roster-imports/{id}/changes",
             access::ROSTER_IMPORTER,

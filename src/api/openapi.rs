@@ -62,6 +62,7 @@ use super::{
         roster::revert_import,
         roster_activation::activate_import,
         roster_activation::discard_import,
+        roster_activation::remap_column,
         roster_activation::import_changes,
         roster::person_entries,
         roster::search_entries,

@@ -120,6 +120,57 @@ pub async fn discard_import(
     ))
 }
 
+/// The body of a column correction.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct ColumnBody {
+    /// The import's `version` as read.
+    pub version: i32,
+    /// The sheet's name, as `sheets[].name` gives it.
+    pub sheet: String,
+    /// The column's letter, as `sheets[].columns[].letter` gives it.
+    pub column: String,
+    /// The field it is read as (`id_number`, `name`, `group`, `region_code`, `valid_from`,
+    /// `valid_to`); empty or absent: read as no field (kept as extra data).
+    pub field: Option<String>,
+}
+
+/// `POST /api/v1/roster-imports/{id}/columns`: reads a column of a validated or failed import
+/// as another field (or as none) and validates the import again from its stored file.
+#[utoipa::path(
+    post,
+    path = "/api/v1/roster-imports/{id}/columns",
+    tag = "roster",
+    params(("id" = i64, Path, description = "Import id")),
+    request_body = ColumnBody,
+    responses(
+        (status = 202, description = "Queued to be validated again with the correction", body = ImportView),
+        (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
+        (status = 403, description = "Its scope is outside the user's", body = super::openapi::ErrorEnvelope),
+        (status = 404, description = "No such import in the user's scope", body = super::openapi::ErrorEnvelope),
+        (status = 409, description = "Not validated or failed, or its file was purged (`import_not_remappable`), or another version (`version_conflict`)", body = super::openapi::ErrorEnvelope),
+        (status = 422, description = "A sheet, column or field the import does not have", body = super::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn remap_column(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath(id): AppPath<i64>,
+    AppJson(body): AppJson<ColumnBody>,
+) -> AppResult<(axum::http::StatusCode, Json<ImportView>)> {
+    let (_, field) = crate::roster::mapping::check(&body.column, body.field.as_deref())
+        .map_err(|(f, m)| AppError::validation(vec![FieldError::new(&f, m)]))?;
+    let correction = activate::Correction {
+        version: body.version,
+        sheet: body.sheet,
+        column: body.column.trim().to_owned(),
+        field,
+    };
+    let view = activate::remap(&state.db, &state.settings, &user, id, correction).await?;
+    state.imports.ring();
+    Ok((axum::http::StatusCode::ACCEPTED, Json(view)))
+}
+
 /// Which list of the plan, and how.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -475,6 +475,123 @@ pub async fn discard(
     Ok(view)
 }
 
+/// A correction of how one column of one sheet is read: `field` None reads it as nothing.
+#[derive(Debug, Clone)]
+pub struct Correction {
+    /// The import's version as read.
+    pub version: i32,
+    /// The sheet, by name as the result lists it.
+    pub sheet: String,
+    /// The column letter as the result lists it.
+    pub column: String,
+    /// The field it is read as.
+    pub field: Option<super::columns::Field>,
+}
+
+/// Corrects how a column of a validated (or failed) import is read, and sends it back to be
+/// validated again from its stored file; the mapping is kept with the import and audited.
+pub async fn remap(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    user: &CurrentUser,
+    id: i64,
+    c: Correction,
+) -> AppResult<ImportView> {
+    let txn = crate::db::begin_write(db).await?;
+    let m = load(&txn, Who::User(user), id).await?;
+    let status = Status::parse(&m.status);
+    if !matches!(status, Some(Status::Validated | Status::Failed)) || m.purged_at.is_some() {
+        return Err(state_conflict(
+            "import_not_remappable",
+            Msg::new(
+                "只有“已校验，待启用”或失败、且文件仍在保存期内的导入可以更正列的读取方式。",
+                "Only a validated or failed import whose file is still kept can have its columns read otherwise.",
+            ),
+            &m,
+        ));
+    }
+    if m.version != c.version {
+        return Err(stale_version(&m, c.version));
+    }
+    let scope = scope_of(&txn, &m, &settings.province).await?;
+    if m.created_by != Some(user.id) && !user.region.covers(&scope) {
+        return Err(AppError::forbidden(Msg::new(
+            format!("本批次的范围{scope}超出您的数据范围{}。", user.region),
+            format!(
+                "The import's scope {scope} is outside your scope {}.",
+                user.region
+            ),
+        )));
+    }
+    // Only a column the result lists, of a sheet it lists.
+    let sheets: Vec<serde_json::Value> = m
+        .sheets
+        .as_ref()
+        .and_then(|s| s.as_array().cloned())
+        .unwrap_or_default();
+    let Some(sheet) = sheets.iter().find(|s| s["name"] == c.sheet.as_str()) else {
+        return Err(AppError::validation(vec![crate::error::FieldError::new(
+            "sheet",
+            Msg::new(
+                format!("本批次没有名为“{}”的工作表。", c.sheet),
+                format!("The import has no sheet named '{}'.", c.sheet),
+            ),
+        )]));
+    };
+    let header = sheet["columns"]
+        .as_array()
+        .and_then(|cols| cols.iter().find(|col| col["letter"] == c.column.as_str()))
+        .and_then(|col| col["column"].as_str().map(str::to_owned));
+    let Some(header) = header else {
+        return Err(AppError::validation(vec![crate::error::FieldError::new(
+            "column",
+            Msg::new(
+                format!("工作表“{}”的表头中没有 {} 列。", c.sheet, c.column),
+                format!(
+                    "Sheet '{}' has no column {} in its header.",
+                    c.sheet, c.column
+                ),
+            ),
+        )]));
+    };
+    let mut mapping = super::mapping::Mapping::from_json(m.column_mapping.as_ref());
+    mapping.set(&c.sheet, &c.column, c.field);
+    drop_plan(&txn, id).await?;
+    let now = Utc::now();
+    let mut a = m.clone().into_active_model();
+    a.column_mapping = Set(Some(serde_json::to_value(&mapping).unwrap_or_default()));
+    a.status = Set(Status::Queued.code().to_owned());
+    a.version = Set(m.version + 1);
+    a.error = Set(None);
+    a.claimed_by = Set(None);
+    a.claimed_at = Set(None);
+    a.started_at = Set(None);
+    a.finished_at = Set(None);
+    a.rows_done = Set(0);
+    a.validated_at = Set(None);
+    let after = a.update(&txn).await?;
+    audit::record(
+        &txn,
+        &user.actor(),
+        Change {
+            action: "roster_import.remap",
+            entity_type: "roster_import",
+            entity_id: id.to_string(),
+            before: Some(serde_json::json!({"column_mapping": m.column_mapping})),
+            after: Some(serde_json::json!({
+                "sheet": c.sheet,
+                "column": c.column,
+                "header": header,
+                "field": c.field.map(|f| f.label_en()),
+                "at": now,
+            })),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(ImportView::from_model(&after, None))
+}
+
 /// Ends a validated import without activating it (discarded or expired); its plan goes.
 async fn close(
     txn: &DatabaseTransaction,

@@ -172,6 +172,9 @@ pub struct ImportView {
     pub activated_at: Option<chrono::DateTime<Utc>>,
     /// Who activated it.
     pub activated_by: Option<i64>,
+    /// The clerk's corrections of how columns are read: per sheet, column letter → field
+    /// (null: none).
+    pub column_mapping: Option<serde_json::Value>,
 }
 
 /// Rows done and rows in all.
@@ -246,6 +249,7 @@ impl ImportView {
             validated_at: m.validated_at,
             activated_at: m.activated_at,
             activated_by: m.activated_by,
+            column_mapping: m.column_mapping.clone(),
         }
     }
 }
@@ -399,6 +403,9 @@ pub enum RunError {
     /// The file cannot be read as a roster.
     #[error("{}", .0.en)]
     File(Msg),
+    /// Two columns of a sheet claim one field; the sheets as read, for the clerk to correct.
+    #[error("{}", .0.en)]
+    Header(Msg, serde_json::Value),
     /// The file is not what the clerk meant (`roster::tally`).
     #[error("{}", .0.reason.message().en)]
     Stopped(Box<Stopped>),
@@ -471,7 +478,7 @@ impl Stopped {
 impl RunError {
     fn message(&self) -> Msg {
         match self {
-            RunError::File(m) => m.clone(),
+            RunError::File(m) | RunError::Header(m, _) => m.clone(),
             RunError::Stopped(s) => s.message(),
             RunError::Db(e) => Msg::new(
                 format!("数据库出错，本次导入未生效，可重新运行：{e}"),
@@ -540,6 +547,10 @@ pub async fn run(
                     Expr::value(format!("{} / {}", msg.zh, msg.en)),
                 )
                 .col_expr(roster_import::Column::FinishedAt, Expr::value(Utc::now()));
+            if let RunError::Header(_, sheets) = &e {
+                update =
+                    update.col_expr(roster_import::Column::Sheets, Expr::value(sheets.clone()));
+            }
             if let RunError::Stopped(stopped) = e {
                 let Stopped {
                     rows,
@@ -720,6 +731,7 @@ async fn run_inner(
         group,
         region: region.clone(),
         scope,
+        mapping: super::mapping::Mapping::from_json(import.column_mapping.as_ref()),
     };
     let mode = Mode::parse(&import.mode).unwrap_or_default();
     let effective = import.effective_date;
@@ -995,9 +1007,13 @@ impl Job {
                 errors: std::mem::take(&mut writer.kept_errors),
             })));
         }
-        // Two columns claiming one field: which one is meant is for the clerk to say.
+        // Two columns claiming one field: which one is meant is for the clerk to say, on the
+        // failed import's result (`POST .../columns`), which keeps the sheets for it.
         if let Some(m) = super::rows::header_problems(&parsed.sheets) {
-            return Err(RunError::File(m));
+            return Err(RunError::Header(
+                m,
+                serde_json::to_value(&parsed.sheets).unwrap_or_default(),
+            ));
         }
         if !parsed.sheets.iter().any(|s| s.has_roster) {
             let notes = parsed

@@ -15,6 +15,7 @@ pub mod history;
 pub mod import;
 pub mod jobs;
 pub mod limits;
+pub mod mapping;
 pub mod parser;
 pub mod person_history;
 pub mod read;

@@ -27,6 +27,8 @@ pub struct Params {
     pub region: Option<RegionPrefix>,
     /// The uploader's own scope: rows outside it are refused.
     pub scope: RegionPrefix,
+    /// The clerk's corrections to how columns are read (`roster::mapping`).
+    pub mapping: super::mapping::Mapping,
 }
 
 /// An accepted row.
@@ -327,6 +329,11 @@ impl<E: FnMut(Outcome) -> ControlFlow<()>> Validator<E> {
     /// The header is complete: each field gets its column, the columns are reported, and two
     /// columns that claim one field refuse the sheet (and the file).
     fn settle(&mut self, mut cols: Columns) -> State {
+        let corrections = self.params.mapping.for_sheet(&self.sheet);
+        super::mapping::apply(&mut cols.claims, &corrections);
+        if cols.headers.len() < cols.claims.len() {
+            cols.headers.resize(cols.claims.len(), Arc::from(""));
+        }
         let clash = columns::clashes(&self.sheet, &cols.headers, &cols.claims);
         if let Some(r) = self.report.as_mut() {
             r.columns = columns::report(&cols.headers, &cols.claims);
@@ -995,6 +1002,7 @@ mod tests {
             group: Some(Group::LowIncomeUrban),
             region: Some(RegionPrefix::parse("2201").unwrap()),
             scope: RegionPrefix::parse("22").unwrap(),
+            mapping: Default::default(),
         }
     }
 
@@ -1274,6 +1282,7 @@ mod tests {
             group: Some(Group::EntitledCare),
             region: None,
             scope: RegionPrefix::parse("2224").unwrap(),
+            mapping: Default::default(),
         };
         let (out, _) = run(
             p,

@@ -202,6 +202,17 @@ pub const TEXTS: Texts = &[
         "Extra data (not read)",
     ),
     ("roster.warnings", "请注意", "Please check"),
+    ("roster.remap", "更正读取方式", "Read it as"),
+    (
+        "roster.remap_button",
+        "改为此项并重新校验",
+        "Change and validate again",
+    ),
+    (
+        "roster.remap_hint",
+        "某列读错了，或两列争同一项时，可在此指定该列读作哪一项（或不读取）；系统用已上传的文件重新校验，无需重新上传，所作更正会随本批次保存并记入操作日志。",
+        "When a column was read wrongly, or two columns claim one item, say here what the column is (or none); the stored file is validated again, with no new upload, and the correction is kept with the import and audited.",
+    ),
 ];
 
 const IMPORTS_PER_PAGE: u64 = 20;
@@ -743,6 +754,12 @@ struct ImportPage {
     reverted: Option<String>,
     /// The second step: what it would change or changed, and who may activate it.
     plan: Option<super::roster_plan::PlanView>,
+    /// Columns can be read otherwise (a validated or failed import whose file is kept).
+    can_remap: bool,
+    /// The import's version, sent back with a correction.
+    version: i32,
+    /// The fields a column can be read as; the empty code is none.
+    field_choices: Vec<Choice>,
 }
 
 #[derive(Deserialize, Default)]
@@ -826,6 +843,17 @@ async fn import_page(
         plan: super::roster_plan::plan_view(&state, &user, &m)
             .await
             .map_err(fail)?,
+        can_remap: (m.status == "validated" || m.status == "failed") && m.purged_at.is_none(),
+        version: m.version,
+        field_choices: std::iter::once(Choice {
+            code: "",
+            label: page.t.get("roster.kept_as_extra").to_owned(),
+        })
+        .chain(crate::roster::columns::Field::ALL.iter().map(|f| Choice {
+            code: f.label_en(),
+            label: lang.pick(f.label_zh(), f.words_en()).to_owned(),
+        }))
+        .collect(),
         page,
         imp,
     }))

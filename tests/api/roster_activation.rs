@@ -352,3 +352,63 @@ async fn the_branch_rule_says_who_activates_sqlite() {
 async fn the_branch_rule_says_who_activates_postgres() {
     check_rules(crate::helpers::Backend::Postgres).await;
 }
+
+db_test!(
+    async fn a_column_read_wrongly_is_corrected_and_the_stored_file_validated_again(app) {
+        let clerk = app.as_role(Role::RosterImporter).await;
+        let ids = people(2);
+        // 开始 alone names no field: the dates are kept as extra data, and coverage would
+        // start on the effective date.
+        let csv = format!("身份证号码,姓名,区划代码,开始\n{},甲,220102,2018-05-01\n{},乙,220102,2018-06-01\n", ids[0], ids[1]);
+        let v = validate(&clerk, "incremental", "2020-01-01", "a.csv", csv.as_bytes()).await;
+        let added = clerk.get(&format!("/api/v1/roster-imports/{}/changes?kind=added", v["id"])).await.json();
+        assert_eq!(added["items"][0]["valid_from"], "2020-01-01", "{added}");
+        let sheet = v["sheets"][0]["name"].as_str().unwrap().to_owned();
+        assert_eq!(v["sheets"][0]["columns"][3]["letter"], "D");
+
+        let path = format!("/api/v1/roster-imports/{}/columns", v["id"]);
+        // Bad corrections are refused on their field and change nothing.
+        for (body, field) in [
+            (json!({"version": v["version"], "sheet": sheet, "column": "D", "field": "birthday"}), "field"),
+            (json!({"version": v["version"], "sheet": sheet, "column": "4", "field": "valid_from"}), "column"),
+            (json!({"version": v["version"], "sheet": sheet, "column": "H", "field": "valid_from"}), "column"),
+            (json!({"version": v["version"], "sheet": "其他", "column": "D", "field": "valid_from"}), "sheet"),
+        ] {
+            let res = clerk.post(&path, &body).await;
+            res.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+            assert_eq!(res.json()["error"]["details"][0]["field"], field, "{}", res.json());
+        }
+        let res = clerk.post(&path, &json!({"version": 1, "sheet": sheet, "column": "D", "field": "valid_from"})).await;
+        assert_eq!(res.error_code(), "version_conflict");
+
+        let res = clerk.post(&path, &json!({"version": v["version"], "sheet": sheet, "column": "D", "field": "valid_from"})).await;
+        res.assert_status(StatusCode::ACCEPTED);
+        assert_eq!(res.json()["status"], "queued");
+        let again = clerk.wait_validated(v["id"].as_i64().unwrap()).await;
+        assert_eq!(again["status"], "validated", "{again}");
+        assert_eq!(again["column_mapping"][&sheet]["D"], "valid_from", "{again}");
+        assert_eq!(again["sheets"][0]["columns"][3]["field"], "valid_from", "{again}");
+        let added = clerk.get(&format!("/api/v1/roster-imports/{}/changes?kind=added", v["id"])).await.json();
+        assert_eq!((added["total"].as_u64(), added["items"][0]["valid_from"].as_str()), (Some(2), Some("2018-05-01")), "{added}");
+        let audit = app.as_role(Role::Manager).await.get("/api/v1/audit?action=roster_import.remap").await.json();
+        assert_eq!((audit["items"][0]["after"]["header"].as_str(), audit["items"][0]["after"]["field"].as_str()), (Some("开始"), Some("valid_from")), "{audit}");
+        activate(&clerk, &again).await.assert_status(StatusCode::OK);
+        let entries = roster_entry::Entity::find().all(&app.db).await.unwrap();
+        assert!(entries.iter().any(|e| e.valid_from.to_string() == "2018-05-01"), "{entries:?}");
+
+        // Two columns that claim the ID number fail the import; reading one as nothing mends it.
+        let both = format!("身份证号码,公民身份号码,姓名,区划代码\n{},{},丙,220102\n", ids[0], ids[0]);
+        let fields = [("group", "城市低保"), ("region_code", "220102"), ("effective_date", "2020-01-01")];
+        let res = clerk.upload("/api/v1/roster-imports", &fields, "b.csv", both.as_bytes()).await;
+        let failed = clerk.wait_validated(res.json()["id"].as_i64().unwrap()).await;
+        assert_eq!(failed["status"], "failed", "{failed}");
+        let sheet = failed["sheets"][0]["name"].as_str().unwrap().to_owned();
+        let res = clerk
+            .post(&format!("/api/v1/roster-imports/{}/columns", failed["id"]), &json!({"version": failed["version"], "sheet": sheet, "column": "B"}))
+            .await;
+        res.assert_status(StatusCode::ACCEPTED);
+        let mended = clerk.wait_validated(failed["id"].as_i64().unwrap()).await;
+        assert_eq!((mended["status"].as_str(), mended["counts"]["accepted"].as_i64()), (Some("validated"), Some(1)), "{mended}");
+        assert!(mended["column_mapping"][&sheet]["B"].is_null(), "{mended}");
+    }
+);
