@@ -343,6 +343,12 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--phase") {
         let phase = args[i + 1].clone();
+        // The service's own lines (the activation's statements, timed) go with the phase's.
+        let _ = tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_max_level(tracing::Level::INFO)
+            .without_time()
+            .try_init();
         let path = file_path(rows);
         let rt = tokio::runtime::Builder::new_multi_thread()
             .enable_all()

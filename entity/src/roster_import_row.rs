@@ -24,6 +24,11 @@ pub struct Model {
     pub extra: Option<Json>,
     /// The person, when already on file at validation.
     pub person_id: Option<i64>,
+    /// Otherwise the person's number among the import's new people (1, 2, ...): activation
+    /// gives them the ids after the largest there.
+    pub new_person: Option<i64>,
+    /// This row creates its new person.
+    pub person_row: bool,
     /// The entry the row continues, for `updated` (and `unchanged`).
     pub entry_id: Option<i64>,
     /// `added`, `updated` or `unchanged`.

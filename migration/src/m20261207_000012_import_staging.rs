@@ -2,7 +2,9 @@
 //! when someone activates it.
 //!
 //! `roster_import_rows` holds the rows an activation would write (added, updated, or a
-//! person's new name or region), with the entry each continues and its values before;
+//! person's new name or region), with the entry each continues and its values before, and for
+//! people not on file yet their number among the import's new people (`new_person`, the same
+//! on each of a person's rows; `person_row` marks the row that creates the person);
 //! `roster_import_ends` the entries a full import would end. `roster_state` holds one number,
 //! the roster's version: every activation and revert raises it, and an import validated
 //! against an older version is validated again before it can be activated.
@@ -30,6 +32,8 @@ enum RosterImportRows {
     ValidTo,
     Extra,
     PersonId,
+    NewPerson,
+    PersonRow,
     EntryId,
     Action,
     PersonChanged,
@@ -87,6 +91,8 @@ impl MigrationTrait for Migration {
                 .col(date_null(RosterImportRows::ValidTo))
                 .col(json_null(RosterImportRows::Extra))
                 .col(big_integer_null(RosterImportRows::PersonId))
+                .col(big_integer_null(RosterImportRows::NewPerson))
+                .col(boolean(RosterImportRows::PersonRow))
                 .col(big_integer_null(RosterImportRows::EntryId))
                 .col(string(RosterImportRows::Action))
                 .col(boolean(RosterImportRows::PersonChanged))

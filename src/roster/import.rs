@@ -1150,6 +1150,8 @@ mod cols {
         col("valid_to", "date"),
         col("extra", "json"),
         col("person_id", "bigint"),
+        col("new_person", "bigint"),
+        col("person_row", "bool"),
         col("entry_id", "bigint"),
         col("action", "text"),
         col("person_changed", "bool"),
@@ -1172,6 +1174,10 @@ struct Writer {
     effective: NaiveDate,
     /// Staged rows so far: the next row's place in the file.
     seq: i64,
+    /// People not on file, by the 17 digits of their ID number: their number among the new
+    /// people, so that each of a person's rows names the same one (a person may be listed in
+    /// two groups, in different batches).
+    new_people: HashMap<u64, i64>,
     added: i64,
     updated: i64,
     unchanged: i64,
@@ -1230,6 +1236,7 @@ impl Writer {
             import_id,
             effective,
             seq: 0,
+            new_people: HashMap::new(),
             added: 0,
             updated: 0,
             unchanged: 0,
@@ -1337,7 +1344,26 @@ impl Writer {
         let mut staged = Vec::new();
         for (i, r) in rows.iter_mut().enumerate() {
             let person = known.get(r.id_number.as_str()).copied();
-            let person_changed = last[i] && person.is_some_and(|p| p.1);
+            let mut person_changed = last[i] && person.is_some_and(|p| p.1);
+            // A new person is created from their first row; a later row of theirs brings its
+            // name and region as a change, as for anyone on file.
+            let (new_person, person_row) = match person {
+                Some(_) => (None, false),
+                None => {
+                    let key: u64 = r.id_number.as_str()[..17].parse().unwrap_or_default();
+                    let next = self.new_people.len() as i64 + 1;
+                    match self.new_people.entry(key) {
+                        std::collections::hash_map::Entry::Occupied(e) => {
+                            person_changed = true;
+                            (Some(*e.get()), false)
+                        }
+                        std::collections::hash_map::Entry::Vacant(e) => {
+                            e.insert(next);
+                            (Some(next), true)
+                        }
+                    }
+                }
+            };
             let pid = person.map(|p| p.0);
             if let (Some(listed), Some(pid)) = (&mut self.listed, pid) {
                 listed.push(pid);
@@ -1395,6 +1421,8 @@ impl Writer {
                 Value::ChronoDate(r.valid_to),
                 Value::String(extra),
                 Value::BigInt(pid),
+                Value::BigInt(new_person),
+                Value::Bool(Some(person_row)),
                 Value::BigInt(entry.map(|e| e.id)),
                 text(action.code()),
                 Value::Bool(Some(person_changed)),

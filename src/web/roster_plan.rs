@@ -78,7 +78,11 @@ pub const TEXTS: Texts = &[
         "Confirm the full replacement: I checked, these people are to be ended",
     ),
     ("plan.reason", "原因", "Reason"),
-    ("import_approvals.title", "待启用的导入", "Imports to activate"),
+    (
+        "import_approvals.title",
+        "待启用的导入",
+        "Imports to activate",
+    ),
     (
         "import_approvals.hint",
         "已校验、尚未启用的批次。标“可启用”的由您启用；其余等待有权限的人员。",
@@ -222,7 +226,11 @@ struct ApprovalsPage {
 pub async fn approvals(State(state): State<AppState>, web: WebUser) -> Result<Response, Response> {
     let user = web.require(access::ROSTER_IMPORTER)?;
     let fail = |e| app_error_page(Some(user.clone()), e);
-    let page = Page::new("import_approvals.title", Some(user.clone()), "/roster/approvals");
+    let page = Page::new(
+        "import_approvals.title",
+        Some(user.clone()),
+        "/roster/approvals",
+    );
     let (models, _) = history::list(&state.db, &user, Some(Status::Validated.code()), 1, 200)
         .await
         .map_err(fail)?;

@@ -412,3 +412,36 @@ db_test!(
         assert!(mended["column_mapping"][&sheet]["B"].is_null(), "{mended}");
     }
 );
+
+db_test!(
+    async fn a_new_person_listed_in_two_groups_is_created_once_with_the_latest_name(app) {
+        let clerk = app.as_role(Role::RosterImporter).await;
+        let ids = people(2);
+        let csv = format!(
+            "身份证号码,姓名,区划代码,救助类别\n{a},甲,220102,城市低保\n{b},乙,220102,城市低保\n{a},甲二,220103,特困人员\n",
+            a = ids[0],
+            b = ids[1]
+        );
+        let fields = [("effective_date", "2020-01-01")];
+        let res = clerk.upload("/api/v1/roster-imports", &fields, "two-groups.csv", csv.as_bytes()).await;
+        res.assert_status(StatusCode::ACCEPTED);
+        let v = clerk.wait_validated(res.json()["id"].as_i64().unwrap()).await;
+        assert_eq!(v["counts"]["added"], 3, "{v}");
+        activate(&clerk, &v).await.assert_status(StatusCode::OK);
+        let people = entity::person::Entity::find().all(&app.db).await.unwrap();
+        assert_eq!(people.len(), 2, "{people:?}");
+        let a = people.iter().find(|p| p.id_number == ids[0]).unwrap();
+        assert_eq!((a.name.as_str(), a.region_code.as_str()), ("甲二", "220103"));
+        let mine = roster_entry::Entity::find()
+            .filter(roster_entry::COLUMN.person_id.eq(a.id))
+            .count(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(mine, 2);
+        // Those added later get ids after them.
+        let more = csv(&[(id_number("220102", "19700101", 9).as_str(), "丙", "2019-01-01")]);
+        let v = validate(&clerk, "incremental", "2020-02-01", "more.csv", &more).await;
+        activate(&clerk, &v).await.assert_status(StatusCode::OK);
+        assert_eq!(entity::person::Entity::find().count(&app.db).await.unwrap(), 3);
+    }
+);
