@@ -417,13 +417,13 @@ db_test!(
     async fn a_new_person_listed_in_two_groups_is_created_once_with_the_latest_name(app) {
         let clerk = app.as_role(Role::RosterImporter).await;
         let ids = people(2);
-        let csv = format!(
+        let file = format!(
             "身份证号码,姓名,区划代码,救助类别\n{a},甲,220102,城市低保\n{b},乙,220102,城市低保\n{a},甲二,220103,特困人员\n",
             a = ids[0],
             b = ids[1]
         );
         let fields = [("effective_date", "2020-01-01")];
-        let res = clerk.upload("/api/v1/roster-imports", &fields, "two-groups.csv", csv.as_bytes()).await;
+        let res = clerk.upload("/api/v1/roster-imports", &fields, "two-groups.csv", file.as_bytes()).await;
         res.assert_status(StatusCode::ACCEPTED);
         let v = clerk.wait_validated(res.json()["id"].as_i64().unwrap()).await;
         assert_eq!(v["counts"]["added"], 3, "{v}");
