@@ -60,6 +60,8 @@ pub struct Model {
     pub activated_by: Option<i64>,
     /// The clerk's corrections to how the columns were read (`roster::mapping`).
     pub column_mapping: Option<Json>,
+    /// Who corrected the reading last: like the uploader, not the plan's second person.
+    pub remapped_by: Option<i64>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -1,5 +1,6 @@
 //! The clerk's corrections to how an import's columns were read: per sheet, a column letter
-//! and the field it is read as (or none). Applied when the import is validated again.
+//! and the field it is read as (or none), applied when the import is validated again; and who
+//! made the last one, who is then a maker of the plan and cannot be its second person.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
@@ -11,6 +12,7 @@ pub struct Migration;
 enum RosterImports {
     Table,
     ColumnMapping,
+    RemappedBy,
 }
 
 #[async_trait::async_trait]
@@ -22,16 +24,26 @@ impl MigrationTrait for Migration {
                 .add_column(json_null(RosterImports::ColumnMapping))
                 .to_owned(),
         )
+        .await?;
+        m.alter_table(
+            Table::alter()
+                .table(RosterImports::Table)
+                .add_column(big_integer_null(RosterImports::RemappedBy))
+                .to_owned(),
+        )
         .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.alter_table(
-            Table::alter()
-                .table(RosterImports::Table)
-                .drop_column(RosterImports::ColumnMapping)
-                .to_owned(),
-        )
-        .await
+        for column in [RosterImports::ColumnMapping, RosterImports::RemappedBy] {
+            m.alter_table(
+                Table::alter()
+                    .table(RosterImports::Table)
+                    .drop_column(column)
+                    .to_owned(),
+            )
+            .await?;
+        }
+        Ok(())
     }
 }

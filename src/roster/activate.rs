@@ -145,25 +145,36 @@ pub fn refusal(
             ),
         ));
     }
-    if needs_second(settings, import) && import.created_by == Some(user.id) {
-        return Some(second_person(settings, scope));
+    // Whoever shaped the plan (uploaded the file, or corrected how it is read) is its maker.
+    let maker = import.created_by == Some(user.id) || import.remapped_by == Some(user.id);
+    if needs_second(settings, import) && maker {
+        return Some(second_person(settings, import, scope));
     }
     None
 }
 
-fn second_person(settings: &Settings, scope: &RegionPrefix) -> Msg {
+fn second_person(settings: &Settings, import: &roster_import::Model, scope: &RegionPrefix) -> Msg {
+    let plan = plan_of(import);
     let why = match settings.import_approval {
         super::approval::Approval::Always => (
             "本单位规定每批导入".to_owned(),
             "This branch has every import".to_owned(),
         ),
+        _ if plan.mode == Mode::Full && plan.ended > 0 => (
+            format!("本批次会终止 {} 名在册人员，因此", plan.ended),
+            format!("This import ends {} people, so it is", plan.ended),
+        ),
         _ => (
             format!(
-                "本批次会终止在册人员，或改动范围内超过{}%的在册人员，因此",
+                "本批次将改动范围内在册 {} 人中的 {} 人，超过{}%，因此",
+                plan.covered,
+                plan.updated + plan.ended,
                 settings.import_approval_percent
             ),
             format!(
-                "This import ends people or changes more than {}% of its scope, so it is",
+                "This import changes {} of the {} people covered in its scope, more than {}%, so it is",
+                plan.updated + plan.ended,
+                plan.covered,
                 settings.import_approval_percent
             ),
         ),
@@ -302,7 +313,7 @@ pub async fn activate(
         }
         Who::Uploader => {
             if needs_second(settings, &m) {
-                return Err(AppError::forbidden(second_person(settings, &scope)));
+                return Err(AppError::forbidden(second_person(settings, &m, &scope)));
             }
             uploader(&m)
         }
@@ -420,6 +431,7 @@ async fn requeue(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> AppResult<ImportView> {
+    drop_plan(txn, m.id).await?;
     let mut a = m.clone().into_active_model();
     a.status = Set(Status::Queued.code().to_owned());
     a.version = Set(m.version + 1);
@@ -562,6 +574,11 @@ pub async fn remap(
     a.column_mapping = Set(Some(serde_json::to_value(&mapping).unwrap_or_default()));
     a.status = Set(Status::Queued.code().to_owned());
     a.version = Set(m.version + 1);
+    // The new plan is nobody's yet: no one-step activation, no confirmation given for the
+    // old one, and the corrector counts as a maker.
+    a.auto_activate = Set(false);
+    a.confirmed_reason = Set(None);
+    a.remapped_by = Set(Some(user.id));
     a.error = Set(None);
     a.claimed_by = Set(None);
     a.claimed_at = Set(None);

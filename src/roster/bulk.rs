@@ -1,13 +1,9 @@
-//! PostgreSQL statements for the import writer (`super::store::PgStore`).
+//! PostgreSQL statements for the import's validation (`super::store::PgStore`).
 //!
-//! An import writes up to a million rows in one transaction. New entries and rejected rows go
-//! in with binary `COPY`, which PostgreSQL reads with no planning, no per-row casts and no text
-//! to parse; a plain multi-row insert of the entries, one `jsonb` array per batch, cost three
-//! times as much server time. New people go in by `COPY` too, inside a savepoint (see
-//! `PgStore::copy_new_persons`); a batch in which someone turns out to be there already, and a
-//! batch of a few new people, go in as one binary array per column through `unnest`, in one
-//! statement with `ON CONFLICT DO NOTHING`. Updates and
-//! look-ups carry a batch as a single JSON array parameter unpacked with
+//! A validation stages up to a million rows in one transaction. Staged rows and rejected rows
+//! go in with binary `COPY`, which PostgreSQL reads with no planning, no per-row casts and no
+//! text to parse; a plain multi-row insert, one `jsonb` array per batch, cost three times as
+//! much server time. Look-ups carry a batch as a single JSON array parameter unpacked with
 //! `jsonb_array_elements` (`jsonb`, not `json`, whose `->>` parses the element again for every
 //! field: twice as slow), so their text is the same batch after batch and is prepared once;
 //! thousand-value `IN` lists were planned afresh for every batch.

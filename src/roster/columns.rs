@@ -605,11 +605,11 @@ pub fn clashes(sheet: &str, headers: &[Arc<str>], claims: &[Option<Field>]) -> O
         code: "header_column_clash",
         columns,
         message_zh: format!(
-            "工作表“{sheet}”中，{}。系统不会替您选择其中一列：请删除多余的列或修改其表头后重新上传。本次导入未作任何改动。",
+            "工作表“{sheet}”中，{}。系统不会替您选择其中一列：请在导入结果页“各列的读取方式”中把多余的列改为“附加信息（不读取）”，系统会用已上传的文件重新校验；也可删除多余的列后重新上传。名册未作任何改动。",
             zh.join("；")
         ),
         message_en: format!(
-            "In sheet '{sheet}', {}. The importer will not choose one of them for you: delete the extra column or change its header, then upload again. Nothing was imported.",
+            "In sheet '{sheet}', {}. The importer will not choose one of them for you: on the import's page, under how the columns were read, set the extra column to extra data and the stored file is validated again; or delete the extra column and upload again. Nothing in the roster changed.",
             en.join("; ")
         ),
     })
@@ -709,20 +709,20 @@ impl Sniffer {
                     (
                         "column_looks_like_id_numbers",
                         format!(
-                            "“{name}”（{letter}列）的内容像身份证号码，但表头未被识别为身份证号码列，已作为附加信息保存。如果这是救助对象本人的身份证号码，请把表头改为“身份证号码”后重新上传。"
+                            "“{name}”（{letter}列）的内容像身份证号码，但表头未被识别为身份证号码列，已作为附加信息保存。如果这是救助对象本人的身份证号码，请在导入结果页“各列的读取方式”中把该列改为“身份证号码”，无需重新上传。"
                         ),
                         format!(
-                            "Column '{name}' ({letter}) holds what look like ID numbers, but its header was not recognised as the ID-number column, so it was kept as extra data. If these are the covered people's own ID numbers, head the column 身份证号码 and upload again."
+                            "Column '{name}' ({letter}) holds what look like ID numbers, but its header was not recognised as the ID-number column, so it was kept as extra data. If these are the covered people's own ID numbers, read the column as the ID number on the import's page; no new upload is needed."
                         ),
                     )
                 } else if mostly(c.dates, c.values) {
                     (
                         "column_looks_like_dates",
                         format!(
-                            "“{name}”（{letter}列）的内容像日期，但表头未被识别为保障起始日期或终止日期，已作为附加信息保存，其中的日期没有读取。如果这是保障的起始或终止日期，请把表头改为“保障起始日期”或“终止日期”后重新上传。"
+                            "“{name}”（{letter}列）的内容像日期，但表头未被识别为保障起始日期或终止日期，已作为附加信息保存，其中的日期没有读取。如果这是保障的起始或终止日期，请在导入结果页“各列的读取方式”中把该列改为“保障起始日期”或“终止日期”，无需重新上传。"
                         ),
                         format!(
-                            "Column '{name}' ({letter}) holds what look like dates, but its header was not recognised as the start or end of coverage, so it was kept as extra data and its dates were not read. If it is the start or end of coverage, head it 保障起始日期 or 终止日期 and upload again."
+                            "Column '{name}' ({letter}) holds what look like dates, but its header was not recognised as the start or end of coverage, so it was kept as extra data and its dates were not read. If it is the start or end of coverage, read the column as such on the import's page; no new upload is needed."
                         ),
                     )
                 } else {

@@ -1,8 +1,11 @@
-//! Running a roster import: one transaction, written while the file is still being parsed.
+//! Validating a roster import, the first of its two steps: one transaction, written while the
+//! file is still being parsed.
 //!
 //! A blocking thread parses and validates the sheets and hands batches of outcomes through a
-//! bounded channel to the writer, which looks up and inserts people and entries batch by batch
-//! in a single transaction. The import lands whole or not at all.
+//! bounded channel to the writer, which looks up people and their entries batch by batch and
+//! stages what activation would do (`roster_import_rows`, `roster_import_ends`) with the
+//! rejected rows, in a single transaction: the roster itself is only read. The plan lands whole
+//! or not at all; `roster::activate` applies it.
 
 // The writer's maps take a few look-ups for each of a million rows, keyed by values from the
 // uploader's own file: foldhash, randomly seeded per process like SipHash, at a fraction of its cost.
@@ -168,9 +171,9 @@ pub struct ImportView {
     pub covered: i64,
     /// When the plan was made (status validated).
     pub validated_at: Option<chrono::DateTime<Utc>>,
-    /// When the roster changed, and who activated it (None: its uploader's one-step path).
+    /// When the roster changed.
     pub activated_at: Option<chrono::DateTime<Utc>>,
-    /// Who activated it.
+    /// Who activated it (the uploader, on the one-step path; None from the command line).
     pub activated_by: Option<i64>,
     /// The clerk's corrections of how columns are read: per sheet, column letter → field
     /// (null: none).
@@ -654,7 +657,9 @@ async fn run_inner(
         .await?
         .ok_or_else(|| anyhow::anyhow!("import {import_id} vanished"))?;
     // Two identical uploads may both have been queued before either finished: the later one
-    // changes nothing and points to the earlier.
+    // changes nothing and points to the earlier. Not when the clerk corrected how the file is
+    // read: then it is not the same import.
+    let remapped = import.column_mapping.is_some();
     let earlier = roster_import::Entity::find()
         .filter(
             roster_import::COLUMN
@@ -665,7 +670,8 @@ async fn run_inner(
         .filter(roster_import::COLUMN.duplicate_of.is_null())
         .filter(roster_import::COLUMN.id.ne(import_id))
         .one(db)
-        .await?;
+        .await?
+        .filter(|_| !remapped);
     if let Some(first) = earlier {
         // A plan of an earlier validation (one sent back when the other was activated) goes:
         // a duplicate changes nothing and counts nothing.
@@ -1178,6 +1184,9 @@ struct Writer {
     /// people, so that each of a person's rows names the same one (a person may be listed in
     /// two groups, in different batches).
     new_people: HashMap<u64, i64>,
+    /// People on file whose new name or region an earlier chunk staged: a later row of theirs
+    /// is staged as a change too, so that the latest row wins even when it matches the file.
+    changed_people: foldhash::HashSet<i64>,
     added: i64,
     updated: i64,
     unchanged: i64,
@@ -1237,6 +1246,7 @@ impl Writer {
             effective,
             seq: 0,
             new_people: HashMap::new(),
+            changed_people: Default::default(),
             added: 0,
             updated: 0,
             unchanged: 0,
@@ -1323,9 +1333,10 @@ impl Writer {
         // id_number -> (person id, whose latest row here changes the name or region)
         let mut known: HashMap<String, (i64, bool)> = HashMap::with_capacity(latest.len());
         for (id, id_number, name, region) in store.persons(keys).await? {
-            let changed = latest.get(id_number.as_str()).is_some_and(|&i| {
-                rows[i].name != name || rows[i].region.as_str() != region.as_str()
-            });
+            let changed = self.changed_people.contains(&id)
+                || latest.get(id_number.as_str()).is_some_and(|&i| {
+                    rows[i].name != name || rows[i].region.as_str() != region.as_str()
+                });
             known.insert(id_number, (id, changed));
         }
         // Only the person's latest row here carries the change.
@@ -1365,6 +1376,9 @@ impl Writer {
                 }
             };
             let pid = person.map(|p| p.0);
+            if let (true, Some(pid)) = (person_changed, pid) {
+                self.changed_people.insert(pid);
+            }
             if let (Some(listed), Some(pid)) = (&mut self.listed, pid) {
                 listed.push(pid);
             }

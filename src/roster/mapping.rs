@@ -68,12 +68,14 @@ impl Mapping {
             .unwrap_or_default()
     }
 
-    /// Sets one column of one sheet.
+    /// Sets one column of one sheet; another column set to the same field earlier loses it
+    /// (reads as its header says again): the latest correction wins.
     pub fn set(&mut self, sheet: &str, letter: &str, field: Option<Field>) {
-        self.0
-            .entry(sheet.to_owned())
-            .or_default()
-            .insert(letter.to_owned(), field.map(|f| f.label_en().to_owned()));
+        let cols = self.0.entry(sheet.to_owned()).or_default();
+        if let Some(f) = field {
+            cols.retain(|l, v| l == letter || v.as_deref() != Some(f.label_en()));
+        }
+        cols.insert(letter.to_owned(), field.map(|f| f.label_en().to_owned()));
     }
 
     /// The corrections of one sheet: (column index, field or none).
@@ -157,6 +159,15 @@ mod tests {
                 Some(Field::ValidTo)
             ]
         );
+    }
+
+    #[test]
+    fn the_latest_correction_of_a_field_wins() {
+        let mut m = Mapping::default();
+        m.set("S", "C", Some(Field::ValidFrom));
+        m.set("S", "B", Some(Field::ValidFrom));
+        m.set("S", "D", None);
+        assert_eq!(m.for_sheet("S"), [(1, Some(Field::ValidFrom)), (3, None)]);
     }
 
     #[test]

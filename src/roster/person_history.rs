@@ -58,8 +58,8 @@ pub struct ImportRef {
     pub uploaded_by: Option<Uploader>,
     /// When it was uploaded.
     pub uploaded_at: DateTime<Utc>,
-    /// Who activated it (the second step; null for the uploader's one-step path or an import
-    /// from before imports had two steps).
+    /// Who activated it (the uploader, on the one-step path; null from the command line or for
+    /// an import from before imports had two steps).
     pub activated_by: Option<Uploader>,
     /// When it changed the roster.
     pub activated_at: Option<DateTime<Utc>>,
@@ -211,7 +211,12 @@ pub async fn of<C: ConnectionTrait>(
     let entries = entries
         .into_iter()
         .map(|e| HistoryEntry {
-            changes: changes_of(&e, &changes, &import),
+            // A change whose values lie in a region outside the user's scope is another
+            // region's roster: left out, as its entries are.
+            changes: changes_of(&e, &changes, &import)
+                .into_iter()
+                .filter(|c| in_scope(&c.before.region_code) && in_scope(&c.after.region_code))
+                .collect(),
             id: e.id,
             group_label: Group::parse(&e.group_code)
                 .map(|g| g.label(lang).to_owned())

@@ -98,6 +98,9 @@ pub async fn revert(
     ))
     .await?;
 
+    // A plan validated before this revert was made against entries it changed: it is
+    // validated again before it can be activated.
+    super::activate::bump_roster_version(&txn).await?;
     let mut m = import.clone().into_active_model();
     m.reverted_at = Set(Some(now));
     m.reverted_by = Set(Some(user.id));

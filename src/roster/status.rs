@@ -79,7 +79,7 @@ impl Status {
     pub fn label_zh(self) -> &'static str {
         match self {
             Status::Queued => "排队中",
-            Status::Running => "正在校验",
+            Status::Running => "校验中",
             Status::Validated => "已校验，待启用",
             Status::Succeeded => "已生效",
             Status::Failed => "失败",

@@ -87,7 +87,7 @@ struct ImportLine {
     mode: &'static str,
     who: String,
     when: String,
-    /// Who activated it, when not its uploader's one step.
+    /// Who activated it, when known.
     activated_by: Option<String>,
     /// Whether the user may open the import's own page.
     link: bool,

@@ -121,6 +121,8 @@ pub struct PlanView {
     pub pending: bool,
     /// For a validated import: what this user may do.
     pub activation: Option<Activation>,
+    /// Rows shown per list.
+    pub shown: u64,
 }
 
 /// The activation box.
@@ -173,6 +175,7 @@ pub async fn plan_view(
         unchanged: fmt::count(m.unchanged),
         pending,
         activation,
+        shown: SHOWN,
     }))
 }
 

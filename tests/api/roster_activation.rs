@@ -445,3 +445,60 @@ db_test!(
         assert_eq!(entity::person::Entity::find().count(&app.db).await.unwrap(), 3);
     }
 );
+
+db_test!(
+    async fn a_revert_sends_a_plan_made_before_it_back_to_validation(app) {
+        let clerk = app.as_role(Role::RosterImporter).await;
+        let ids = people(2);
+        let first = validate(&clerk, "incremental", "2020-01-01", "a.csv", &csv(&[(ids[0].as_str(), "甲", "2019-01-01")])).await;
+        activate(&clerk, &first).await.assert_status(StatusCode::OK);
+        // Planned while 甲's entry is there: it would change it.
+        let later = validate(&clerk, "incremental", "2020-02-01", "b.csv", &csv(&[(ids[0].as_str(), "甲改", "2019-01-01")])).await;
+        assert_eq!(later["counts"]["updated"], 1, "{later}");
+        let other = app.as_user("another-importer", &[Role::RosterImporter], "22").await;
+        other.post(&format!("/api/v1/roster-imports/{}/revert", first["id"]), &json!({})).await.assert_status(StatusCode::OK);
+        // The revert voided that entry: the plan is made again before anything lands.
+        // (It changes all of its scope: a second person activates it.)
+        let res = activate(&other, &later).await;
+        assert_eq!(res.error_code(), "import_stale", "{}", res.json());
+        let again = clerk.wait_validated(later["id"].as_i64().unwrap()).await;
+        assert_eq!(again["status"], "validated", "{again}");
+        let res = activate(&other, &again).await;
+        res.assert_status(StatusCode::OK);
+    }
+);
+
+db_test!(
+    async fn whoever_corrects_the_reading_is_a_maker_of_the_new_plan(app) {
+        let uploader = app.as_user("county-uploader", &[Role::RosterImporter], "220102").await;
+        let ids = people(3);
+        let three: Vec<(&str, &str, &str)> = ids.iter().map(|i| (i.as_str(), "某人", "2019-01-01")).collect();
+        let v = validate(&uploader, "incremental", "2020-01-01", "a.csv", &csv(&three)).await;
+        activate(&uploader, &v).await.assert_status(StatusCode::OK);
+        // A full import listing two of three ends one: a second person activates it. The
+        // uploader asked for one step and gave a reason at upload.
+        let fields = [
+            ("group", "城市低保"), ("region_code", "220102"), ("mode", "full"), ("effective_date", "2020-07-01"),
+            ("activate", "true"), ("confirm_full_replace", "true"), ("reason", "两户迁出本区"),
+        ];
+        let res = uploader.upload("/api/v1/roster-imports", &fields, "b.csv", &csv(&three[..2])).await;
+        let v = uploader.wait_validated(res.json()["id"].as_i64().unwrap()).await;
+        assert_eq!(v["status"], "validated", "{v}");
+        // A city clerk corrects a column: the new plan is no longer the uploader's alone.
+        let corrector = app.as_user("city-corrector", &[Role::RosterImporter], "2201").await;
+        let sheet = v["sheets"][0]["name"].as_str().unwrap().to_owned();
+        let res = corrector
+            .post(&format!("/api/v1/roster-imports/{}/columns", v["id"]), &json!({"version": v["version"], "sheet": sheet, "column": "D", "field": "valid_from"}))
+            .await;
+        res.assert_status(StatusCode::ACCEPTED);
+        let again = uploader.wait_validated(v["id"].as_i64().unwrap()).await;
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let again = uploader.get(&format!("/api/v1/roster-imports/{}", again["id"])).await.json();
+        assert_eq!(again["status"], "validated", "no one-step activation of a plan nobody saw: {again}");
+        // Neither the uploader nor the corrector activates it; a third person does.
+        activate(&uploader, &again).await.assert_status(StatusCode::FORBIDDEN);
+        activate(&corrector, &again).await.assert_status(StatusCode::FORBIDDEN);
+        let third = app.as_role(Role::Admin).await;
+        activate(&third, &again).await.assert_status(StatusCode::OK);
+    }
+);
