@@ -43,11 +43,10 @@ const IMPORT_CACHE_KIB: u32 = 32 * 1024;
 
 /// Rows handed from the parser to the writer at a time. A PostgreSQL batch costs a few
 /// statements and round trips whatever its size (a million rows: 25 s in batches of 5,000,
-/// 28 s in batches of 2,000, before the import took its current shape; now 8.5–8.7 s in
-/// batches of 5,000 or of 16,000). At 16,000, a million new people take 63 of the import's 64
-/// savepoints (see `PgStore::copy_new_persons` and `store::SAVEPOINTS`), and all go in by
-/// `COPY`; at 5,000 the last 136 batches would go in the slower way. SQLite runs in-process,
-/// where smaller batches let the writer start sooner and keep pace with the parser.
+/// 28 s in batches of 2,000, before the import took its current shape; then 8.5–8.7 s in
+/// batches of 5,000 or of 16,000, when validation still wrote people by `COPY` a batch at a
+/// time). SQLite runs in-process, where smaller batches let the writer start sooner and keep
+/// pace with the parser.
 pub fn batch_rows(backend: sea_orm::DbBackend) -> usize {
     match backend {
         sea_orm::DbBackend::Sqlite => 2000,
@@ -913,9 +912,8 @@ async fn write_on_sqlite(
         #[allow(unsafe_code)]
         let conn = unsafe { rusqlite::Connection::from_handle(locked.as_raw_handle().as_ptr()) }
             .map_err(|e| RunError::Db(sea_orm::DbErr::Custom(e.to_string())))?;
-        // The people's ID-number index takes keys in random order: with SQLite's default
-        // 2 MB cache every insert into it misses, and pages are spilled to the WAL again and
-        // again.
+        // The people's ID-number index is read in random order, and the staged rows are
+        // written beside it: with SQLite's default 2 MB cache nearly every look-up misses.
         let pragma = |kib: u32| {
             conn.execute_batch(&format!("PRAGMA cache_size = -{kib}"))
                 .map_err(|e| RunError::Db(sea_orm::DbErr::Custom(e.to_string())))
