@@ -1035,9 +1035,11 @@ impl Job {
         }
         let covered = match full_group {
             Some(g) => writer.end_missing(store, g, full_scope.as_str()).await?,
-            None => people(
-                &Writer::covered(store, group, full_scope.as_str(), import.effective_date).await?,
-            ),
+            None => {
+                store
+                    .covered(group, full_scope.as_str(), import.effective_date)
+                    .await?
+            }
         };
         let counts = writer.counts(&parsed.sheets);
         let total: i64 = parsed.sheets.iter().map(|s| s.rows as i64).sum();
@@ -1449,20 +1451,6 @@ impl Writer {
             .await
     }
 
-    /// People covered in the scope at the effective date, in the group or in any group.
-    async fn covered<S: Store>(
-        store: &mut S,
-        group: Option<Group>,
-        prefix: &str,
-        effective: NaiveDate,
-    ) -> Result<Vec<(i64, i64)>, sea_orm::DbErr> {
-        let mut all = Vec::new();
-        for g in group.map_or(Group::ALL.to_vec(), |g| vec![g]) {
-            all.extend(store.current_entries(g, prefix, effective).await?);
-        }
-        Ok(all)
-    }
-
     /// Full import: entries of the scope still covering the effective date whose person the
     /// file no longer lists would end the day before; staged in `roster_import_ends`. Answers
     /// the people covered in the scope.
@@ -1480,7 +1468,7 @@ impl Writer {
         }
         listed.sort_unstable();
         listed.dedup();
-        let current = Self::covered(store, Some(group), prefix, self.effective).await?;
+        let current = store.current_entries(group, prefix, self.effective).await?;
         let covered = people(&current);
         let to_end: Vec<(i64, i64)> = current
             .into_iter()

@@ -66,6 +66,14 @@ pub trait Store {
         prefix: &str,
         effective: NaiveDate,
     ) -> Result<Vec<(i64, i64)>, DbErr>;
+    /// How many people hold an entry of the scope (of `group`, or of any group) that started
+    /// before `effective` and still covers it: counted by the database, not fetched.
+    async fn covered(
+        &mut self,
+        group: Option<Group>,
+        prefix: &str,
+        effective: NaiveDate,
+    ) -> Result<i64, DbErr>;
     /// Any other statement, built by SeaORM for this database.
     /// Runs one statement; answers the rows it changed.
     async fn execute(&mut self, stmt: Statement) -> Result<u64, DbErr>;
@@ -194,6 +202,26 @@ impl Store for PgStore<'_> {
         .bind(format!("{prefix}%"))
         .bind(effective)
         .fetch_all(&mut *self.conn)
+        .await
+        .map_err(pg_err)
+    }
+
+    async fn covered(
+        &mut self,
+        group: Option<Group>,
+        prefix: &str,
+        effective: NaiveDate,
+    ) -> Result<i64, DbErr> {
+        sqlx::query_scalar(
+            "SELECT COUNT(DISTINCT person_id) FROM roster_entries \
+             WHERE ($1::text IS NULL OR group_code = $1) \
+             AND region_code LIKE $2 AND valid_from < $3 \
+             AND (valid_to IS NULL OR valid_to >= $3)",
+        )
+        .bind(group.map(|g| g.code()))
+        .bind(format!("{prefix}%"))
+        .bind(effective)
+        .fetch_one(&mut *self.conn)
         .await
         .map_err(pg_err)
     }
@@ -407,6 +435,25 @@ impl Store for SqliteStore<'_> {
             )
             .map_err(sqlite_err)?;
         rows.collect::<Result<_, _>>().map_err(sqlite_err)
+    }
+
+    async fn covered(
+        &mut self,
+        group: Option<Group>,
+        prefix: &str,
+        effective: NaiveDate,
+    ) -> Result<i64, DbErr> {
+        let day = effective.format("%F").to_string();
+        self.conn
+            .query_row(
+                "SELECT COUNT(DISTINCT person_id) FROM roster_entries \
+                 WHERE (?1 IS NULL OR group_code = ?1) \
+                 AND region_code LIKE ?2 AND valid_from < ?3 \
+                 AND (valid_to IS NULL OR valid_to >= ?3)",
+                rusqlite::params![group.map(|g| g.code()), format!("{prefix}%"), day],
+                |r| r.get(0),
+            )
+            .map_err(sqlite_err)
     }
 
     async fn execute(&mut self, stmt: Statement) -> Result<u64, DbErr> {

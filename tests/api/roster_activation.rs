@@ -194,6 +194,8 @@ db_test!(
         let again = clerk.wait_validated(b["id"].as_i64().unwrap()).await;
         assert_eq!((again["status"].as_str(), again["counts"]["added"].as_i64(), again["counts"]["unchanged"].as_i64()), (Some("validated"), Some(1), Some(1)), "{again}");
         assert!(again["version"].as_i64() > b["version"].as_i64());
+        // The people covered in the scope, as each plan found them: none, then 甲.
+        assert_eq!((b["covered"].as_i64(), again["covered"].as_i64()), (Some(0), Some(1)), "{again}");
         activate(&clerk, &again).await.assert_status(StatusCode::OK);
         assert_eq!(entries(&app).await, 2);
     }
