@@ -38,6 +38,11 @@ pub const TEXTS: Texts = &[
     ("plan.unchanged", "无变化", "Unchanged"),
     ("plan.none", "无。", "None."),
     (
+        "plan.purged",
+        "名单已随上传文件在保存期满后删除，上面的数字仍是本次导入的结果。",
+        "The lists were deleted with the uploaded file after the retention period; the figures above are still the import's.",
+    ),
+    (
         "plan.more",
         "仅显示前 {n} 人，完整名单请下载。",
         "Only the first {n} are shown; download the whole list.",
@@ -123,6 +128,8 @@ pub struct PlanView {
     pub activation: Option<Activation>,
     /// Rows shown per list.
     pub shown: u64,
+    /// The lists were deleted with the file, after the retention period.
+    pub purged: bool,
 }
 
 /// The activation box.
@@ -176,6 +183,7 @@ pub async fn plan_view(
         pending,
         activation,
         shown: SHOWN,
+        purged: m.purged_at.is_some(),
     }))
 }
 

@@ -104,6 +104,9 @@ db_test!(
         assert_eq!(done.plan_rows, 1000);
         let plan = clerk.get(&format!("/api/v1/roster-imports/{old_id}/changes?kind=added")).await.json();
         assert_eq!(plan["total"], 0, "{plan}");
+        let page = clerk.get(&format!("/roster/imports/{old_id}")).await;
+        let page = String::from_utf8_lossy(&page.body).into_owned();
+        assert!(page.contains("id=\"plan-purged\"") && page.contains("保存期满后删除"), "{page}");
         let plan = clerk.get(&format!("/api/v1/roster-imports/{recent_id}/changes?kind=added")).await.json();
         assert_eq!(plan["total"], 0, "the recent one rejected its only row");
 
