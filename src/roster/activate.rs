@@ -22,6 +22,7 @@ use sea_orm::{
 use entity::roster_import;
 
 use super::approval::Plan;
+use super::entry_changes::{self, Kind};
 use super::guard::{Effect, Reason};
 use super::import::{ImportView, Mode};
 use super::status::Status;
@@ -85,20 +86,52 @@ pub async fn scope_of<C: ConnectionTrait>(
     import: &roster_import::Model,
     province: &RegionPrefix,
 ) -> AppResult<RegionPrefix> {
-    if let Some(r) = import
+    let uploader_region = match (import.region_code.is_none(), import.created_by) {
+        (true, Some(uid)) => entity::user::Entity::find_by_id(uid)
+            .one(db)
+            .await?
+            .map(|u| u.region_prefix),
+        _ => None,
+    };
+    Ok(scope_with(import, uploader_region.as_deref(), province))
+}
+
+/// [`scope_of`], with the uploader's scope already read (a list reads them all at once).
+pub fn scope_with(
+    import: &roster_import::Model,
+    uploader_region: Option<&str>,
+    province: &RegionPrefix,
+) -> RegionPrefix {
+    import
         .region_code
         .as_deref()
+        .or(uploader_region)
         .and_then(|r| RegionPrefix::parse(r).ok())
-    {
-        return Ok(r);
+        .unwrap_or_else(|| province.clone())
+}
+
+/// Discarding or correcting an import is for its uploader, or for someone whose scope covers
+/// the import's.
+async fn check_may_change(
+    txn: &DatabaseTransaction,
+    settings: &Settings,
+    m: &roster_import::Model,
+    user: &CurrentUser,
+) -> AppResult<()> {
+    let scope = scope_of(txn, m, &settings.province).await?;
+    if m.created_by == Some(user.id) || user.region.covers(&scope) {
+        return Ok(());
     }
-    if let Some(uid) = import.created_by
-        && let Some(u) = entity::user::Entity::find_by_id(uid).one(db).await?
-        && let Ok(r) = RegionPrefix::parse(&u.region_prefix)
-    {
-        return Ok(r);
-    }
-    Ok(province.clone())
+    Err(AppError::forbidden(Msg::new(
+        format!(
+            "本批次的范围{scope}超出您的数据范围{}：请由上传人或数据范围覆盖{scope}的名册管理员操作。",
+            user.region
+        ),
+        format!(
+            "The import's scope {scope} is outside your scope {}: its uploader, or a roster importer whose scope covers {scope}, does this.",
+            user.region
+        ),
+    )))
 }
 
 /// The plan's figures, for the approval rule.
@@ -472,16 +505,7 @@ pub async fn discard(
     if m.version != version {
         return Err(stale_version(&m, version));
     }
-    let scope = scope_of(&txn, &m, &settings.province).await?;
-    if m.created_by != Some(user.id) && !user.region.covers(&scope) {
-        return Err(AppError::forbidden(Msg::new(
-            format!("本批次的范围{scope}超出您的数据范围{}。", user.region),
-            format!(
-                "The import's scope {scope} is outside your scope {}.",
-                user.region
-            ),
-        )));
-    }
+    check_may_change(&txn, settings, &m, user).await?;
     let view = close(&txn, &m, Status::Discarded, Some(&user.actor()), Utc::now()).await?;
     txn.commit().await?;
     Ok(view)
@@ -525,16 +549,7 @@ pub async fn remap(
     if m.version != c.version {
         return Err(stale_version(&m, c.version));
     }
-    let scope = scope_of(&txn, &m, &settings.province).await?;
-    if m.created_by != Some(user.id) && !user.region.covers(&scope) {
-        return Err(AppError::forbidden(Msg::new(
-            format!("本批次的范围{scope}超出您的数据范围{}。", user.region),
-            format!(
-                "The import's scope {scope} is outside your scope {}.",
-                user.region
-            ),
-        )));
-    }
+    check_may_change(&txn, settings, &m, user).await?;
     // Only a column the result lists, of a sheet it lists.
     let sheets: Vec<serde_json::Value> = m
         .sheets
@@ -642,10 +657,16 @@ async fn close(
     Ok(ImportView::from_model(&after, None))
 }
 
+/// The tables of a staged plan, each with the column that orders its rows within an import.
+pub const PLAN_TABLES: [(&str, &str); 2] = [
+    ("roster_import_rows", "seq"),
+    ("roster_import_ends", "entry_id"),
+];
+
 /// Deletes an import's staged plan.
 pub async fn drop_plan<C: ConnectionTrait>(db: &C, id: i64) -> Result<(), sea_orm::DbErr> {
     let backend = db.get_database_backend();
-    for table in ["roster_import_rows", "roster_import_ends"] {
+    for (table, _) in PLAN_TABLES {
         db.execute_raw(Statement::from_sql_and_values(
             backend,
             super::retention::sql(backend, &format!("DELETE FROM {table} WHERE import_id = ?")),
@@ -769,8 +790,13 @@ async fn statements(
     )
     .await?;
     // The entries' values before, for a revert and for the people's history.
-    run(KEEP_UPDATED, vec![id.into(), now.into(), id.into()]).await?;
-    run(KEEP_ENDED, vec![id.into(), now.into(), id.into()]).await?;
+    for kind in [Kind::Updated, Kind::Ended] {
+        run(
+            &entry_changes::keep_planned_sql(kind),
+            vec![id.into(), now.into(), id.into()],
+        )
+        .await?;
+    }
     run(UPDATE_ENTRIES, vec![id.into(), now.into(), id.into()]).await?;
     let changed = timed.elapsed();
     run(
@@ -809,17 +835,6 @@ const PEOPLE_CHANGES_SQLITE: &str = "UPDATE persons SET name = s.name, region_co
      FROM (SELECT COALESCE(person_id, ? + new_person) AS pid, name, region_code, MAX(seq) \
        FROM roster_import_rows WHERE import_id = ? AND person_changed GROUP BY pid) AS s \
      WHERE persons.id = s.pid";
-const KEEP_UPDATED: &str = "INSERT INTO roster_entry_changes (entry_id, import_id, kind, valid_from, valid_to, \
-     region_code, name_on_roster, extra, updated_by_import_id, ended_by_import_id, changed_at) \
-     SELECT e.id, ?, 'updated', e.valid_from, e.valid_to, e.region_code, e.name_on_roster, e.extra, \
-     e.updated_by_import_id, e.ended_by_import_id, ? \
-     FROM roster_import_rows s JOIN roster_entries e ON e.id = s.entry_id \
-     WHERE s.import_id = ? AND s.action = 'updated'";
-const KEEP_ENDED: &str = "INSERT INTO roster_entry_changes (entry_id, import_id, kind, valid_from, valid_to, \
-     region_code, name_on_roster, extra, updated_by_import_id, ended_by_import_id, changed_at) \
-     SELECT e.id, ?, 'ended', e.valid_from, e.valid_to, e.region_code, e.name_on_roster, e.extra, \
-     e.updated_by_import_id, e.ended_by_import_id, ? \
-     FROM roster_import_ends x JOIN roster_entries e ON e.id = x.entry_id WHERE x.import_id = ?";
 const UPDATE_ENTRIES: &str = "UPDATE roster_entries SET valid_from = s.valid_from, valid_to = s.valid_to, \
      region_code = s.region_code, name_on_roster = s.name, extra = s.extra, \
      updated_by_import_id = ?, ended_by_import_id = NULL, updated_at = ? \

@@ -79,3 +79,22 @@ pub fn keep_before(
         .to_owned();
     backend.build(&insert)
 }
+
+/// The statement that keeps, as an activation applies its plan (`roster::activate`), the
+/// entries the plan changes (`Updated`: staged rows of `roster_import_rows`) or ends (`Ended`:
+/// `roster_import_ends`), one `INSERT ... SELECT` for the whole plan. Bound, in SQLite's
+/// spelling: the import, the time, the import.
+pub fn keep_planned_sql(kind: Kind) -> String {
+    let (staged, only) = match kind {
+        Kind::Ended => ("roster_import_ends", ""),
+        Kind::Updated | Kind::Reverted => ("roster_import_rows", " AND s.action = 'updated'"),
+    };
+    format!(
+        "INSERT INTO roster_entry_changes (entry_id, import_id, kind, valid_from, valid_to, \
+         region_code, name_on_roster, extra, updated_by_import_id, ended_by_import_id, changed_at) \
+         SELECT e.id, ?, '{code}', e.valid_from, e.valid_to, e.region_code, e.name_on_roster, \
+         e.extra, e.updated_by_import_id, e.ended_by_import_id, ? \
+         FROM {staged} s JOIN roster_entries e ON e.id = s.entry_id WHERE s.import_id = ?{only}",
+        code = kind.code()
+    )
+}

@@ -970,11 +970,8 @@ impl Job {
         } = self;
         let import_id = import.id;
         // What an earlier validation of the same import staged and rejected is planned anew.
-        for table in [
-            "roster_import_rows",
-            "roster_import_ends",
-            "roster_import_errors",
-        ] {
+        let plan = super::activate::PLAN_TABLES.map(|(t, _)| t);
+        for table in plan.into_iter().chain(["roster_import_errors"]) {
             store
                 .execute(Statement::from_sql_and_values(
                     store.backend(),

@@ -253,10 +253,7 @@ async fn clear_rejected_rows(
 async fn delete_plan(db: &DatabaseConnection, import_id: i64, batch: u64) -> Result<u64, DbErr> {
     let backend = db.get_database_backend();
     let mut deleted = 0;
-    for (table, key) in [
-        ("roster_import_rows", "seq"),
-        ("roster_import_ends", "entry_id"),
-    ] {
+    for (table, key) in super::activate::PLAN_TABLES {
         loop {
             let last = db
                 .query_one_raw(Statement::from_sql_and_values(

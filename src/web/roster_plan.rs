@@ -6,6 +6,7 @@
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
+use sea_orm::{EntityTrait, QueryFilter};
 
 use entity::roster_import;
 
@@ -248,11 +249,23 @@ pub async fn approvals(State(state): State<AppState>, web: WebUser) -> Result<Re
     let names = history::uploader_names(&state.db, &models)
         .await
         .map_err(fail)?;
+    // The uploaders' scopes, in one query: an import without a region covers its uploader's.
+    let uploader_ids: Vec<i64> = models.iter().filter_map(|m| m.created_by).collect();
+    let regions: std::collections::HashMap<i64, String> = entity::user::Entity::find()
+        .filter(entity::user::COLUMN.id.is_in(uploader_ids))
+        .all(&state.db)
+        .await
+        .map_err(|e| fail(e.into()))?
+        .into_iter()
+        .map(|u| (u.id, u.region_prefix))
+        .collect();
     let mut rows = Vec::new();
     for m in &models {
-        let scope = activate::scope_of(&state.db, m, &state.settings.province)
-            .await
-            .map_err(fail)?;
+        let uploader_region = m
+            .created_by
+            .and_then(|id| regions.get(&id))
+            .map(String::as_str);
+        let scope = activate::scope_with(m, uploader_region, &state.settings.province);
         let why = activate::refusal(&state.settings, m, &scope, &user);
         rows.push(Waiting {
             id: m.id,

@@ -92,6 +92,14 @@ db_test!(
         assert_eq!(page["items"][0]["id_number"], ids[0].as_str());
         assert_eq!(page["items"][0]["valid_from"], "2019-01-01");
         assert_eq!(page["items"][0]["row"], 2);
+        // Per sheet: a CSV is one sheet; another name lists no one.
+        let sheet = v["sheets"][0]["name"].as_str().unwrap().to_owned();
+        let this = clerk.get(&format!("/api/v1/roster-imports/{}/changes?kind=added&sheet={sheet}", v["id"])).await.json();
+        let other = clerk.get(&format!("/api/v1/roster-imports/{}/changes?kind=added&sheet=%E5%85%B6%E4%BB%96", v["id"])).await.json();
+        assert_eq!((this["total"].as_u64(), other["total"].as_u64()), (Some(3), Some(0)), "{this} {other}");
+        // Outside the reader's region the import does not exist.
+        let yanbian = app.as_user("yanbian-reader", &[Role::RosterImporter], "2224").await;
+        yanbian.get(&format!("/api/v1/roster-imports/{}/changes?kind=added", v["id"])).await.assert_status(StatusCode::NOT_FOUND);
         let file = clerk.get(&format!("/api/v1/roster-imports/{}/changes?kind=added&format=csv", v["id"])).await;
         file.assert_status(StatusCode::OK);
         let text = String::from_utf8(file.body.clone()).unwrap();
