@@ -1,7 +1,7 @@
 use clap::Parser;
 
 // The roster import frees on its writer thread what its parser thread allocated, a million rows
-// a run; glibc's malloc serialises those frees (README, "Import speed"). mimalloc does not, and
+// a run; glibc's malloc serialises those frees (docs/performance.md, "Import speed"). mimalloc does not, and
 // its transparent huge pages are off (feature no_thp) so that memory is not held in 2 MiB steps.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

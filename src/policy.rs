@@ -20,7 +20,7 @@ use entity::{subsidy_policy, visit};
 
 use crate::audit::{self, Actor, Change};
 use crate::domain::subsidy::Terms;
-use crate::domain::{Amount, Group, Lang, Money, Rate};
+use crate::domain::{Amount, Group, Lang, Money, PolicyCap, Rate};
 use crate::error::{AppError, AppResult, FieldError, Msg, Problems, current_lang};
 
 /// The advisory lock that orders policy changes against visits on PostgreSQL.
@@ -61,6 +61,17 @@ pub struct Policy {
     pub effective_from: NaiveDate,
     /// Last day in force (none: until followed).
     pub effective_to: Option<NaiveDate>,
+}
+
+impl Policy {
+    /// Its annual cap, as the cap rule (`domain::allowance`) sees it.
+    pub fn cap(&self) -> PolicyCap {
+        PolicyCap {
+            group: self.group,
+            annual_cap: self.terms.annual_cap.money(),
+            effective_from: self.effective_from,
+        }
+    }
 }
 
 impl TryFrom<&subsidy_policy::Model> for Policy {

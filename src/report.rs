@@ -6,7 +6,7 @@
 //! covers, so a year of a large programme is read from the index alone. Labels (region and
 //! hospital names) are looked up afterwards for the few keys that came back.
 //!
-//! What counts, as DESIGN.md says: a visit counts on `counted_on`; visits (人次) are rows with a
+//! What counts (docs/domain.md, "Spending totals"): a visit counts on `counted_on`; visits (人次) are rows with a
 //! subsidy above zero; a reversal is a row of its own with a negative subsidy, netted into the
 //! subsidy under its own status; patients (人数) are distinct people with at least one counted
 //! visit in the group, so the overall line is not the sum of the rows' patients.

@@ -1,34 +1,33 @@
 //! Visits (就诊) and their subsidies: recording a visit against an approved case, the
 //! subsidy's states, reversals, lists and a patient's yearly statement.
 //!
-//! The annual cap holds under any concurrency because the subsidy is computed and the
-//! person's `annual_grants` row is raised in one transaction that holds that row: on
-//! PostgreSQL the row is inserted if missing (`ON CONFLICT DO NOTHING`) and then locked with
-//! `SELECT ... FOR UPDATE`, so visits of one person queue on it while other people's visits
-//! run side by side; on SQLite the write transaction is `BEGIN IMMEDIATE`, which serialises
-//! writers. Voiding and reversing lower the row in their own transaction.
+//! The annual cap and the lock it rests on are in `ledger`.
 //!
 //! Every date rule (the case's year, the roster, the policy, the annual cap) uses the date a
 //! visit counts on: the discharge date of a stay, the date of an outpatient visit.
 
 pub mod export;
+pub mod ledger;
+
+pub use ledger::groups_on;
 
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
 };
 use serde::Serialize;
 use unicode_normalization::UnicodeNormalization;
 
-use entity::{annual_grant, case, hospital, person, roster_entry, visit};
+use entity::{case, hospital, person, visit};
 
 use crate::audit::{self, Change};
 use crate::auth::CurrentUser;
+use crate::domain::allowance::reading_day;
 use crate::domain::subsidy::{self, CapReason, Costs};
-use crate::domain::{Amount, Group, IdNumber, Lang, Money, Rate, RegionCode};
+use crate::domain::{Allowance, Group, IdNumber, Lang, Money, Rate, RegionCode};
 use crate::error::{AppError, AppResult, FieldError, Msg, Problems, current_lang};
 use crate::policy::{self, Policy};
 
@@ -560,7 +559,7 @@ impl From<&Policy> for UsedPolicy {
 pub struct AnnualFigures {
     /// Calendar year.
     pub year: i32,
-    /// The annual cap of the policy used.
+    /// The person's annual cap (`domain::allowance`).
     pub annual_cap: Money,
     /// Granted in the year before this visit.
     pub granted_before: Money,
@@ -656,76 +655,6 @@ async fn find_invoice<C: ConnectionTrait>(
         .filter(visit::COLUMN.invoice_no.eq(invoice_no))
         .one(conn)
         .await
-}
-
-/// The groups of the person's roster entries that cover a date.
-pub async fn groups_on<C: ConnectionTrait>(
-    conn: &C,
-    person_id: i64,
-    on: NaiveDate,
-) -> Result<Vec<Group>, DbErr> {
-    let codes: Vec<String> = roster_entry::Entity::find()
-        .select_only()
-        .column(roster_entry::Column::GroupCode)
-        .distinct()
-        .filter(roster_entry::COLUMN.person_id.eq(person_id))
-        .filter(roster_entry::COLUMN.valid_from.lte(on))
-        .filter(
-            Condition::any()
-                .add(roster_entry::COLUMN.valid_to.is_null())
-                .add(roster_entry::COLUMN.valid_to.gte(on)),
-        )
-        .into_tuple()
-        .all(conn)
-        .await?;
-    let mut groups: Vec<Group> = codes.iter().filter_map(|c| Group::parse(c).ok()).collect();
-    groups.sort();
-    groups.dedup();
-    Ok(groups)
-}
-
-/// Raises (or, with a negative amount, lowers) what a person was granted in a year.
-async fn add_granted<C: ConnectionTrait>(
-    conn: &C,
-    person_id: i64,
-    year: i32,
-    amount: Money,
-) -> Result<(), DbErr> {
-    use sea_orm::sea_query::{Expr, ExprTrait};
-    if amount == Money::ZERO {
-        return Ok(());
-    }
-    annual_grant::Entity::update_many()
-        .col_expr(
-            annual_grant::Column::GrantedFen,
-            Expr::col(annual_grant::Column::GrantedFen).add(amount.fen()),
-        )
-        .col_expr(annual_grant::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(annual_grant::COLUMN.person_id.eq(person_id))
-        .filter(annual_grant::COLUMN.year.eq(year))
-        .exec(conn)
-        .await?;
-    Ok(())
-}
-
-/// What the person was granted in the year, with their row held until the transaction ends
-/// (created at zero if missing). This is the lock the annual cap rests on.
-async fn hold_granted(txn: &DatabaseTransaction, person_id: i64, year: i32) -> AppResult<Money> {
-    annual_grant::Entity::insert(annual_grant::ActiveModel {
-        person_id: Set(person_id),
-        year: Set(year),
-        granted_fen: Set(0),
-        updated_at: Set(Utc::now()),
-    })
-    .on_conflict_do_nothing()
-    .exec_without_returning(txn)
-    .await?;
-    let row = annual_grant::Entity::find_by_id((person_id, year))
-        .lock_exclusive()
-        .one(txn)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("the annual grant row of {person_id}/{year} vanished"))?;
-    Ok(Money::from_fen(row.granted_fen))
 }
 
 /// What a visit would grant, computed before it is saved so the caseworker sees the subsidy.
@@ -895,7 +824,7 @@ async fn write_visit(
     }
 
     let year = on.year();
-    let granted_before = hold_granted(&txn, case.person_id, year).await?;
+    let granted_before = ledger::hold(&txn, case.person_id, year).await?;
     // With two groups on the roster, the policy that pays more; on a tie, the first group.
     let (chosen, s) = policies
         .iter()
@@ -953,16 +882,18 @@ async fn write_visit(
         }
         Err(e) => return Err(e.into()),
     };
-    add_granted(&txn, v.person_id, year, s.amount.money()).await?;
+    ledger::add(&txn, v.person_id, year, s.amount.money()).await?;
     let granted_with_this = granted_before
         .checked_add(s.amount.money())
         .ok_or_else(|| anyhow::anyhow!("granted total overflow"))?;
+    let after = Allowance::new(&groups, &ledger::caps(&policies), granted_with_this);
     let annual = AnnualFigures {
         year,
-        annual_cap: chosen.terms.annual_cap.money(),
+        // Never the fallback: a policy of the person's groups is in force, so there is a cap.
+        annual_cap: after.annual_cap.unwrap_or(chosen.terms.annual_cap.money()),
         granted_before,
         granted_with_this,
-        cap_left: subsidy::annual_left(chosen.terms.annual_cap, granted_with_this).money(),
+        cap_left: after.cap_left.unwrap_or(Money::ZERO),
     };
     let mut after = snapshot(&v);
     after["annual"] = serde_json::to_value(annual).unwrap_or_default();
@@ -1175,7 +1106,7 @@ pub async fn transition(
     let after = am.update(&txn).await?;
     let mut after_json = snapshot(&after);
     if matches!(t, Transition::Void { .. }) {
-        add_granted(
+        ledger::add(
             &txn,
             v.person_id,
             v.year,
@@ -1293,7 +1224,7 @@ pub async fn reverse(
         }
         Err(e) => return Err(e.into()),
     };
-    add_granted(
+    ledger::add(
         &txn,
         v.person_id,
         v.year,
@@ -1414,8 +1345,8 @@ pub struct Statement {
     pub region_code: String,
     /// Calendar year.
     pub year: i32,
-    /// The annual cap that applies (the policy of the year's latest visit, or the policy in
-    /// force at the end of the year for the person's groups); null if none.
+    /// The annual cap on the year's reading day (`domain::allowance`: today within the year,
+    /// its last day for a past year); null when no policy is in force for the groups.
     pub annual_cap: Option<Money>,
     /// Granted in the year (the figure the cap is checked against).
     pub granted: Money,
@@ -1452,37 +1383,7 @@ pub async fn statement(
             .map_err(|_| anyhow::anyhow!("person {} has a bad region", p.id))?;
         user.ensure_in_scope(&home, "person", key.shown())?;
     }
-    let granted = annual_grant::Entity::find_by_id((p.id, year))
-        .one(db)
-        .await?
-        .map(|g| Money::from_fen(g.granted_fen))
-        .unwrap_or(Money::ZERO);
-    let latest_policy = rows
-        .iter()
-        .rev()
-        .find(|v| v.reverses_visit_id.is_none() && v.status != Status::Voided.code())
-        .and_then(|v| v.policy_id);
-    let annual_cap = match latest_policy {
-        Some(pid) => entity::subsidy_policy::Entity::find_by_id(pid)
-            .one(db)
-            .await?
-            .map(|m| Money::from_fen(m.annual_cap_fen)),
-        None => {
-            let year_end = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(today);
-            let as_of = year_end.min(today);
-            let groups = groups_on(db, p.id, as_of).await?;
-            policy::in_force(db, &groups, as_of)
-                .await?
-                .iter()
-                .map(|p| p.terms.annual_cap.money())
-                .max()
-        }
-    };
-    let cap_left = annual_cap.map(|cap| {
-        Amount::new(cap)
-            .map(|cap| subsidy::annual_left(cap, granted).money())
-            .unwrap_or(Money::ZERO)
-    });
+    let annual = ledger::allowance(db, p.id, reading_day(year, today)).await?;
     let mut totals = StatementTotals::default();
     for v in &rows {
         let voided = v.status == Status::Voided.code();
@@ -1515,9 +1416,9 @@ pub async fn statement(
         name: p.name.clone(),
         region_code: p.region_code.clone(),
         year,
-        annual_cap,
-        granted,
-        cap_left,
+        annual_cap: annual.annual_cap,
+        granted: annual.granted,
+        cap_left: annual.cap_left,
         totals,
         visits: views(db, &rows, false).await?,
     })

@@ -9,7 +9,7 @@ use super::extract::{AppJson, AppQuery};
 use crate::access_log::{Action, Read, Source};
 use crate::auth::CurrentUser;
 use crate::case::shown_id;
-use crate::domain::{Diagnosis, IdNumber};
+use crate::domain::{Allowance, Diagnosis, IdNumber};
 use crate::eligibility::{self, CheckView, EntryView, GroupView, Inquiry};
 use crate::error::{AppError, AppResult, FieldError, Msg, current_lang};
 use crate::state::AppState;
@@ -73,6 +73,9 @@ pub struct EligibilityResponse {
     pub reasons: Vec<ReasonOut>,
     /// Every rule and how it came out.
     pub rules: Vec<CheckView>,
+    /// The year's annual cap, what was granted and what is left, as recording would apply
+    /// them on the day.
+    pub annual: Allowance,
 }
 
 #[utoipa::path(
@@ -190,5 +193,6 @@ async fn answer(
             })
             .collect(),
         rules: found.assessment.checks.clone(),
+        annual: found.assessment.allowance,
     }))
 }

@@ -23,14 +23,16 @@ use sea_orm::{
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use entity::{annual_grant, case, case_event, hospital, person, subsidy_policy, user, visit};
+use entity::{case, case_event, hospital, person, user, visit};
 
 use crate::audit::{self, Change};
 use crate::auth::CurrentUser;
 use crate::config::Settings;
-use crate::domain::{Diagnosis, Group, IdNumber, Lang, Localized, Money, RegionCode, Role};
-use crate::eligibility::{self, Inquiry, rules::PolicyCap};
+use crate::domain::allowance::reading_day;
+use crate::domain::{Diagnosis, IdNumber, Lang, Localized, Money, RegionCode, Role};
+use crate::eligibility::{self, Inquiry};
 use crate::error::{AppError, AppResult, FieldError, Msg, current_lang};
+use crate::visit::ledger;
 use workflow::{Acting, Action, CaseState};
 
 /// The earliest case year accepted: the programme keeps no older records.
@@ -886,49 +888,10 @@ async fn visits_summary<C: ConnectionTrait>(conn: &C, m: &case::Model) -> AppRes
         .map(|(fen, _, _)| Money::from_fen(*fen))
         .sum();
 
-    let groups: Vec<Group> = m.evidence["groups"]
-        .as_array()
-        .map(|gs| {
-            gs.iter()
-                .filter_map(|g| g["code"].as_str())
-                .filter_map(|g| Group::parse(g).ok())
-                .collect()
-        })
-        .unwrap_or_default();
     let today = chrono::Local::now().date_naive();
-    let on = decision_date(m.year, today)
-        .unwrap_or_else(|_| NaiveDate::from_ymd_opt(m.year, 12, 31).unwrap_or(today));
-    let policies = subsidy_policy::Entity::find()
-        .filter(
-            subsidy_policy::COLUMN
-                .group_code
-                .is_in(groups.iter().map(|g| g.code())),
-        )
-        .filter(subsidy_policy::COLUMN.effective_from.lte(on))
-        .filter(
-            Condition::any()
-                .add(subsidy_policy::COLUMN.effective_to.is_null())
-                .add(subsidy_policy::COLUMN.effective_to.gte(on)),
-        )
-        .all(conn)
-        .await?;
-    let caps: Vec<PolicyCap> = policies
-        .into_iter()
-        .map(|p| PolicyCap {
-            group_code: p.group_code,
-            annual_cap: Money::from_fen(p.annual_cap_fen),
-            effective_from: p.effective_from,
-        })
-        .collect();
-    let granted = annual_grant::Entity::find_by_id((m.person_id, m.year))
-        .one(conn)
+    let annual_cap_left = ledger::allowance(conn, m.person_id, reading_day(m.year, today))
         .await?
-        .map_or(Money::ZERO, |g| Money::from_fen(g.granted_fen));
-    let annual_cap_left = eligibility::rules::annual_cap(&groups, &caps).map(|cap| {
-        cap.checked_sub(granted)
-            .unwrap_or(Money::ZERO)
-            .max(Money::ZERO)
-    });
+        .cap_left;
     Ok(VisitsSummary {
         count,
         subsidy_total,

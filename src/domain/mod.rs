@@ -1,5 +1,6 @@
 //! Pure domain types and rules: no HTTP, no database, no clock (dates are passed in).
 
+pub mod allowance;
 pub mod diagnosis;
 pub mod group;
 pub mod id_number;
@@ -10,6 +11,7 @@ pub mod region;
 pub mod role;
 pub mod subsidy;
 
+pub use allowance::{Allowance, PolicyCap};
 pub use diagnosis::{Diagnosis, DiagnosisError, DiagnosisRanges};
 pub use group::Group;
 pub use id_number::{IdNumber, IdNumberError, Sex};

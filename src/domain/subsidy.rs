@@ -1,4 +1,4 @@
-//! The subsidy of one visit (DESIGN.md, "Visits and subsidies"):
+//! The subsidy of one visit (docs/domain.md, "Subsidy"):
 //!
 //! ```text
 //! out_of_pocket = total_cost - insurance_paid - critical_illness_paid - medical_assistance_paid

@@ -17,11 +17,11 @@ use entity::{annual_grant, case, person, roster_entry, roster_import, subsidy_po
 
 use crate::case::workflow::CaseState;
 use crate::config::Settings;
-use crate::domain::{Diagnosis, Group, IdNumber, Lang, Localized, Money, RegionPrefix};
+use crate::domain::{Diagnosis, Group, IdNumber, Lang, Localized, Money, PolicyCap, RegionPrefix};
 use crate::error::{self, Msg};
 
 pub use rules::{Assessment, Facts, Question, Reason};
-use rules::{EntryFacts, ImportRef, PersonFacts, PolicyCap};
+use rules::{EntryFacts, ImportRef, PersonFacts};
 
 /// What to check: a person on a day, for a case year, optionally with a diagnosis and the
 /// name the applicant gave.
@@ -286,9 +286,12 @@ fn facts_of(rows: &[QueryResult]) -> Result<Facts, DbErr> {
             continue;
         };
         let group_code: String = row.try_get("", "e_group")?;
-        if let Some(cap) = row.try_get::<Option<i64>>("", "sp_cap")? {
+        if let (Some(cap), Ok(group)) = (
+            row.try_get::<Option<i64>>("", "sp_cap")?,
+            Group::parse(&group_code),
+        ) {
             facts.caps.push(PolicyCap {
-                group_code: group_code.clone(),
+                group,
                 annual_cap: Money::from_fen(cap),
                 effective_from: row.try_get("", "sp_from")?,
             });
@@ -380,10 +383,12 @@ pub struct Evidence {
     pub province: String,
     /// The covered ICD-10 ranges applied.
     pub diagnosis_ranges: String,
-    /// The annual cap that applied (none: no policy caps it).
+    /// The annual cap that applied (none: no policy is in force for the groups).
     pub annual_cap: Option<Money>,
     /// Granted in the year at the time.
     pub granted: Money,
+    /// What was left of the cap at the time.
+    pub cap_left: Option<Money>,
 }
 
 impl Eligibility {
@@ -443,8 +448,9 @@ impl Eligibility {
             diagnosis: q.diagnosis.map(|d| d.to_string()),
             province: settings.province.to_string(),
             diagnosis_ranges: settings.diagnosis_ranges.to_string(),
-            annual_cap: self.assessment.annual_cap,
-            granted: self.facts.granted,
+            annual_cap: self.assessment.allowance.annual_cap,
+            granted: self.assessment.allowance.granted,
+            cap_left: self.assessment.allowance.cap_left,
         }
     }
 

@@ -1,4 +1,5 @@
-//! The eligibility rules of DESIGN.md as a pure function of the facts: no database, no clock.
+//! The eligibility rules (docs/domain.md, "Eligibility") as a pure function of the facts: no
+//! database, no clock.
 //! Every rule that fails gives a reason of its own, so a clerk sees everything that stands in
 //! the way at once, not one problem per attempt.
 
@@ -7,7 +8,8 @@ use serde::Serialize;
 use unicode_normalization::UnicodeNormalization;
 
 use crate::domain::{
-    Diagnosis, DiagnosisRanges, Group, Lang, Localized, Money, RegionCode, RegionPrefix,
+    Allowance, Diagnosis, DiagnosisRanges, Group, Lang, Localized, Money, PolicyCap, RegionCode,
+    RegionPrefix,
 };
 
 /// The person as the roster imports left them.
@@ -67,17 +69,6 @@ impl EntryFacts {
     pub fn group(&self) -> Option<Group> {
         Group::parse(&self.group_code).ok()
     }
-}
-
-/// A subsidy policy in force on the day asked about.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PolicyCap {
-    /// Stored group code.
-    pub group_code: String,
-    /// The annual cap.
-    pub annual_cap: Money,
-    /// From when; of two policies in force, the later one wins.
-    pub effective_from: NaiveDate,
 }
 
 /// Everything the rules look at, loaded in one go.
@@ -287,8 +278,8 @@ pub struct Assessment {
     pub reasons: Vec<Reason>,
     /// Every rule with its outcome.
     pub checks: Vec<Check>,
-    /// The annual cap that applies, if a policy sets one for every group.
-    pub annual_cap: Option<Money>,
+    /// The annual cap, what was granted and what is left (`domain::allowance`).
+    pub allowance: Allowance,
 }
 
 /// Names compare after NFKC, without spaces, with one middle dot: 买买提·吐尔逊 is typed with
@@ -304,25 +295,6 @@ pub fn same_name(a: &str, b: &str) -> bool {
             .collect()
     }
     key(a) == key(b)
-}
-
-/// The annual cap of a person in these groups under these policies: with several groups the
-/// most generous policy applies, and a group without a policy has no cap, so then nothing
-/// caps the person. Of two policies of a group in force at once, the later one counts.
-pub fn annual_cap(groups: &[Group], caps: &[PolicyCap]) -> Option<Money> {
-    if groups.is_empty() {
-        return None;
-    }
-    groups
-        .iter()
-        .map(|g| {
-            caps.iter()
-                .filter(|c| c.group_code == g.code())
-                .max_by_key(|c| c.effective_from)
-                .map(|c| c.annual_cap)
-        })
-        .collect::<Option<Vec<Money>>>()
-        .and_then(|caps| caps.into_iter().max())
 }
 
 /// Applies every rule to the facts.
@@ -457,9 +429,10 @@ pub fn assess(facts: &Facts, q: &Question<'_>, rules: &Rules<'_>) -> Assessment 
     check(Rule::OpenCase, open, facts.person.is_some());
 
     // 6. The annual cap is not used up.
-    let annual_cap = annual_cap(&groups, &facts.caps);
-    let cap = annual_cap
-        .filter(|cap| facts.granted >= *cap)
+    let allowance = Allowance::new(&groups, &facts.caps, facts.granted);
+    let cap = allowance
+        .annual_cap
+        .filter(|_| allowance.used_up())
         .map(|cap| Reason::AnnualCapReached {
             granted: facts.granted,
             cap,
@@ -475,7 +448,7 @@ pub fn assess(facts: &Facts, q: &Question<'_>, rules: &Rules<'_>) -> Assessment 
         groups,
         reasons,
         checks,
-        annual_cap,
+        allowance,
     }
 }
 
@@ -553,7 +526,7 @@ mod tests {
         assert_eq!(a.covering, vec![0]);
         assert_eq!(a.groups, vec![Group::LowIncomeUrban]);
         assert!(a.checks.iter().all(|c| c.result == Outcome::Passed));
-        assert_eq!(a.annual_cap, None, "no policy, no cap");
+        assert_eq!(a.allowance.annual_cap, None, "no policy, no cap");
     }
 
     #[test]
@@ -648,7 +621,7 @@ mod tests {
     #[test]
     fn the_annual_cap_uses_the_latest_policy_of_the_most_generous_group() {
         let cap = |g: &str, yuan: i64, from: &str| PolicyCap {
-            group_code: g.into(),
+            group: Group::parse(g).unwrap(),
             annual_cap: Money::from_yuan(yuan),
             effective_from: d(from),
         };
@@ -660,7 +633,7 @@ mod tests {
         f.granted = Money::from_yuan(29_999);
         let a = ask(&f, "2026-03-01", None, None);
         assert!(a.eligible);
-        assert_eq!(a.annual_cap, Some(Money::from_yuan(30_000)));
+        assert_eq!(a.allowance.annual_cap, Some(Money::from_yuan(30_000)));
         f.granted = Money::from_yuan(30_000);
         let a = ask(&f, "2026-03-01", None, None);
         assert_eq!(codes(&a), vec!["annual_cap_reached"]);
@@ -671,12 +644,18 @@ mod tests {
             .push(entry("extreme_hardship", "2020-01-01", None));
         f.caps.push(cap("extreme_hardship", 50_000, "2015-01-01"));
         assert!(ask(&f, "2026-03-01", None, None).eligible);
-        // A group with no policy has no cap at all.
+        // A group without a policy adds nothing: the other group's policy still caps the
+        // person, as it caps every visit recorded for them.
         f.caps.pop();
+        let a = ask(&f, "2026-03-01", None, None);
+        assert_eq!(codes(&a), vec!["annual_cap_reached"]);
+        assert_eq!(a.allowance.annual_cap, Some(Money::from_yuan(30_000)));
+        // Without any policy there is no cap to reach.
+        f.caps.clear();
         f.granted = Money::from_yuan(1_000_000);
         let a = ask(&f, "2026-03-01", None, None);
         assert!(a.eligible);
-        assert_eq!(a.annual_cap, None);
+        assert_eq!(a.allowance.annual_cap, None);
     }
 
     #[test]

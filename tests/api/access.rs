@@ -14,8 +14,8 @@ use cancer_aid::domain::{RegionPrefix, Role};
 use entity::{roster_import, user, visit};
 
 use crate::db_test;
+use crate::fixtures::visits::{day, hospital, outpatient, patient, standard_policy};
 use crate::helpers::{Client, TestApp};
-use crate::visits::fixture::{day, hospital, outpatient, patient, standard_policy};
 
 /// The county of the county users, and the records on either side of its border.
 const COUNTY: &str = "220102";
@@ -159,59 +159,72 @@ fn walk_order(mut routes: Vec<RouteSpec>) -> Vec<RouteSpec> {
     routes
 }
 
-db_test!(
-    async fn every_route_admits_exactly_its_rule(app) {
-        let r = records(&app).await;
-        let province = app.state.settings.province.clone();
-        let routes = walk_order(route_table());
-        for role in Role::ALL {
-            for scope in [province.as_str(), COUNTY] {
-                let name = format!("walk_{}_{scope}", role.code());
-                let client = app.as_user(&name, &[role], scope).await;
-                let region = RegionPrefix::parse(scope).unwrap();
-                for route in &routes {
-                    let admitted = route.access.admits(&[role], &region, &province);
-                    if let Some(path) = address(route, &r, true) {
-                        let status = call(&client, route, &path).await;
-                        let at = format!("{role:?} of {scope}: {} {path} answered {status}", route.method);
-                        if admitted {
-                            assert!(
-                                ![StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN, StatusCode::NOT_FOUND].contains(&status),
-                                "{at}, but its rule {:?} admits it", route.access
-                            );
-                        } else {
-                            assert_eq!(status, StatusCode::FORBIDDEN, "{at}, but its rule {:?} refuses it", route.access);
-                        }
-                    }
-                    // A record of another county: not found for the county's users.
-                    if let Some(path) = address(route, &r, false)
-                        && route.method == Method::GET
-                        && admitted
-                    {
-                        let status = call(&client, route, &path).await;
-                        let expected_missing = scope == COUNTY;
+db_test!(every_route_admits_exactly_its_rule);
+async fn every_route_admits_exactly_its_rule(app: TestApp) {
+    let r = records(&app).await;
+    let province = app.state.settings.province.clone();
+    let routes = walk_order(route_table());
+    for role in Role::ALL {
+        for scope in [province.as_str(), COUNTY] {
+            let name = format!("walk_{}_{scope}", role.code());
+            let client = app.as_user(&name, &[role], scope).await;
+            let region = RegionPrefix::parse(scope).unwrap();
+            for route in &routes {
+                let admitted = route.access.admits(&[role], &region, &province);
+                if let Some(path) = address(route, &r, true) {
+                    let status = call(&client, route, &path).await;
+                    let at = format!(
+                        "{role:?} of {scope}: {} {path} answered {status}",
+                        route.method
+                    );
+                    if admitted {
+                        assert!(
+                            ![
+                                StatusCode::UNAUTHORIZED,
+                                StatusCode::FORBIDDEN,
+                                StatusCode::NOT_FOUND
+                            ]
+                            .contains(&status),
+                            "{at}, but its rule {:?} admits it",
+                            route.access
+                        );
+                    } else {
                         assert_eq!(
-                            status == StatusCode::NOT_FOUND,
-                            expected_missing,
-                            "{role:?} of {scope}: GET {path} answered {status}"
+                            status,
+                            StatusCode::FORBIDDEN,
+                            "{at}, but its rule {:?} refuses it",
+                            route.access
                         );
                     }
                 }
-            }
-        }
-        // Without a session, only the public routes answer.
-        for route in &routes {
-            if let Some(path) = address(route, &r, true) {
-                let status = call(&app.anonymous(), route, &path).await;
-                if route.access.needs_login() {
-                    assert_eq!(status, StatusCode::UNAUTHORIZED, "{} {path}", route.method);
-                } else {
-                    assert_ne!(status, StatusCode::UNAUTHORIZED, "{} {path}", route.method);
+                // A record of another county: not found for the county's users.
+                if let Some(path) = address(route, &r, false)
+                    && route.method == Method::GET
+                    && admitted
+                {
+                    let status = call(&client, route, &path).await;
+                    let expected_missing = scope == COUNTY;
+                    assert_eq!(
+                        status == StatusCode::NOT_FOUND,
+                        expected_missing,
+                        "{role:?} of {scope}: GET {path} answered {status}"
+                    );
                 }
             }
         }
     }
-);
+    // Without a session, only the public routes answer.
+    for route in &routes {
+        if let Some(path) = address(route, &r, true) {
+            let status = call(&app.anonymous(), route, &path).await;
+            if route.access.needs_login() {
+                assert_eq!(status, StatusCode::UNAUTHORIZED, "{} {path}", route.method);
+            } else {
+                assert_ne!(status, StatusCode::UNAUTHORIZED, "{} {path}", route.method);
+            }
+        }
+    }
+}
 
 /// The table of `docs/access.md`, from the route table.
 fn access_table() -> String {

@@ -28,32 +28,30 @@ pub enum Backend {
     Postgres,
 }
 
-/// Runs a test body once per database: `db_test!(async fn name(app) { ... });` becomes
-/// `name::sqlite` and `name::postgres`.
+/// Runs a test once per database: `db_test!(name);` beside `async fn name(app: TestApp)`
+/// makes the tests `name::sqlite` and `name::postgres`. The test is an ordinary function, so
+/// rustfmt formats it. The PostgreSQL run returns at once when no server answers, unless
+/// `REQUIRE_POSTGRES=1` (set by `.ci/run`).
 #[macro_export]
 macro_rules! db_test {
-    ($(#[$meta:meta])* async fn $name:ident($app:ident) $body:block) => {
+    ($name:ident) => {
         mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            $(#[$meta])*
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                let $app = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite)
+                let app = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite)
                     .await
                     .expect("SQLite is always available");
-                $body
+                super::$name(app).await
             }
 
-            $(#[$meta])*
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                let Some($app) = $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await
+                let Some(app) =
+                    $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await
                 else {
                     return;
                 };
-                $body
+                super::$name(app).await
             }
         }
     };

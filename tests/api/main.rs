@@ -1,10 +1,12 @@
 //! Integration tests through the real router on real databases: each `db_test!` runs on
 //! SQLite and on PostgreSQL.
 
+mod fixtures;
 mod helpers;
 
 mod access;
 mod access_log;
+mod annual_cap;
 mod audit;
 mod auth;
 mod cases;

@@ -9,9 +9,9 @@ use cancer_aid::domain::Role;
 use entity::visit;
 
 use crate::db_test;
-use crate::eligibility::{Patient, id_number, patient};
+use crate::fixtures::people::{Patient, id_number, patient};
+use crate::fixtures::visits::{day, hospital, outpatient, standard_policy, year};
 use crate::helpers::{Client, TestApp, person_with_case, recorder};
-use crate::visits::fixture::{day, hospital, outpatient, standard_policy, year};
 
 /// A Yanbian (222401) patient with a roster entry and an approved case of last year.
 pub async fn yanbian_case(app: &TestApp) -> i64 {
@@ -25,7 +25,7 @@ pub async fn yanbian_case(app: &TestApp) -> i64 {
         by,
     )
     .await;
-    crate::eligibility::entry(
+    crate::fixtures::people::entry(
         app,
         person_id,
         "low_income_urban",
@@ -39,45 +39,60 @@ pub async fn yanbian_case(app: &TestApp) -> i64 {
     case_id
 }
 
-db_test!(
-    async fn a_duplicate_invoice_outside_the_scope_does_not_say_whose_it_is(app) {
-        let h = hospital(&app, "H1", true).await;
-        standard_policy(&app, "low_income_urban").await;
-        // A Changchun patient's visit holds invoice FP-1 at the hospital.
-        let (_, changchun_case) = crate::visits::fixture::patient(&app, 1, "low_income_urban", "approved").await;
-        let province = app.as_role(Role::Caseworker).await;
-        province
-            .post(&format!("/api/v1/cases/{changchun_case}/visits"), &outpatient(h, "FP-1", &day(3, 1), "5000"))
-            .await
-            .assert_status(StatusCode::CREATED);
-        let theirs = visit::Entity::find().one(&app.db).await.unwrap().unwrap();
+db_test!(a_duplicate_invoice_outside_the_scope_does_not_say_whose_it_is);
+async fn a_duplicate_invoice_outside_the_scope_does_not_say_whose_it_is(app: TestApp) {
+    let h = hospital(&app, "H1", true).await;
+    standard_policy(&app, "low_income_urban").await;
+    // A Changchun patient's visit holds invoice FP-1 at the hospital.
+    let (_, changchun_case) =
+        crate::fixtures::visits::patient(&app, 1, "low_income_urban", "approved").await;
+    let province = app.as_role(Role::Caseworker).await;
+    province
+        .post(
+            &format!("/api/v1/cases/{changchun_case}/visits"),
+            &outpatient(h, "FP-1", &day(3, 1), "5000"),
+        )
+        .await
+        .assert_status(StatusCode::CREATED);
+    let theirs = visit::Entity::find().one(&app.db).await.unwrap().unwrap();
 
-        // A Yanbian caseworker types the same invoice for a Yanbian patient.
-        let yanbian_case = yanbian_case(&app).await;
-        let yanbian = app.as_user("cw2224", &[Role::Caseworker], "2224").await;
-        let body = outpatient(h, "FP-1", &day(3, 2), "700");
-        for path in ["visits", "visits/preview"] {
-            let res = yanbian.post(&format!("/api/v1/cases/{yanbian_case}/{path}"), &body).await;
-            res.assert_status(StatusCode::CONFLICT);
-            assert_eq!(res.error_code(), "duplicate_invoice");
-            let json = res.json();
-            assert!(json["error"]["existing"].is_null(), "{path}: {json}");
-            let text = json.to_string();
-            for secret in ["患者1", &format!("#{}", theirs.id), "就诊记录", "5000", "3000", "220102"] {
-                assert!(!text.contains(secret), "{path} leaks {secret}: {text}");
-            }
-            assert_eq!(json["error"]["details"][0]["field"], "invoice_no");
-        }
-        assert_eq!(visit::Entity::find().count(&app.db).await.unwrap(), 1);
-
-        // Inside the scope the clerk is shown the visit that holds the invoice, to correct it.
-        let again = province
-            .post(&format!("/api/v1/cases/{changchun_case}/visits"), &outpatient(h, "FP-1", &day(3, 3), "700"))
+    // A Yanbian caseworker types the same invoice for a Yanbian patient.
+    let yanbian_case = yanbian_case(&app).await;
+    let yanbian = app.as_user("cw2224", &[Role::Caseworker], "2224").await;
+    let body = outpatient(h, "FP-1", &day(3, 2), "700");
+    for path in ["visits", "visits/preview"] {
+        let res = yanbian
+            .post(&format!("/api/v1/cases/{yanbian_case}/{path}"), &body)
             .await;
-        again.assert_status(StatusCode::CONFLICT);
-        assert_eq!(again.json()["error"]["existing"]["id"], theirs.id);
+        res.assert_status(StatusCode::CONFLICT);
+        assert_eq!(res.error_code(), "duplicate_invoice");
+        let json = res.json();
+        assert!(json["error"]["existing"].is_null(), "{path}: {json}");
+        let text = json.to_string();
+        for secret in [
+            "患者1",
+            &format!("#{}", theirs.id),
+            "就诊记录",
+            "5000",
+            "3000",
+            "220102",
+        ] {
+            assert!(!text.contains(secret), "{path} leaks {secret}: {text}");
+        }
+        assert_eq!(json["error"]["details"][0]["field"], "invoice_no");
     }
-);
+    assert_eq!(visit::Entity::find().count(&app.db).await.unwrap(), 1);
+
+    // Inside the scope the clerk is shown the visit that holds the invoice, to correct it.
+    let again = province
+        .post(
+            &format!("/api/v1/cases/{changchun_case}/visits"),
+            &outpatient(h, "FP-1", &day(3, 3), "700"),
+        )
+        .await;
+    again.assert_status(StatusCode::CONFLICT);
+    assert_eq!(again.json()["error"]["existing"]["id"], theirs.id);
+}
 
 /// The answer of `GET path` for a person outside the scope and for an ID number nobody has,
 /// each without the fields that echo the number asked about.
@@ -102,95 +117,154 @@ async fn both(
     (strip(a.json()), strip(b.json()))
 }
 
-db_test!(
-    async fn a_person_outside_the_scope_answers_as_nobody_on_every_look_up(app) {
-        let yanbian = patient(&app, "222401", 22, "乙", "entitled_care", "2020-06-01", None).await;
-        let cw = app.as_user("cw2201", &[Role::Caseworker], "2201").await;
+db_test!(a_person_outside_the_scope_answers_as_nobody_on_every_look_up);
+async fn a_person_outside_the_scope_answers_as_nobody_on_every_look_up(app: TestApp) {
+    let yanbian = patient(
+        &app,
+        "222401",
+        22,
+        "乙",
+        "entitled_care",
+        "2020-06-01",
+        None,
+    )
+    .await;
+    let cw = app.as_user("cw2201", &[Role::Caseworker], "2201").await;
 
-        let (a, b) = both(&cw, |id| format!("/api/v1/eligibility?id_number={id}"), &yanbian, &["id_number"]).await;
-        assert_eq!(a, b);
-        assert_eq!(a["eligible"], false);
+    let (a, b) = both(
+        &cw,
+        |id| format!("/api/v1/eligibility?id_number={id}"),
+        &yanbian,
+        &["id_number"],
+    )
+    .await;
+    assert_eq!(a, b);
+    assert_eq!(a["eligible"], false);
 
-        let (a, b) = both(&cw, |id| format!("/api/v1/roster-entries?id_number={id}"), &yanbian, &["id_number"]).await;
-        assert_eq!(a, b);
-        assert_eq!(a["entries"], json!([]));
+    let (a, b) = both(
+        &cw,
+        |id| format!("/api/v1/roster-entries?id_number={id}"),
+        &yanbian,
+        &["id_number"],
+    )
+    .await;
+    assert_eq!(a, b);
+    assert_eq!(a["entries"], json!([]));
 
-        // The statement: the same 404, whose message names only the masked number asked about.
-        let (a, b) = both(&cw, |id| format!("/api/v1/persons/{id}/statement"), &yanbian, &[]).await;
-        assert_eq!(a["error"]["code"], b["error"]["code"]);
-        assert!(!a.to_string().contains("乙"));
+    // The statement: the same 404, whose message names only the masked number asked about.
+    let (a, b) = both(
+        &cw,
+        |id| format!("/api/v1/persons/{id}/statement"),
+        &yanbian,
+        &[],
+    )
+    .await;
+    assert_eq!(a["error"]["code"], b["error"]["code"]);
+    assert!(!a.to_string().contains("乙"));
 
-        // The eligibility page: the page for an unknown person, not an error page.
-        let client = &cw;
-        let page = |id: String| async move {
-            let res = client
-                .call(Method::POST, "/eligibility")
-                .raw("application/x-www-form-urlencoded", format!("id_number={id}&date=2026-03-01"))
-                .send()
-                .await;
-            res.assert_status(StatusCode::OK);
-            let masked = format!("{}********{}", &id[..6], &id[14..]);
-            String::from_utf8_lossy(&res.body).replace(&id, "ID").replace(&masked, "ID")
-        };
-        let outside = page(yanbian.id_number.clone()).await;
-        assert!(!outside.contains("乙"));
-        assert_eq!(outside, page(id_number("222401", "19700101", 99)).await);
-
-        // Inside the scope, the same look-ups show the person.
-        let province = app.as_role(Role::Caseworker).await;
-        let body = province.get(&format!("/api/v1/roster-entries?id_number={}", yanbian.id_number)).await.json();
-        assert_eq!(body["person"]["name"], "乙");
-    }
-);
-
-db_test!(
-    async fn roster_entries_are_for_the_roles_that_work_with_rosters(app) {
-        let p = patient(&app, "220102", 23, "丙", "low_income_urban", "2020-06-01", None).await;
-        let url = format!("/api/v1/roster-entries?id_number={}", p.id_number);
-        for role in [Role::Caseworker, Role::Approver, Role::RosterImporter, Role::Admin] {
-            let body = app.as_role(role).await.get(&url).await.json();
-            assert_eq!(body["person"]["name"], "丙", "{role:?}");
-        }
-        let res = app.as_role(Role::Manager).await.get(&url).await;
-        res.assert_status(StatusCode::FORBIDDEN);
-        assert!(!res.json().to_string().contains("丙"));
-    }
-);
-
-db_test!(
-    async fn only_the_province_changes_what_holds_for_the_whole_province(app) {
-        let policy = standard_policy(&app, "low_income_urban").await;
-        let county_admin = app.as_user("admin2224", &[Role::Admin], "2224").await;
-        let res = county_admin
-            .post(
-                "/api/v1/policies",
-                &json!({"group": "low_income_urban", "rate": "0.01", "deductible": "0",
-                        "per_visit_cap": "1", "annual_cap": "1", "effective_from": "2030-01-01"}),
+    // The eligibility page: the page for an unknown person, not an error page.
+    let client = &cw;
+    let page = |id: String| async move {
+        let res = client
+            .call(Method::POST, "/eligibility")
+            .raw(
+                "application/x-www-form-urlencoded",
+                format!("id_number={id}&date=2026-03-01"),
             )
+            .send()
             .await;
-        res.assert_status(StatusCode::FORBIDDEN);
-        assert_eq!(res.error_code(), "province_scope_required");
-        let res = county_admin
-            .patch(&format!("/api/v1/policies/{policy}"), &json!({"effective_to": "2030-01-01"}))
-            .await;
-        res.assert_status(StatusCode::FORBIDDEN);
-        let res = county_admin
-            .post("/api/v1/hospitals", &json!({"code": "H9", "name": "延边医院", "region_code": "222401", "designated": true}))
-            .await;
-        res.assert_status(StatusCode::FORBIDDEN);
-        // The province's policy is untouched and still the only one.
-        let all = county_admin.get("/api/v1/policies").await.json();
-        let items = all.as_array().or_else(|| all["items"].as_array()).unwrap().clone();
-        assert_eq!(items.len(), 1, "{all}");
-        assert!(items[0]["effective_to"].is_null(), "{all}");
-        // A county administrator still manages the users of the county, never wider ones.
-        let res = county_admin
-            .post(
-                "/api/v1/users",
-                &json!({"username": "wider", "display_name": "", "password": "a-long-enough-password-1",
-                        "roles": ["caseworker"], "region_prefix": "22"}),
-            )
-            .await;
-        assert_ne!(res.status, StatusCode::CREATED, "{}", res.json());
+        res.assert_status(StatusCode::OK);
+        let masked = format!("{}********{}", &id[..6], &id[14..]);
+        String::from_utf8_lossy(&res.body)
+            .replace(&id, "ID")
+            .replace(&masked, "ID")
+    };
+    let outside = page(yanbian.id_number.clone()).await;
+    assert!(!outside.contains("乙"));
+    assert_eq!(outside, page(id_number("222401", "19700101", 99)).await);
+
+    // Inside the scope, the same look-ups show the person.
+    let province = app.as_role(Role::Caseworker).await;
+    let body = province
+        .get(&format!(
+            "/api/v1/roster-entries?id_number={}",
+            yanbian.id_number
+        ))
+        .await
+        .json();
+    assert_eq!(body["person"]["name"], "乙");
+}
+
+db_test!(roster_entries_are_for_the_roles_that_work_with_rosters);
+async fn roster_entries_are_for_the_roles_that_work_with_rosters(app: TestApp) {
+    let p = patient(
+        &app,
+        "220102",
+        23,
+        "丙",
+        "low_income_urban",
+        "2020-06-01",
+        None,
+    )
+    .await;
+    let url = format!("/api/v1/roster-entries?id_number={}", p.id_number);
+    for role in [
+        Role::Caseworker,
+        Role::Approver,
+        Role::RosterImporter,
+        Role::Admin,
+    ] {
+        let body = app.as_role(role).await.get(&url).await.json();
+        assert_eq!(body["person"]["name"], "丙", "{role:?}");
     }
-);
+    let res = app.as_role(Role::Manager).await.get(&url).await;
+    res.assert_status(StatusCode::FORBIDDEN);
+    assert!(!res.json().to_string().contains("丙"));
+}
+
+db_test!(only_the_province_changes_what_holds_for_the_whole_province);
+async fn only_the_province_changes_what_holds_for_the_whole_province(app: TestApp) {
+    let policy = standard_policy(&app, "low_income_urban").await;
+    let county_admin = app.as_user("admin2224", &[Role::Admin], "2224").await;
+    let res = county_admin
+        .post(
+            "/api/v1/policies",
+            &json!({"group": "low_income_urban", "rate": "0.01", "deductible": "0",
+                    "per_visit_cap": "1", "annual_cap": "1", "effective_from": "2030-01-01"}),
+        )
+        .await;
+    res.assert_status(StatusCode::FORBIDDEN);
+    assert_eq!(res.error_code(), "province_scope_required");
+    let res = county_admin
+        .patch(
+            &format!("/api/v1/policies/{policy}"),
+            &json!({"effective_to": "2030-01-01"}),
+        )
+        .await;
+    res.assert_status(StatusCode::FORBIDDEN);
+    let res = county_admin
+        .post(
+            "/api/v1/hospitals",
+            &json!({"code": "H9", "name": "延边医院", "region_code": "222401", "designated": true}),
+        )
+        .await;
+    res.assert_status(StatusCode::FORBIDDEN);
+    // The province's policy is untouched and still the only one.
+    let all = county_admin.get("/api/v1/policies").await.json();
+    let items = all
+        .as_array()
+        .or_else(|| all["items"].as_array())
+        .unwrap()
+        .clone();
+    assert_eq!(items.len(), 1, "{all}");
+    assert!(items[0]["effective_to"].is_null(), "{all}");
+    // A county administrator still manages the users of the county, never wider ones.
+    let res = county_admin
+        .post(
+            "/api/v1/users",
+            &json!({"username": "wider", "display_name": "", "password": "a-long-enough-password-1",
+                    "roles": ["caseworker"], "region_prefix": "22"}),
+        )
+        .await;
+    assert_ne!(res.status, StatusCode::CREATED, "{}", res.json());
+}

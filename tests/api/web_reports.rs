@@ -251,107 +251,173 @@ fn bar<'a>(svg: &'a str, key: &str) -> &'a str {
     &svg[start..end]
 }
 
-db_test!(
-    async fn the_dashboard_shows_the_years_totals_and_charts_as_the_api_counts_them(app) {
-        visits(&app).await;
-        let manager = app.as_role(Role::Manager).await;
-        let res = manager.get("/dashboard?year=2025").await;
-        res.assert_status(StatusCode::OK);
-        let page = html(&res);
-        assert!(page.contains("<title>统计概览 · "), "{page}");
-        let api = manager.get("/api/v1/reports/summary?year=2025").await;
-        api.assert_status(StatusCode::OK);
-        let s = api.json();
+db_test!(the_dashboard_shows_the_years_totals_and_charts_as_the_api_counts_them);
+async fn the_dashboard_shows_the_years_totals_and_charts_as_the_api_counts_them(app: TestApp) {
+    visits(&app).await;
+    let manager = app.as_role(Role::Manager).await;
+    let res = manager.get("/dashboard?year=2025").await;
+    res.assert_status(StatusCode::OK);
+    let page = html(&res);
+    assert!(page.contains("<title>统计概览 · "), "{page}");
+    let api = manager.get("/api/v1/reports/summary?year=2025").await;
+    api.assert_status(StatusCode::OK);
+    let s = api.json();
 
-        let total = &s["total"];
-        let subsidy = money(&total["subsidy"]);
-        assert_eq!(subsidy, Money::from_fen(123_456_789 + 500_000 + 250_050 + 3_000_000));
-        for (id, text) in [
-            ("total-patients", fmt::count(total["patients"].as_i64().unwrap())),
-            ("total-visits", fmt::count(total["visits"].as_i64().unwrap())),
-            ("total-wan", fmt::wan(subsidy)),
-            ("total-yuan", fmt::money(subsidy)),
-        ] {
-            assert!(page.contains(&format!("id=\"{id}\">{text}<")), "{id} {text}: {page}");
-        }
-        assert!(page.contains(">1,272,068.39<"), "yuan with separators");
-        assert!(page.contains(">127.21<"), "and in 万元");
-
-        // Twelve bars, each with the month's subsidy in 万元, a title and a description.
-        let months = element(&page, "chart-months", "</svg>");
-        assert!(months.contains("role=\"img\"") && months.contains("<title id=\"chart-months-title\">2025 各月救助金额</title>"));
-        assert!(months.contains("<desc id=\"chart-months-desc\">"));
-        let by_month = s["by_month"].as_array().unwrap();
-        assert_eq!(by_month.len(), 12);
-        assert_eq!(months.matches("<rect ").count(), 12);
-        for m in by_month {
-            let key = m["month"].as_str().unwrap();
-            let b = bar(months, key);
-            assert!(b.contains(&format!(">{}</text>", fmt::wan(money(&m["subsidy"])))), "{key}: {b}");
-        }
-        assert!(bar(months, "2025-03").contains(">0.75</text>") && bar(months, "2025-03").contains(">3月</text>"));
-        assert!(bar(months, "2025-11").contains(">-1.00</text>"), "a reversal drives November below zero");
-        assert!(bar(months, "2025-07").contains(">0.00</text>"), "pending money does not count");
-
-        let groups = element(&page, "chart-groups", "</svg>");
-        let by_group = s["by_group"].as_array().unwrap();
-        assert_eq!(by_group.len(), 4);
-        for g in by_group {
-            let b = bar(groups, g["group"].as_str().unwrap());
-            assert!(b.contains(&format!(">{}</text>", fmt::wan(money(&g["subsidy"])))), "{b}");
-            assert!(b.contains(&format!(">{}</text>", g["group_label"].as_str().unwrap())), "{b}");
-        }
-        assert!(bar(groups, "low_income_urban").contains(">123.71</text>"));
-
-        // The figures as tables too, and the largest hospitals.
-        let table = element(&page, "months", "</table>");
-        for m in by_month {
-            assert!(table.contains(&format!("<td>{}</td>{}", m["month_label"].as_str().unwrap(), cells(m))), "{table}");
-        }
-        let hospitals = element(&page, "hospitals", "</table>");
-        for h in s["top_hospitals"].as_array().unwrap() {
-            assert!(hospitals.contains(&format!("<td>{}</td>{}", h["hospital_label"].as_str().unwrap(), cells(h))), "{hospitals}");
-        }
-        assert!(page.contains("href=\"/reports/spending?from=2025-01-01&#38;to=2025-12-31&#38;group_by=month\""), "{page}");
-
-        // In English, with the switch's cookie.
-        let en = manager
-            .call(Method::GET, "/dashboard?year=2025")
-            .header("cookie", "lang=en")
-            .send()
-            .await;
-        let en = html(&en);
-        assert!(en.contains("<title>Dashboard · "), "{en}");
-        assert!(bar(element(&en, "chart-months", "</svg>"), "2025-03").contains(">Mar</text>"));
-        assert!(en.contains(">Urban low-income</text>"));
-
-        // Without a year: this year, with the year's own figures.
-        let now = manager.get("/dashboard").await;
-        now.assert_status(StatusCode::OK);
-        let year = chrono::Local::now().year();
-        assert!(html(&now).contains(&format!("id=\"year\" name=\"year\" value=\"{year}\"")), "{}", html(&now));
+    let total = &s["total"];
+    let subsidy = money(&total["subsidy"]);
+    assert_eq!(
+        subsidy,
+        Money::from_fen(123_456_789 + 500_000 + 250_050 + 3_000_000)
+    );
+    for (id, text) in [
+        (
+            "total-patients",
+            fmt::count(total["patients"].as_i64().unwrap()),
+        ),
+        (
+            "total-visits",
+            fmt::count(total["visits"].as_i64().unwrap()),
+        ),
+        ("total-wan", fmt::wan(subsidy)),
+        ("total-yuan", fmt::money(subsidy)),
+    ] {
+        assert!(
+            page.contains(&format!("id=\"{id}\">{text}<")),
+            "{id} {text}: {page}"
+        );
     }
-);
+    assert!(page.contains(">1,272,068.39<"), "yuan with separators");
+    assert!(page.contains(">127.21<"), "and in 万元");
 
-db_test!(
-    async fn the_dashboard_counts_only_the_managers_region_and_explains_a_bad_year(app) {
-        visits(&app).await;
-        let local = app.as_user("manager.cc", &[Role::Manager], "2201").await;
-        let page = html(&local.get("/dashboard?year=2025").await);
-        let s = local.get("/api/v1/reports/summary?year=2025").await.json();
-        let subsidy = money(&s["total"]["subsidy"]);
-        assert_eq!(subsidy, Money::from_fen(123_456_789 + 500_000 + 250_050), "Changchun only");
-        assert!(page.contains(&format!("id=\"total-yuan\">{}<", fmt::money(subsidy))), "{page}");
-        assert!(bar(element(&page, "chart-groups", "</svg>"), "entitled_care").contains(">0.00</text>"));
-
-        let bad = local.get("/dashboard?year=20x5").await;
-        bad.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
-        let text = html(&bad);
-        assert!(text.contains("年度“20x5”无效：请填写2000到2100之间的四位年份。"), "{text}");
-        assert!(text.contains("value=\"20x5\""), "what was typed stays");
-        assert!(!text.contains("chart-months"));
+    // Twelve bars, each with the month's subsidy in 万元, a title and a description.
+    let months = element(&page, "chart-months", "</svg>");
+    assert!(
+        months.contains("role=\"img\"")
+            && months.contains("<title id=\"chart-months-title\">2025 各月救助金额</title>")
+    );
+    assert!(months.contains("<desc id=\"chart-months-desc\">"));
+    let by_month = s["by_month"].as_array().unwrap();
+    assert_eq!(by_month.len(), 12);
+    assert_eq!(months.matches("<rect ").count(), 12);
+    for m in by_month {
+        let key = m["month"].as_str().unwrap();
+        let b = bar(months, key);
+        assert!(
+            b.contains(&format!(">{}</text>", fmt::wan(money(&m["subsidy"])))),
+            "{key}: {b}"
+        );
     }
-);
+    assert!(
+        bar(months, "2025-03").contains(">0.75</text>")
+            && bar(months, "2025-03").contains(">3月</text>")
+    );
+    assert!(
+        bar(months, "2025-11").contains(">-1.00</text>"),
+        "a reversal drives November below zero"
+    );
+    assert!(
+        bar(months, "2025-07").contains(">0.00</text>"),
+        "pending money does not count"
+    );
+
+    let groups = element(&page, "chart-groups", "</svg>");
+    let by_group = s["by_group"].as_array().unwrap();
+    assert_eq!(by_group.len(), 4);
+    for g in by_group {
+        let b = bar(groups, g["group"].as_str().unwrap());
+        assert!(
+            b.contains(&format!(">{}</text>", fmt::wan(money(&g["subsidy"])))),
+            "{b}"
+        );
+        assert!(
+            b.contains(&format!(">{}</text>", g["group_label"].as_str().unwrap())),
+            "{b}"
+        );
+    }
+    assert!(bar(groups, "low_income_urban").contains(">123.71</text>"));
+
+    // The figures as tables too, and the largest hospitals.
+    let table = element(&page, "months", "</table>");
+    for m in by_month {
+        assert!(
+            table.contains(&format!(
+                "<td>{}</td>{}",
+                m["month_label"].as_str().unwrap(),
+                cells(m)
+            )),
+            "{table}"
+        );
+    }
+    let hospitals = element(&page, "hospitals", "</table>");
+    for h in s["top_hospitals"].as_array().unwrap() {
+        assert!(
+            hospitals.contains(&format!(
+                "<td>{}</td>{}",
+                h["hospital_label"].as_str().unwrap(),
+                cells(h)
+            )),
+            "{hospitals}"
+        );
+    }
+    assert!(
+        page.contains(
+            "href=\"/reports/spending?from=2025-01-01&#38;to=2025-12-31&#38;group_by=month\""
+        ),
+        "{page}"
+    );
+
+    // In English, with the switch's cookie.
+    let en = manager
+        .call(Method::GET, "/dashboard?year=2025")
+        .header("cookie", "lang=en")
+        .send()
+        .await;
+    let en = html(&en);
+    assert!(en.contains("<title>Dashboard · "), "{en}");
+    assert!(bar(element(&en, "chart-months", "</svg>"), "2025-03").contains(">Mar</text>"));
+    assert!(en.contains(">Urban low-income</text>"));
+
+    // Without a year: this year, with the year's own figures.
+    let now = manager.get("/dashboard").await;
+    now.assert_status(StatusCode::OK);
+    let year = chrono::Local::now().year();
+    assert!(
+        html(&now).contains(&format!("id=\"year\" name=\"year\" value=\"{year}\"")),
+        "{}",
+        html(&now)
+    );
+}
+
+db_test!(the_dashboard_counts_only_the_managers_region_and_explains_a_bad_year);
+async fn the_dashboard_counts_only_the_managers_region_and_explains_a_bad_year(app: TestApp) {
+    visits(&app).await;
+    let local = app.as_user("manager.cc", &[Role::Manager], "2201").await;
+    let page = html(&local.get("/dashboard?year=2025").await);
+    let s = local.get("/api/v1/reports/summary?year=2025").await.json();
+    let subsidy = money(&s["total"]["subsidy"]);
+    assert_eq!(
+        subsidy,
+        Money::from_fen(123_456_789 + 500_000 + 250_050),
+        "Changchun only"
+    );
+    assert!(
+        page.contains(&format!("id=\"total-yuan\">{}<", fmt::money(subsidy))),
+        "{page}"
+    );
+    assert!(
+        bar(element(&page, "chart-groups", "</svg>"), "entitled_care").contains(">0.00</text>")
+    );
+
+    let bad = local.get("/dashboard?year=20x5").await;
+    bad.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    let text = html(&bad);
+    assert!(
+        text.contains("年度“20x5”无效：请填写2000到2100之间的四位年份。"),
+        "{text}"
+    );
+    assert!(text.contains("value=\"20x5\""), "what was typed stays");
+    assert!(!text.contains("chart-months"));
+}
 
 /// The page's table agrees with the API's JSON for the same filters, line by line, and its
 /// download links give the API's files for those filters.
@@ -416,116 +482,152 @@ async fn same_as_the_api(client: &Client<'_>, web: &str, api: &str, keys: &[&str
     page
 }
 
-db_test!(
-    async fn the_spending_table_and_its_downloads_match_the_api_for_the_same_filters(app) {
-        visits(&app).await;
-        let manager = app.as_role(Role::Manager).await;
-        let page = same_as_the_api(
-            &manager,
-            "from=2025-01-01&to=2025-12-31&group_by=group&group_by=month",
-            "from=2025-01-01&to=2025-12-31&group_by=group,month",
-            &["group", "month"],
-        )
+db_test!(the_spending_table_and_its_downloads_match_the_api_for_the_same_filters);
+async fn the_spending_table_and_its_downloads_match_the_api_for_the_same_filters(app: TestApp) {
+    visits(&app).await;
+    let manager = app.as_role(Role::Manager).await;
+    let page = same_as_the_api(
+        &manager,
+        "from=2025-01-01&to=2025-12-31&group_by=group&group_by=month",
+        "from=2025-01-01&to=2025-12-31&group_by=group,month",
+        &["group", "month"],
+    )
+    .await;
+    assert!(page.contains("<title>支出报表 · "), "{page}");
+    assert!(page.contains("<td>城市低保</td><td>2025年1月</td><td class=\"num\">1</td><td class=\"num\">1</td><td class=\"num\">1,234,567.89</td><td class=\"num\">123.46</td>"), "{page}");
+    assert!(page.contains("value=\"group\" checked") && page.contains("value=\"month\" checked"));
+    assert!(page.contains("value=\"approved\" checked") && page.contains("value=\"paid\" checked"));
+    assert!(
+        !page.contains("value=\"pending\" checked"),
+        "the default statuses are shown"
+    );
+    let xlsx = element(&page, "download-xlsx", ">");
+    assert!(
+        xlsx.contains("/api/v1/reports/spending?from=2025-01-01&#38;to=2025-12-31&#38;group_by=group%2Cmonth&#38;status=approved%2Cpaid&#38;region=22&#38;format=xlsx"),
+        "{xlsx}"
+    );
+
+    // Other statuses, another order of keys, part of the year.
+    same_as_the_api(
+        &manager,
+        "from=2025-01-01&to=2025-06-30&group_by=county&group_by=visit_kind&status=paid&status=voided&status=pending",
+        "from=2025-01-01&to=2025-06-30&group_by=county,visit_kind&status=paid,voided,pending",
+        &["county", "visit_kind"],
+    )
+    .await;
+    // Some groups, a city, two years by hospital.
+    let some = same_as_the_api(
+        &manager,
+        "from=2024-01-01&to=2025-12-31&group_by=year&group_by=hospital&group=low_income_rural&group=low_income_urban&region=2201",
+        "from=2024-01-01&to=2025-12-31&group_by=year,hospital&group=low_income_rural,low_income_urban&region=2201",
+        &["year", "hospital"],
+    )
+    .await;
+    assert!(
+        some.contains("value=\"low_income_rural\" checked")
+            && !some.contains("value=\"entitled_care\" checked")
+    );
+    assert!(some.contains("id=\"region\" name=\"region\" value=\"2201\""));
+    // No keys: the total line alone.
+    let total = same_as_the_api(
+        &manager,
+        "from=2025-01-01&to=2025-12-31",
+        "from=2025-01-01&to=2025-12-31",
+        &[],
+    )
+    .await;
+    assert!(
+        total.contains("<th scope=\"row\" colspan=\"1\">合计</th>"),
+        "{total}"
+    );
+
+    // The menu's link: this year, by group.
+    let first = manager.get("/reports/spending").await;
+    first.assert_status(StatusCode::OK);
+    let first = html(&first);
+    let year = chrono::Local::now().year();
+    assert!(
+        first.contains(&format!("value=\"{year}-01-01\""))
+            && first.contains(&format!("value=\"{year}-12-31\"")),
+        "{first}"
+    );
+    assert!(first.contains("value=\"group\" checked"));
+}
+
+db_test!(bad_filters_are_explained_on_the_page_with_what_was_typed);
+async fn bad_filters_are_explained_on_the_page_with_what_was_typed(app: TestApp) {
+    visits(&app).await;
+    let manager = app.as_user("manager.cc", &[Role::Manager], "2201").await;
+    let res = manager
+        .get("/reports/spending?from=2025-13-01&to=2025-02-30&group_by=province&status=unknown&group=nobody")
         .await;
-        assert!(page.contains("<title>支出报表 · "), "{page}");
-        assert!(page.contains("<td>城市低保</td><td>2025年1月</td><td class=\"num\">1</td><td class=\"num\">1</td><td class=\"num\">1,234,567.89</td><td class=\"num\">123.46</td>"), "{page}");
-        assert!(page.contains("value=\"group\" checked") && page.contains("value=\"month\" checked"));
-        assert!(page.contains("value=\"approved\" checked") && page.contains("value=\"paid\" checked"));
-        assert!(!page.contains("value=\"pending\" checked"), "the default statuses are shown");
-        let xlsx = element(&page, "download-xlsx", ">");
+    res.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    let page = html(&res);
+    let api = manager
+        .get("/api/v1/reports/spending?from=2025-13-01&to=2025-02-30&group_by=province&status=unknown&group=nobody")
+        .await;
+    api.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    let details = api.json()["error"]["details"].as_array().unwrap().clone();
+    assert!(details.len() >= 5, "{details:?}");
+    for d in &details {
+        let field = d["field"].as_str().unwrap();
+        let message = d["message"].as_str().unwrap();
         assert!(
-            xlsx.contains("/api/v1/reports/spending?from=2025-01-01&#38;to=2025-12-31&#38;group_by=group%2Cmonth&#38;status=approved%2Cpaid&#38;region=22&#38;format=xlsx"),
-            "{xlsx}"
+            page.contains(&format!("<li>{message}</li>")),
+            "{message}: {page}"
         );
+        assert!(
+            element(&page, &format!("{field}-error"), "</p>").contains(message),
+            "{field} shows its message"
+        );
+    }
+    assert!(
+        page.contains("id=\"from\" name=\"from\" value=\"2025-13-01\""),
+        "what was typed stays"
+    );
+    assert!(page.contains("value=\"2025-02-30\""));
+    assert!(!page.contains("report-table") && !page.contains("download-xlsx"));
 
-        // Other statuses, another order of keys, part of the year.
-        same_as_the_api(
-            &manager,
-            "from=2025-01-01&to=2025-06-30&group_by=county&group_by=visit_kind&status=paid&status=voided&status=pending",
-            "from=2025-01-01&to=2025-06-30&group_by=county,visit_kind&status=paid,voided,pending",
-            &["county", "visit_kind"],
-        )
+    let late = manager
+        .get("/reports/spending?from=2025-12-01&to=2025-01-01")
         .await;
-        // Some groups, a city, two years by hospital.
-        let some = same_as_the_api(
-            &manager,
-            "from=2024-01-01&to=2025-12-31&group_by=year&group_by=hospital&group=low_income_rural&group=low_income_urban&region=2201",
-            "from=2024-01-01&to=2025-12-31&group_by=year,hospital&group=low_income_rural,low_income_urban&region=2201",
-            &["year", "hospital"],
-        )
+    late.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html(&late).contains("起始日期2025-12-01晚于截止日期2025-01-01"),
+        "{}",
+        html(&late)
+    );
+
+    // Outside the manager's own region: refused, the form kept.
+    let far = manager
+        .get("/reports/spending?from=2025-01-01&region=2224")
         .await;
-        assert!(some.contains("value=\"low_income_rural\" checked") && !some.contains("value=\"entitled_care\" checked"));
-        assert!(some.contains("id=\"region\" name=\"region\" value=\"2201\""));
-        // No keys: the total line alone.
-        let total = same_as_the_api(&manager, "from=2025-01-01&to=2025-12-31", "from=2025-01-01&to=2025-12-31", &[]).await;
-        assert!(total.contains("<th scope=\"row\" colspan=\"1\">合计</th>"), "{total}");
+    far.assert_status(StatusCode::FORBIDDEN);
+    let far = html(&far);
+    assert!(far.contains("您只能查看数据范围2201以内的统计。"), "{far}");
+    assert!(far.contains("value=\"2224\""));
+}
 
-        // The menu's link: this year, by group.
-        let first = manager.get("/reports/spending").await;
-        first.assert_status(StatusCode::OK);
-        let first = html(&first);
-        let year = chrono::Local::now().year();
-        assert!(first.contains(&format!("value=\"{year}-01-01\"")) && first.contains(&format!("value=\"{year}-12-31\"")), "{first}");
-        assert!(first.contains("value=\"group\" checked"));
+db_test!(only_managers_get_the_pages);
+async fn only_managers_get_the_pages(app: TestApp) {
+    let anon = app.anonymous();
+    for path in ["/dashboard", "/reports/spending"] {
+        let res = anon.get(path).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(res.headers["location"], format!("/login?next={path}"));
     }
-);
-
-db_test!(
-    async fn bad_filters_are_explained_on_the_page_with_what_was_typed(app) {
-        visits(&app).await;
-        let manager = app.as_user("manager.cc", &[Role::Manager], "2201").await;
-        let res = manager
-            .get("/reports/spending?from=2025-13-01&to=2025-02-30&group_by=province&status=unknown&group=nobody")
-            .await;
-        res.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
-        let page = html(&res);
-        let api = manager
-            .get("/api/v1/reports/spending?from=2025-13-01&to=2025-02-30&group_by=province&status=unknown&group=nobody")
-            .await;
-        api.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
-        let details = api.json()["error"]["details"].as_array().unwrap().clone();
-        assert!(details.len() >= 5, "{details:?}");
-        for d in &details {
-            let field = d["field"].as_str().unwrap();
-            let message = d["message"].as_str().unwrap();
-            assert!(page.contains(&format!("<li>{message}</li>")), "{message}: {page}");
-            assert!(element(&page, &format!("{field}-error"), "</p>").contains(message), "{field} shows its message");
+    for role in [Role::Caseworker, Role::Approver, Role::RosterImporter] {
+        let c = app.as_role(role).await;
+        for path in ["/dashboard?year=2025", "/reports/spending"] {
+            let res = c.get(path).await;
+            res.assert_status(StatusCode::FORBIDDEN);
+            assert!(
+                html(&res).contains("您的角色不能使用此页面。"),
+                "{role:?} {path}"
+            );
         }
-        assert!(page.contains("id=\"from\" name=\"from\" value=\"2025-13-01\""), "what was typed stays");
-        assert!(page.contains("value=\"2025-02-30\""));
-        assert!(!page.contains("report-table") && !page.contains("download-xlsx"));
-
-        let late = manager.get("/reports/spending?from=2025-12-01&to=2025-01-01").await;
-        late.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(html(&late).contains("起始日期2025-12-01晚于截止日期2025-01-01"), "{}", html(&late));
-
-        // Outside the manager's own region: refused, the form kept.
-        let far = manager.get("/reports/spending?from=2025-01-01&region=2224").await;
-        far.assert_status(StatusCode::FORBIDDEN);
-        let far = html(&far);
-        assert!(far.contains("您只能查看数据范围2201以内的统计。"), "{far}");
-        assert!(far.contains("value=\"2224\""));
     }
-);
-
-db_test!(
-    async fn only_managers_get_the_pages(app) {
-        let anon = app.anonymous();
-        for path in ["/dashboard", "/reports/spending"] {
-            let res = anon.get(path).await;
-            assert_eq!(res.status, StatusCode::SEE_OTHER, "{path}");
-            assert_eq!(res.headers["location"], format!("/login?next={path}"));
-        }
-        for role in [Role::Caseworker, Role::Approver, Role::RosterImporter] {
-            let c = app.as_role(role).await;
-            for path in ["/dashboard?year=2025", "/reports/spending"] {
-                let res = c.get(path).await;
-                res.assert_status(StatusCode::FORBIDDEN);
-                assert!(html(&res).contains("您的角色不能使用此页面。"), "{role:?} {path}");
-            }
-        }
-        let manager = app.as_role(Role::Manager).await;
-        let home = html(&manager.get("/").await);
-        assert!(home.contains("href=\"/dashboard\"") && home.contains("href=\"/reports/spending\""));
-    }
-);
+    let manager = app.as_role(Role::Manager).await;
+    let home = html(&manager.get("/").await);
+    assert!(home.contains("href=\"/dashboard\"") && home.contains("href=\"/reports/spending\""));
+}
