@@ -315,7 +315,7 @@ async fn run(label: &str, conn: DatabaseConnection, rows: u64, secs: u64, connec
         load_roster(&conn, rows).await;
         users::create(
             &conn,
-            &Actor::system("bench"),
+            &Actor::system("bench", chrono::Utc::now()),
             users::NewUser {
                 username: "bench".into(),
                 display_name: String::new(),
@@ -333,6 +333,7 @@ async fn run(label: &str, conn: DatabaseConnection, rows: u64, secs: u64, connec
         &auth::session::ClientInfo::new("127.0.0.1", None),
         "bench",
         "violet-harbour-lamp-7",
+        chrono::Utc::now(),
     )
     .await
     .unwrap()

@@ -158,7 +158,7 @@ async fn queue(
     let (view, _) = import::submit(
         db,
         progress.parser(),
-        &Actor::system("bench"),
+        &Actor::system("bench", chrono::Utc::now()),
         &province,
         upload,
     )

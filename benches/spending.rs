@@ -129,7 +129,7 @@ async fn load(db: &DatabaseConnection, rows: u64) -> (i64, f64) {
     let people = (rows / 5).max(1);
     let user = cancer_aid::users::create(
         db,
-        &Actor::system("bench"),
+        &Actor::system("bench", chrono::Utc::now()),
         cancer_aid::users::NewUser {
             username: "manager".into(),
             display_name: String::new(),
@@ -397,6 +397,7 @@ async fn measure(db: DatabaseConnection, name: &str, rows: u64, runs: usize) {
         &cancer_aid::auth::session::ClientInfo::new("127.0.0.1", None),
         "manager",
         "manager-bench-pw",
+        chrono::Utc::now(),
     )
     .await
     .unwrap()

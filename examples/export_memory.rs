@@ -59,7 +59,7 @@ async fn fill(conn: &DatabaseConnection, rows: u64) -> i64 {
     db::migrate(conn).await.expect("migrations run");
     users::create(
         conn,
-        &Actor::system("export_memory"),
+        &Actor::system("export_memory", chrono::Utc::now()),
         users::NewUser {
             username: USER.into(),
             display_name: String::new(),

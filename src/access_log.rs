@@ -99,10 +99,10 @@ pub struct Read {
 }
 
 impl Read {
-    /// A read by `user` through `source`, now.
+    /// A read by `user` through `source`, at the instant of the request.
     pub fn new(user: &CurrentUser, source: &Source, action: Action) -> Read {
         Read {
-            at: Utc::now(),
+            at: user.now,
             user_id: user.id,
             username: user.username.clone(),
             source: source.clone(),

@@ -3,7 +3,7 @@
 //! [`record`] takes the transaction of the change itself, so a change and its audit row land
 //! together or not at all.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, Statement,
@@ -13,22 +13,45 @@ use serde_json::Value;
 
 use entity::audit_log;
 
-/// Who made a change: a user, or the system itself (demo seeding, the CLI).
+/// Who made a change and when: a user, or the system itself (demo seeding, the CLI). The
+/// instant is read once from the service's clock (`crate::clock`) where the change begins, so
+/// every row a change writes carries the same time and no service reads the clock itself.
 #[derive(Debug, Clone)]
 pub struct Actor {
     /// The user's id; `None` for the system.
     pub id: Option<i64>,
     /// The username, kept even if the user is renamed later.
     pub name: String,
+    /// When the change is made.
+    pub at: DateTime<Utc>,
 }
 
 impl Actor {
-    /// A change made by the system, named for where it came from (`"cli"`, `"demo"`).
-    pub fn system(name: &str) -> Actor {
+    /// A change made by the system at `at`, named for where it came from (`"cli"`, `"demo"`).
+    pub fn system(name: &str, at: DateTime<Utc>) -> Actor {
         Actor {
             id: None,
             name: format!("system:{name}"),
+            at,
         }
+    }
+
+    /// The user who uploaded a roster import (the system's CLI when none did), acting at
+    /// `at`: the import's own later steps are recorded in their name.
+    pub fn uploader(created_by: Option<i64>, at: DateTime<Utc>) -> Actor {
+        match created_by {
+            Some(id) => Actor {
+                id: Some(id),
+                name: format!("user:{id}"),
+                at,
+            },
+            None => Actor::system("cli", at),
+        }
+    }
+
+    /// The day of the change, in the service's time zone.
+    pub fn today(&self) -> NaiveDate {
+        crate::clock::day_of(self.at)
     }
 }
 
@@ -63,7 +86,7 @@ pub fn insert_statement(backend: DbBackend, actor: &Actor, change: Change<'_>) -
 
 fn row(actor: &Actor, change: Change<'_>) -> audit_log::ActiveModel {
     audit_log::ActiveModel {
-        at: Set(Utc::now()),
+        at: Set(actor.at),
         actor_id: Set(actor.id),
         actor_name: Set(actor.name.clone()),
         action: Set(change.action.to_owned()),

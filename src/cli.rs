@@ -100,7 +100,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let state = startup::prepare(settings).await?;
             if with_demo {
-                demo::seed(&state.db, state.imports.parser()).await?;
+                demo::seed(&state.db, state.imports.parser(), state.clock.now()).await?;
             }
             startup::serve(state, bind).await
         }
@@ -159,7 +159,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 roles,
                 region,
             };
-            let view = users::create(&state.db, &Actor::system("cli"), new)
+            let view = users::create(&state.db, &Actor::system("cli", state.clock.now()), new)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))
                 .context("the user was not created")?;
@@ -208,17 +208,19 @@ async fn import_file(
     let region = region.map(|r| RegionPrefix::parse(&r)).transpose()?;
     let mode =
         Mode::parse(&mode).ok_or_else(|| anyhow::anyhow!("--mode is incremental or full"))?;
-    let effective_date = match effective_date {
-        Some(d) => chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")
-            .with_context(|| format!("--effective-date {d}: use YYYY-MM-DD"))?,
-        None => chrono::Local::now().date_naive(),
-    };
+    let effective_date = effective_date
+        .map(|d| {
+            chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")
+                .with_context(|| format!("--effective-date {d}: use YYYY-MM-DD"))
+        })
+        .transpose()?;
     let confirmation = confirm_full_replace
         .map(|r| crate::roster::guard::Reason::parse(&r))
         .transpose()
         .map_err(|m| anyhow::anyhow!("--confirm-full-replace: {}", m.en))?;
     let province = settings.province.clone();
     let state = startup::prepare(settings).await?;
+    let effective_date = effective_date.unwrap_or_else(|| state.clock.today());
     let upload = Upload {
         file_name: file
             .file_name()
@@ -235,7 +237,7 @@ async fn import_file(
     let (view, queued) = import::submit(
         &state.db,
         state.imports.parser(),
-        &Actor::system("cli"),
+        &Actor::system("cli", state.clock.now()),
         &province,
         upload,
     )

@@ -2,7 +2,7 @@
 //! try every part of the programme. Passwords are fixed and listed in the README, because a
 //! demo is for showing, not for real data.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 
 use entity::user;
@@ -81,12 +81,16 @@ const DEMO_POLICIES: &[(Group, &str, i64, i64, i64)] = &[
 ];
 
 /// Seeds the demo data when the database has no users yet; otherwise does nothing.
-pub async fn seed(db: &DatabaseConnection, parser: &Parser) -> anyhow::Result<()> {
+pub async fn seed(
+    db: &DatabaseConnection,
+    parser: &Parser,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
     if user::Entity::find().count(db).await? > 0 {
         tracing::info!("Demo data not seeded: the database already has users");
         return Ok(());
     }
-    let actor = Actor::system("demo");
+    let actor = Actor::system("demo", now);
     println!("Demo accounts (username / password / role / region):");
     for (name, password, roles, region, display) in DEMO_USERS {
         users::create(
@@ -146,6 +150,7 @@ pub async fn seed(db: &DatabaseConnection, parser: &Parser) -> anyhow::Result<()
     let clerk_actor = Actor {
         id: Some(clerk.id),
         name: clerk.username.clone(),
+        at: now,
     };
     for (file_name, bytes, group, region, date) in DEMO_ROSTERS {
         let upload = Upload {

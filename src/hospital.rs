@@ -115,7 +115,7 @@ pub async fn create(
     actor: &Actor,
     new: NewHospital,
 ) -> AppResult<HospitalView> {
-    let now = Utc::now();
+    let now = actor.at;
     let txn = crate::db::begin_write(db).await?;
     let inserted = hospital::ActiveModel {
         name: Set(new.name),

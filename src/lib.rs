@@ -11,6 +11,7 @@ pub mod audit;
 pub mod auth;
 pub mod case;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod demo;

@@ -425,7 +425,7 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, new: NewPolicy) -> A
         }
     }
 
-    let now = Utc::now();
+    let now = actor.at;
     let ended_view = match ended {
         Some((open, last_day)) => {
             let in_use = uses_from(&txn, open.id, None).await? > 0;

@@ -6,6 +6,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::access_log::AccessLog;
 use crate::auth::session::{Limits, SessionCache};
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::roster::jobs::Progress;
 
@@ -23,6 +24,8 @@ pub struct AppState {
     pub sessions: SessionCache,
     /// Who read whose data (written in the background).
     pub access_log: AccessLog,
+    /// The one clock: handlers and jobs read it, services are given the instant.
+    pub clock: Clock,
 }
 
 impl AppState {
@@ -35,6 +38,12 @@ impl AppState {
             imports: Progress::for_settings(&settings),
             settings: Arc::new(settings),
             sessions,
+            clock: Clock::system(),
         }
+    }
+
+    /// The same state on another clock (tests set the day with it).
+    pub fn with_clock(self, clock: Clock) -> AppState {
+        AppState { clock, ..self }
     }
 }

@@ -110,7 +110,7 @@ pub fn check_username(name: &str) -> Result<(), FieldError> {
 /// Creates an account.
 pub async fn create(db: &DatabaseConnection, actor: &Actor, new: NewUser) -> AppResult<UserView> {
     let hash = password::hash(new.password.expose().to_owned()).await?;
-    let now = Utc::now();
+    let now = actor.at;
     let display_name = if new.display_name.trim().is_empty() {
         new.username.clone()
     } else {
@@ -266,7 +266,7 @@ pub async fn update(
     if let Some(active) = patch.active {
         m.active = Set(active);
     }
-    m.updated_at = Set(Utc::now());
+    m.updated_at = Set(actor.at);
     let after = m.update(&txn).await?;
     if hash.is_some() || patch.active == Some(false) {
         session::revoke_all(&txn, id).await?;

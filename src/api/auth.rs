@@ -125,6 +125,7 @@ pub async fn login(
         &client_info(&source, &headers),
         &req.username,
         &req.password,
+        state.clock.now(),
     )
     .await?;
     Ok(Json(LoginResponse {

@@ -105,10 +105,6 @@ fn check_phone(phone: &str) -> AppResult<()> {
     }
 }
 
-fn today() -> chrono::NaiveDate {
-    chrono::Local::now().date_naive()
-}
-
 #[utoipa::path(
     post,
     path = "/api/v1/cases",
@@ -142,10 +138,10 @@ pub async fn open_case(
         hospital_id: req.hospital_id,
         phone: req.phone,
         address: req.address,
-        year: req.year.unwrap_or_else(|| today().year()),
+        year: req.year.unwrap_or_else(|| user.today().year()),
         note: req.note,
     };
-    let view = case::open(&state.db, &state.settings, &user, new, today()).await?;
+    let view = case::open(&state.db, &state.settings, &user, new, user.today()).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -176,7 +172,7 @@ async fn take(
         corrections: Corrections::default(),
     };
     Ok(Json(
-        case::transition(&state.db, &state.settings, user, id, mv, today()).await?,
+        case::transition(&state.db, &state.settings, user, id, mv, user.today()).await?,
     ))
 }
 
@@ -327,7 +323,7 @@ pub async fn resubmit_case(
         },
     };
     Ok(Json(
-        case::transition(&state.db, &state.settings, &user, id, mv, today()).await?,
+        case::transition(&state.db, &state.settings, &user, id, mv, user.today()).await?,
     ))
 }
 

@@ -135,7 +135,7 @@ async fn answer(
     let id_number = IdNumber::parse(q.id_number.as_deref().unwrap_or_default())
         .map_err(|e| eligibility::invalid_id_number(&e))?;
     let date = match q.date.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
-        None => chrono::Local::now().date_naive(),
+        None => user.today(),
         Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
             AppError::validation(vec![FieldError::new(
                 "date",

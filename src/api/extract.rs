@@ -263,7 +263,11 @@ impl FromRequestParts<AppState> for LoginSession {
                 ),
             });
         };
-        match state.sessions.lookup(&state.db, &token).await? {
+        match state
+            .sessions
+            .lookup(&state.db, &token, state.clock.now())
+            .await?
+        {
             Some(found) => {
                 let found = LoginSession(found);
                 parts.extensions.insert(found.clone());

@@ -138,10 +138,6 @@ fn region(
     Ok(prefix)
 }
 
-fn today() -> NaiveDate {
-    chrono::Local::now().date_naive()
-}
-
 fn year_start(year: i32) -> NaiveDate {
     NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(NaiveDate::MIN)
 }
@@ -157,7 +153,7 @@ pub fn spending_request(user: &CurrentUser, q: &SpendingParams) -> AppResult<Spe
         .from
         .as_deref()
         .map(|r| date("from", r, &mut problems))
-        .unwrap_or_else(|| Some(year_start(today().year())));
+        .unwrap_or_else(|| Some(year_start(user.today().year())));
     let to = match q.to.as_deref() {
         Some(r) => date("to", r, &mut problems),
         None => from.map(|f| year_end(f.year())),
@@ -287,7 +283,7 @@ pub async fn spending(
 pub fn summary_request(user: &CurrentUser, q: &SummaryParams) -> AppResult<(Filter, usize)> {
     let mut problems = Vec::new();
     let year = match q.year.as_deref().map(str::trim) {
-        None | Some("") => today().year(),
+        None | Some("") => user.today().year(),
         Some(raw) => match raw.parse::<i32>() {
             Ok(y) if (2000..=2100).contains(&y) => y,
             _ => {

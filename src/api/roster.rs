@@ -88,7 +88,7 @@ pub async fn upload_roster(
     user: CurrentUser,
     form: Multipart,
 ) -> AppResult<Response> {
-    let upload = read_upload(form, state.settings.max_upload_bytes).await?;
+    let upload = read_upload(form, state.settings.max_upload_bytes, user.today()).await?;
     let (view, queued) = import::submit(
         &state.db,
         state.imports.parser(),
@@ -107,8 +107,8 @@ pub async fn upload_roster(
 
 /// Reads an upload's multipart form (file, group, region_code, mode, effective_date) and checks
 /// its parameters.
-async fn read_upload(form: Multipart, limit: usize) -> AppResult<Upload> {
-    check_upload(read_upload_form(form, limit).await?)
+async fn read_upload(form: Multipart, limit: usize, today: NaiveDate) -> AppResult<Upload> {
+    check_upload(read_upload_form(form, limit).await?, today)
 }
 
 /// An upload form as sent: the file (name and bytes) and the text fields, trimmed.
@@ -191,7 +191,7 @@ fn form_too_long() -> AppError {
 }
 
 /// The upload an upload form asks for, or every problem with its parameters at once.
-pub(crate) fn check_upload(form: UploadFields) -> AppResult<Upload> {
+pub(crate) fn check_upload(form: UploadFields, today: NaiveDate) -> AppResult<Upload> {
     let UploadFields { file, fields } = form;
     let mut problems = Vec::new();
     let get = |k: &str| fields.get(k).filter(|v| !v.is_empty()).cloned();
@@ -220,7 +220,7 @@ pub(crate) fn check_upload(form: UploadFields) -> AppResult<Upload> {
         Mode::Incremental
     });
     let effective_date = match get("effective_date") {
-        None => chrono::Local::now().date_naive(),
+        None => today,
         Some(d) => NaiveDate::parse_from_str(&d, "%Y-%m-%d").unwrap_or_else(|_| {
             problems.push(field_error(
                 "effective_date",

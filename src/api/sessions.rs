@@ -30,7 +30,7 @@ pub async fn list_own(
 ) -> AppResult<Json<Vec<SessionView>>> {
     let limits = Limits::of(&state.settings);
     Ok(Json(
-        session::list_of_user(&state.db, limits, user.id, Some(user.session_id)).await?,
+        session::list_of_user(&state.db, limits, user.id, Some(user.session_id), user.now).await?,
     ))
 }
 

@@ -6,6 +6,7 @@ pub mod second_factor;
 pub mod session;
 pub mod throttle;
 
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition};
 
@@ -30,6 +31,9 @@ pub struct CurrentUser {
     pub region: RegionPrefix,
     /// The session the request came with.
     pub session_id: i64,
+    /// The instant of the request, read once from the service's clock: every change and
+    /// every "today" of the request is taken from it.
+    pub now: DateTime<Utc>,
 }
 
 impl CurrentUser {
@@ -48,7 +52,13 @@ impl CurrentUser {
         Actor {
             id: Some(self.id),
             name: self.username.clone(),
+            at: self.now,
         }
+    }
+
+    /// The day of the request, in the service's time zone.
+    pub fn today(&self) -> NaiveDate {
+        crate::clock::day_of(self.now)
     }
 
     /// The condition that keeps a query inside the user's region: every region-bound query

@@ -14,7 +14,7 @@
 //!   enrols again.
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{DatabaseConnection, EntityTrait, QueryFilter, Set, TransactionTrait};
 use serde::Serialize;
@@ -164,11 +164,16 @@ fn digits_of(code: &str) -> Option<String> {
 }
 
 /// Accepts a TOTP code once: the step it matched must be later than the last one accepted.
-async fn accept_totp(db: &DatabaseConnection, u: &user::Model, code: &str) -> AppResult<bool> {
+async fn accept_totp(
+    db: &DatabaseConnection,
+    u: &user::Model,
+    code: &str,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
     let (Some(secret), Some(digits)) = (&u.totp_secret, digits_of(code)) else {
         return Ok(false);
     };
-    let now = u64::try_from(Utc::now().timestamp()).unwrap_or_default();
+    let now = u64::try_from(now.timestamp()).unwrap_or_default();
     let Some(step) = totp(secret, &u.username)?.check(&digits, now) else {
         return Ok(false);
     };
@@ -196,9 +201,14 @@ fn recovery_hash(user_id: i64, code: &str) -> String {
 }
 
 /// Spends a recovery code: one UPDATE that only an unused code passes.
-async fn accept_recovery(db: &DatabaseConnection, user_id: i64, code: &str) -> AppResult<bool> {
+async fn accept_recovery(
+    db: &DatabaseConnection,
+    user_id: i64,
+    code: &str,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
     let done = recovery_code::Entity::update_many()
-        .col_expr(recovery_code::Column::UsedAt, Expr::value(Utc::now()))
+        .col_expr(recovery_code::Column::UsedAt, Expr::value(now))
         .filter(recovery_code::COLUMN.user_id.eq(user_id))
         .filter(
             recovery_code::COLUMN
@@ -221,17 +231,18 @@ pub async fn present(
     code: &str,
 ) -> AppResult<()> {
     let key = throttle::account_key(&user.username);
-    throttle::check(db, settings, &key, &client.address).await?;
-    throttle::take_attempt(db, settings, throttle::Kind::Account, &key).await?;
+    throttle::check(db, settings, &key, &client.address, user.now).await?;
+    throttle::take_attempt(db, settings, throttle::Kind::Account, &key, user.now).await?;
     let u = account(db, user.id).await?;
     let ok = u.totp_enabled_at.is_some()
-        && (accept_totp(db, &u, code).await? || accept_recovery(db, u.id, code).await?);
+        && (accept_totp(db, &u, code, user.now).await?
+            || accept_recovery(db, u.id, code, user.now).await?);
     if !ok {
-        throttle::record_failure(db, throttle::Kind::Address, &client.address).await?;
+        throttle::record_failure(db, throttle::Kind::Address, &client.address, user.now).await?;
         return Err(wrong_code());
     }
     throttle::reset(db, throttle::Kind::Account, &key).await?;
-    session::complete(db, settings, user.session_id).await?;
+    session::complete(db, settings, user.session_id, user.now).await?;
     tracing::info!(
         user.id = user.id,
         "User {} passed the second factor",
@@ -260,7 +271,7 @@ pub async fn confirm(
     code: &str,
 ) -> AppResult<Vec<String>> {
     let key = throttle::account_key(&user.username);
-    throttle::check(db, settings, &key, &client.address).await?;
+    throttle::check(db, settings, &key, &client.address, user.now).await?;
     let u = account(db, user.id).await?;
     if u.totp_enabled_at.is_some() {
         return Err(already_enrolled());
@@ -275,9 +286,9 @@ pub async fn confirm(
         ));
     }
     // Counted only once there is a code to check: a refused request costs no attempt.
-    throttle::take_attempt(db, settings, throttle::Kind::Account, &key).await?;
-    if !accept_totp(db, &u, code).await? {
-        throttle::record_failure(db, throttle::Kind::Address, &client.address).await?;
+    throttle::take_attempt(db, settings, throttle::Kind::Account, &key, user.now).await?;
+    if !accept_totp(db, &u, code, user.now).await? {
+        throttle::record_failure(db, throttle::Kind::Address, &client.address, user.now).await?;
         return Err(wrong_code());
     }
     throttle::reset(db, throttle::Kind::Account, &key).await?;
@@ -286,7 +297,7 @@ pub async fn confirm(
     // Only the secret the code was checked against, and only while not yet confirmed: a
     // restart of the enrolment racing this confirmation cannot slip in another secret.
     let confirmed = user::Entity::update_many()
-        .col_expr(user::Column::TotpEnabledAt, Expr::value(Utc::now()))
+        .col_expr(user::Column::TotpEnabledAt, Expr::value(user.now))
         .filter(user::COLUMN.id.eq(u.id))
         .filter(user::COLUMN.totp_enabled_at.is_null())
         .filter(user::COLUMN.totp_secret.eq(u.totp_secret.clone()))
@@ -319,7 +330,7 @@ pub async fn confirm(
         },
     )
     .await?;
-    session::complete(&txn, settings, user.session_id).await?;
+    session::complete(&txn, settings, user.session_id, user.now).await?;
     txn.commit().await?;
     Ok(codes)
 }

@@ -102,7 +102,11 @@ fn invalid_credentials() -> AppError {
 
 /// Turns a user row into the user of a request; a row with unreadable roles or region is
 /// refused rather than guessed at.
-pub fn current_user(u: &user::Model, session_id: i64) -> AppResult<CurrentUser> {
+pub fn current_user(
+    u: &user::Model,
+    session_id: i64,
+    now: DateTime<Utc>,
+) -> AppResult<CurrentUser> {
     let roles = Role::parse_list(&u.roles).map_err(|e| anyhow::anyhow!("user {}: {e}", u.id))?;
     let region =
         RegionPrefix::parse(&u.region_prefix).map_err(|e| anyhow::anyhow!("user {}: {e}", u.id))?;
@@ -113,6 +117,7 @@ pub fn current_user(u: &user::Model, session_id: i64) -> AppResult<CurrentUser> 
         roles,
         region,
         session_id,
+        now,
     })
 }
 
@@ -129,10 +134,10 @@ pub async fn login(
     client: &ClientInfo,
     username: &str,
     password_text: &str,
+    now: DateTime<Utc>,
 ) -> AppResult<LoginOutcome> {
-    let now = Utc::now();
     let account = throttle::account_key(username);
-    throttle::check(db, settings, &account, &client.address).await?;
+    throttle::check(db, settings, &account, &client.address, now).await?;
     let found = user::Entity::find()
         .filter(user::COLUMN.username.eq(username.trim()))
         .one(db)
@@ -142,8 +147,8 @@ pub async fn login(
         .map_or_else(password::dummy_hash, |u| u.password_hash.clone());
     let ok = password::verify(password_text.to_owned(), stored).await?;
     let Some(u) = found.filter(|_| ok) else {
-        throttle::record_failure(db, throttle::Kind::Account, &account).await?;
-        throttle::record_failure(db, throttle::Kind::Address, &client.address).await?;
+        throttle::record_failure(db, throttle::Kind::Account, &account, now).await?;
+        throttle::record_failure(db, throttle::Kind::Address, &client.address, now).await?;
         // A short pause on every failure makes scripted guessing slower still.
         tokio::time::sleep(Duration::from_millis(200)).await;
         return Err(invalid_credentials());
@@ -179,7 +184,7 @@ pub async fn login(
     }
     .insert(db)
     .await?;
-    let user = current_user(&u, inserted.id)?;
+    let user = current_user(&u, inserted.id, now)?;
     tracing::info!(user.id = u.id, ?stage, "User {} logged in", u.username);
     Ok(LoginOutcome { token, user, stage })
 }
@@ -190,8 +195,8 @@ pub async fn complete<C: ConnectionTrait>(
     db: &C,
     settings: &Settings,
     session_id: i64,
+    now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let now = Utc::now();
     let ttl = chrono::Duration::from_std(settings.session_ttl).unwrap_or_default();
     let done = session::Entity::update_many()
         .col_expr(session::Column::Stage, Expr::value(Stage::Full))
@@ -255,13 +260,17 @@ struct Found {
 
 /// The session of a token hash, if live: not expired, not idle too long, its account active.
 /// An idle session is deleted; a live one's last use is written if it is older than a minute.
-async fn find(db: &DatabaseConnection, limits: Limits, hash: &str) -> AppResult<Option<Found>> {
+async fn find(
+    db: &DatabaseConnection,
+    limits: Limits,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Option<Found>> {
     let found = session::Entity::find()
         .filter(session::COLUMN.token_hash.eq(hash))
         .find_also_related(user::Entity)
         .one(db)
         .await?;
-    let now = Utc::now();
     let Some((s, Some(u))) = found else {
         return Ok(None);
     };
@@ -286,7 +295,7 @@ async fn find(db: &DatabaseConnection, limits: Limits, hash: &str) -> AppResult<
     };
     Ok(Some(Found {
         auth: Authenticated {
-            user: current_user(&u, s.id)?,
+            user: current_user(&u, s.id, now)?,
             stage: s.stage,
         },
         expires_at: s.expires_at,
@@ -331,8 +340,8 @@ pub async fn list_of_user(
     limits: Limits,
     user_id: i64,
     current: Option<i64>,
+    now: DateTime<Utc>,
 ) -> AppResult<Vec<SessionView>> {
-    let now = Utc::now();
     let rows = session::Entity::find()
         .filter(session::COLUMN.user_id.eq(user_id))
         .filter(session::COLUMN.expires_at.gt(now))
@@ -439,28 +448,31 @@ impl SessionCache {
         }
     }
 
-    /// The session behind a token, at whatever stage: from the cache when confirmed recently,
-    /// else from the database (and then remembered).
+    /// The session behind a token at `now`, at whatever stage: from the cache when confirmed
+    /// recently, else from the database (and then remembered). The user carries `now` as the
+    /// instant of the request.
     pub async fn lookup(
         &self,
         db: &DatabaseConnection,
         token: &str,
+        now: DateTime<Utc>,
     ) -> AppResult<Option<Authenticated>> {
         let hash = token_hash(token);
         let limits = self.limits;
         if self.ttl.is_zero() {
-            return Ok(find(db, limits, &hash).await?.map(|f| f.auth));
+            return Ok(find(db, limits, &hash, now).await?.map(|f| f.auth));
         }
-        let now = Utc::now();
         if let Ok(map) = self.inner.read()
             && let Some(c) = map.get(&hash)
             && c.confirmed.elapsed() < self.ttl
             && c.expires_at > now
             && !limits.idle_over(c.last_seen, now)
         {
-            return Ok(Some(c.auth.clone()));
+            let mut auth = c.auth.clone();
+            auth.user.now = now;
+            return Ok(Some(auth));
         }
-        let found = find(db, limits, &hash).await?;
+        let found = find(db, limits, &hash, now).await?;
         if let Ok(mut map) = self.inner.write() {
             match &found {
                 Some(f) => {

@@ -10,7 +10,7 @@
 //! The count is one `INSERT ... ON CONFLICT DO UPDATE ... RETURNING` statement, so parallel
 //! guesses cannot overwrite each other's increments (SQLite 3.35+ and PostgreSQL).
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QuerySelect, Statement,
 };
@@ -87,8 +87,9 @@ pub async fn check(
     settings: &Settings,
     account: &str,
     address: &str,
+    now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let now = Utc::now().timestamp();
+    let now = now.timestamp();
     let mut longest = 0;
     for (kind, key) in [(Kind::Account, account), (Kind::Address, address)] {
         let Some(row) =
@@ -110,8 +111,13 @@ pub async fn check(
 
 /// Counts one failure and returns the new count. One statement, so that parallel failures
 /// all count.
-pub async fn record_failure<C: ConnectionTrait>(db: &C, kind: Kind, key: &str) -> AppResult<i32> {
-    let now = Utc::now().timestamp();
+pub async fn record_failure<C: ConnectionTrait>(
+    db: &C,
+    kind: Kind,
+    key: &str,
+    now: DateTime<Utc>,
+) -> AppResult<i32> {
+    let now = now.timestamp();
     let backend = db.get_database_backend();
     let sql = r#"INSERT INTO login_throttles (kind, "key", failures, last_failure_unix)
         VALUES ($1, $2, 1, $3)
@@ -156,8 +162,9 @@ pub async fn take_attempt(
     settings: &Settings,
     kind: Kind,
     key: &str,
+    now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let now = Utc::now().timestamp();
+    let now = now.timestamp();
     let backend = db.get_database_backend();
     let txn = crate::db::begin_write(db).await?;
     // The row exists before it is locked, so that first attempts in parallel queue on it too.

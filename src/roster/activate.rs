@@ -348,7 +348,7 @@ pub async fn activate(
             if needs_second(settings, &m) {
                 return Err(AppError::forbidden(second_person(settings, &m, &scope)));
             }
-            uploader(&m)
+            Actor::uploader(m.created_by, now)
         }
     };
     // A full import that accepts nothing or ends most of its scope: only with a confirmation.
@@ -434,16 +434,6 @@ pub async fn activate(
     }
     txn.commit().await?;
     Ok(Outcome::Activated(view))
-}
-
-fn uploader(m: &roster_import::Model) -> Actor {
-    match m.created_by {
-        Some(id) => Actor {
-            id: Some(id),
-            name: format!("user:{id}"),
-        },
-        None => Actor::system("cli"),
-    }
 }
 
 /// Activates a just-validated import that asked for it (`auto_activate`) when the uploader
@@ -638,7 +628,7 @@ async fn close(
     a.version = Set(m.version + 1);
     a.finished_at = Set(Some(now));
     let after = a.update(txn).await?;
-    let system = Actor::system("expiry");
+    let system = Actor::system("expiry", now);
     audit::record(
         txn,
         actor.unwrap_or(&system),

@@ -1078,13 +1078,7 @@ impl Job {
         if finished != 1 {
             return Err(RunError::LostClaim);
         }
-        let actor = match import.created_by {
-            Some(id) => Actor {
-                id: Some(id),
-                name: format!("user:{id}"),
-            },
-            None => Actor::system("cli"),
-        };
+        let actor = Actor::uploader(import.created_by, now);
         let change = Change {
             action: "roster_import.validate",
             entity_type: "roster_import",

@@ -121,7 +121,7 @@ pub async fn purge_in(
     if !done.imports.is_empty() {
         audit::record(
             db,
-            &Actor::system("retention"),
+            &Actor::system("retention", now),
             Change {
                 action: "roster_import.purge",
                 entity_type: "roster_import",

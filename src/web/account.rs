@@ -229,7 +229,9 @@ async fn account(State(state): State<AppState>, WebUser(user): WebUser) -> Respo
     let fail = |e| app_error_page(Some(user.clone()), e);
     let limits = Limits::of(&state.settings);
     let listed =
-        match session::list_of_user(&state.db, limits, user.id, Some(user.session_id)).await {
+        match session::list_of_user(&state.db, limits, user.id, Some(user.session_id), user.now)
+            .await
+        {
             Ok(l) => l,
             Err(e) => return fail(e),
         };

@@ -191,10 +191,6 @@ pub fn routes() -> Router<AppState> {
 
 const PER_PAGE: u64 = 20;
 
-fn today() -> NaiveDate {
-    chrono::Local::now().date_naive()
-}
-
 /// A state as a coloured badge.
 pub struct StateBadge {
     /// The words.
@@ -310,7 +306,7 @@ async fn eligibility_page(
         .date
         .map(|d| d.trim().to_owned())
         .filter(|d| !d.is_empty())
-        .unwrap_or_else(|| today().to_string());
+        .unwrap_or_else(|| user.today().to_string());
     let diag_raw = q.diagnosis.unwrap_or_default().trim().to_owned();
     let mut page = EligibilityPage {
         page: Page::new("elig.title", Some(user.clone()), "/eligibility"),
@@ -457,12 +453,13 @@ async fn new_case(
     let hospitals = hospital::list(&state.db, Some(true))
         .await
         .map_err(|e| app_error_page(Some(user.clone()), e))?;
+    let this_year = user.today().year();
     Ok(render(&NewCasePage {
         page: Page::new("case.new_title", Some(user), "/cases"),
         id_number: q.id_number.unwrap_or_default(),
         name: q.name.unwrap_or_default(),
         diagnosis_code: q.diagnosis_code.unwrap_or_default(),
-        year: q.year.unwrap_or_else(|| today().year().to_string()),
+        year: q.year.unwrap_or_else(|| this_year.to_string()),
         hospitals,
     }))
 }
@@ -763,7 +760,7 @@ async fn new_visit(
         page: Page::new("visit.new_title", Some(user.clone()), "/cases"),
         c: detail.case,
         hospitals,
-        today: today(),
+        today: user.today(),
     }))
 }
 

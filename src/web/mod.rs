@@ -428,6 +428,7 @@ async fn login(
         &crate::api::auth::client_info(&source, &headers),
         &f.username,
         &f.password,
+        state.clock.now(),
     )
     .await;
     match out {

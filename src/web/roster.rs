@@ -237,10 +237,6 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-fn today() -> String {
-    chrono::Local::now().date_naive().to_string()
-}
-
 /// A choice of a select.
 pub struct Choice {
     /// The value sent.
@@ -370,7 +366,7 @@ impl UploadPage {
             group: String::new(),
             region_code: user.region.as_str().to_owned(),
             mode: Mode::Incremental.code().to_owned(),
-            effective_date: today(),
+            effective_date: user.today().to_string(),
             confirm: false,
             reason: String::new(),
             error: None,
@@ -406,7 +402,7 @@ async fn upload_post(
     let outcome = async {
         let form = read_form(&state, req, limit).await?;
         typed = form.fields.clone();
-        let upload = check_upload(form)?;
+        let upload = check_upload(form, user.today())?;
         import::submit(
             &state.db,
             state.imports.parser(),

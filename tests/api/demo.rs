@@ -7,7 +7,7 @@ use crate::helpers::TestApp;
 
 db_test!(the_demo_seeds_accounts_hospitals_policies_and_rosters);
 async fn the_demo_seeds_accounts_hospitals_policies_and_rosters(app: TestApp) {
-    cancer_aid::demo::seed(&app.db, app.state.imports.parser())
+    cancer_aid::demo::seed(&app.db, app.state.imports.parser(), app.state.clock.now())
         .await
         .unwrap();
     cancer_aid::roster::jobs::drain(&app.db, &app.state.imports)
@@ -44,7 +44,7 @@ async fn the_demo_seeds_accounts_hospitals_policies_and_rosters(app: TestApp) {
         8 + 5 + 4 + 3
     );
     // A second start changes nothing.
-    cancer_aid::demo::seed(&app.db, app.state.imports.parser())
+    cancer_aid::demo::seed(&app.db, app.state.imports.parser(), app.state.clock.now())
         .await
         .unwrap();
     assert_eq!(

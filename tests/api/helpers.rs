@@ -16,6 +16,7 @@ use tower::ServiceExt;
 
 use cancer_aid::audit::Actor;
 use cancer_aid::auth::password_rules::NewPassword;
+use cancer_aid::clock::Clock;
 use cancer_aid::config::Settings;
 use cancer_aid::domain::{RegionPrefix, Role};
 use cancer_aid::state::AppState;
@@ -192,7 +193,8 @@ pub async fn spawn_app_with(
     .await
     .expect("the test database connects");
     db::migrate(&conn).await.expect("migrations run");
-    let state = AppState::new(conn.clone(), settings);
+    // The clock follows the system until a test sets it (`app.state.clock.set`).
+    let state = AppState::new(conn.clone(), settings).with_clock(Clock::settable());
     cancer_aid::roster::jobs::spawn_worker(conn.clone(), state.imports.clone());
     Some(TestApp {
         router: api::router(state.clone()),
@@ -382,8 +384,9 @@ impl<'a> Client<'a> {
     }
 
     /// Polls an import until it has been validated (or has failed), and returns it.
+    /// Waits up to two minutes: a large file on a loaded machine takes its time.
     pub async fn wait_validated(&self, id: i64) -> Value {
-        for _ in 0..600 {
+        for _ in 0..2_400 {
             let res = self.get(&format!("/api/v1/roster-imports/{id}")).await;
             res.assert_status(StatusCode::OK);
             let v = res.json();
@@ -444,7 +447,8 @@ impl TestApp {
         let conn = db::connect_with(&self.state.settings.database_url, schema)
             .await
             .expect("the second instance connects");
-        let state = AppState::new(conn.clone(), (*self.state.settings).clone());
+        let state = AppState::new(conn.clone(), (*self.state.settings).clone())
+            .with_clock(self.state.clock.clone());
         cancer_aid::roster::jobs::spawn_worker(conn, state.imports.clone());
         state
     }
@@ -482,7 +486,7 @@ impl TestApp {
         let password = format!("{username}-password");
         users::create(
             &self.db,
-            &Actor::system("test"),
+            &Actor::system("test", self.state.clock.now()),
             users::NewUser {
                 username: username.to_owned(),
                 display_name: String::new(),

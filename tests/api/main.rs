@@ -11,6 +11,7 @@ mod audit;
 mod auth;
 mod cases;
 mod cli;
+mod clock;
 mod demo;
 mod eligibility;
 mod errors;

@@ -431,7 +431,7 @@ async fn the_audit_log_shows_what_was_just_done_and_its_filters_and_pages_narrow
     let txn = cancer_aid::db::begin_write(&app.db).await.unwrap();
     audit::record(
         &txn,
-        &Actor::system("test"),
+        &Actor::system("test", app.state.clock.now()),
         Change {
             action: "case.open",
             entity_type: "case",

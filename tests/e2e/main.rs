@@ -36,7 +36,7 @@ async fn start_service() -> Service {
         ..Default::default()
     };
     let state = cancer_aid::startup::prepare(settings).await.unwrap();
-    cancer_aid::demo::seed(&state.db, state.imports.parser())
+    cancer_aid::demo::seed(&state.db, state.imports.parser(), state.clock.now())
         .await
         .unwrap();
     cancer_aid::roster::jobs::spawn_worker(state.db.clone(), state.imports.clone());

@@ -1,0 +1,62 @@
+//! The service's one clock: a test sets the instant, and every answer, every change and every
+//! session is judged by it, not by the machine's clock.
+
+use axum::http::StatusCode;
+use chrono::{DateTime, Duration, Utc};
+use serde_json::json;
+
+use cancer_aid::domain::Role;
+
+use crate::db_test;
+use crate::fixtures::id_number;
+use crate::helpers::TestApp;
+
+fn at(s: &str) -> DateTime<Utc> {
+    s.parse().expect("an instant")
+}
+
+db_test!(changes_answers_and_sessions_follow_the_clock_of_the_state);
+async fn changes_answers_and_sessions_follow_the_clock_of_the_state(app: TestApp) {
+    // Noon UTC: the same day in any time zone the service may run in.
+    let noon = at("2031-03-15T12:00:00Z");
+    app.state.clock.set(noon);
+
+    // A change is recorded at the clock's instant.
+    let admin = app.as_role(Role::Admin).await;
+    admin
+        .post(
+            "/api/v1/users",
+            &json!({"username": "clock.user", "password": "desk-lamp-123",
+                    "roles": ["caseworker"], "region_prefix": "2201"}),
+        )
+        .await
+        .assert_status(StatusCode::CREATED);
+    let log = admin
+        .get("/api/v1/audit?action=user.create&actor=admin")
+        .await
+        .json();
+    let recorded: DateTime<Utc> = log["items"][0]["at"]
+        .as_str()
+        .expect("an instant")
+        .parse()
+        .expect("RFC 3339");
+    assert_eq!(recorded, noon);
+
+    // A check without a date is a check of the clock's day.
+    let worker = app.as_role(Role::Caseworker).await;
+    let check = worker
+        .post(
+            "/api/v1/eligibility",
+            &json!({"id_number": id_number("220102", "19600101", 1)}),
+        )
+        .await;
+    check.assert_status(StatusCode::OK);
+    assert_eq!(check.json()["date"], "2031-03-15");
+
+    // Half an hour without a request later, the session has gone idle: by the clock.
+    app.state.clock.set(noon + Duration::minutes(31));
+    worker
+        .get("/api/v1/cases")
+        .await
+        .assert_status(StatusCode::UNAUTHORIZED);
+}
