@@ -28,7 +28,7 @@ use cancer_aid::config::Settings;
 use cancer_aid::domain::id_number::check_character;
 use cancer_aid::domain::{Group, RegionPrefix, Role};
 use cancer_aid::state::AppState;
-use cancer_aid::{api, auth, db, users};
+use cancer_aid::{auth, db, users};
 use entity::{roster_import, subsidy_policy};
 
 /// Counties of Jilin the generated people live in.
@@ -354,7 +354,7 @@ async fn run(label: &str, conn: DatabaseConnection, rows: u64, secs: u64, connec
             .unwrap();
         rt.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(listener, api::router(state))
+            axum::serve(listener, cancer_aid::startup::router(state))
                 .with_graceful_shutdown(async {
                     stopped.await.ok();
                 })

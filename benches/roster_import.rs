@@ -227,7 +227,7 @@ async fn phase_import(
     // A client of the same service, calling /health while the import runs.
     let state =
         cancer_aid::state::AppState::new(db.clone(), cancer_aid::config::Settings::default());
-    let router = cancer_aid::api::router(state);
+    let router = cancer_aid::startup::router(state);
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let stop2 = stop.clone();
     let prober = tokio::spawn(async move {

@@ -402,7 +402,7 @@ async fn measure(db: DatabaseConnection, name: &str, rows: u64, runs: usize) {
     .await
     .unwrap()
     .token;
-    let router = cancer_aid::api::router(AppState::new(db.clone(), settings));
+    let router = cancer_aid::startup::router(AppState::new(db.clone(), settings));
     let url = "/api/v1/reports/spending?from=2025-01-01&to=2025-12-31&group_by=group,county";
 
     let (hand_med, hand_best) = time(runs, || async {

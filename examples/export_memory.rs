@@ -27,7 +27,7 @@ use cancer_aid::auth::password_rules::NewPassword;
 use cancer_aid::config::Settings;
 use cancer_aid::domain::{RegionPrefix, Role};
 use cancer_aid::state::AppState;
-use cancer_aid::{api, db, users};
+use cancer_aid::{db, users};
 use entity::{roster_import, roster_import_error};
 
 // The service's allocator (src/main.rs), so that the figures are the service's.
@@ -145,7 +145,7 @@ async fn download(url: &str, schema: Option<&str>, import: i64, format: &str) {
             ..Settings::default()
         },
     );
-    let router = api::router(state);
+    let router = cancer_aid::startup::router(state);
     let login = Request::builder()
         .method(Method::POST)
         .uri("/api/v1/auth/login")

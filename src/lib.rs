@@ -1,8 +1,10 @@
 //! cancer-aid: the Red Cross cancer-patient assistance programme, from roster import to
 //! spending totals.
 //!
-//! Dependencies flow one way: `api` (HTTP) → services (`auth`, `users`, `audit`,
-//! `eligibility`, `case`, ...) → `domain` (pure rules) and `entity` (rows).
+//! Dependencies flow downwards: `startup` (the router) → `api` and `web` (handlers, which do
+//! not import each other) → `http` (what both share) → services (`auth`, `users`, `audit`,
+//! `eligibility`, `case`, ...) → `domain` (pure rules) and `entity` (rows). The few cycles
+//! left between services are listed in docs/architecture.md.
 
 pub mod access;
 pub mod access_log;
@@ -20,6 +22,7 @@ pub mod eligibility;
 pub mod error;
 pub mod export_safe;
 pub mod hospital;
+pub mod http;
 pub mod person;
 pub mod policy;
 pub mod report;

@@ -5,9 +5,16 @@ use std::net::SocketAddr;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+
 use crate::config::Settings;
+use crate::http::layers;
 use crate::state::AppState;
-use crate::{api, db};
+use crate::{api, db, web};
 
 /// Connects, migrates and returns the shared state.
 pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
@@ -19,6 +26,39 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
         db::redact(&settings.database_url)
     );
     Ok(AppState::new(conn, settings))
+}
+
+/// Builds the whole application: the API (with the health check and the API description),
+/// the pages, and the middleware every request passes through.
+pub fn router(state: AppState) -> Router {
+    api::router(&state)
+        // The browser's pages are for people, not programs: not in the API's description.
+        .merge(web::router(&state.settings.province))
+        .fallback(layers::not_found)
+        .method_not_allowed_fallback(layers::method_not_allowed)
+        .layer(DefaultBodyLimit::max(state.settings.max_json_bytes))
+        // Inside `language`, so that a request stopped for time hears it in its language.
+        .layer(middleware::from_fn_with_state(
+            layers::TimeLimits {
+                request: state.settings.request_timeout,
+                transfer: state.settings.transfer_timeout,
+            },
+            layers::time_limit,
+        ))
+        // Inside `language`, so that a refusal is worded in the request's language.
+        .layer(middleware::from_fn_with_state(
+            state.settings.clone(),
+            crate::security::csrf::refuse_cross_site,
+        ))
+        .layer(middleware::from_fn(layers::language))
+        .layer(TraceLayer::new_for_http().make_span_with(layers::request_span))
+        .layer(CatchPanicLayer::custom(layers::panic_response))
+        // Outermost: every answer, a panic's included, carries the security headers.
+        .layer(middleware::from_fn_with_state(
+            state.settings.clone(),
+            crate::security::guard,
+        ))
+        .with_state(state)
 }
 
 /// Serves until Ctrl-C or SIGTERM, then lets requests in flight finish.
@@ -39,7 +79,7 @@ pub async fn serve(state: AppState, bind: SocketAddr) -> anyhow::Result<()> {
     // The client's address reaches handlers (the access log records it).
     axum::serve(
         listener,
-        api::router(state).into_make_service_with_connect_info::<SocketAddr>(),
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown_signal())
     .await?;

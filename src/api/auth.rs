@@ -5,13 +5,12 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::http::StatusCode;
-use axum::http::header::USER_AGENT;
 use serde::{Deserialize, Serialize};
 use validator::Validate;
 
-use super::extract::{LoginSession, ValidatedJson, token_of};
+use super::extract::{LoginSession, ValidatedJson, client_info, token_of};
 use crate::access_log::Source;
-use crate::auth::session::{ClientInfo, Stage};
+use crate::auth::session::Stage;
 use crate::auth::{self, CurrentUser, second_factor, session};
 use crate::domain::Role;
 use crate::error::{AppError, AppResult, Msg};
@@ -90,14 +89,6 @@ impl From<Stage> for LoginStage {
             Stage::Enrol => LoginStage::Enrol,
         }
     }
-}
-
-/// The client of a request, as a session records it.
-pub fn client_info(source: &Source, headers: &HeaderMap) -> ClientInfo {
-    ClientInfo::new(
-        source.client.clone(),
-        headers.get(USER_AGENT).and_then(|v| v.to_str().ok()),
-    )
 }
 
 /// Checks the password and opens a session.

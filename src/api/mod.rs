@@ -6,7 +6,6 @@ pub mod audit;
 pub mod auth;
 pub mod cases;
 pub mod eligibility;
-pub mod extract;
 pub mod health;
 pub mod hospitals;
 pub mod input;
@@ -20,24 +19,21 @@ pub mod sessions;
 pub mod users;
 pub mod visits;
 
-use std::any::Any;
-use std::time::Duration;
+// The handlers read these as `super::extract` and `super::paging`: shared with the pages,
+// they live in `crate::http`.
+pub use crate::http::extract;
+pub use crate::http::paging::{PageOf, paging};
 
-use axum::extract::{DefaultBodyLimit, FromRequestParts, MatchedPath, Request, State};
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Request, State};
 use axum::handler::Handler;
-use axum::http::header::{ACCEPT_LANGUAGE, CONTENT_TYPE, COOKIE};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::Method;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter, on};
-use axum::{Json, Router};
-use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::trace::TraceLayer;
 
 use crate::access::{self, Access};
 use crate::auth::CurrentUser;
-use crate::domain::Lang;
-use crate::error::{AppError, FieldError, LANG, Msg};
 use crate::state::AppState;
 
 /// One route of the service, as the route table records it.
@@ -525,237 +521,10 @@ pub fn route_table() -> Vec<RouteSpec> {
     table
 }
 
-/// Builds the whole application: the API, the health check, the API description and the
-/// middleware every request passes through.
-pub fn router(state: AppState) -> Router {
+/// The API's routes (each behind its access rule) and its description, without the
+/// middleware every request passes through: `startup::router` joins them with the pages.
+pub fn router(state: &AppState) -> Router<AppState> {
     routes(state.settings.max_upload_bytes)
-        .into_router(&state)
+        .into_router(state)
         .merge(openapi::docs_page())
-        // The browser's pages (crate::web) are for people, not programs: not in the description.
-        .merge(crate::web::router(&state.settings.province))
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(state.settings.max_json_bytes))
-        // Inside `language`, so that a request stopped for time hears it in its language.
-        .layer(middleware::from_fn_with_state(
-            TimeLimits {
-                request: state.settings.request_timeout,
-                transfer: state.settings.transfer_timeout,
-            },
-            time_limit,
-        ))
-        // Inside `language`, so that a refusal is worded in the request's language.
-        .layer(middleware::from_fn_with_state(
-            state.settings.clone(),
-            crate::security::csrf::refuse_cross_site,
-        ))
-        .layer(middleware::from_fn(language))
-        .layer(TraceLayer::new_for_http().make_span_with(request_span))
-        .layer(CatchPanicLayer::custom(panic_response))
-        // Outermost: every answer, a panic's included, carries the security headers.
-        .layer(middleware::from_fn_with_state(
-            state.settings.clone(),
-            crate::security::guard,
-        ))
-        .with_state(state)
-}
-
-/// How long a request may take (`CANCER_AID_REQUEST_TIMEOUT_SECONDS`), and an upload or a
-/// download (`CANCER_AID_TRANSFER_TIMEOUT_SECONDS`).
-#[derive(Debug, Clone, Copy)]
-struct TimeLimits {
-    request: Duration,
-    transfer: Duration,
-}
-
-/// Every route has a time limit: a request still running when it is reached is dropped, which
-/// rolls back a transaction not yet committed (and frees its connection once the statement in
-/// flight returns: on SQLite, after at most `CANCER_AID_SQLITE_BUSY_SECONDS`), and the client
-/// hears 503 `request_timeout` rather than waiting without end.
-async fn time_limit(State(limits): State<TimeLimits>, req: Request, next: Next) -> Response {
-    let limit = if is_transfer(req.method(), req.headers(), req.uri()) {
-        limits.transfer
-    } else {
-        limits.request
-    };
-    let (method, route) = (req.method().clone(), route_of(&req).to_owned());
-    match tokio::time::timeout(limit, next.run(req)).await {
-        Ok(res) => res,
-        Err(_) => {
-            tracing::warn!(%method, route, seconds = limit.as_secs(), "request stopped at its time limit");
-            timed_out(limit).into_response()
-        }
-    }
-}
-
-/// Whether a request moves a file, and so gets the longer limit: an upload (a multipart body,
-/// as the API's upload and the upload page send) or a download (`format=xlsx` or `format=csv`,
-/// as every download of the API and the pages' download links ask).
-pub fn is_transfer(method: &Method, headers: &HeaderMap, uri: &Uri) -> bool {
-    let multipart = headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().starts_with("multipart/form-data"));
-    let download = *method == Method::GET
-        && form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
-            .any(|(k, v)| k == "format" && (v == "xlsx" || v == "csv"));
-    multipart || download
-}
-
-/// The answer to a request stopped at its time limit.
-fn timed_out(limit: Duration) -> AppError {
-    let secs = limit.as_secs();
-    AppError::Unavailable {
-        code: "request_timeout",
-        message: Msg::new(
-            format!(
-                "请求处理超过{secs}秒，已中止。如是查询，请缩小范围后重试；如是修改，请先查看是否已保存，再决定是否重试。"
-            ),
-            format!(
-                "The request took longer than {secs} seconds and was stopped. For a query, narrow it and try again; for a change, check whether it was saved before repeating it."
-            ),
-        ),
-        retry_after: None,
-    }
-}
-
-/// The route a request matched, as the route table writes it (`/api/v1/cases/{id}`), never
-/// the address itself: addresses can hold ID numbers (`?id_number=`, a statement's path),
-/// which must not reach the logs.
-fn route_of(req: &Request) -> &str {
-    req.extensions()
-        .get::<MatchedPath>()
-        .map_or("(no route)", |m| m.as_str())
-}
-
-/// The span every request's log lines carry: method and matched route, no address, no query.
-fn request_span(req: &Request) -> tracing::Span {
-    tracing::info_span!("request", method = %req.method(), route = route_of(req))
-}
-
-/// Runs the request in its language: a `lang` cookie (the UI's switch) wins, then
-/// `Accept-Language`, then Chinese.
-async fn language(req: Request, next: Next) -> Response {
-    let lang = cookie_lang(req.headers()).unwrap_or_else(|| {
-        req.headers()
-            .get(ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok())
-            .map(Lang::from_accept_language)
-            .unwrap_or_default()
-    });
-    LANG.scope(lang, next.run(req)).await
-}
-
-/// The language the UI's switch chose, if it did.
-pub fn cookie_lang(headers: &axum::http::HeaderMap) -> Option<Lang> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == "lang")
-        .map(|(_, v)| if v == "en" { Lang::En } else { Lang::Zh })
-}
-
-async fn not_found(req: Request) -> AppError {
-    AppError::not_found("route", req.uri().path())
-}
-
-async fn method_not_allowed(req: Request) -> Response {
-    let body = serde_json::json!({"error": {
-        "code": "method_not_allowed",
-        "message": Msg::new(
-            format!("{} 不支持 {} 方法。", req.uri().path(), req.method()),
-            format!("{} does not accept {}.", req.uri().path(), req.method()),
-        ).get(crate::error::current_lang()),
-    }});
-    (StatusCode::METHOD_NOT_ALLOWED, Json(body)).into_response()
-}
-
-fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response {
-    AppError::Internal(anyhow::anyhow!("a handler panicked")).into_response()
-}
-
-/// A page of results.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct PageOf<T> {
-    /// The rows of this page.
-    pub items: Vec<T>,
-    /// 1-based page number.
-    pub page: u64,
-    /// Rows per page.
-    pub per_page: u64,
-    /// Rows across all pages.
-    pub total: u64,
-}
-
-/// The highest page a list serves. Its offset is then at most 99,999 × 500, about fifty
-/// million rows: far inside an i64 and every database's OFFSET, where an unbounded page
-/// overflowed and answered 500. Nobody pages that deep by hand; a database would read and
-/// throw away that many rows to answer it. Filters narrow a list, and the downloads hold whole
-/// lists.
-pub const MAX_PAGE: u64 = 100_000;
-
-/// The most rows a page holds.
-pub const MAX_PER_PAGE: u64 = 500;
-
-/// Rows a page holds when the request does not say.
-pub const DEFAULT_PER_PAGE: u64 = 50;
-
-/// Page and size from a query string: page 1 and 50 rows by default; page 1 to [`MAX_PAGE`]
-/// and 1 to [`MAX_PER_PAGE`] rows, anything else a 422 that names the field and its range.
-pub fn paging(page: Option<u64>, per_page: Option<u64>) -> Result<(u64, u64), AppError> {
-    let page = page.unwrap_or(1);
-    let per_page = per_page.unwrap_or(DEFAULT_PER_PAGE);
-    let mut bad = Vec::new();
-    if !(1..=MAX_PAGE).contains(&page) {
-        bad.push("page");
-    }
-    if !(1..=MAX_PER_PAGE).contains(&per_page) {
-        bad.push("per_page");
-    }
-    if bad.is_empty() {
-        Ok((page, per_page))
-    } else {
-        Err(paging_error(&bad))
-    }
-}
-
-/// The 422 of a bad `page` or `per_page` (out of range, or not a whole number at all: the
-/// query extractor sends those here too), with the allowed range of each field.
-pub fn paging_error(fields: &[&str]) -> AppError {
-    let details: Vec<FieldError> = fields
-        .iter()
-        .map(|f| {
-            let message = if *f == "per_page" {
-                Msg::new(
-                    format!("每页条数（per_page）须为1到{MAX_PER_PAGE}之间的整数。"),
-                    format!("per_page must be a whole number from 1 to {MAX_PER_PAGE}."),
-                )
-            } else {
-                Msg::new(
-                    format!("页码（page）须为1到{MAX_PAGE}之间的整数。"),
-                    format!("page must be a whole number from 1 to {MAX_PAGE}."),
-                )
-            };
-            FieldError::new(*f, message)
-        })
-        .collect();
-    let message = Msg::new(
-        details
-            .iter()
-            .map(|d| d.message.zh.as_str())
-            .collect::<String>(),
-        details
-            .iter()
-            .map(|d| d.message.en.as_str())
-            .collect::<Vec<_>>()
-            .join(" "),
-    );
-    AppError::Unprocessable {
-        code: "validation_failed",
-        message,
-        details,
-    }
 }

@@ -21,7 +21,7 @@
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::header::{AUTHORIZATION, COOKIE, HOST, ORIGIN};
+use axum::http::header::{AUTHORIZATION, HOST, ORIGIN};
 use axum::http::{HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -96,13 +96,7 @@ fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 /// Whether a session cookie comes with the request, under either name: one the service would
 /// not read still makes the request one to hold to the strict rule.
 fn has_session_cookie(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .any(|(k, _)| k == SESSION_COOKIE || k == SECURE_SESSION_COOKIE)
+    super::cookies(headers).any(|(k, _)| k == SESSION_COOKIE || k == SECURE_SESSION_COOKIE)
 }
 
 /// The refusal: 403 `cross_site_request`.

@@ -73,6 +73,21 @@ impl<S: Send + Sync> FromRequestParts<S> for Transport {
     }
 }
 
+/// The cookies of a request, as name and value, in the order sent.
+pub fn cookies(headers: &axum::http::HeaderMap) -> impl Iterator<Item = (&str, &str)> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+}
+
+/// The value of a cookie, if the request carries it.
+pub fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    cookies(headers).find(|(k, _)| *k == name).map(|(_, v)| v)
+}
+
 /// The origin (`scheme://host[:port]`, lower case, default port left out) of a URL or of an
 /// `Origin` header; `None` for anything else, `Origin: null` included.
 pub fn origin_of(url: &str) -> Option<String> {

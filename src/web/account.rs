@@ -17,11 +17,10 @@ use super::{
     NextQuery, Page, WebUser, app_error_page, fmt, render, render_status, safe_next, url_escape,
 };
 use crate::access_log::Source;
-use crate::api::auth::client_info;
-use crate::api::extract::LoginSession;
 use crate::auth::session::{self, Limits, Stage};
 use crate::auth::{CurrentUser, second_factor};
 use crate::error::{AppError, current_lang};
+use crate::http::extract::{LoginSession, client_info};
 use crate::state::AppState;
 
 /// This area's page texts.

@@ -26,10 +26,10 @@ use serde::Deserialize;
 pub use i18n::Tr;
 
 use crate::access::{self, Access};
-use crate::api::extract::token_of;
 use crate::auth::{CurrentUser, session};
 use crate::domain::{Lang, RegionPrefix, Role};
 use crate::error::{AppError, current_lang};
+use crate::http::extract::token_of;
 use crate::security::Transport;
 use crate::state::AppState;
 
@@ -61,7 +61,7 @@ pub fn router(province: &RegionPrefix) -> Router<AppState> {
 /// Pages are in Chinese unless the switch chose English: an office PC set up in English still
 /// gets the clerks' language (the API, for programs, follows Accept-Language).
 async fn page_language(req: Request, next: Next) -> Response {
-    let lang = crate::api::cookie_lang(req.headers()).unwrap_or(Lang::Zh);
+    let lang = crate::http::layers::cookie_lang(req.headers()).unwrap_or(Lang::Zh);
     crate::error::LANG.scope(lang, next.run(req)).await
 }
 
@@ -307,11 +307,11 @@ impl Pager {
     }
 }
 
-/// The page asked for, from 1 to the API's [`crate::api::MAX_PAGE`] (why that bound: see
+/// The page asked for, from 1 to the API's [`crate::http::MAX_PAGE`] (why that bound: see
 /// there). A page is for people following links: one out of range shows the nearest page
 /// instead of an error.
 pub fn page_number(asked: Option<u64>) -> u64 {
-    asked.unwrap_or(1).clamp(1, crate::api::MAX_PAGE)
+    asked.unwrap_or(1).clamp(1, crate::http::MAX_PAGE)
 }
 
 /// A query string of the non-empty filters, escaped, for links that keep them.
@@ -425,7 +425,7 @@ async fn login(
     let out = crate::auth::login(
         &state.db,
         &state.settings,
-        &crate::api::auth::client_info(&source, &headers),
+        &crate::http::extract::client_info(&source, &headers),
         &f.username,
         &f.password,
         state.clock.now(),

@@ -269,7 +269,7 @@ async fn a_logout_reaches_another_instance_within_its_cache_time(app: TestApp) {
         std::time::Duration::from_secs(1),
         Default::default(),
     );
-    let other = cancer_aid::api::router(other);
+    let other = cancer_aid::startup::router(other);
     let client = app.as_role(Role::Approver).await;
     let token = client.token().to_owned();
     assert_eq!(
@@ -294,7 +294,7 @@ async fn a_logout_reaches_another_instance_within_its_cache_time(app: TestApp) {
     let mut third = app.another_instance().await;
     third.sessions =
         cancer_aid::auth::session::SessionCache::new(std::time::Duration::ZERO, Default::default());
-    let third = cancer_aid::api::router(third);
+    let third = cancer_aid::startup::router(third);
     let worker = app.as_role(Role::Caseworker).await;
     let token = worker.token().to_owned();
     assert_eq!(me_on(&third, &token).await, StatusCode::OK);

@@ -80,7 +80,7 @@ async fn user_add_creates_an_account_that_can_log_in() {
     // The CLI wrote to its own file; serve that file through the real router.
     let conn = cancer_aid::db::connect(&url).await.unwrap();
     let state = cancer_aid::state::AppState::new(conn, app.state.settings.as_ref().clone());
-    let router = cancer_aid::api::router(state);
+    let router = cancer_aid::startup::router(state);
     use tower::ServiceExt;
     let req = axum::http::Request::post("/api/v1/auth/login")
         .header("content-type", "application/json")

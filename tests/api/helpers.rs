@@ -20,7 +20,7 @@ use cancer_aid::clock::Clock;
 use cancer_aid::config::Settings;
 use cancer_aid::domain::{RegionPrefix, Role};
 use cancer_aid::state::AppState;
-use cancer_aid::{api, db, users};
+use cancer_aid::{db, users};
 
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,7 +197,7 @@ pub async fn spawn_app_with(
     let state = AppState::new(conn.clone(), settings).with_clock(Clock::settable());
     cancer_aid::roster::jobs::spawn_worker(conn.clone(), state.imports.clone());
     Some(TestApp {
-        router: api::router(state.clone()),
+        router: cancer_aid::startup::router(state.clone()),
         db: conn,
         state,
         backend,

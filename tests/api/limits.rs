@@ -260,7 +260,7 @@ fn uploads_and_downloads_get_the_longer_time_limit() {
     );
     let none = HeaderMap::new();
     let uri = |s: &str| s.parse::<Uri>().unwrap();
-    let transfer = cancer_aid::api::is_transfer;
+    let transfer = cancer_aid::http::layers::is_transfer;
     assert!(transfer(
         &Method::POST,
         &multipart,

@@ -42,7 +42,7 @@ async fn start_service() -> Service {
     cancer_aid::roster::jobs::spawn_worker(state.db.clone(), state.imports.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = cancer_aid::api::router(state);
+    let app = cancer_aid::startup::router(state);
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     Service { base, _dir: dir }
 }

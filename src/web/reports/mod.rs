@@ -18,10 +18,10 @@ use self::chart::{Bar, Caption};
 use super::i18n::Texts;
 use super::{Page, WebUser, fmt, query_of, render};
 use crate::access;
-use crate::api::reports::{SpendingParams, SummaryParams, spending_request, summary_request};
 use crate::auth::CurrentUser;
 use crate::domain::{Group, Lang};
 use crate::error::{AppError, current_lang};
+use crate::http::report_query::{SpendingParams, SummaryParams, spending_request, summary_request};
 use crate::report::{self, Dimension, ReportRow, Status, TotalLine};
 use crate::state::AppState;
 

@@ -6,7 +6,7 @@ use axum::extract::rejection::{JsonRejection, PathRejection};
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, MatchedPath, Path, Request};
-use axum::http::header::{AUTHORIZATION, COOKIE};
+use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
@@ -231,14 +231,7 @@ pub fn token_of(headers: &HeaderMap, transport: Transport) -> Option<String> {
             .eq_ignore_ascii_case("bearer")
             .then(|| token.trim().to_owned());
     }
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == cookie)
-        .map(|(_, v)| v.to_owned())
+    crate::security::cookie(headers, cookie).map(str::to_owned)
 }
 
 /// The session of a request at whatever stage of its login: only the routes that finish a
@@ -333,4 +326,17 @@ impl<S: Send + Sync> FromRequestParts<S> for Source {
             .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
         Ok(Source { route, client })
     }
+}
+
+/// The client of a request, as a session records it.
+pub fn client_info(
+    source: &Source,
+    headers: &axum::http::HeaderMap,
+) -> crate::auth::session::ClientInfo {
+    crate::auth::session::ClientInfo::new(
+        source.client.clone(),
+        headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok()),
+    )
 }
