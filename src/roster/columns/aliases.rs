@@ -1,0 +1,93 @@
+//! The exact spellings of each field's header: the template's and those of the common rosters.
+
+use super::Field;
+use crate::domain::Group;
+
+impl Field {
+    /// The spellings recognised exactly, already normalised (see [`normalise`]).
+    pub fn aliases(self) -> &'static [&'static str] {
+        match self {
+            Field::IdNumber => &[
+                "身份证号",
+                "身份证号码",
+                "公民身份号码",
+                "公民身份证号码",
+                "证件号码",
+                "证件号",
+                "身份证",
+                "身份证件号码",
+                "身份证编号",
+                "idnumber",
+                "id",
+                "idno",
+                "idcard",
+                "idcardno",
+                "idcardnumber",
+            ],
+            Field::Name => &[
+                "姓名",
+                "救助对象姓名",
+                "成员姓名",
+                "对象姓名",
+                "人员姓名",
+                "保障对象姓名",
+                "供养对象姓名",
+                "优抚对象姓名",
+                "name",
+                "fullname",
+                "personname",
+                "patientname",
+                "membername",
+                "beneficiaryname",
+                "applicantname",
+            ],
+            Field::Group => Group::HEADER_ALIASES,
+            Field::Region => &[
+                "行政区划代码",
+                "区划代码",
+                "行政区划",
+                "行政区域代码",
+                "区划编码",
+                "行政区划编码",
+                "地区代码",
+                "行政代码",
+                "regioncode",
+                "region",
+            ],
+            Field::ValidFrom => &[
+                "保障起始日期",
+                "纳入时间",
+                "纳入日期",
+                "享受起始年月",
+                "享受起始日期",
+                "享受开始时间",
+                "起始日期",
+                "起始年月",
+                "开始日期",
+                "保障开始日期",
+                "生效日期",
+                "起始时间",
+                "validfrom",
+                "startdate",
+                "from",
+            ],
+            Field::ValidTo => &[
+                "终止日期",
+                "退出时间",
+                "退出日期",
+                "保障终止日期",
+                "享受终止年月",
+                "享受终止日期",
+                "终止年月",
+                "结束日期",
+                "截止日期",
+                "停保日期",
+                "终止时间",
+                "validto",
+                "validuntil",
+                "enddate",
+                "to",
+            ],
+        }
+    }
+}
