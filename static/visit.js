@@ -1,5 +1,6 @@
 // The visit form: show the date fields of the chosen kind, and the subsidy before saving it.
-// The preview asks the API, which runs the very computation saving runs, then rolls back.
+// The preview asks the API, which runs the very plan (checks and computation) saving runs, in a
+// read transaction that writes nothing.
 'use strict';
 
 (function () {

@@ -1167,3 +1167,51 @@ async fn a_statement_shows_the_year_in_json_and_xlsx(app: TestApp) {
         .await
         .assert_status(StatusCode::NOT_FOUND);
 }
+
+db_test!(a_preview_leaves_no_trace);
+async fn a_preview_leaves_no_trace(app: TestApp) {
+    let hospital = hospital(&app, "H1", true).await;
+    standard_policy(&app, "low_income_urban").await;
+    let (person_id, case_id) = patient(&app, 1, "low_income_urban", "approved").await;
+    let worker = app.as_role(Role::Caseworker).await;
+    let preview_path = format!("/api/v1/cases/{case_id}/visits/preview");
+    let record_path = format!("/api/v1/cases/{case_id}/visits");
+    let audits = || async { audit_log::Entity::find().count(&app.db).await.unwrap() };
+    let audits_before = audits().await;
+
+    // The first preview of the person's year creates no row of the annual ledger.
+    let body = outpatient(hospital, "MZ-0001", &day(3, 1), "5000");
+    let preview = worker.post(&preview_path, &body).await;
+    preview.assert_status(StatusCode::OK);
+    assert_eq!(preview.json()["subsidy"], "2400.00");
+    let row = annual_grant::Entity::find_by_id((person_id, year()))
+        .one(&app.db)
+        .await
+        .unwrap();
+    assert!(row.is_none(), "a preview created an annual row: {row:?}");
+    assert_eq!(count_visits(&app).await, 0);
+    assert_eq!(audits().await, audits_before);
+
+    let first = worker.post(&record_path, &body).await;
+    first.assert_status(StatusCode::CREATED);
+    let first_id = first.json()["id"].as_i64().unwrap();
+    assert_eq!(granted(&app, person_id).await, 240_000);
+
+    // Previews draw no sequence value (ids are sequence values on PostgreSQL): the next
+    // visit recorded after them has the id that follows the first one's.
+    for n in 2..5 {
+        let body = outpatient(hospital, &format!("MZ-000{n}"), &day(3, n), "5000");
+        let preview = worker.post(&preview_path, &body).await;
+        preview.assert_status(StatusCode::OK);
+        assert_eq!(preview.json()["annual"]["granted_before"], "2400.00");
+    }
+    assert_eq!(granted(&app, person_id).await, 240_000);
+    let second = worker
+        .post(
+            &record_path,
+            &outpatient(hospital, "MZ-0009", &day(3, 9), "5000"),
+        )
+        .await;
+    second.assert_status(StatusCode::CREATED);
+    assert_eq!(second.json()["id"].as_i64().unwrap(), first_id + 1);
+}
