@@ -198,7 +198,16 @@ async fn activate(db: &sea_orm::DatabaseConnection, id: i64) -> f64 {
     use cancer_aid::roster::activate::{self, Outcome, Request, Who};
     let t = Instant::now();
     let settings = cancer_aid::config::Settings::default();
-    match activate::activate(db, &settings, Who::Uploader, id, Request::default()).await {
+    match activate::activate(
+        db,
+        &settings,
+        Who::Uploader,
+        id,
+        Request::default(),
+        chrono::Utc::now(),
+    )
+    .await
+    {
         Ok(Outcome::Activated(_)) => {}
         other => panic!("import {id} was not activated: {other:?}"),
     }

@@ -354,7 +354,9 @@ async fn measure(db: DatabaseConnection, name: &str, rows: u64, runs: usize) {
 
     // The figures agree before anything is timed.
     let req = request();
-    let report = report::spending(&db, &req, Lang::Zh).await.unwrap();
+    let report = report::spending(&db, &req, Lang::Zh, chrono::Utc::now())
+        .await
+        .unwrap();
     let mut hand = hand_written(&db).await;
     hand.sort();
     let mut ours: Vec<Line> = report
@@ -415,7 +417,9 @@ async fn measure(db: DatabaseConnection, name: &str, rows: u64, runs: usize) {
     })
     .await;
     let (svc_med, svc_best) = time(runs, || async {
-        report::spending(&db, &req, Lang::Zh).await.unwrap();
+        report::spending(&db, &req, Lang::Zh, chrono::Utc::now())
+            .await
+            .unwrap();
     })
     .await;
     let (http_med, http_best) = time(runs, || async {

@@ -300,9 +300,10 @@ async fn import_file(
     if total > errors.len() as u64 {
         println!("... and {} more", total - errors.len() as u64);
     }
-    match view.status.as_str() {
-        "succeeded" => Ok(()),
-        "validated" if activate => {
+    use crate::roster::status::Status;
+    match Status::parse(&view.status) {
+        Some(Status::Succeeded) => Ok(()),
+        Some(Status::Validated) if activate => {
             println!(
                 "Import {} is validated and waits for a second person (a roster importer or administrator other than the uploader) to activate it: CANCER_AID_IMPORT_APPROVAL={}.",
                 view.id,
@@ -310,7 +311,7 @@ async fn import_file(
             );
             Ok(())
         }
-        "validated" => {
+        Some(Status::Validated) => {
             println!(
                 "Import {} is validated; nothing in the roster changed yet. Activate it on its page or with POST /api/v1/roster-imports/{}/activate, or import with --activate.",
                 view.id, view.id

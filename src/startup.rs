@@ -75,6 +75,7 @@ pub async fn serve(state: AppState, bind: SocketAddr) -> anyhow::Result<()> {
         state.settings.upload_retention_days,
         state.settings.access_log_retention_days,
         state.settings.retention_interval,
+        state.clock.clone(),
     );
     // The client's address reaches handlers (the access log records it).
     axum::serve(

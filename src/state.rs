@@ -44,6 +44,10 @@ impl AppState {
 
     /// The same state on another clock (tests set the day with it).
     pub fn with_clock(self, clock: Clock) -> AppState {
-        AppState { clock, ..self }
+        AppState {
+            imports: self.imports.clone().with_clock(clock.clone()),
+            clock,
+            ..self
+        }
     }
 }

@@ -59,7 +59,7 @@ pub async fn spending(
     }
     let req = spending_request(&user, &q)?;
     let lang = current_lang();
-    let report = report::spending(&state.db, &req, lang).await?;
+    let report = report::spending(&state.db, &req, lang, user.now).await?;
     let name = format!(
         "{}_{}_{}",
         lang.pick("救助支出统计", "spending"),
@@ -102,6 +102,6 @@ pub async fn summary(
 ) -> AppResult<Json<Summary>> {
     let (filter, top) = summary_request(&user, &q)?;
     Ok(Json(
-        report::summary(&state.db, &filter, top, current_lang()).await?,
+        report::summary(&state.db, &filter, top, current_lang(), user.now).await?,
     ))
 }

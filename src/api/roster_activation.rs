@@ -74,7 +74,16 @@ pub async fn activate_import(
         version: body.version,
         confirmation,
     };
-    match activate::activate(&state.db, &state.settings, Who::User(&user), id, req).await? {
+    match activate::activate(
+        &state.db,
+        &state.settings,
+        Who::User(&user),
+        id,
+        req,
+        user.now,
+    )
+    .await?
+    {
         Outcome::Activated(view) => Ok(Json(view)),
         Outcome::Revalidating(view) => {
             state.imports.ring();

@@ -155,7 +155,7 @@ pub async fn record_visit(
     AppPath(case_id): AppPath<i64>,
     AppJson(req): AppJson<RecordVisitRequest>,
 ) -> AppResult<(StatusCode, Json<Recorded>)> {
-    let new = req.parse(visit::today())?;
+    let new = req.parse(user.today())?;
     let recorded = visit::record(&state.db, &user, case_id, new).await?;
     Ok((StatusCode::CREATED, Json(recorded)))
 }
@@ -183,7 +183,7 @@ pub async fn preview_visit(
     AppPath(case_id): AppPath<i64>,
     AppJson(req): AppJson<RecordVisitRequest>,
 ) -> AppResult<Json<visit::Preview>> {
-    let new = req.parse(visit::today())?;
+    let new = req.parse(user.today())?;
     Ok(Json(visit::preview(&state.db, &user, case_id, new).await?))
 }
 
@@ -369,7 +369,7 @@ pub async fn pay_visit(
         &mut p,
     );
     let paid_on = input::required_date("paid_on", "支付日期", req.paid_on.as_deref(), &mut p);
-    let today = visit::today();
+    let today = user.today();
     if let Some(d) = paid_on
         && d > today
     {
@@ -459,7 +459,7 @@ pub async fn reverse_visit(
 ) -> AppResult<(StatusCode, Json<VisitView>)> {
     let mut p = Problems::new();
     let reason = input::text("reason", "冲销原因", req.reason.as_deref(), 500, &mut p);
-    let today = visit::today();
+    let today = user.today();
     let on = input::date("reversed_on", req.reversed_on.as_deref(), &mut p).unwrap_or(today);
     if on > today {
         p.push(
@@ -511,7 +511,7 @@ pub async fn person_statement(
     AppQuery(q): AppQuery<StatementQuery>,
 ) -> AppResult<Response> {
     let key = crate::person::PersonKey::parse(&raw)?;
-    let today = visit::today();
+    let today = user.today();
     let year = q.year.unwrap_or(today.year());
     if !(2000..=today.year()).contains(&year) {
         return Err(AppError::field(

@@ -2,7 +2,7 @@
 //! state, eligibility re-checked where the action needs it, then the change, its event and
 //! its audit row together, or nothing.
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
@@ -119,12 +119,13 @@ pub async fn transition(
             settings,
             &inquiry,
             mv.action.code(),
+            user.now,
         ))?)
     } else {
         None
     };
 
-    let now = Utc::now();
+    let now = user.now;
     let mut update = case::Entity::update_many()
         .col_expr(case::Column::State, Expr::value(to.code()))
         .col_expr(

@@ -1,7 +1,7 @@
 //! Opening a case for an eligible patient, with its eligibility decided in the transaction that
 //! writes it, and its audit row.
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set};
 
 use entity::{case, person};
@@ -54,8 +54,8 @@ pub async fn open(
         let lead = CaseRefusal::NotEligibleToOpen;
         return Err(decided.refusal(lead.code(), Msg::of(&lead)));
     };
-    let evidence = to_json(&decided.evidence(settings, &inquiry, "open"))?;
-    let now = Utc::now();
+    let evidence = to_json(&decided.evidence(settings, &inquiry, "open", user.now))?;
+    let now = user.now;
     let m = case::ActiveModel {
         person_id: Set(p.id),
         year: Set(new.year),

@@ -1,6 +1,9 @@
 //! Reading cases: a page of the cases in the user's region, one case with its events, and
 //! the short account of its visits (count, subsidy, what the annual cap still allows).
 
+use chrono::NaiveDate;
+
+use crate::visit::Status as VisitStatus;
 use sea_orm::Condition;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
@@ -126,7 +129,7 @@ pub(super) async fn detail_of<C: ConnectionTrait>(
             reason: e.reason,
         })
         .collect();
-    let visits = visits_summary(conn, &m).await?;
+    let visits = visits_summary(conn, &m, user.today()).await?;
     Ok(CaseDetail {
         case: refs.view(user, &m, true)?,
         events,
@@ -134,7 +137,11 @@ pub(super) async fn detail_of<C: ConnectionTrait>(
     })
 }
 
-async fn visits_summary<C: ConnectionTrait>(conn: &C, m: &case::Model) -> AppResult<VisitsSummary> {
+async fn visits_summary<C: ConnectionTrait>(
+    conn: &C,
+    m: &case::Model,
+    today: NaiveDate,
+) -> AppResult<VisitsSummary> {
     // A case has tens of visits at most: summing them here keeps SUM's types (NUMERIC on
     // PostgreSQL, INTEGER on SQLite) out of the way.
     let rows: Vec<(i64, String, Option<i64>)> = visit::Entity::find()
@@ -146,17 +153,17 @@ async fn visits_summary<C: ConnectionTrait>(conn: &C, m: &case::Model) -> AppRes
         .into_tuple()
         .all(conn)
         .await?;
+    let status = |code: &str| VisitStatus::parse(code);
     let count = rows
         .iter()
-        .filter(|(_, status, reverses)| status != "voided" && reverses.is_none())
+        .filter(|(_, s, reverses)| status(s) != Some(VisitStatus::Voided) && reverses.is_none())
         .count() as u64;
     let subsidy_total = rows
         .iter()
-        .filter(|(_, status, _)| status == "approved" || status == "paid")
+        .filter(|(_, s, _)| matches!(status(s), Some(VisitStatus::Approved | VisitStatus::Paid)))
         .map(|(fen, _, _)| Money::from_fen(*fen))
         .sum();
 
-    let today = chrono::Local::now().date_naive();
     let annual_cap_left = ledger::allowance(conn, m.person_id, reading_day(m.year, today))
         .await?
         .cap_left;

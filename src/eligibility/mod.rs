@@ -434,10 +434,17 @@ impl Eligibility {
             .collect()
     }
 
-    /// The decision to keep with a case, in the programme's language (Chinese labels).
-    pub fn evidence(&self, settings: &Settings, q: &Inquiry<'_>, step: &str) -> Evidence {
+    /// The decision to keep with a case, taken at `decided_at`, in the programme's language
+    /// (Chinese labels).
+    pub fn evidence(
+        &self,
+        settings: &Settings,
+        q: &Inquiry<'_>,
+        step: &str,
+        decided_at: DateTime<Utc>,
+    ) -> Evidence {
         Evidence {
-            decided_at: Utc::now(),
+            decided_at,
             step: step.to_owned(),
             date: q.date,
             year: q.year,

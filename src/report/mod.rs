@@ -20,7 +20,7 @@ mod labels;
 mod model;
 mod query;
 
-use chrono::{Datelike, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::domain::{Group, Lang};
@@ -36,13 +36,13 @@ pub use query::{grouped, overall, totals};
 use model::cmp_keys;
 use query::snapshot;
 
-/// The spending report: figures, labels and the filters, read now.
+/// The spending report: figures, labels and the filters, read at `generated_at`.
 pub async fn spending(
     db: &DatabaseConnection,
     req: &SpendingRequest,
     lang: Lang,
+    generated_at: DateTime<Utc>,
 ) -> Result<SpendingReport, DbErr> {
-    let generated_at = Utc::now();
     let t = totals(db, &req.filter, &req.group_by).await?;
     let labels = Labels::load(db, &t.rows).await?;
     Ok(SpendingReport {
@@ -77,8 +77,8 @@ pub async fn summary(
     filter: &Filter,
     top: usize,
     lang: Lang,
+    generated_at: DateTime<Utc>,
 ) -> Result<Summary, DbErr> {
-    let generated_at = Utc::now();
     let year = filter.from.year();
     // One snapshot, so that the months and the groups add up to the total.
     let txn = snapshot(db).await?;

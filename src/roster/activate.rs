@@ -295,6 +295,7 @@ pub async fn activate(
     who: Who<'_>,
     id: i64,
     req: Request,
+    now: DateTime<Utc>,
 ) -> AppResult<Outcome> {
     let txn = crate::db::begin_write(db).await?;
     // One roster change at a time on PostgreSQL too (SQLite's write lock already is one):
@@ -313,7 +314,6 @@ pub async fn activate(
     {
         return Err(stale_version(&m, req.version));
     }
-    let now = Utc::now();
     if expires_at(settings, &m).is_some_and(|at| at <= now) {
         let view = close(&txn, &m, Status::Expired, None, now).await?;
         txn.commit().await?;
@@ -438,8 +438,13 @@ pub async fn activate(
 
 /// Activates a just-validated import that asked for it (`auto_activate`) when the uploader
 /// alone may; otherwise it stays validated for a second person. Answers whether it did.
-pub async fn auto(db: &DatabaseConnection, settings: &Settings, id: i64) -> AppResult<bool> {
-    match activate(db, settings, Who::Uploader, id, Request::default()).await {
+pub async fn auto(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    id: i64,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    match activate(db, settings, Who::Uploader, id, Request::default(), now).await {
         Ok(Outcome::Activated(_)) => Ok(true),
         Ok(Outcome::Revalidating(_)) => Ok(false),
         Err(AppError::Forbidden { .. }) | Err(AppError::StateConflict { .. }) => Ok(false),
@@ -496,7 +501,7 @@ pub async fn discard(
         return Err(stale_version(&m, version));
     }
     check_may_change(&txn, settings, &m, user).await?;
-    let view = close(&txn, &m, Status::Discarded, Some(&user.actor()), Utc::now()).await?;
+    let view = close(&txn, &m, Status::Discarded, Some(&user.actor()), user.now).await?;
     txn.commit().await?;
     Ok(view)
 }
@@ -574,7 +579,7 @@ pub async fn remap(
     let mut mapping = super::mapping::Mapping::from_json(m.column_mapping.as_ref());
     mapping.set(&c.sheet, &c.column, c.field);
     drop_plan(&txn, id).await?;
-    let now = Utc::now();
+    let now = user.now;
     let mut a = m.clone().into_active_model();
     a.column_mapping = Set(Some(serde_json::to_value(&mapping).unwrap_or_default()));
     a.status = Set(Status::Queued.code().to_owned());
@@ -668,8 +673,12 @@ pub async fn drop_plan<C: ConnectionTrait>(db: &C, id: i64) -> Result<(), sea_or
 }
 
 /// Expires the validated imports left alone longer than allowed; answers how many.
-pub async fn expire_stale(db: &DatabaseConnection, settings: &Settings) -> AppResult<u64> {
-    let cutoff = Utc::now() - Duration::hours(i64::from(settings.import_validated_hours));
+pub async fn expire_stale(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    now: DateTime<Utc>,
+) -> AppResult<u64> {
+    let cutoff = now - Duration::hours(i64::from(settings.import_validated_hours));
     let ids: Vec<i64> = roster_import::Entity::find()
         .select_only()
         .column(roster_import::Column::Id)
@@ -689,7 +698,7 @@ pub async fn expire_stale(db: &DatabaseConnection, settings: &Settings) -> AppRe
             continue;
         };
         if m.status == Status::Validated.code() && m.validated_at.is_some_and(|at| at <= cutoff) {
-            close(&txn, &m, Status::Expired, None, Utc::now()).await?;
+            close(&txn, &m, Status::Expired, None, now).await?;
             n += 1;
         }
         txn.commit().await?;

@@ -37,6 +37,8 @@ pub struct Progress {
     max_rejected_rows: u64,
     /// The rest of the settings: who activates (`roster::approval`), when plans expire.
     settings: Arc<crate::config::Settings>,
+    /// The service's clock: claims, heartbeats and the import's own times are read from it.
+    clock: crate::clock::Clock,
 }
 
 impl Default for Progress {
@@ -69,7 +71,23 @@ impl Progress {
             ),
             max_rejected_rows: settings.import_max_rejected_rows,
             settings: Arc::new(settings.clone()),
+            clock: crate::clock::Clock::system(),
         }
+    }
+
+    /// The same registry on another clock.
+    pub fn with_clock(self, clock: crate::clock::Clock) -> Progress {
+        Progress { clock, ..self }
+    }
+
+    /// The service's clock.
+    pub fn clock(&self) -> crate::clock::Clock {
+        self.clock.clone()
+    }
+
+    /// The instant now, by the service's clock.
+    pub fn now(&self) -> chrono::DateTime<Utc> {
+        self.clock.now()
     }
 
     /// How this instance reads uploaded files.
@@ -131,18 +149,19 @@ impl Progress {
 pub async fn sweep_interrupted(
     db: &DatabaseConnection,
     at_startup: bool,
+    now: chrono::DateTime<Utc>,
 ) -> Result<u64, sea_orm::DbErr> {
     let mut q = roster_import::Entity::update_many()
-        .col_expr(roster_import::Column::Status, Expr::value("failed"))
+        .col_expr(roster_import::Column::Status, Expr::value(Status::Failed.code()))
         .col_expr(
             roster_import::Column::Error,
             Expr::value("导入被服务重启中断，未生效，可重新运行。 / The import was interrupted by a restart; nothing of it landed and it can be run again."),
         )
-        .col_expr(roster_import::Column::FinishedAt, Expr::value(Utc::now()))
-        .filter(roster_import::COLUMN.status.eq("running"));
+        .col_expr(roster_import::Column::FinishedAt, Expr::value(now))
+        .filter(roster_import::COLUMN.status.eq(Status::Running.code()));
     let sqlite = db.get_database_backend() == DbBackend::Sqlite;
     if !(sqlite && at_startup) {
-        let cutoff = Utc::now() - chrono::Duration::from_std(STALE_AFTER).unwrap_or_default();
+        let cutoff = now - chrono::Duration::from_std(STALE_AFTER).unwrap_or_default();
         q = q.filter(roster_import::COLUMN.claimed_at.lt(cutoff));
     }
     Ok(q.exec(db).await?.rows_affected)
@@ -177,7 +196,7 @@ pub async fn claim(
     progress: &Progress,
     id: i64,
 ) -> Result<bool, sea_orm::DbErr> {
-    let now = Utc::now();
+    let now = progress.now();
     Ok(roster_import::Entity::update_many()
         .col_expr(
             roster_import::Column::Status,
@@ -208,11 +227,14 @@ async fn heartbeat(db: DatabaseConnection, progress: Progress, id: i64) {
         tokio::time::sleep(Duration::from_secs(5)).await;
         let (done, total) = progress.get(id).unwrap_or_default();
         let renewed = roster_import::Entity::update_many()
-            .col_expr(roster_import::Column::ClaimedAt, Expr::value(Utc::now()))
+            .col_expr(
+                roster_import::Column::ClaimedAt,
+                Expr::value(progress.now()),
+            )
             .col_expr(roster_import::Column::RowsDone, Expr::value(done))
             .col_expr(roster_import::Column::RowsTotal, Expr::value(total))
             .filter(roster_import::COLUMN.id.eq(id))
-            .filter(roster_import::COLUMN.status.eq("running"))
+            .filter(roster_import::COLUMN.status.eq(Status::Running.code()))
             .filter(roster_import::COLUMN.claimed_by.eq(progress.instance()))
             .exec(&db)
             .await;
@@ -239,7 +261,7 @@ pub async fn drain(db: &DatabaseConnection, progress: &Progress) -> anyhow::Resu
 /// The worker of this instance: wakes on a new upload or every few seconds.
 pub fn spawn_worker(db: DatabaseConnection, progress: Progress) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        if let Err(e) = sweep_interrupted(&db, true).await {
+        if let Err(e) = sweep_interrupted(&db, true, progress.now()).await {
             tracing::error!(error = %e, "cannot sweep interrupted imports");
         }
         loop {
@@ -247,10 +269,10 @@ pub fn spawn_worker(db: DatabaseConnection, progress: Progress) -> tokio::task::
                 tracing::error!(error = %e, "roster import worker");
             }
             let _ = tokio::time::timeout(Duration::from_secs(5), progress.bell.notified()).await;
-            if let Err(e) = sweep_interrupted(&db, false).await {
+            if let Err(e) = sweep_interrupted(&db, false, progress.now()).await {
                 tracing::error!(error = %e, "cannot sweep interrupted imports");
             }
-            match super::activate::expire_stale(&db, progress.settings()).await {
+            match super::activate::expire_stale(&db, progress.settings(), progress.now()).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(expired = n, "validated imports left alone expired"),
                 Err(e) => tracing::error!(error = %e, "cannot expire validated imports"),

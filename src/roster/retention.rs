@@ -24,6 +24,7 @@ use entity::roster_import;
 
 use crate::audit::{self, Actor, Change};
 use crate::error::{AppError, Msg};
+use crate::roster::status::Status;
 
 /// Rejected rows cleared by one statement: a few tens of milliseconds of SQLite's write lock.
 pub const ERROR_ROWS_PER_BATCH: u64 = 10_000;
@@ -40,7 +41,12 @@ const IMPORTS_PER_BATCH: u64 = 100;
 const SQLITE_PAUSE: Duration = Duration::from_millis(100);
 
 /// The statuses of an import that has finished; only those are ever purged.
-const FINISHED: [&str; 4] = ["succeeded", "failed", "discarded", "expired"];
+const FINISHED: [&str; 4] = [
+    Status::Succeeded.code(),
+    Status::Failed.code(),
+    Status::Discarded.code(),
+    Status::Expired.code(),
+];
 
 /// How a purge cuts its work; [`Batches::default`] is what the service uses, tests use
 /// smaller ones to go through the loops with a few rows.
@@ -374,7 +380,7 @@ pub fn purged_conflict(purged_at: DateTime<Utc>) -> AppError {
     )
 }
 
-/// Runs [`purge`] now and then every `interval`, with the current time, until aborted. A run
+/// Runs [`purge`] now and then every `interval`, at the clock's time, until aborted. A run
 /// that fails (SQLite busy with an import for longer than the wait) is logged and tried again
 /// at the next one, which goes on from where it stopped.
 pub fn spawn(
@@ -382,17 +388,18 @@ pub fn spawn(
     days: u32,
     access_log_days: u32,
     interval: Duration,
+    clock: crate::clock::Clock,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
-            if let Err(e) = purge(&db, Utc::now(), days).await {
+            if let Err(e) = purge(&db, clock.now(), days).await {
                 tracing::warn!(error = %e, "the retention purge of roster imports stopped; it goes on at its next run");
             }
             // The access log's records past their time, by the same task.
-            match crate::access_log::purge(&db, access_log_days, Utc::now()).await {
+            match crate::access_log::purge(&db, access_log_days, clock.now()).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(
                     records = n,

@@ -8,7 +8,6 @@
 //! would silently undo part of it too), only by a second person (the uploader cannot undo
 //! their own import alone), and only within the reverter's scope.
 
-use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
@@ -23,6 +22,7 @@ use super::import::ImportView;
 use crate::audit::{self, Change};
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult, Msg};
+use crate::roster::status::Status;
 
 /// Entry ids handled per statement.
 const CHUNK: usize = 10_000;
@@ -69,7 +69,7 @@ pub async fn revert(
     check_scope(&txn, user, &created, &changed).await?;
     check_untouched(&txn, id).await?;
 
-    let now = Utc::now();
+    let now = user.now;
     // Keep what is there now, then put back what was there before.
     for chunk in changed.chunks(CHUNK).chain(created.chunks(CHUNK)) {
         txn.execute_raw(entry_changes::keep_before(
@@ -143,7 +143,7 @@ const VOID_SQLITE: &str = "UPDATE roster_entries SET valid_to = date(valid_from,
      WHERE created_by_import_id = ?";
 
 fn check_revertible(import: &roster_import::Model, user: &CurrentUser) -> AppResult<()> {
-    if import.status != "succeeded" || import.duplicate_of.is_some() {
+    if import.status != Status::Succeeded.code() || import.duplicate_of.is_some() {
         return Err(AppError::conflict(
             "import_not_revertible",
             Msg::new(

@@ -58,7 +58,7 @@ impl Status {
     ];
 
     /// The stored code.
-    pub fn code(self) -> &'static str {
+    pub const fn code(self) -> &'static str {
         match self {
             Status::Queued => "queued",
             Status::Running => "running",

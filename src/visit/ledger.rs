@@ -11,7 +11,7 @@
 //! run side by side; on SQLite the write transaction is `BEGIN IMMEDIATE`, which serialises
 //! writers. Voiding and reversing lower the row in their own transaction (`add`).
 
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     Condition, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QuerySelect,
@@ -64,12 +64,17 @@ pub async fn granted<C: ConnectionTrait>(
 
 /// What a person was granted in a year, with their row held until the transaction ends
 /// (created at zero if missing). This is the lock the annual cap rests on.
-pub(crate) async fn hold(txn: &DatabaseTransaction, person_id: i64, year: i32) -> AppResult<Money> {
+pub(crate) async fn hold(
+    txn: &DatabaseTransaction,
+    person_id: i64,
+    year: i32,
+    at: DateTime<Utc>,
+) -> AppResult<Money> {
     annual_grant::Entity::insert(annual_grant::ActiveModel {
         person_id: Set(person_id),
         year: Set(year),
         granted_fen: Set(0),
-        updated_at: Set(Utc::now()),
+        updated_at: Set(at),
     })
     .on_conflict_do_nothing()
     .exec_without_returning(txn)
@@ -88,6 +93,7 @@ pub(crate) async fn add<C: ConnectionTrait>(
     person_id: i64,
     year: i32,
     amount: Money,
+    at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     if amount == Money::ZERO {
         return Ok(());
@@ -97,7 +103,7 @@ pub(crate) async fn add<C: ConnectionTrait>(
             annual_grant::Column::GrantedFen,
             Expr::col(annual_grant::Column::GrantedFen).add(amount.fen()),
         )
-        .col_expr(annual_grant::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(annual_grant::Column::UpdatedAt, Expr::value(at))
         .filter(annual_grant::COLUMN.person_id.eq(person_id))
         .filter(annual_grant::COLUMN.year.eq(year))
         .exec(conn)

@@ -33,7 +33,6 @@ pub use refusal::{InputProblem, Refusal, Step};
 pub use settle::{Transition, reverse, transition};
 pub use view::{AnnualFigures, Preview, Recorded, UsedPolicy, VisitView};
 
-use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::domain::Lang;
@@ -143,11 +142,6 @@ pub fn cap_reason_label(code: Option<&str>, lang: Lang) -> &'static str {
     code.and_then(CapReason::parse)
         .map(|r| r.label(lang))
         .unwrap_or("")
-}
-
-/// Today in the service's time zone: the day clerks live in.
-pub fn today() -> NaiveDate {
-    chrono::Local::now().date_naive()
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 //! sequence value. The same plan answers both, so the preview cannot disagree with what
 //! recording then grants (unless another visit of the person lands in between).
 
-use chrono::{Datelike, Utc};
+use chrono::Datelike;
 use sea_orm::{
     AccessMode, ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
     DbBackend, DbErr, EntityTrait, IsolationLevel, QueryFilter, QuerySelect, Set, SqlErr,
@@ -81,7 +81,7 @@ pub async fn record(
         subsidy: s,
         annual,
     } = plan(&txn, user, case_id, &new, Mode::Record).await?;
-    let now = Utc::now();
+    let now = user.now;
     let (admitted_on, discharged_on, visit_date) = new.dates.columns();
     let inserted = visit::ActiveModel {
         case_id: Set(case.id),
@@ -126,7 +126,7 @@ pub async fn record(
         }
         Err(e) => return Err(e.into()),
     };
-    ledger::add(&txn, v.person_id, annual.year, s.amount.money()).await?;
+    ledger::add(&txn, v.person_id, annual.year, s.amount.money(), user.now).await?;
     let mut after = view::snapshot(&v);
     after["annual"] = serde_json::to_value(annual).unwrap_or_default();
     audit::record(
@@ -215,7 +215,7 @@ async fn plan(
     let checked = check(facts, new)?;
     let (person_id, year) = (checked.case.person_id, new.dates.counted_on().year());
     let granted_before = match mode {
-        Mode::Record => ledger::hold(txn, person_id, year).await?,
+        Mode::Record => ledger::hold(txn, person_id, year, user.now).await?,
         Mode::Preview => ledger::granted(txn, person_id, year).await?,
     };
     Ok(compute(checked, new, granted_before)?)

@@ -2,7 +2,7 @@
 //! subsidy with a negative entry (`reverse`). Voiding and reversing free the amount of the
 //! annual cap of the visit's year.
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use sea_orm::{
     ActiveModelTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter,
     QuerySelect, Set, SqlErr,
@@ -118,7 +118,7 @@ pub async fn transition(
         }
         .into());
     }
-    let now = Utc::now();
+    let now = user.now;
     let before = view::snapshot(&v);
     let mut am: visit::ActiveModel = v.clone().into();
     match &t {
@@ -153,6 +153,7 @@ pub async fn transition(
             v.person_id,
             v.year,
             Money::from_fen(v.subsidy_fen).negated(),
+            user.now,
         )
         .await?;
         after_json["freed"] =
@@ -202,7 +203,7 @@ pub async fn reverse(
         }
         .into());
     }
-    let now = Utc::now();
+    let now = user.now;
     let neg = |fen: i64| -fen;
     let entry = visit::ActiveModel {
         case_id: Set(v.case_id),
@@ -251,6 +252,7 @@ pub async fn reverse(
         v.person_id,
         v.year,
         Money::from_fen(v.subsidy_fen).negated(),
+        user.now,
     )
     .await?;
     let mut after = view::snapshot(&entry);

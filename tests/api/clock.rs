@@ -60,3 +60,34 @@ async fn changes_answers_and_sessions_follow_the_clock_of_the_state(app: TestApp
         .await
         .assert_status(StatusCode::UNAUTHORIZED);
 }
+
+/// Only the clock reads the time: a `Utc::now()` or `Local::now()` anywhere else in the
+/// service would make its answer depend on the machine's clock, out of reach of the tests.
+#[test]
+fn nothing_but_the_clock_reads_the_time() {
+    fn walk(dir: &std::path::Path, found: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).expect("src is readable") {
+            let path = entry.expect("an entry").path();
+            if path.is_dir() {
+                walk(&path, found);
+            } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("clock.rs") {
+                let text = std::fs::read_to_string(&path).expect("a source file");
+                for (n, line) in text.lines().enumerate() {
+                    if line.contains("Utc::now()") || line.contains("Local::now()") {
+                        found.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
+                    }
+                }
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut found,
+    );
+    assert!(
+        found.is_empty(),
+        "clock reads outside src/clock.rs:\n{}",
+        found.join("\n")
+    );
+}

@@ -942,7 +942,7 @@ async fn an_interrupted_import_is_marked_failed_and_runs_again(app: TestApp) {
     copy.status = Set("running".into());
     copy.claimed_at = Set(Some(chrono::Utc::now() - chrono::Duration::hours(1)));
     copy.update(&app.db).await.unwrap();
-    let swept = cancer_aid::roster::jobs::sweep_interrupted(&app.db, true)
+    let swept = cancer_aid::roster::jobs::sweep_interrupted(&app.db, true, app.state.clock.now())
         .await
         .unwrap();
     assert_eq!(swept, 1);

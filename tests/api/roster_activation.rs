@@ -542,7 +542,7 @@ async fn a_validated_import_can_be_discarded_and_expires_when_left_alone(app: Te
     } else {
         assert_eq!(res.json()["error"]["state"], "expired", "{}", res.json());
     }
-    cancer_aid::roster::activate::expire_stale(&app.db, &app.state.settings)
+    cancer_aid::roster::activate::expire_stale(&app.db, &app.state.settings, app.state.clock.now())
         .await
         .unwrap();
     for v in &imports {

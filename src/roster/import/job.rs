@@ -3,7 +3,6 @@
 
 use std::ops::ControlFlow;
 
-use chrono::Utc;
 use sea_orm::{EntityTrait, QueryFilter, QueryTrait, Set, Statement, TryIntoModel};
 
 use entity::roster_import;
@@ -45,6 +44,8 @@ pub(super) struct Job {
     pub(super) full_scope: RegionPrefix,
     /// The roster's version before the validation read anything (`roster::activate`).
     pub(super) roster_version: i64,
+    /// The service's clock, for the time the validation ends.
+    pub(super) clock: crate::clock::Clock,
 }
 
 impl Job {
@@ -60,6 +61,7 @@ impl Job {
             group,
             full_scope,
             roster_version,
+            clock,
         } = self;
         let import_id = import.id;
         // What an earlier validation of the same import staged and rejected is planned anew.
@@ -133,7 +135,7 @@ impl Job {
         };
         let counts = writer.counts(&parsed.sheets);
         let total: i64 = parsed.sheets.iter().map(|s| s.rows as i64).sum();
-        let now = Utc::now();
+        let now = clock.now();
         let mut m: roster_import::ActiveModel = import.clone().into();
         m.status = Set(Status::Validated.code().to_owned());
         m.version = Set(import.version + 1);
@@ -163,7 +165,7 @@ impl Job {
                 roster_import::Entity::update_many()
                     .set(m)
                     .filter(roster_import::COLUMN.id.eq(import_id))
-                    .filter(roster_import::COLUMN.status.eq("running"))
+                    .filter(roster_import::COLUMN.status.eq(Status::Running.code()))
                     .filter(roster_import::COLUMN.claimed_by.eq(owner.as_str()))
                     .build(backend),
             )
@@ -171,13 +173,7 @@ impl Job {
         if finished != 1 {
             return Err(RunError::LostClaim);
         }
-        let actor = match import.created_by {
-            Some(id) => Actor {
-                id: Some(id),
-                name: format!("user:{id}"),
-            },
-            None => Actor::system("cli"),
-        };
+        let actor = Actor::uploader(import.created_by, now);
         let change = Change {
             action: "roster_import.validate",
             entity_type: "roster_import",

@@ -3,7 +3,6 @@
 
 use std::ops::ControlFlow;
 
-use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Value};
 
@@ -46,9 +45,14 @@ pub async fn run(
                 .await?
                 .is_some_and(|m| m.auto_activate && m.status == Status::Validated.code());
             if wanted {
-                let done = crate::roster::activate::auto(db, progress.settings(), import_id)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("activating import {import_id}: {e}"))?;
+                let done = crate::roster::activate::auto(
+                    db,
+                    progress.settings(),
+                    import_id,
+                    progress.now(),
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("activating import {import_id}: {e}"))?;
                 tracing::info!(import.id = import_id, activated = done, "one-step import");
             }
             Ok(())
@@ -67,12 +71,18 @@ pub async fn run(
             // of an import that stopped early.
             let txn = crate::db::begin_write(db).await?;
             let mut update = roster_import::Entity::update_many()
-                .col_expr(roster_import::Column::Status, Expr::value("failed"))
+                .col_expr(
+                    roster_import::Column::Status,
+                    Expr::value(Status::Failed.code()),
+                )
                 .col_expr(
                     roster_import::Column::Error,
                     Expr::value(format!("{} / {}", msg.zh, msg.en)),
                 )
-                .col_expr(roster_import::Column::FinishedAt, Expr::value(Utc::now()));
+                .col_expr(
+                    roster_import::Column::FinishedAt,
+                    Expr::value(progress.now()),
+                );
             if let RunError::Header(_, sheets) = &e {
                 update =
                     update.col_expr(roster_import::Column::Sheets, Expr::value(sheets.clone()));
@@ -97,7 +107,7 @@ pub async fn run(
             // leaves the import as the sweep (or its new holder) left it.
             let held = update
                 .filter(roster_import::COLUMN.id.eq(import_id))
-                .filter(roster_import::COLUMN.status.eq("running"))
+                .filter(roster_import::COLUMN.status.eq(Status::Running.code()))
                 .filter(roster_import::COLUMN.claimed_by.eq(progress.instance()))
                 .exec(&txn)
                 .await?
@@ -180,7 +190,7 @@ async fn run_inner(
                 .fingerprint
                 .eq(import.fingerprint.as_str()),
         )
-        .filter(roster_import::COLUMN.status.eq("succeeded"))
+        .filter(roster_import::COLUMN.status.eq(Status::Succeeded.code()))
         .filter(roster_import::COLUMN.duplicate_of.is_null())
         .filter(roster_import::COLUMN.id.ne(import_id))
         .one(db)
@@ -191,9 +201,15 @@ async fn run_inner(
         // a duplicate changes nothing and counts nothing.
         let txn = crate::db::begin_write(db).await?;
         let mut update = roster_import::Entity::update_many()
-            .col_expr(roster_import::Column::Status, Expr::value("succeeded"))
+            .col_expr(
+                roster_import::Column::Status,
+                Expr::value(Status::Succeeded.code()),
+            )
             .col_expr(roster_import::Column::DuplicateOf, Expr::value(first.id))
-            .col_expr(roster_import::Column::FinishedAt, Expr::value(Utc::now()))
+            .col_expr(
+                roster_import::Column::FinishedAt,
+                Expr::value(progress.now()),
+            )
             .col_expr(
                 roster_import::Column::Version,
                 Expr::value(import.version + 1),
@@ -208,7 +224,7 @@ async fn run_inner(
         }
         let held = update
             .filter(roster_import::COLUMN.id.eq(import_id))
-            .filter(roster_import::COLUMN.status.eq("running"))
+            .filter(roster_import::COLUMN.status.eq(Status::Running.code()))
             .filter(roster_import::COLUMN.claimed_by.eq(progress.instance()))
             .exec(&txn)
             .await?
@@ -323,6 +339,7 @@ async fn run_inner(
         group,
         full_scope,
         roster_version,
+        clock: progress.clock(),
     };
     match db.get_database_backend() {
         sea_orm::DbBackend::Sqlite => run_on_sqlite(db, job).await,

@@ -1,7 +1,6 @@
 //! Receiving an upload: the file checked and stored, the import queued (or recorded as a
 //! duplicate); and queueing a failed import again.
 
-use chrono::Utc;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set};
 use sha2::{Digest, Sha256};
 
@@ -15,6 +14,7 @@ use crate::domain::RegionPrefix;
 use crate::error::{AppError, AppResult, Msg};
 use crate::roster::parser::Parser;
 use crate::roster::read::FileError;
+use crate::roster::status::Status;
 
 fn file_error(e: &FileError) -> AppError {
     AppError::field("file", e)
@@ -72,11 +72,11 @@ pub async fn submit(
     }
     let sha = upload.file.sha256().to_owned();
     let fp = fingerprint(&sha, &upload);
-    let now = Utc::now();
+    let now = actor.at;
     let txn = crate::db::begin_write(db).await?;
     let earlier = roster_import::Entity::find()
         .filter(roster_import::COLUMN.fingerprint.eq(fp.as_str()))
-        .filter(roster_import::COLUMN.status.eq("succeeded"))
+        .filter(roster_import::COLUMN.status.eq(Status::Succeeded.code()))
         .filter(roster_import::COLUMN.duplicate_of.is_null())
         .one(&txn)
         .await?;
@@ -97,9 +97,9 @@ pub async fn submit(
         fingerprint: Set(fp),
         auto_activate: Set(upload.activate),
         status: Set(if earlier.is_some() {
-            "succeeded"
+            Status::Succeeded.code()
         } else {
-            "queued"
+            Status::Queued.code()
         }
         .to_owned()),
         duplicate_of: Set(earlier.as_ref().map(|e| e.id)),
@@ -175,7 +175,7 @@ pub async fn requeue(
     if let Some(purged) = m.purged_at {
         return Err(crate::roster::retention::purged_conflict(purged));
     }
-    if m.status != "failed" {
+    if m.status != Status::Failed.code() {
         return Err(AppError::conflict(
             "import_not_failed",
             Msg::new(
@@ -188,7 +188,7 @@ pub async fn requeue(
         ));
     }
     let mut a: roster_import::ActiveModel = m.clone().into();
-    a.status = Set("queued".to_owned());
+    a.status = Set(Status::Queued.code().to_owned());
     a.error = Set(None);
     a.claimed_by = Set(None);
     a.claimed_at = Set(None);
@@ -205,7 +205,7 @@ pub async fn requeue(
             entity_type: "roster_import",
             entity_id: import_id.to_string(),
             before: Some(serde_json::json!({"status": m.status, "error": m.error})),
-            after: Some(serde_json::json!({"status": "queued"})),
+            after: Some(serde_json::json!({"status": Status::Queued.code()})),
         },
     )
     .await?;

@@ -276,7 +276,7 @@ async fn dashboard(
             ));
         }
     };
-    let s = report::summary(&state.db, &filter, top, lang)
+    let s = report::summary(&state.db, &filter, top, lang, user.now)
         .await
         .map_err(|e| super::app_error_page(Some(user.clone()), e.into()))?;
     let t = page.t;
@@ -535,7 +535,7 @@ async fn spending(
             return Ok(with_status(render(&page), status));
         }
     };
-    let r = report::spending(&state.db, &req, lang)
+    let r = report::spending(&state.db, &req, lang, user.now)
         .await
         .map_err(|e| super::app_error_page(Some(user.clone()), e.into()))?;
     // What was counted, as the report read it: the form shows the defaults it filled in.
