@@ -294,6 +294,7 @@ impl<'a> Call<'a> {
             self.req = self.req.header("sec-fetch-site", "same-origin");
         }
         let req = self.req.body(self.body).expect("a request");
+        let (method, path) = (req.method().clone(), req.uri().path().to_owned());
         let res = self
             .app
             .router
@@ -310,6 +311,11 @@ impl<'a> Call<'a> {
             .expect("a body")
             .to_bytes()
             .to_vec();
+        let content_type = headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        crate::conformance::check(&method, &path, status, content_type, &body);
         TestResponse {
             status,
             headers,

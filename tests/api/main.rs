@@ -1,6 +1,7 @@
 //! Integration tests through the real router on real databases: each `db_test!` runs on
 //! SQLite and on PostgreSQL.
 
+mod conformance;
 mod fixtures;
 mod helpers;
 

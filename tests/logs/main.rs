@@ -7,6 +7,9 @@
 #[path = "../api/helpers.rs"]
 mod helpers;
 
+#[path = "../api/conformance.rs"]
+mod conformance;
+
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
