@@ -96,7 +96,7 @@ use super::{
         visits::person_statement,
     ),
     components(schemas(ErrorEnvelope)),
-    modifiers(&Security),
+    modifiers(&Security, &SharedErrors),
     tags(
         (name = "health", description = "Is the service up"),
         (name = "docs", description = "This description"),
@@ -134,6 +134,63 @@ impl Modify for Security {
             "cookie",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(SESSION_COOKIE))),
         );
+    }
+}
+
+/// The error answers any route may give, described once and added to every operation that
+/// does not describe them itself: an unreadable request, a body too large or of the wrong
+/// type, a broken rule, an internal error, a request stopped at its time limit.
+struct SharedErrors;
+
+impl Modify for SharedErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        const SHARED: [(&str, &str); 6] = [
+            (
+                "400",
+                "A request the service cannot read: a bad parameter, header or body",
+            ),
+            ("413", "A body over its size limit"),
+            ("415", "A body of a type the route does not take"),
+            (
+                "422",
+                "A value that breaks a rule; each field says what to fix",
+            ),
+            ("500", "An internal error; nothing was changed"),
+            (
+                "503",
+                "Stopped at its time limit, or the service is busy: try again",
+            ),
+        ];
+        for item in openapi.paths.paths.values_mut() {
+            let ops = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for op in ops.into_iter().flatten() {
+                for (status, text) in SHARED {
+                    op.responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| {
+                            RefOr::T(
+                                ResponseBuilder::new()
+                                    .description(text)
+                                    .content(
+                                        "application/json",
+                                        ContentBuilder::new()
+                                            .schema(Some(Ref::from_schema_name("ErrorEnvelope")))
+                                            .build(),
+                                    )
+                                    .build(),
+                            )
+                        });
+                }
+            }
+        }
     }
 }
 
