@@ -79,7 +79,7 @@ async fn load_roster(db: &DatabaseConnection, rows: u64) {
         mode: Set("full".into()),
         effective_date: Set(NaiveDate::from_ymd_opt(2020, 1, 1).unwrap()),
         fingerprint: Set("1".repeat(64)),
-        status: Set("succeeded".into()),
+        status: Set(entity::roster_import::Status::Succeeded),
         rows_total: Set(rows as i64),
         rows_done: Set(rows as i64),
         accepted: Set(rows as i64),

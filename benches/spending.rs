@@ -30,7 +30,7 @@ use cancer_aid::audit::Actor;
 use cancer_aid::auth::password_rules::NewPassword;
 use cancer_aid::config::Settings;
 use cancer_aid::domain::{Lang, RegionPrefix, Role};
-use cancer_aid::report::{self, Dimension, Filter, SpendingRequest, Status};
+use cancer_aid::report::{self, Dimension, Filter, SpendingRequest};
 use cancer_aid::state::AppState;
 
 const HOSPITALS: u64 = 60;
@@ -310,7 +310,7 @@ fn request() -> SpendingRequest {
         filter: Filter {
             from: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
             to: NaiveDate::from_ymd_opt(2025, 12, 31).unwrap(),
-            statuses: Status::DEFAULT.to_vec(),
+            statuses: cancer_aid::visit::GRANTED.to_vec(),
             groups: vec![],
             region: RegionPrefix::parse("22").unwrap(),
         },

@@ -81,7 +81,7 @@ async fn fill(conn: &DatabaseConnection, rows: u64) -> i64 {
         mode: Set("incremental".into()),
         effective_date: Set(now.date_naive()),
         fingerprint: Set("memory".into()),
-        status: Set("succeeded".into()),
+        status: Set(entity::roster_import::Status::Succeeded),
         rows_total: Set(rows as i64),
         rows_done: Set(rows as i64),
         accepted: Set(0),

@@ -222,6 +222,7 @@ async fn write_loop(db: DatabaseConnection, mut rx: mpsc::Receiver<Message>) {
 
 /// One record as the log's readers see it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = AccessEntry)]
 pub struct Entry {
     /// Id (records are numbered in the order they were written).
     pub id: i64,

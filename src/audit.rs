@@ -117,6 +117,7 @@ pub struct Filter {
 
 /// One row of the log as the API shows it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = AuditEntry)]
 pub struct Entry {
     /// Row id.
     pub id: i64,

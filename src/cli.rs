@@ -301,9 +301,9 @@ async fn import_file(
         println!("... and {} more", total - errors.len() as u64);
     }
     use crate::roster::status::Status;
-    match Status::parse(&view.status) {
-        Some(Status::Succeeded) => Ok(()),
-        Some(Status::Validated) if activate => {
+    match view.status {
+        Status::Succeeded => Ok(()),
+        Status::Validated if activate => {
             println!(
                 "Import {} is validated and waits for a second person (a roster importer or administrator other than the uploader) to activate it: CANCER_AID_IMPORT_APPROVAL={}.",
                 view.id,
@@ -311,7 +311,7 @@ async fn import_file(
             );
             Ok(())
         }
-        Some(Status::Validated) => {
+        Status::Validated => {
             println!(
                 "Import {} is validated; nothing in the roster changed yet. Activate it on its page or with POST /api/v1/roster-imports/{}/activate, or import with --activate.",
                 view.id, view.id

@@ -401,38 +401,67 @@ fn human_bytes(n: usize) -> String {
     }
 }
 
-#[derive(Serialize)]
-struct Envelope<'a> {
+/// Every error answer: the type that is serialised is the one the API description shows.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = ErrorEnvelope)]
+pub struct Envelope<'a> {
+    /// The error.
     error: Body<'a>,
 }
 
-#[derive(Serialize)]
+/// The body of an error.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = ErrorBody)]
 struct Body<'a> {
+    /// A stable snake_case code, such as `validation_failed`.
+    #[schema(example = "validation_failed")]
     code: &'a str,
+    /// What went wrong and what to do, for people, in the request's language.
     message: &'a str,
+    /// One entry per field at fault (422, some 409s).
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
     details: Vec<Detail<'a>>,
+    /// On a 409 `duplicate_*`: the record that already holds the value, as far as the user may
+    /// see it.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>, required = false)]
     existing: Option<&'a serde_json::Value>,
+    /// On a refusal (such as `not_eligible`): every rule that failed.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
     reasons: Option<Vec<ReasonBody<'a>>>,
+    /// On a 409 about a state: the record's state now.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
     state: Option<&'a str>,
+    /// On a 409 about a state or version: the version to name in the next change.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
     current_version: Option<i32>,
+    /// On a 409 about a state: the actions the state allows.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<String>>, required = false)]
     allowed: Option<&'a [String]>,
 }
 
-#[derive(Serialize)]
+/// One failed rule of a refusal.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = ErrorReason)]
 struct ReasonBody<'a> {
+    /// Stable code.
     code: &'a str,
+    /// In the request's language.
     message: &'a str,
 }
 
-#[derive(Serialize)]
+/// A problem with one request field.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = ErrorDetail)]
 struct Detail<'a> {
+    /// The field, such as `from` or `group_by`.
     field: &'a str,
+    /// What to fix.
     message: &'a str,
 }
 

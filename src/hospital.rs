@@ -15,7 +15,7 @@ use crate::domain::RegionCode;
 use crate::error::{AppError, AppResult, FieldError, Msg};
 
 /// A hospital as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct HospitalView {
     /// Id.
     pub id: i64,

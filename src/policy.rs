@@ -98,7 +98,7 @@ impl TryFrom<&subsidy_policy::Model> for Policy {
 }
 
 /// A policy as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PolicyView {
     /// Id.
     pub id: i64,
@@ -382,7 +382,8 @@ pub async fn in_force<C: ConnectionTrait>(
 }
 
 /// What creating a policy did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = PolicyCreated)]
 pub struct Created {
     /// The new policy.
     pub policy: PolicyView,

@@ -10,8 +10,8 @@ pub struct Model {
     pub case_id: i64,
     pub actor_id: i64,
     pub action: String,
-    pub from_state: Option<String>,
-    pub to_state: String,
+    pub from_state: Option<super::case::State>,
+    pub to_state: super::case::State,
     pub reason: Option<String>,
     pub at: DateTimeUtc,
     #[sea_orm(belongs_to, from = "case_id", to = "id")]

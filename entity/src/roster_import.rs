@@ -1,5 +1,6 @@
 //! One uploaded roster file (导入批次) and what became of it.
 use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
 
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -17,7 +18,7 @@ pub struct Model {
     pub effective_date: Date,
     /// SHA-256 of the file's hash with the scope and parameters: the idempotency key.
     pub fingerprint: String,
-    pub status: String,
+    pub status: Status,
     pub rows_total: i64,
     pub rows_done: i64,
     pub accepted: i64,
@@ -65,3 +66,58 @@ pub struct Model {
 }
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// Where an import stands (`roster_imports.status`).
+///
+/// queued → running (validating) → validated → succeeded (activated: the roster changed);
+/// a validated import can instead be discarded, or expire when left alone; a run that cannot
+/// finish ends failed. An activation that finds the roster changed since validation sends the
+/// import back to queued, to be validated again.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::None)",
+    rename_all = "snake_case"
+)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = ImportStatus)]
+pub enum Status {
+    /// Waiting for the worker.
+    Queued,
+    /// Being read and validated.
+    Running,
+    /// Validated: the plan is staged, nothing in the roster changed yet.
+    Validated,
+    /// Activated: the roster holds what the file said (also a duplicate of such an import).
+    Succeeded,
+    /// The file could not be read or was not what the clerk meant; nothing changed.
+    Failed,
+    /// Someone decided against activating it.
+    Discarded,
+    /// Nobody activated it in time.
+    Expired,
+}
+
+crate::codes! {
+    Status {
+        Queued => "queued",
+        Running => "running",
+        Validated => "validated",
+        Succeeded => "succeeded",
+        Failed => "failed",
+        Discarded => "discarded",
+        Expired => "expired",
+    }
+}

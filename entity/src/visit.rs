@@ -1,5 +1,6 @@
 //! A hospital visit (就诊) with its costs and subsidy; a reversal is a row of its own.
 use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
 
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -13,7 +14,7 @@ pub struct Model {
     pub policy_id: Option<i64>,
     pub group_code: String,
     pub region_code: String,
-    pub kind: String,
+    pub kind: Kind,
     pub admitted_on: Option<Date>,
     pub discharged_on: Option<Date>,
     pub visit_date: Option<Date>,
@@ -27,7 +28,7 @@ pub struct Model {
     pub out_of_pocket_fen: i64,
     pub subsidy_fen: i64,
     pub cap_reason: Option<String>,
-    pub status: String,
+    pub status: Status,
     pub reverses_visit_id: Option<i64>,
     pub recorded_by: i64,
     pub approved_by: Option<i64>,
@@ -46,3 +47,75 @@ pub struct Model {
 }
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// Inpatient stay or outpatient treatment (`visits.kind`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::None)",
+    rename_all = "snake_case"
+)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = VisitKind)]
+pub enum Kind {
+    /// 住院: admitted and discharged.
+    Inpatient,
+    /// 门诊: one visit date.
+    Outpatient,
+}
+
+/// Where a subsidy stands (`visits.status`): `pending` → `approved` → `paid`, or `voided`
+/// before it is paid. A reversal entry is written `paid`: it is settled money going back, so
+/// any sum over paid rows nets the reversed visit out.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::None)",
+    rename_all = "snake_case"
+)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = VisitStatus)]
+pub enum Status {
+    /// Recorded, waiting for an approver.
+    Pending,
+    /// Approved, waiting for payment.
+    Approved,
+    /// Paid out.
+    Paid,
+    /// Cancelled before payment; its amount no longer counts against the cap.
+    Voided,
+}
+
+crate::codes! {
+    Kind { Inpatient => "inpatient", Outpatient => "outpatient" }
+    Status {
+        Pending => "pending",
+        Approved => "approved",
+        Paid => "paid",
+        Voided => "voided",
+    }
+}

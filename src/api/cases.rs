@@ -8,7 +8,7 @@ use serde::Deserialize;
 use validator::Validate;
 
 use super::extract::{AppPath, AppQuery, ValidatedJson};
-use super::{PageOf, paging};
+use super::{PageOf, input, paging};
 use crate::access_log::{self, Read, Source};
 use crate::auth::CurrentUser;
 use crate::case::workflow::{Action, CaseState};
@@ -111,7 +111,7 @@ fn check_phone(phone: &str) -> AppResult<()> {
     tag = "cases",
     request_body = OpenCaseRequest,
     responses(
-        (status = 201, description = "The case, submitted, with its evidence"),
+        (status = 201, description = "The case, submitted, with its evidence", body = CaseView),
         (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
         (status = 403, description = "The role may not do this", body = super::openapi::ErrorEnvelope),
         (status = 404, description = "The person is outside your region", body = super::openapi::ErrorEnvelope),
@@ -183,7 +183,7 @@ async fn take(
     params(("id" = i64, Path, description = "Id")),
     request_body = TransitionRequest,
     responses(
-        (status = 200, description = "The approved case"),
+        (status = 200, description = "The approved case", body = CaseDetail),
         (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
         (status = 403, description = "The role may not do this", body = super::openapi::ErrorEnvelope),
         (status = 404, description = "No such case in your region", body = super::openapi::ErrorEnvelope),
@@ -209,7 +209,7 @@ pub async fn approve_case(
     params(("id" = i64, Path, description = "Id")),
     request_body = TransitionRequest,
     responses(
-        (status = 200, description = "The rejected case"),
+        (status = 200, description = "The rejected case", body = CaseDetail),
         (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
         (status = 403, description = "The role may not do this", body = super::openapi::ErrorEnvelope),
         (status = 404, description = "No such case in your region", body = super::openapi::ErrorEnvelope),
@@ -235,7 +235,7 @@ pub async fn reject_case(
     params(("id" = i64, Path, description = "Id")),
     request_body = TransitionRequest,
     responses(
-        (status = 200, description = "The withdrawn case"),
+        (status = 200, description = "The withdrawn case", body = CaseDetail),
         (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
         (status = 403, description = "The role may not do this", body = super::openapi::ErrorEnvelope),
         (status = 404, description = "No such case in your region", body = super::openapi::ErrorEnvelope),
@@ -260,7 +260,7 @@ pub async fn withdraw_case(
     params(("id" = i64, Path, description = "Id")),
     request_body = TransitionRequest,
     responses(
-        (status = 200, description = "The closed case"),
+        (status = 200, description = "The closed case", body = CaseDetail),
         (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
         (status = 403, description = "The role may not do this", body = super::openapi::ErrorEnvelope),
         (status = 404, description = "No such case in your region", body = super::openapi::ErrorEnvelope),
@@ -286,7 +286,7 @@ pub async fn close_case(
     params(("id" = i64, Path, description = "Id")),
     request_body = ResubmitRequest,
     responses(
-        (status = 200, description = "The case, submitted again"),
+        (status = 200, description = "The case, submitted again", body = CaseDetail),
         (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
         (status = 403, description = "The role may not do this", body = super::openapi::ErrorEnvelope),
         (status = 404, description = "No such case in your region", body = super::openapi::ErrorEnvelope),
@@ -353,7 +353,7 @@ pub struct ListQuery {
     tag = "cases",
     params(ListQuery),
     responses(
-        (status = 200, description = "A page of cases, newest first"),
+        (status = 200, description = "A page of cases, newest first", body = PageOf<CaseView>),
         (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
         (status = 403, description = "The role may not do this", body = super::openapi::ErrorEnvelope),
         (status = 422, description = "A bad filter or page", body = super::openapi::ErrorEnvelope),
@@ -367,20 +367,8 @@ pub async fn list_cases(
     AppQuery(q): AppQuery<ListQuery>,
 ) -> AppResult<Json<PageOf<CaseView>>> {
     let (page, per_page) = paging(q.page, q.per_page)?;
-    let case_state = match q.state.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => None,
-        Some(s) => Some(CaseState::parse(s).ok_or_else(|| {
-            AppError::validation(vec![FieldError::new(
-                "state",
-                Msg::new(
-                    format!("状态“{s}”无效：可用 submitted、approved、rejected、withdrawn、closed。"),
-                    format!(
-                        "Unknown state '{s}': use submitted, approved, rejected, withdrawn or closed."
-                    ),
-                ),
-            )])
-        })?),
-    };
+    let case_state = input::coded::<CaseState>("状态", q.state.as_deref())
+        .map_err(|m| AppError::validation(vec![FieldError::new("state", m)]))?;
     let id_number = match q.id_number.as_deref().filter(|s| !s.trim().is_empty()) {
         None => None,
         Some(raw) => Some(IdNumber::parse(raw).map_err(|e| eligibility::invalid_id_number(&e))?),
@@ -406,7 +394,7 @@ pub async fn list_cases(
     tag = "cases",
     params(("id" = i64, Path, description = "Id")),
     responses(
-        (status = 200, description = "The case with its events and visits summary"),
+        (status = 200, description = "The case with its events and visits summary", body = CaseDetail),
         (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
         (status = 403, description = "The role may not do this", body = super::openapi::ErrorEnvelope),
         (status = 404, description = "No such case in your region", body = super::openapi::ErrorEnvelope),

@@ -28,7 +28,8 @@ pub struct EligibilityQuery {
 }
 
 /// The person, as the roster knows them.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = EligibilityPerson)]
 pub struct PersonOut {
     /// The person's record id: later look-ups (statement, roster entries) by it keep the ID
     /// number out of addresses.
@@ -44,7 +45,8 @@ pub struct PersonOut {
 }
 
 /// One failed rule.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = EligibilityReason)]
 pub struct ReasonOut {
     /// Stable code.
     pub code: &'static str,
@@ -53,7 +55,7 @@ pub struct ReasonOut {
 }
 
 /// The answer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EligibilityResponse {
     /// Whether every rule held.
     pub eligible: bool,
@@ -84,7 +86,7 @@ pub struct EligibilityResponse {
     tag = "eligibility",
     params(EligibilityQuery),
     responses(
-        (status = 200, description = "Whether the person qualifies on the date, with a reason per failed rule"),
+        (status = 200, description = "Whether the person qualifies on the date, with a reason per failed rule", body = EligibilityResponse),
         (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
         (status = 403, description = "The role may not do this", body = super::openapi::ErrorEnvelope),
         (status = 422, description = "Not a valid ID number, date or diagnosis", body = super::openapi::ErrorEnvelope),
@@ -109,7 +111,7 @@ pub async fn check_eligibility(
     tag = "eligibility",
     request_body = EligibilityQuery,
     responses(
-        (status = 200, description = "Whether the person qualifies on the date, with a reason per failed rule"),
+        (status = 200, description = "Whether the person qualifies on the date, with a reason per failed rule", body = EligibilityResponse),
         (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
         (status = 403, description = "The role may not do this", body = super::openapi::ErrorEnvelope),
         (status = 422, description = "Not a valid ID number, date or diagnosis", body = super::openapi::ErrorEnvelope),

@@ -40,7 +40,7 @@ pub struct CreateHospitalRequest {
     tag = "hospitals",
     params(HospitalQuery),
     responses(
-        (status = 200, description = "Hospitals"),
+        (status = 200, description = "Hospitals", body = Vec<HospitalView>),
         (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
     ),
     security(("bearer" = []), ("cookie" = []))
@@ -60,7 +60,7 @@ pub async fn list_hospitals(
     tag = "hospitals",
     request_body = CreateHospitalRequest,
     responses(
-        (status = 201, description = "The new hospital"),
+        (status = 201, description = "The new hospital", body = HospitalView),
         (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
         (status = 403, description = "The role may not do this", body = super::openapi::ErrorEnvelope),
         (status = 409, description = "The code is taken", body = super::openapi::ErrorEnvelope),

@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use serde_json::Value;
 
-use crate::domain::{Amount, Money, Rate};
+use crate::domain::{Amount, Label, Lang, Money, Rate, choices};
 use crate::error::{Msg, Problems};
 
 /// Reports a missing field.
@@ -17,6 +17,25 @@ pub fn missing(field: &str, what_zh: &str, problems: &mut Problems) {
             format!("{field} is required."),
         ),
     );
+}
+
+/// A state or kind given by its code (a list filter, a visit's kind): None when absent or
+/// blank. An unknown code is refused with the codes the field takes, each with its name.
+pub fn coded<T: entity::Coded + Label>(what_zh: &str, raw: Option<&str>) -> Result<Option<T>, Msg> {
+    let Some(s) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    T::all()
+        .iter()
+        .copied()
+        .find(|v| v.code() == s)
+        .map(Some)
+        .ok_or_else(|| {
+            Msg::new(
+                format!("{what_zh}“{s}”无效：可用 {}。", choices::<T>(Lang::Zh)),
+                format!("'{s}' is not valid here: use {}.", choices::<T>(Lang::En)),
+            )
+        })
 }
 
 /// An amount of yuan: a string such as "1234.50" (or a whole JSON number); a JSON fraction is

@@ -15,6 +15,7 @@ pub mod policies;
 pub mod reports;
 pub mod roster;
 pub mod roster_activation;
+mod schema;
 pub mod sessions;
 pub mod users;
 pub mod visits;
@@ -26,11 +27,13 @@ pub use crate::http::paging::{PageOf, paging};
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Request, State};
-use axum::handler::Handler;
 use axum::http::Method;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodFilter, MethodRouter, on};
+use axum::routing::MethodRouter;
+use utoipa::OpenApi;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
+use utoipa_axum::routes;
 
 use crate::access::{self, Access};
 use crate::auth::CurrentUser;
@@ -42,7 +45,7 @@ pub struct RouteSpec {
     /// GET, POST, PATCH, ...
     pub method: Method,
     /// The path as axum matches it, which is also how OpenAPI writes it: `/api/v1/users/{id}`.
-    pub path: &'static str,
+    pub path: String,
     /// Whether the OpenAPI description must describe it (false only for HTML pages).
     pub documented: bool,
     /// Who may use it (see [`crate::access`]); enforced before the handler runs.
@@ -50,9 +53,11 @@ pub struct RouteSpec {
 }
 
 /// Mounts handlers and records each route it mounts, so that the list of routes the router
-/// serves, the list the OpenAPI test checks and the access table are one and the same.
+/// serves, the API description and the access table are one and the same. The method and
+/// path of a route are read from its handler's `#[utoipa::path]`, the only place they are
+/// written.
 struct Routes {
-    mounted: Vec<(RouteSpec, MethodRouter<AppState>)>,
+    mounted: Vec<(Access, UtoipaMethodRouter<AppState>)>,
 }
 
 impl Routes {
@@ -62,58 +67,61 @@ impl Routes {
         }
     }
 
-    /// An API route under an access rule; its handler must carry a `#[utoipa::path]` listed
-    /// in `openapi::ApiDoc`.
-    fn api<H, T>(self, method: Method, path: &'static str, access: Access, handler: H) -> Routes
-    where
-        H: Handler<T, AppState>,
-        T: 'static,
-    {
-        self.api_with(method, path, access, handler, |r| r)
+    /// An API route under an access rule: `routes!(handler)`.
+    fn api(self, access: Access, route: UtoipaMethodRouter<AppState>) -> Routes {
+        self.api_with(access, route, |r| r)
     }
 
     /// An API route with layers of its own (such as a larger body limit).
-    fn api_with<H, T>(
+    fn api_with(
         mut self,
-        method: Method,
-        path: &'static str,
         access: Access,
-        handler: H,
+        (schemas, paths, route): UtoipaMethodRouter<AppState>,
         wrap: impl FnOnce(MethodRouter<AppState>) -> MethodRouter<AppState>,
-    ) -> Routes
-    where
-        H: Handler<T, AppState>,
-        T: 'static,
-    {
-        // The method the handler is mounted on is the one recorded: they cannot disagree.
-        let filter = MethodFilter::try_from(method.clone()).expect("a method axum can route");
-        let route = wrap(on(filter, handler));
-        self.mounted.push((
-            RouteSpec {
-                method,
-                path,
-                documented: true,
-                access,
-            },
-            route,
-        ));
+    ) -> Routes {
+        self.mounted.push((access, (schemas, paths, wrap(route))));
         self
     }
 
-    /// The router: each route behind its access rule.
-    fn into_router(self, state: &AppState) -> Router<AppState> {
-        let mut router = Router::new();
-        for (spec, route) in self.mounted {
-            let guarded = if spec.access.needs_login() {
-                route.route_layer(middleware::from_fn_with_state(
-                    (state.clone(), spec.access),
-                    admit,
-                ))
-            } else {
-                route
+    /// What the table holds: each route's method, path and access rule.
+    fn specs(&self) -> Vec<RouteSpec> {
+        let mut specs = Vec::new();
+        for (access, (_, paths, _)) in &self.mounted {
+            for (path, item) in &paths.paths {
+                let operations = [
+                    (Method::GET, &item.get),
+                    (Method::POST, &item.post),
+                    (Method::PUT, &item.put),
+                    (Method::PATCH, &item.patch),
+                    (Method::DELETE, &item.delete),
+                ];
+                for (method, op) in operations {
+                    if op.is_some() {
+                        specs.push(RouteSpec {
+                            method,
+                            path: path.clone(),
+                            documented: true,
+                            access: *access,
+                        });
+                    }
+                }
+            }
+        }
+        specs
+    }
+
+    /// The routes with their descriptions, each behind its access rule when `state` is given.
+    fn into_openapi_router(self, state: Option<&AppState>) -> OpenApiRouter<AppState> {
+        let mut router = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi());
+        for (access, (schemas, paths, route)) in self.mounted {
+            let route = match state {
+                Some(state) if access.needs_login() => route.route_layer(
+                    middleware::from_fn_with_state((state.clone(), access), admit),
+                ),
+                _ => route,
             };
             // axum merges the methods of a path that is mounted more than once.
-            router = router.route(spec.path, guarded);
+            router = router.routes((schemas, paths, route));
         }
         router
     }
@@ -155,376 +163,116 @@ async fn admit(
 /// walks every route for every role in two scopes, and `docs/access.md` is generated from it.
 fn routes(max_upload_bytes: usize) -> Routes {
     Routes::new()
-        .api(Method::GET, "/health", access::PUBLIC, health::health)
-        .api(
-            Method::GET,
-            "/api/v1/openapi.json",
-            access::PUBLIC,
-            openapi::openapi_json,
-        )
-        .api(
-            Method::POST,
-            "/api/v1/auth/login",
-            access::PUBLIC,
-            auth::login,
-        )
-        .api(
-            Method::POST,
-            "/api/v1/auth/logout",
-            access::LOGGING_IN,
-            auth::logout,
-        )
-        .api(Method::GET, "/api/v1/auth/me", access::SIGNED_IN, auth::me)
-        .api(
-            Method::POST,
-            "/api/v1/auth/second-factor",
-            access::LOGGING_IN,
-            auth::second_factor,
-        )
-        .api(
-            Method::POST,
-            "/api/v1/auth/totp",
-            access::LOGGING_IN,
-            auth::start_totp,
-        )
-        .api(
-            Method::POST,
-            "/api/v1/auth/totp/confirm",
-            access::LOGGING_IN,
-            auth::confirm_totp,
-        )
-        .api(
-            Method::GET,
-            "/api/v1/auth/sessions",
-            access::SIGNED_IN,
-            sessions::list_own,
-        )
-        .api(
-            Method::DELETE,
-            "/api/v1/auth/sessions/{id}",
-            access::SIGNED_IN,
-            sessions::end_own,
-        )
-        .api(
-            Method::GET,
-            "/api/v1/users",
-            access::ADMIN,
-            users::list_users,
-        )
-        .api(
-            Method::POST,
-            "/api/v1/users",
-            access::ADMIN,
-            users::create_user,
-        )
-        .api(
-            Method::GET,
-            "/api/v1/users/{id}",
-            access::ADMIN,
-            users::get_user,
-        )
-        .api(
-            Method::PATCH,
-            "/api/v1/users/{id}",
-            access::ADMIN,
-            users::update_user,
-        )
-        .api(
-            Method::DELETE,
-            "/api/v1/users/{id}/sessions",
-            access::ADMIN,
-            sessions::end_users,
-        )
-        .api(
-            Method::DELETE,
-            "/api/v1/users/{id}/second-factor",
-            access::ADMIN,
-            sessions::remove_second_factor,
-        )
-        .api(
-            Method::GET,
-            "/api/v1/audit",
-            access::AUDIT_READER,
-            audit::list_audit,
-        )
-        .api(
-            Method::GET,
-            "/api/v1/access-log",
-            access::ACCESS_LOG_READER,
-            access_log::list,
-        )
-        .api(
-            Method::POST,
-            "/api/v1/access-log/search",
-            access::ACCESS_LOG_READER,
-            access_log::search,
-        )
-        .api(
-            Method::GET,
-            "/api/v1/roster-imports",
-            access::ROSTER_IMPORTER,
-            roster::list_imports,
-        )
+        .api(access::PUBLIC, routes!(health::health))
+        .api(access::PUBLIC, routes!(openapi::openapi_json))
+        .api(access::PUBLIC, routes!(auth::login))
+        .api(access::LOGGING_IN, routes!(auth::logout))
+        .api(access::SIGNED_IN, routes!(auth::me))
+        .api(access::LOGGING_IN, routes!(auth::second_factor))
+        .api(access::LOGGING_IN, routes!(auth::start_totp))
+        .api(access::LOGGING_IN, routes!(auth::confirm_totp))
+        .api(access::SIGNED_IN, routes!(sessions::list_own))
+        .api(access::SIGNED_IN, routes!(sessions::end_own))
+        .api(access::ADMIN, routes!(users::list_users))
+        .api(access::ADMIN, routes!(users::create_user))
+        .api(access::ADMIN, routes!(users::get_user))
+        .api(access::ADMIN, routes!(users::update_user))
+        .api(access::ADMIN, routes!(sessions::end_users))
+        .api(access::ADMIN, routes!(sessions::remove_second_factor))
+        .api(access::AUDIT_READER, routes!(audit::list_audit))
+        .api(access::ACCESS_LOG_READER, routes!(access_log::list))
+        .api(access::ACCESS_LOG_READER, routes!(access_log::search))
+        .api(access::ROSTER_IMPORTER, routes!(roster::list_imports))
         .api_with(
-            Method::POST,
-            "/api/v1/roster-imports",
             access::ROSTER_IMPORTER,
-            roster::upload_roster,
+            routes!(roster::upload_roster),
             |r| r.layer(DefaultBodyLimit::max(max_upload_bytes)),
         )
+        .api(access::ROSTER_IMPORTER, routes!(roster::template))
+        .api(access::ROSTER_IMPORTER, routes!(roster::get_import))
+        .api(access::ROSTER_IMPORTER, routes!(roster::import_errors))
+        .api(access::ROSTER_IMPORTER, routes!(roster::retry_import))
+        .api(access::ROSTER_IMPORTER, routes!(roster::revert_import))
         .api(
-            Method::GET,
-            "/api/v1/roster-imports/template",
             access::ROSTER_IMPORTER,
-            roster::template,
+            routes!(roster_activation::activate_import),
         )
         .api(
-            Method::GET,
-            "/api/v1/roster-imports/{id}",
             access::ROSTER_IMPORTER,
-            roster::get_import,
+            routes!(roster_activation::discard_import),
         )
         .api(
-            Method::GET,
-            "/api/v1/roster-imports/{id}/errors",
             access::ROSTER_IMPORTER,
-            roster::import_errors,
+            routes!(roster_activation::remap_column),
         )
         .api(
-            Method::POST,
-            "/api/v1/roster-imports/{id}/retry",
             access::ROSTER_IMPORTER,
-            roster::retry_import,
+            routes!(roster_activation::import_changes),
         )
+        .api(access::ROSTER_READER, routes!(roster::person_entries))
+        .api(access::ROSTER_READER, routes!(roster::search_entries))
+        .api(access::MANAGER, routes!(reports::spending))
+        .api(access::MANAGER, routes!(reports::summary))
         .api(
-            Method::POST,
-            "/api/v1/roster-imports/{id}/revert",
-            access::ROSTER_IMPORTER,
-            roster::revert_import,
-        )
-        .api(
-            Method::POST,
-            "/api/v1/roster-imports/{id}/activate",
-            access::ROSTER_IMPORTER,
-            roster_activation::activate_import,
-        )
-        .api(
-            Method::POST,
-            "/api/v1/roster-imports/{id}/discard",
-            access::ROSTER_IMPORTER,
-            roster_activation::discard_import,
-        )
-        .api(
-            Method::POST,
-            "/api/v1/roster-imports/{id}/columns",
-            access::ROSTER_IMPORTER,
-            roster_activation::remap_column,
-        )
-        .api(
-            Method::GET,
-            "/api/v1/roster-imports/{id}/changes",
-            access::ROSTER_IMPORTER,
-            roster_activation::import_changes,
-        )
-        .api(
-            Method::GET,
-            "/api/v1/roster-entries",
-            access::ROSTER_READER,
-            roster::person_entries,
-        )
-        .api(
-            Method::POST,
-            "/api/v1/roster-entries/search",
-            access::ROSTER_READER,
-            roster::search_entries,
-        )
-        .api(
-            Method::GET,
-            "/api/v1/reports/spending",
-            access::MANAGER,
-            reports::spending,
-        )
-        .api(
-            Method::GET,
-            "/api/v1/reports/summary",
-            access::MANAGER,
-            reports::summary,
-        )
-        .api(
-            Method::GET,
-            "/api/v1/eligibility",
             access::ELIGIBILITY_READER,
-            eligibility::check_eligibility,
+            routes!(eligibility::check_eligibility),
         )
         .api(
-            Method::POST,
-            "/api/v1/eligibility",
             access::ELIGIBILITY_READER,
-            eligibility::check_eligibility_posted,
+            routes!(eligibility::check_eligibility_posted),
         )
-        .api(
-            Method::GET,
-            "/api/v1/cases",
-            access::CASE_READER,
-            cases::list_cases,
-        )
-        .api(
-            Method::POST,
-            "/api/v1/cases",
-            access::CASEWORKER,
-            cases::open_case,
-        )
-        .api(
-            Method::GET,
-            "/api/v1/cases/{id}",
-            access::CASE_READER,
-            cases::get_case,
-        )
-        .api(
-            Method::POST,
-            "/api/v1/cases/{id}/approve",
-            access::APPROVER,
-            cases::approve_case,
-        )
-        .api(
-            Method::POST,
-            "/api/v1/cases/{id}/reject",
-            access::APPROVER,
-            cases::reject_case,
-        )
-        .api(
-            Method::POST,
-            "/api/v1/cases/{id}/withdraw",
-            access::CASE_WITHDRAWER,
-            cases::withdraw_case,
-        )
-        .api(
-            Method::POST,
-            "/api/v1/cases/{id}/resubmit",
-            access::CASEWORKER,
-            cases::resubmit_case,
-        )
-        .api(
-            Method::POST,
-            "/api/v1/cases/{id}/close",
-            access::CASE_CLOSER,
-            cases::close_case,
-        )
-        .api(
-            Method::POST,
-            "/api/v1/cases/{id}/visits",
-            access::CASEWORKER,
-            visits::record_visit,
-        )
-        .api(
-            Method::POST,
-            "/api/v1/cases/{id}/visits/preview",
-            access::CASEWORKER,
-            visits::preview_visit,
-        )
-        .api(
-            Method::GET,
-            "/api/v1/hospitals",
-            access::REFERENCE_READER,
-            hospitals::list_hospitals,
-        )
-        .api(
-            Method::POST,
-            "/api/v1/hospitals",
-            access::PROVINCE_ADMIN,
-            hospitals::create_hospital,
-        )
-        .api(
-            Method::GET,
-            "/api/v1/policies",
-            access::REFERENCE_READER,
-            policies::list_policies,
-        )
-        .api(
-            Method::POST,
-            "/api/v1/policies",
-            access::PROVINCE_ADMIN,
-            policies::create_policy,
-        )
-        .api(
-            Method::GET,
-            "/api/v1/policies/{id}",
-            access::REFERENCE_READER,
-            policies::get_policy,
-        )
-        .api(
-            Method::PATCH,
-            "/api/v1/policies/{id}",
-            access::PROVINCE_ADMIN,
-            policies::update_policy,
-        )
-        .api(
-            Method::GET,
-            "/api/v1/visits",
-            access::VISIT_READER,
-            visits::list_visits,
-        )
-        .api(
-            Method::GET,
-            "/api/v1/visits/{id}",
-            access::VISIT_READER,
-            visits::get_visit,
-        )
-        .api(
-            Method::POST,
-            "/api/v1/visits/{id}/approve",
-            access::APPROVER,
-            visits::approve_visit,
-        )
-        .api(
-            Method::POST,
-            "/api/v1/visits/{id}/pay",
-            access::MANAGER,
-            visits::pay_visit,
-        )
-        .api(
-            Method::POST,
-            "/api/v1/visits/{id}/void",
-            access::APPROVER,
-            visits::void_visit,
-        )
-        .api(
-            Method::POST,
-            "/api/v1/visits/{id}/reverse",
-            access::SUBSIDY_REVERSER,
-            visits::reverse_visit,
-        )
-        .api(
-            Method::GET,
-            "/api/v1/persons/{person}/statement",
-            access::VISIT_READER,
-            visits::person_statement,
-        )
-        .api(
-            Method::GET,
-            "/api/v1/persons/{person}/roster-history",
-            access::ROSTER_READER,
-            persons::roster_history,
-        )
+        .api(access::CASE_READER, routes!(cases::list_cases))
+        .api(access::CASEWORKER, routes!(cases::open_case))
+        .api(access::CASE_READER, routes!(cases::get_case))
+        .api(access::APPROVER, routes!(cases::approve_case))
+        .api(access::APPROVER, routes!(cases::reject_case))
+        .api(access::CASE_WITHDRAWER, routes!(cases::withdraw_case))
+        .api(access::CASEWORKER, routes!(cases::resubmit_case))
+        .api(access::CASE_CLOSER, routes!(cases::close_case))
+        .api(access::CASEWORKER, routes!(visits::record_visit))
+        .api(access::CASEWORKER, routes!(visits::preview_visit))
+        .api(access::REFERENCE_READER, routes!(hospitals::list_hospitals))
+        .api(access::PROVINCE_ADMIN, routes!(hospitals::create_hospital))
+        .api(access::REFERENCE_READER, routes!(policies::list_policies))
+        .api(access::PROVINCE_ADMIN, routes!(policies::create_policy))
+        .api(access::REFERENCE_READER, routes!(policies::get_policy))
+        .api(access::PROVINCE_ADMIN, routes!(policies::update_policy))
+        .api(access::VISIT_READER, routes!(visits::list_visits))
+        .api(access::VISIT_READER, routes!(visits::get_visit))
+        .api(access::APPROVER, routes!(visits::approve_visit))
+        .api(access::MANAGER, routes!(visits::pay_visit))
+        .api(access::APPROVER, routes!(visits::void_visit))
+        .api(access::SUBSIDY_REVERSER, routes!(visits::reverse_visit))
+        .api(access::VISIT_READER, routes!(visits::person_statement))
+        .api(access::ROSTER_READER, routes!(persons::roster_history))
 }
 
 /// Every route the router serves, as built by the route table (the Swagger UI's own files
 /// under `/api/docs/` aside).
 pub fn route_table() -> Vec<RouteSpec> {
-    let mut table: Vec<RouteSpec> = routes(0).mounted.into_iter().map(|(s, _)| s).collect();
+    let mut table = routes(0).specs();
     table.push(RouteSpec {
         method: Method::GET,
-        path: "/api/docs",
+        path: "/api/docs".to_owned(),
         documented: false,
         access: access::PUBLIC,
     });
     table
 }
 
-/// The API's routes (each behind its access rule) and its description, without the
-/// middleware every request passes through: `startup::router` joins them with the pages.
+/// The API's description: the handlers' annotations of every route in the table, with the
+/// error answers every operation shares.
+pub fn description() -> utoipa::openapi::OpenApi {
+    let mut api = routes(0).into_openapi_router(None).into_openapi();
+    openapi::add_shared_errors(&mut api);
+    api
+}
+
+/// The API's routes (each behind its access rule), without the middleware every request
+/// passes through: `startup::router` joins them with the pages.
 pub fn router(state: &AppState) -> Router<AppState> {
-    routes(state.settings.max_upload_bytes)
-        .into_router(state)
-        .merge(openapi::docs_page())
+    let router: Router<AppState> = routes(state.settings.max_upload_bytes)
+        .into_openapi_router(Some(state))
+        .into();
+    router.merge(openapi::docs_page())
 }

@@ -84,7 +84,7 @@ fn group_of(raw: Option<&str>, problems: &mut Problems) -> Option<Group> {
     tag = "policies",
     params(PolicyQuery),
     responses(
-        (status = 200, description = "Policies"),
+        (status = 200, description = "Policies", body = Vec<PolicyView>),
         (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
     ),
     security(("bearer" = []), ("cookie" = []))
@@ -108,7 +108,7 @@ pub async fn list_policies(
     tag = "policies",
     params(("id" = i64, Path, description = "Id")),
     responses(
-        (status = 200, description = "The policy"),
+        (status = 200, description = "The policy", body = PolicyView),
         (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
         (status = 404, description = "No such policy", body = super::openapi::ErrorEnvelope),
     ),
@@ -129,7 +129,7 @@ pub async fn get_policy(
     tag = "policies",
     request_body = CreatePolicyRequest,
     responses(
-        (status = 201, description = "The new policy, and the open one it ended"),
+        (status = 201, description = "The new policy, and the open one it ended", body = Created),
         (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
         (status = 403, description = "The role may not do this", body = super::openapi::ErrorEnvelope),
         (status = 409, description = "Ending the open policy would change visits already granted", body = super::openapi::ErrorEnvelope),
@@ -214,7 +214,7 @@ pub async fn create_policy(
     params(("id" = i64, Path, description = "Id")),
     request_body = UpdatePolicyRequest,
     responses(
-        (status = 200, description = "The corrected policy"),
+        (status = 200, description = "The corrected policy", body = PolicyView),
         (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
         (status = 403, description = "The role may not do this", body = super::openapi::ErrorEnvelope),
         (status = 404, description = "No such policy", body = super::openapi::ErrorEnvelope),

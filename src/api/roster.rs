@@ -15,13 +15,14 @@ use tokio_stream::wrappers::ReceiverStream;
 use entity::{person, roster_entry, roster_import};
 
 use super::extract::{AppJson, AppPath, AppQuery};
-use super::{PageOf, paging};
+use super::{PageOf, input, paging};
 use crate::access_log::{Action, Read, Source};
 use crate::auth::CurrentUser;
 use crate::domain::{Group, IdNumber};
-use crate::error::{AppError, AppResult, current_lang};
+use crate::error::{AppError, AppResult, FieldError, current_lang};
 use crate::http::upload_form::{check_upload, field_error, read_upload_form};
 use crate::roster::import::{self, ImportView, Upload};
+use crate::roster::status::Status;
 use crate::roster::{export, history, revert};
 use crate::state::AppState;
 
@@ -135,8 +136,9 @@ pub async fn list_imports(
     AppQuery(q): AppQuery<ListQuery>,
 ) -> AppResult<Json<PageOf<ImportView>>> {
     let (page, per_page) = paging(q.page, q.per_page)?;
-    let (rows, total) =
-        history::list(&state.db, &user, q.status.as_deref(), page, per_page).await?;
+    let status = input::coded::<Status>("状态", q.status.as_deref())
+        .map_err(|m| AppError::validation(vec![FieldError::new("status", m)]))?;
+    let (rows, total) = history::list(&state.db, &user, status, page, per_page).await?;
     let items = rows
         .iter()
         .map(|m| ImportView::from_model(m, state.imports.get(m.id)))
@@ -463,6 +465,7 @@ pub struct EntriesQuery {
 
 /// One roster entry with where it came from.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = RosterEntryView)]
 pub struct EntryView {
     id: i64,
     group: String,
@@ -477,15 +480,30 @@ pub struct EntryView {
     ended_by_import: Option<i64>,
 }
 
-/// A person and their roster entries (for the API description).
-#[derive(utoipa::ToSchema)]
+/// A person and their roster entries.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PersonEntries {
     /// The normalised ID number.
     pub id_number: String,
-    /// Name, sex, birth date and region; null when the person is unknown.
-    pub person: Option<serde_json::Value>,
+    /// The person; null when no roster in the user's scope lists them.
+    pub person: Option<RosterPerson>,
     /// The entries inside the user's scope, newest first.
     pub entries: Vec<EntryView>,
+}
+
+/// A person as the roster knows them.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RosterPerson {
+    /// The person's record id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// male | female.
+    pub sex: String,
+    /// From the ID number.
+    pub birth_date: NaiveDate,
+    /// Region.
+    pub region_code: String,
 }
 
 /// `GET /api/v1/roster-entries?id_number=`: a person's entries, newest first, with history.
@@ -507,7 +525,7 @@ pub async fn person_entries(
     user: CurrentUser,
     source: Source,
     AppQuery(q): AppQuery<EntriesQuery>,
-) -> AppResult<Json<serde_json::Value>> {
+) -> AppResult<Json<PersonEntries>> {
     entries_of(&state, &user, &source, q).await
 }
 
@@ -530,7 +548,7 @@ pub async fn search_entries(
     user: CurrentUser,
     source: Source,
     AppJson(q): AppJson<EntriesQuery>,
-) -> AppResult<Json<serde_json::Value>> {
+) -> AppResult<Json<PersonEntries>> {
     entries_of(&state, &user, &source, q).await
 }
 
@@ -539,7 +557,7 @@ async fn entries_of(
     user: &CurrentUser,
     source: &Source,
     q: EntriesQuery,
-) -> AppResult<Json<serde_json::Value>> {
+) -> AppResult<Json<PersonEntries>> {
     let raw = q.id_number.unwrap_or_default();
     let id = IdNumber::parse(&raw).map_err(|e| AppError::field("id_number", &e))?;
     // Someone living outside the user's scope is not read: the answer is the one for an ID
@@ -553,9 +571,11 @@ async fn entries_of(
     let Some(p) = p else {
         // A look-up of someone unknown (or outside the scope) is a look-up all the same.
         state.access_log.record(read.resource(id.masked())).await;
-        return Ok(Json(
-            serde_json::json!({"id_number": id, "person": null, "entries": []}),
-        ));
+        return Ok(Json(PersonEntries {
+            id_number: id.as_str().to_owned(),
+            person: None,
+            entries: Vec::new(),
+        }));
     };
     state.access_log.record(read.person(p.id)).await;
     let entries = roster_entry::Entity::find()
@@ -583,9 +603,15 @@ async fn entries_of(
             ended_by_import: e.ended_by_import_id,
         })
         .collect();
-    Ok(Json(serde_json::json!({
-        "id_number": id,
-        "person": {"id": p.id, "name": p.name, "sex": p.sex, "birth_date": p.birth_date, "region_code": p.region_code},
-        "entries": views,
-    })))
+    Ok(Json(PersonEntries {
+        id_number: id.as_str().to_owned(),
+        person: Some(RosterPerson {
+            id: p.id,
+            name: p.name,
+            sex: p.sex,
+            birth_date: p.birth_date,
+            region_code: p.region_code,
+        }),
+        entries: views,
+    }))
 }

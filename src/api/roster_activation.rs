@@ -93,7 +93,7 @@ pub async fn activate_import(
                     "名册在本批次校验之后已被其他导入改变，本批次正在按最新名册重新校验：请稍候核对新的结果，再启用。",
                     "The roster changed after this import was validated; it is being validated again against the roster as it is now: check the new result, then activate.",
                 ),
-                state: view.status,
+                state: view.status.code().to_owned(),
                 version: view.version,
                 allowed: vec![],
             })

@@ -14,12 +14,13 @@ use super::roster::{XLSX, download};
 use super::{PageOf, input, paging};
 use crate::access_log::{Action, Read, Source};
 use crate::auth::CurrentUser;
-use crate::domain::IdNumber;
 use crate::domain::subsidy::Costs;
+use crate::domain::{IdNumber, Lang, choices};
 use crate::error::{AppError, AppResult, Msg, Problems, current_lang};
 use crate::state::AppState;
 use crate::visit::{
-    self, Kind, ListFilter, NewVisit, Recorded, Status, Transition, VisitDates, VisitView,
+    self, Kind, ListFilter, NewVisit, Recorded, Statement, Status, Transition, VisitDates,
+    VisitView,
 };
 
 /// `POST /api/v1/cases/{id}/visits`. Amounts are strings of yuan ("1234.50").
@@ -58,20 +59,13 @@ impl RecordVisitRequest {
             None | Some("") => {
                 input::missing(
                     "kind",
-                    "就诊类型（inpatient 住院 / outpatient 门诊）",
+                    &format!("就诊类型（{}）", choices::<Kind>(Lang::Zh)),
                     &mut p,
                 );
                 None
             }
-            Some(k) => Kind::parse(k).or_else(|| {
-                p.push(
-                    "invalid_kind",
-                    "kind",
-                    Msg::new(
-                        format!("就诊类型“{k}”无效：住院填 inpatient，门诊填 outpatient。"),
-                        format!("kind '{k}' is not valid: use inpatient or outpatient."),
-                    ),
-                );
+            Some(k) => input::coded::<Kind>("就诊类型", Some(k)).unwrap_or_else(|m| {
+                p.push("invalid_kind", "kind", m);
                 None
             }),
         };
@@ -138,7 +132,7 @@ impl RecordVisitRequest {
     params(("id" = i64, Path, description = "Id")),
     request_body = RecordVisitRequest,
     responses(
-        (status = 201, description = "The visit with its subsidy, policy and the person's annual figures"),
+        (status = 201, description = "The visit with its subsidy, policy and the person's annual figures", body = Recorded),
         (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
         (status = 403, description = "The role may not do this", body = super::openapi::ErrorEnvelope),
         (status = 404, description = "No such case in your region", body = super::openapi::ErrorEnvelope),
@@ -167,7 +161,7 @@ pub async fn record_visit(
     params(("id" = i64, Path, description = "The case")),
     request_body = RecordVisitRequest,
     responses(
-        (status = 200, description = "What recording this visit would grant; nothing is saved"),
+        (status = 200, description = "What recording this visit would grant; nothing is saved", body = visit::Preview),
         (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
         (status = 403, description = "The role may not do this", body = super::openapi::ErrorEnvelope),
         (status = 404, description = "No such case in your region", body = super::openapi::ErrorEnvelope),
@@ -215,7 +209,7 @@ pub struct VisitQuery {
     tag = "visits",
     params(VisitQuery),
     responses(
-        (status = 200, description = "A page of visits"),
+        (status = 200, description = "A page of visits", body = PageOf<VisitView>),
         (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
         (status = 403, description = "The role may not do this", body = super::openapi::ErrorEnvelope),
         (status = 422, description = "A bad filter", body = super::openapi::ErrorEnvelope),
@@ -243,20 +237,10 @@ pub async fn list_visits(
     };
     let from = input::date("from", q.from.as_deref(), &mut p);
     let to = input::date("to", q.to.as_deref(), &mut p);
-    let status = match q.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => None,
-        Some(s) => Status::parse(s).or_else(|| {
-            p.push(
-                "invalid_status",
-                "status",
-                Msg::new(
-                    format!("状态“{s}”无效：可用 pending、approved、paid、voided。"),
-                    format!("status '{s}' is not valid: use pending, approved, paid or voided."),
-                ),
-            );
-            None
-        }),
-    };
+    let status = input::coded::<Status>("状态", q.status.as_deref()).unwrap_or_else(|m| {
+        p.push("invalid_status", "status", m);
+        None
+    });
     p.check()?;
     let filter = ListFilter {
         case_id: q.case_id,
@@ -280,7 +264,7 @@ pub async fn list_visits(
     tag = "visits",
     params(("id" = i64, Path, description = "Id")),
     responses(
-        (status = 200, description = "The visit"),
+        (status = 200, description = "The visit", body = VisitView),
         (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
         (status = 403, description = "The role may not do this", body = super::openapi::ErrorEnvelope),
         (status = 404, description = "No such visit in your region", body = super::openapi::ErrorEnvelope),
@@ -309,7 +293,7 @@ pub async fn get_visit(
     tag = "visits",
     params(("id" = i64, Path, description = "Id")),
     responses(
-        (status = 200, description = "The approved subsidy"),
+        (status = 200, description = "The approved subsidy", body = VisitView),
         (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
         (status = 403, description = "The role may not do this", body = super::openapi::ErrorEnvelope),
         (status = 404, description = "No such visit in your region", body = super::openapi::ErrorEnvelope),
@@ -344,7 +328,7 @@ pub struct PayRequest {
     params(("id" = i64, Path, description = "Id")),
     request_body = PayRequest,
     responses(
-        (status = 200, description = "The paid subsidy"),
+        (status = 200, description = "The paid subsidy", body = VisitView),
         (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
         (status = 403, description = "The role may not do this", body = super::openapi::ErrorEnvelope),
         (status = 404, description = "No such visit in your region", body = super::openapi::ErrorEnvelope),
@@ -409,7 +393,7 @@ pub struct ReasonRequest {
     params(("id" = i64, Path, description = "Id")),
     request_body = ReasonRequest,
     responses(
-        (status = 200, description = "The voided subsidy"),
+        (status = 200, description = "The voided subsidy", body = VisitView),
         (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
         (status = 403, description = "The role may not do this", body = super::openapi::ErrorEnvelope),
         (status = 404, description = "No such visit in your region", body = super::openapi::ErrorEnvelope),
@@ -441,7 +425,7 @@ pub async fn void_visit(
     params(("id" = i64, Path, description = "Id")),
     request_body = ReasonRequest,
     responses(
-        (status = 201, description = "The reversal entry"),
+        (status = 201, description = "The reversal entry", body = VisitView),
         (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
         (status = 403, description = "The role may not do this", body = super::openapi::ErrorEnvelope),
         (status = 404, description = "No such visit in your region", body = super::openapi::ErrorEnvelope),
@@ -492,7 +476,11 @@ pub struct StatementQuery {
     tag = "visits",
     params(("person" = String, Path, description = "The person's record id (as eligibility answers, cases and visits give it; recommended) or ID number"), StatementQuery),
     responses(
-        (status = 200, description = "The year's visits, subsidies and cap left (JSON or .xlsx)"),
+        (status = 200, description = "The year's visits, subsidies and cap left (JSON or .xlsx)",
+            content(
+                (Statement = "application/json"),
+                (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            )),
         (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
         (status = 403, description = "The role may not do this", body = super::openapi::ErrorEnvelope),
         (status = 404, description = "No such person in your region", body = super::openapi::ErrorEnvelope),

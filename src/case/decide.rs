@@ -3,6 +3,7 @@
 //! its audit row together, or nothing.
 
 use chrono::NaiveDate;
+use sea_orm::ColumnTrait;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
@@ -64,8 +65,7 @@ pub async fn transition(
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::not_found("case", id))?;
-    let state = CaseState::parse(&current.state)
-        .ok_or_else(|| anyhow::anyhow!("case {id} has an unknown state {}", current.state))?;
+    let state = current.state;
     let who = Acting {
         user_id: user.id,
         roles: &user.roles,
@@ -170,7 +170,7 @@ pub async fn transition(
     let res = update
         .filter(case::COLUMN.id.eq(id))
         .filter(case::COLUMN.version.eq(mv.version))
-        .filter(case::COLUMN.state.eq(state.code()))
+        .filter(case::COLUMN.state.eq(state))
         .exec(&txn)
         .await?;
     if res.rows_affected != 1 {
@@ -179,7 +179,7 @@ pub async fn transition(
             .one(db)
             .await?
             .ok_or_else(|| AppError::not_found("case", id))?;
-        let now_state = CaseState::parse(&now_is.state).unwrap_or(state);
+        let now_state = now_is.state;
         return Err(stale(&now_is, now_state, mv.version));
     }
     let reason = mv

@@ -150,8 +150,8 @@ fn event(
         case_id: Set(case_id),
         actor_id: Set(actor),
         action: Set(action.to_owned()),
-        from_state: Set(from.map(|s| s.code().to_owned())),
-        to_state: Set(to.code().to_owned()),
+        from_state: Set(from),
+        to_state: Set(to),
         reason: Set(reason),
         at: Set(at),
         ..Default::default()

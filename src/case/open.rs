@@ -59,7 +59,7 @@ pub async fn open(
     let m = case::ActiveModel {
         person_id: Set(p.id),
         year: Set(new.year),
-        state: Set(CaseState::Submitted.code().to_owned()),
+        state: Set(CaseState::Submitted),
         version: Set(1),
         applicant_name: Set(new.name.trim().to_owned()),
         diagnosis_code: Set(new.diagnosis.to_string()),

@@ -4,6 +4,7 @@
 use chrono::NaiveDate;
 
 use crate::visit::Status as VisitStatus;
+use sea_orm::ColumnTrait;
 use sea_orm::Condition;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
@@ -43,7 +44,7 @@ pub async fn list(
 ) -> AppResult<(Vec<CaseView>, u64)> {
     let mut query = case::Entity::find().filter(user.scope(case::Column::RegionCode));
     if let Some(s) = filter.state {
-        query = query.filter(case::COLUMN.state.eq(s.code()));
+        query = query.filter(case::COLUMN.state.eq(s));
     }
     if let Some(y) = filter.year {
         query = query.filter(case::COLUMN.year.eq(y));

@@ -3,7 +3,8 @@
 //! which action are refused by `workflow` (`workflow::Refusal`, `workflow::NotAllowed`).
 
 use super::FIRST_YEAR;
-use super::workflow::CaseState;
+use super::workflow::{self, CaseState};
+use crate::domain::Label;
 use crate::domain::{Lang, Localized};
 use crate::error::{AppError, FieldError, Msg};
 
@@ -136,8 +137,7 @@ pub(super) fn state_conflict(
         message,
         state: state.code().to_owned(),
         version,
-        allowed: state
-            .allowed()
+        allowed: workflow::allowed(state)
             .iter()
             .map(|a| a.code().to_owned())
             .collect(),

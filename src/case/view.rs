@@ -10,8 +10,9 @@ use serde_json::{Value, json};
 
 use entity::{case, hospital, person, user};
 
-use super::workflow::{Action, CaseState};
+use super::workflow::{self, Action, CaseState};
 use crate::auth::CurrentUser;
+use crate::domain::Label;
 use crate::domain::{IdNumber, Money, Role};
 use crate::error::{AppResult, current_lang};
 
@@ -26,7 +27,7 @@ pub fn shown_id(user: &CurrentUser, id_number: &str) -> String {
 }
 
 /// The patient of a case.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PersonView {
     /// The person's record id: look-ups by it keep the ID number out of addresses.
     pub id: i64,
@@ -43,7 +44,7 @@ pub struct PersonView {
 }
 
 /// A user as a case names them.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct UserRef {
     /// Id.
     pub id: i64,
@@ -54,7 +55,7 @@ pub struct UserRef {
 }
 
 /// The hospital of a case.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct HospitalRef {
     /// Id.
     pub id: i64,
@@ -65,7 +66,7 @@ pub struct HospitalRef {
 }
 
 /// The diagnosis of a case.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DiagnosisView {
     /// ICD-10 code.
     pub code: String,
@@ -74,7 +75,7 @@ pub struct DiagnosisView {
 }
 
 /// A case as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CaseView {
     /// Id.
     pub id: i64,
@@ -108,6 +109,7 @@ pub struct CaseView {
     pub decided_by: Option<UserRef>,
     /// The eligibility decision as made (omitted in lists).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub evidence: Option<Value>,
     /// What the state allows next.
     pub allowed_actions: Vec<Action>,
@@ -118,7 +120,7 @@ pub struct CaseView {
 }
 
 /// One transition of a case.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EventView {
     /// Id.
     pub id: i64,
@@ -129,15 +131,15 @@ pub struct EventView {
     /// When.
     pub at: DateTime<Utc>,
     /// From which state (none when opened).
-    pub from: Option<String>,
+    pub from: Option<CaseState>,
     /// To which state.
-    pub to: String,
+    pub to: CaseState,
     /// Why.
     pub reason: Option<String>,
 }
 
 /// The visits of a case in short.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct VisitsSummary {
     /// Visits recorded (not voided, reversals not counted).
     pub count: u64,
@@ -149,7 +151,7 @@ pub struct VisitsSummary {
 }
 
 /// A case with its history and visits.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CaseDetail {
     /// The case.
     #[serde(flatten)]
@@ -228,8 +230,7 @@ impl Refs {
         with_evidence: bool,
     ) -> AppResult<CaseView> {
         let lang = current_lang();
-        let state = CaseState::parse(&m.state)
-            .ok_or_else(|| anyhow::anyhow!("case {} has an unknown state {}", m.id, m.state))?;
+        let state = m.state;
         let p = self
             .persons
             .get(&m.person_id)
@@ -271,7 +272,7 @@ impl Refs {
                 .and_then(|id| self.users.get(&id))
                 .map(user_ref),
             evidence: with_evidence.then(|| m.evidence.clone()),
-            allowed_actions: state.allowed(),
+            allowed_actions: workflow::allowed(state),
             created_at: m.created_at,
             updated_at: m.updated_at,
         })

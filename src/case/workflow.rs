@@ -10,83 +10,37 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::domain::{Lang, Localized, Role};
+use crate::domain::{Label, Lang, Localized, Role};
 
-/// Where a case stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CaseState {
-    /// Opened (or resubmitted) by a caseworker, waiting for an approver.
-    Submitted,
-    /// Approved: visits may be recorded against it.
-    Approved,
-    /// Refused by an approver, with a reason; may be resubmitted.
-    Rejected,
-    /// Taken back before a decision.
-    Withdrawn,
-    /// Finished after approval.
-    Closed,
-}
+pub use entity::case::State as CaseState;
 
-impl CaseState {
-    /// Every state.
-    pub const ALL: [CaseState; 5] = [
-        CaseState::Submitted,
-        CaseState::Approved,
-        CaseState::Rejected,
-        CaseState::Withdrawn,
-        CaseState::Closed,
-    ];
-
-    /// The states that keep a person from opening another case in the same year.
-    pub const BLOCKING: [CaseState; 2] = [CaseState::Submitted, CaseState::Approved];
-
-    /// The stored and API code.
-    pub fn code(self) -> &'static str {
+impl Label for CaseState {
+    fn label(self, lang: Lang) -> &'static str {
         match self {
-            CaseState::Submitted => "submitted",
-            CaseState::Approved => "approved",
-            CaseState::Rejected => "rejected",
-            CaseState::Withdrawn => "withdrawn",
-            CaseState::Closed => "closed",
+            CaseState::Submitted => lang.pick("已提交", "Submitted"),
+            CaseState::Approved => lang.pick("已批准", "Approved"),
+            CaseState::Rejected => lang.pick("已驳回", "Rejected"),
+            CaseState::Withdrawn => lang.pick("已撤回", "Withdrawn"),
+            CaseState::Closed => lang.pick("已结案", "Closed"),
         }
     }
-
-    /// The label shown to users.
-    pub fn label(self, lang: Lang) -> &'static str {
-        let zh = match self {
-            CaseState::Submitted => "已提交",
-            CaseState::Approved => "已批准",
-            CaseState::Rejected => "已驳回",
-            CaseState::Withdrawn => "已撤回",
-            CaseState::Closed => "已结案",
-        };
-        lang.pick(zh, self.code())
-    }
-
-    /// Parses a stored code.
-    pub fn parse(s: &str) -> Option<CaseState> {
-        CaseState::ALL.into_iter().find(|c| c.code() == s.trim())
-    }
-
-    /// The actions allowed from here.
-    pub fn allowed(self) -> Vec<Action> {
-        Action::ALL
-            .into_iter()
-            .filter(|a| a.from() == self)
-            .collect()
-    }
 }
 
-impl fmt::Display for CaseState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
-    }
+/// The states that keep a person from opening another case in the same year.
+pub const BLOCKING: [CaseState; 2] = [CaseState::Submitted, CaseState::Approved];
+
+/// The actions allowed from a state.
+pub fn allowed(state: CaseState) -> Vec<Action> {
+    Action::ALL
+        .into_iter()
+        .filter(|a| a.from() == state)
+        .collect()
 }
 
 /// What can be done to a case after it is opened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = CaseAction)]
 pub enum Action {
     /// submitted → approved (an approver who did not submit it; eligibility checked again).
     Approve,
@@ -241,7 +195,7 @@ pub fn transition(state: CaseState, action: Action) -> Result<CaseState, NotAllo
         Err(NotAllowed {
             state,
             action,
-            allowed: state.allowed(),
+            allowed: allowed(state),
         })
     }
 }
@@ -352,7 +306,7 @@ mod tests {
             (CaseState::Rejected, Action::Resubmit, CaseState::Submitted),
             (CaseState::Approved, Action::Close, CaseState::Closed),
         ];
-        for state in CaseState::ALL {
+        for &state in CaseState::ALL {
             for action in Action::ALL {
                 let expected = table
                     .iter()
@@ -379,7 +333,7 @@ mod tests {
         assert!(e.allowed.is_empty());
         assert!(e.message(Lang::En).contains("none"));
         assert_eq!(
-            CaseState::Submitted.allowed(),
+            allowed(CaseState::Submitted),
             vec![Action::Approve, Action::Reject, Action::Withdraw]
         );
     }

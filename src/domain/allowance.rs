@@ -40,7 +40,7 @@ pub fn annual_cap(groups: &[Group], caps: &[PolicyCap]) -> Option<Money> {
 }
 
 /// A person's year: the cap, what was granted and what is left.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Allowance {
     /// The annual cap (none: no policy is in force for the person's groups).
     pub annual_cap: Option<Money>,

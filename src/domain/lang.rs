@@ -53,6 +53,33 @@ pub trait Localized {
     fn message(&self, lang: Lang) -> String;
 }
 
+/// A stored value's name for people: the codes of states and kinds are the entities', the
+/// words for them live beside the rules that use them.
+pub trait Label: Copy {
+    /// The name in the given language.
+    fn label(self, lang: Lang) -> &'static str;
+}
+
+/// The codes a field accepts, for a message that says what to type: "pending（待审核）、
+/// approved（已审核）" in Chinese, "pending, approved or paid" in English.
+pub fn choices<T: entity::Coded + Label>(lang: Lang) -> String {
+    let all = T::all();
+    match lang {
+        Lang::Zh => all
+            .iter()
+            .map(|v| format!("{}（{}）", v.code(), v.label(Lang::Zh)))
+            .collect::<Vec<_>>()
+            .join("、"),
+        Lang::En => {
+            let codes: Vec<&str> = all.iter().map(|v| v.code()).collect();
+            match codes.split_last() {
+                Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+                _ => codes.join(""),
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,7 +15,7 @@ pub use allowance::{Allowance, PolicyCap};
 pub use diagnosis::{Diagnosis, DiagnosisError, DiagnosisRanges};
 pub use group::Group;
 pub use id_number::{IdNumber, IdNumberError, Sex};
-pub use lang::{Lang, Localized};
+pub use lang::{Label, Lang, Localized, choices};
 pub use money::{Amount, Money, MoneyError};
 pub use rate::{Rate, RateError};
 pub use region::{RegionCode, RegionError, RegionPrefix};

@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use entity::{annual_grant, case, person, roster_entry, roster_import, subsidy_policy};
 
-use crate::case::workflow::CaseState;
+use crate::case::workflow::BLOCKING;
 use crate::config::Settings;
 use crate::domain::{Diagnosis, Group, IdNumber, Lang, Localized, Money, PolicyCap, RegionPrefix};
 use crate::error::{self, Msg};
@@ -97,10 +97,7 @@ fn statement(q: &Inquiry<'_>) -> SelectStatement {
             Expr::col((c.clone(), case::Column::PersonId)).equals((p.clone(), person::Column::Id)),
         )
         .and_where(Expr::col((c.clone(), case::Column::Year)).eq(q.year))
-        .and_where(
-            Expr::col((c.clone(), case::Column::State))
-                .is_in(CaseState::BLOCKING.map(|s| s.code())),
-        )
+        .and_where(Expr::col((c.clone(), case::Column::State)).is_in(BLOCKING.map(|s| s.code())))
         .and_where(Expr::col((c.clone(), case::Column::Id)).ne(q.exclude_case.unwrap_or(0)))
         .to_owned();
     let granted = Query::select()
@@ -221,7 +218,7 @@ fn statement(q: &Inquiry<'_>) -> SelectStatement {
 /// The values of [`statement`] in the order its placeholders appear.
 fn values(q: &Inquiry<'_>) -> Vec<Value> {
     let mut v: Vec<Value> = vec![q.year.into()];
-    v.extend(CaseState::BLOCKING.map(|s| Value::from(s.code())));
+    v.extend(BLOCKING.map(|s| Value::from(s.code())));
     v.extend([
         q.exclude_case.unwrap_or(0).into(),
         q.year.into(),
@@ -324,7 +321,7 @@ fn facts_of(rows: &[QueryResult]) -> Result<Facts, DbErr> {
 }
 
 /// A roster entry as an answer or a case's evidence shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EntryView {
     /// Entry id.
     pub id: i64,
@@ -345,7 +342,7 @@ pub struct EntryView {
 }
 
 /// A group with its label.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct GroupView {
     /// Code.
     pub code: Group,

@@ -28,7 +28,8 @@ pub struct PersonFacts {
 }
 
 /// The roster import an entry came from (the one that last wrote it).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = EntryImport)]
 pub struct ImportRef {
     /// Import id.
     pub id: i64,
@@ -227,8 +228,9 @@ impl Localized for Reason {
 }
 
 /// The rules, named as they appear in a decision's evidence.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = EligibilityRule)]
 pub enum Rule {
     /// A roster entry of an eligible group covers the day.
     Roster,
@@ -245,8 +247,9 @@ pub enum Rule {
 }
 
 /// How one rule came out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = RuleOutcome)]
 pub enum Outcome {
     /// It held.
     Passed,
@@ -257,7 +260,8 @@ pub enum Outcome {
 }
 
 /// One rule and its outcome.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = RuleCheck)]
 pub struct Check {
     /// Which rule.
     pub rule: Rule,

@@ -7,9 +7,10 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::auth::CurrentUser;
-use crate::domain::{Group, Lang, RegionPrefix};
+use crate::domain::{Group, Lang, RegionPrefix, choices};
 use crate::error::{AppError, AppResult, FieldError, Msg};
 use crate::report::{Dimension, Filter, SpendingRequest, Status};
+use crate::visit::GRANTED;
 
 /// The query of `GET /api/v1/reports/spending`. Every value is read as text, so that a bad
 /// one gets a message that says what is allowed rather than a parser's complaint.
@@ -87,15 +88,13 @@ fn statuses(raw: &Option<String>, problems: &mut Vec<FieldError>) -> Vec<Status>
             Some(_) => {}
             None => problems.push(problem(
                 "status",
-                format!(
-                    "状态“{s}”无法识别：可用 pending（待审核）、approved（已审核）、paid（已支付）、voided（已作废）。"
-                ),
-                format!("Unknown status '{s}': use pending, approved, paid or voided."),
+                format!("状态“{s}”无法识别：可用 {}。", choices::<Status>(Lang::Zh)),
+                format!("Unknown status '{s}': use {}.", choices::<Status>(Lang::En)),
             )),
         }
     }
     if out.is_empty() {
-        out = Status::DEFAULT.to_vec();
+        out = GRANTED.to_vec();
     }
     out
 }

@@ -5,6 +5,7 @@ use rust_decimal::Decimal;
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, XlsxError};
 
 use super::model::{Dimension, SpendingReport, Status};
+use crate::domain::Label;
 use crate::domain::{Group, Lang, Money};
 use crate::export_safe::{merge_text, write_csv_record, write_text};
 

@@ -8,8 +8,9 @@ use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
 use entity::{hospital, region};
 
-use super::model::{Dimension, KeyValue, ReportRow, Row, Status};
-use crate::domain::{Group, Lang};
+use super::model::{Dimension, KeyValue, ReportRow, Row};
+use crate::domain::{Group, Label, Lang};
+use crate::visit::Kind;
 
 impl Dimension {
     /// The column header in a language.
@@ -35,18 +36,6 @@ impl Dimension {
             })
             .collect::<Vec<_>>()
             .join(lang.pick("、", ", "))
-    }
-}
-
-impl Status {
-    /// The label in a language.
-    pub fn label(self, lang: Lang) -> &'static str {
-        match self {
-            Status::Pending => lang.pick("待审核", "pending"),
-            Status::Approved => lang.pick("已审核", "approved"),
-            Status::Paid => lang.pick("已支付", "paid"),
-            Status::Voided => lang.pick("已作废", "voided"),
-        }
     }
 }
 
@@ -100,13 +89,9 @@ impl Labels {
     }
 }
 
-/// The label of a visit kind.
+/// The label of a stored visit kind (the code itself for one this version does not know).
 pub fn kind_label(kind: &str, lang: Lang) -> String {
-    match kind {
-        "inpatient" => lang.pick("住院", "Inpatient").to_owned(),
-        "outpatient" => lang.pick("门诊", "Outpatient").to_owned(),
-        other => other.to_owned(),
-    }
+    Kind::parse(kind).map_or_else(|| kind.to_owned(), |k| k.label(lang).to_owned())
 }
 
 fn month_parts(yyyymm: i32) -> (i32, u32) {

@@ -65,46 +65,7 @@ impl fmt::Display for Dimension {
     }
 }
 
-/// Where a visit's subsidy stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Status {
-    /// Recorded, not yet approved.
-    Pending,
-    /// Approved, not yet paid.
-    Approved,
-    /// Paid out.
-    Paid,
-    /// Voided with a reason.
-    Voided,
-}
-
-impl Status {
-    /// Every status.
-    pub const ALL: [Status; 4] = [
-        Status::Pending,
-        Status::Approved,
-        Status::Paid,
-        Status::Voided,
-    ];
-
-    /// What the totals count unless told otherwise: money granted.
-    pub const DEFAULT: [Status; 2] = [Status::Approved, Status::Paid];
-
-    /// The stored code.
-    pub fn code(self) -> &'static str {
-        match self {
-            Status::Pending => "pending",
-            Status::Approved => "approved",
-            Status::Paid => "paid",
-            Status::Voided => "voided",
-        }
-    }
-
-    /// The status of a code.
-    pub fn parse(raw: &str) -> Option<Status> {
-        Status::ALL.into_iter().find(|s| s.code() == raw)
-    }
-}
+pub use crate::visit::Status;
 
 /// Which visits count.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -14,6 +14,7 @@
 //!   validated again, automatically, and the clerk looks at the new plan before activating.
 
 use chrono::{DateTime, Duration, Utc};
+use sea_orm::ColumnTrait;
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
     EntityTrait, IntoActiveModel, QueryFilter, QuerySelect, Set, Statement,
@@ -25,11 +26,11 @@ use super::approval::Plan;
 use super::entry_changes::{self, Kind};
 use super::guard::{Effect, Reason};
 use super::import::{ImportView, Mode};
-use super::status::Status;
+use super::status::{self, Status};
 use crate::audit::{self, Actor, Change};
 use crate::auth::CurrentUser;
 use crate::config::Settings;
-use crate::domain::{RegionPrefix, Role};
+use crate::domain::{Label, Lang, RegionPrefix, Role};
 use crate::error::{AppError, AppResult, Msg};
 
 /// The roster's version: raised by every activation and revert.
@@ -225,20 +226,20 @@ fn second_person(settings: &Settings, import: &roster_import::Model, scope: &Reg
 }
 
 fn state_conflict(code: &'static str, message: Msg, m: &roster_import::Model) -> AppError {
-    let status = Status::parse(&m.status);
     AppError::StateConflict {
         code,
         message,
-        state: m.status.clone(),
+        state: m.status.code().to_owned(),
         version: m.version,
-        allowed: status
-            .map(|s| s.allowed().iter().map(|a| a.code().to_owned()).collect())
-            .unwrap_or_default(),
+        allowed: status::allowed(m.status)
+            .iter()
+            .map(|a| a.code().to_owned())
+            .collect(),
     }
 }
 
 fn not_validated(m: &roster_import::Model) -> AppError {
-    let label = Status::parse(&m.status).map_or(m.status.as_str(), |s| s.label_zh());
+    let label = m.status.label(Lang::Zh);
     state_conflict(
         "import_not_validated",
         Msg::new(
@@ -306,7 +307,7 @@ pub async fn activate(
             .await?;
     }
     let m = load(&txn, who, id).await?;
-    if m.status != Status::Validated.code() {
+    if m.status != Status::Validated {
         return Err(not_validated(&m));
     }
     if let Who::User(_) = who
@@ -385,7 +386,7 @@ pub async fn activate(
     bump_roster_version(&txn).await?;
 
     let mut a = m.clone().into_active_model();
-    a.status = Set(Status::Succeeded.code().to_owned());
+    a.status = Set(Status::Succeeded);
     a.version = Set(m.version + 1);
     a.activated_at = Set(Some(now));
     a.activated_by = Set(actor.id);
@@ -461,7 +462,7 @@ async fn requeue(
 ) -> AppResult<ImportView> {
     drop_plan(txn, m.id).await?;
     let mut a = m.clone().into_active_model();
-    a.status = Set(Status::Queued.code().to_owned());
+    a.status = Set(Status::Queued);
     a.version = Set(m.version + 1);
     a.claimed_by = Set(None);
     a.claimed_at = Set(None);
@@ -494,7 +495,7 @@ pub async fn discard(
 ) -> AppResult<ImportView> {
     let txn = crate::db::begin_write(db).await?;
     let m = load(&txn, Who::User(user), id).await?;
-    if m.status != Status::Validated.code() {
+    if m.status != Status::Validated {
         return Err(not_validated(&m));
     }
     if m.version != version {
@@ -530,8 +531,7 @@ pub async fn remap(
 ) -> AppResult<ImportView> {
     let txn = crate::db::begin_write(db).await?;
     let m = load(&txn, Who::User(user), id).await?;
-    let status = Status::parse(&m.status);
-    if !matches!(status, Some(Status::Validated | Status::Failed)) || m.purged_at.is_some() {
+    if !matches!(m.status, Status::Validated | Status::Failed) || m.purged_at.is_some() {
         return Err(state_conflict(
             "import_not_remappable",
             Msg::new(
@@ -582,7 +582,7 @@ pub async fn remap(
     let now = user.now;
     let mut a = m.clone().into_active_model();
     a.column_mapping = Set(Some(serde_json::to_value(&mapping).unwrap_or_default()));
-    a.status = Set(Status::Queued.code().to_owned());
+    a.status = Set(Status::Queued);
     a.version = Set(m.version + 1);
     // The new plan is nobody's yet: no one-step activation, no confirmation given for the
     // old one, and the corrector counts as a maker.
@@ -629,7 +629,7 @@ async fn close(
 ) -> AppResult<ImportView> {
     drop_plan(txn, m.id).await?;
     let mut a = m.clone().into_active_model();
-    a.status = Set(status.code().to_owned());
+    a.status = Set(status);
     a.version = Set(m.version + 1);
     a.finished_at = Set(Some(now));
     let after = a.update(txn).await?;
@@ -682,7 +682,7 @@ pub async fn expire_stale(
     let ids: Vec<i64> = roster_import::Entity::find()
         .select_only()
         .column(roster_import::Column::Id)
-        .filter(roster_import::COLUMN.status.eq(Status::Validated.code()))
+        .filter(roster_import::COLUMN.status.eq(Status::Validated))
         .filter(roster_import::COLUMN.validated_at.lte(cutoff))
         .into_tuple()
         .all(db)
@@ -697,7 +697,7 @@ pub async fn expire_stale(
         else {
             continue;
         };
-        if m.status == Status::Validated.code() && m.validated_at.is_some_and(|at| at <= cutoff) {
+        if m.status == Status::Validated && m.validated_at.is_some_and(|at| at <= cutoff) {
             close(&txn, &m, Status::Expired, None, now).await?;
             n += 1;
         }

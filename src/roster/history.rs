@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use sea_orm::ColumnTrait;
 use sea_orm::{
     Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -12,6 +13,7 @@ use entity::{roster_import, user};
 use crate::auth::CurrentUser;
 use crate::domain::Lang;
 use crate::error::{AppError, AppResult};
+use crate::roster::status::Status;
 
 /// Imports the user may see: their own, and those of regions inside their scope.
 /// An import without a region parameter may touch any region, so only a province-wide user
@@ -44,12 +46,12 @@ pub async fn find_visible<C: ConnectionTrait>(
 pub async fn list<C: ConnectionTrait>(
     db: &C,
     user: &CurrentUser,
-    status: Option<&str>,
+    status: Option<Status>,
     page: u64,
     per_page: u64,
 ) -> AppResult<(Vec<roster_import::Model>, u64)> {
     let mut query = roster_import::Entity::find().filter(visible(user));
-    if let Some(s) = status.filter(|s| !s.is_empty()) {
+    if let Some(s) = status {
         query = query.filter(roster_import::COLUMN.status.eq(s));
     }
     let total = query.clone().count(db).await?;

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
+use sea_orm::ColumnTrait;
 use sea_orm::sea_query::Expr;
 use sea_orm::{DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QueryOrder};
 use tokio::sync::Notify;
@@ -158,7 +159,7 @@ pub async fn sweep_interrupted(
             Expr::value("导入被服务重启中断，未生效，可重新运行。 / The import was interrupted by a restart; nothing of it landed and it can be run again."),
         )
         .col_expr(roster_import::Column::FinishedAt, Expr::value(now))
-        .filter(roster_import::COLUMN.status.eq(Status::Running.code()));
+        .filter(roster_import::COLUMN.status.eq(Status::Running));
     let sqlite = db.get_database_backend() == DbBackend::Sqlite;
     if !(sqlite && at_startup) {
         let cutoff = now - chrono::Duration::from_std(STALE_AFTER).unwrap_or_default();
@@ -176,7 +177,7 @@ pub async fn claim_next(
     let candidates: Vec<i64> = roster_import::Entity::find()
         .select_only()
         .column(roster_import::Column::Id)
-        .filter(roster_import::COLUMN.status.eq(Status::Queued.code()))
+        .filter(roster_import::COLUMN.status.eq(Status::Queued))
         .order_by_asc(roster_import::COLUMN.id)
         .limit(5)
         .into_tuple()
@@ -209,7 +210,7 @@ pub async fn claim(
         .col_expr(roster_import::Column::ClaimedAt, Expr::value(now))
         .col_expr(roster_import::Column::StartedAt, Expr::value(now))
         .filter(roster_import::COLUMN.id.eq(id))
-        .filter(roster_import::COLUMN.status.eq(Status::Queued.code()))
+        .filter(roster_import::COLUMN.status.eq(Status::Queued))
         .exec(db)
         .await?
         .rows_affected
@@ -234,7 +235,7 @@ async fn heartbeat(db: DatabaseConnection, progress: Progress, id: i64) {
             .col_expr(roster_import::Column::RowsDone, Expr::value(done))
             .col_expr(roster_import::Column::RowsTotal, Expr::value(total))
             .filter(roster_import::COLUMN.id.eq(id))
-            .filter(roster_import::COLUMN.status.eq(Status::Running.code()))
+            .filter(roster_import::COLUMN.status.eq(Status::Running))
             .filter(roster_import::COLUMN.claimed_by.eq(progress.instance()))
             .exec(&db)
             .await;

@@ -143,7 +143,7 @@ const VOID_SQLITE: &str = "UPDATE roster_entries SET valid_to = date(valid_from,
      WHERE created_by_import_id = ?";
 
 fn check_revertible(import: &roster_import::Model, user: &CurrentUser) -> AppResult<()> {
-    if import.status != Status::Succeeded.code() || import.duplicate_of.is_some() {
+    if import.status != Status::Succeeded || import.duplicate_of.is_some() {
         return Err(AppError::conflict(
             "import_not_revertible",
             Msg::new(

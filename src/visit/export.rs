@@ -2,7 +2,8 @@
 
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, XlsxError};
 
-use super::{Statement, Status, cap_reason_label};
+use super::{Statement, cap_reason_label};
+use crate::domain::Label;
 use crate::domain::{Lang, Money};
 use crate::export_safe::write_text;
 
@@ -113,9 +114,7 @@ pub fn statement_xlsx(s: &Statement, lang: Lang) -> Result<Vec<u8>, XlsxError> {
         let r = first + 1 + i as u32;
         sheet.write_number(r, 0, v.id as f64)?;
         write_text(sheet, r, 1, &v.hospital_name, None)?;
-        let kind = super::Kind::parse(&v.kind)
-            .map(|k| k.label(lang))
-            .unwrap_or("");
+        let kind = v.kind.label(lang);
         write_text(sheet, r, 2, kind, None)?;
         write_text(sheet, r, 3, &date(v.admitted_on), None)?;
         write_text(sheet, r, 4, &date(v.discharged_on), None)?;
@@ -154,9 +153,7 @@ pub fn statement_xlsx(s: &Statement, lang: Lang) -> Result<Vec<u8>, XlsxError> {
                 },
             ),
             None => {
-                let st = Status::parse(&v.status)
-                    .map(|s| s.label(lang))
-                    .unwrap_or("");
+                let st = v.status.label(lang);
                 let note = match (&v.void_reason, v.reversed_by) {
                     (Some(why), _) => why.clone(),
                     (None, Some(by)) => match lang {

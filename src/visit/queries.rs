@@ -2,6 +2,7 @@
 //! limited to the visits the user may see.
 
 use chrono::NaiveDate;
+use sea_orm::ColumnTrait;
 use sea_orm::{
     DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -70,7 +71,7 @@ pub async fn list(
         q = q.filter(visit::COLUMN.counted_on.lte(d));
     }
     if let Some(s) = f.status {
-        q = q.filter(visit::COLUMN.status.eq(s.code()));
+        q = q.filter(visit::COLUMN.status.eq(s));
     }
     let total = q.clone().count(db).await?;
     let rows = q
@@ -83,7 +84,7 @@ pub async fn list(
 }
 
 /// Sums over a year's visits.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[derive(Debug, Clone, Copy, Default, Serialize, utoipa::ToSchema)]
 pub struct StatementTotals {
     /// Visits recorded (not voided, reversal entries not counted).
     pub visits: u64,
@@ -98,7 +99,8 @@ pub struct StatementTotals {
 }
 
 /// A patient's visits, subsidies and cap in one year.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = PersonStatement)]
 pub struct Statement {
     /// The person's record id: ask for the statement again by it, not by the ID number.
     pub person_id: i64,
@@ -151,7 +153,7 @@ pub async fn statement(
     let annual = ledger::allowance(db, p.id, reading_day(year, today)).await?;
     let mut totals = StatementTotals::default();
     for v in &rows {
-        let voided = v.status == Status::Voided.code();
+        let voided = v.status == Status::Voided;
         if voided {
             continue;
         }
@@ -171,7 +173,7 @@ pub async fn statement(
             .subsidy
             .checked_add(subsidy)
             .unwrap_or(totals.subsidy);
-        if v.status == Status::Paid.code() {
+        if v.status == Status::Paid {
             totals.paid = totals.paid.checked_add(subsidy).unwrap_or(totals.paid);
         }
     }

@@ -20,9 +20,10 @@ use entity::{case, hospital, visit};
 
 use super::refusal::Refusal;
 use super::view::{self, AnnualFigures, Preview, Recorded, UsedPolicy};
-use super::{CASE_APPROVED, NewVisit, Status, cap_reason_label, ledger};
+use super::{NewVisit, Status, cap_reason_label, ledger};
 use crate::audit::{self, Change};
 use crate::auth::CurrentUser;
+use crate::case::workflow::CaseState;
 use crate::domain::subsidy::{self, Subsidy};
 use crate::domain::{Allowance, Group, Money, RegionCode};
 use crate::error::{AppError, AppResult, current_lang};
@@ -90,7 +91,7 @@ pub async fn record(
         policy_id: Set(Some(chosen.id)),
         group_code: Set(chosen.group.code().to_owned()),
         region_code: Set(case.region_code.clone()),
-        kind: Set(new.dates.kind().code().to_owned()),
+        kind: Set(new.dates.kind()),
         admitted_on: Set(admitted_on),
         discharged_on: Set(discharged_on),
         visit_date: Set(visit_date),
@@ -104,7 +105,7 @@ pub async fn record(
         out_of_pocket_fen: Set(s.out_of_pocket.fen()),
         subsidy_fen: Set(s.amount.fen()),
         cap_reason: Set(s.cap_reason.map(|r| r.code().to_owned())),
-        status: Set(Status::Pending.code().to_owned()),
+        status: Set(Status::Pending),
         reverses_visit_id: Set(None),
         recorded_by: Set(user.id),
         created_at: Set(now),
@@ -271,7 +272,7 @@ fn check(facts: Facts, new: &NewVisit) -> Result<Checked, Refusal> {
         policies,
     } = facts;
     let (on, kind) = (new.dates.counted_on(), new.dates.kind());
-    if case.state != CASE_APPROVED {
+    if case.state != CaseState::Approved {
         return Err(Refusal::CaseNotApproved {
             case_id: case.id,
             state: case.state,

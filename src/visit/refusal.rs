@@ -6,6 +6,8 @@ use chrono::NaiveDate;
 
 use super::view::VisitView;
 use super::{Kind, Status};
+use crate::case::workflow::CaseState;
+use crate::domain::Label;
 use crate::domain::{Group, Lang, Localized};
 use crate::error::{AppError, FieldError, Msg};
 
@@ -170,7 +172,7 @@ pub enum Refusal {
         /// The case.
         case_id: i64,
         /// Its state.
-        state: String,
+        state: CaseState,
     },
     /// The visit counts on a day outside the case's year.
     OutsideCaseYear {
@@ -266,7 +268,7 @@ impl Refusal {
         match self {
             Refusal::OutsideCaseYear { kind, .. }
             | Refusal::NotOnRoster { kind, .. }
-            | Refusal::NoPolicy { kind, .. } => kind.counted_field(),
+            | Refusal::NoPolicy { kind, .. } => super::counted_field(*kind),
             Refusal::UnknownHospital { .. } | Refusal::HospitalNotDesignated { .. } => {
                 "hospital_id"
             }
@@ -303,10 +305,16 @@ impl Localized for Refusal {
         let zh = lang == Lang::Zh;
         match self {
             Refusal::CaseNotApproved { case_id, state } if zh => {
-                format!("案件 #{case_id} 的状态为“{state}”，只有已批准的案件才能登记就诊。")
+                format!(
+                    "案件 #{case_id} 的状态为“{}”，只有已批准的案件才能登记就诊。",
+                    state.label(Lang::Zh)
+                )
             }
             Refusal::CaseNotApproved { case_id, state } => {
-                format!("Case #{case_id} is {state}; visits are recorded only on approved cases.")
+                format!(
+                    "Case #{case_id} is {}; visits are recorded only on approved cases.",
+                    state.label(Lang::En).to_lowercase()
+                )
             }
             Refusal::OutsideCaseYear {
                 case_id,

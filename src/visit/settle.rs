@@ -83,11 +83,6 @@ async fn hold_visit(
     Ok(v)
 }
 
-fn status_of(v: &visit::Model) -> AppResult<Status> {
-    Status::parse(&v.status)
-        .ok_or_else(|| anyhow::anyhow!("visit {} has status {}", v.id, v.status).into())
-}
-
 /// Approves, pays or voids a visit's subsidy, with an audit row.
 pub async fn transition(
     db: &DatabaseConnection,
@@ -97,7 +92,7 @@ pub async fn transition(
 ) -> AppResult<VisitView> {
     let txn = crate::db::begin_write(db).await?;
     let v = hold_visit(&txn, user, id).await?;
-    let status = status_of(&v)?;
+    let status = v.status;
     if !t.allowed_from().contains(&status) {
         return Err(Refusal::InvalidTransition {
             id,
@@ -123,7 +118,7 @@ pub async fn transition(
     let mut am: visit::ActiveModel = v.clone().into();
     match &t {
         Transition::Approve => {
-            am.status = Set(Status::Approved.code().to_owned());
+            am.status = Set(Status::Approved);
             am.approved_by = Set(Some(user.id));
             am.approved_at = Set(Some(now));
         }
@@ -131,14 +126,14 @@ pub async fn transition(
             payment_ref,
             paid_on,
         } => {
-            am.status = Set(Status::Paid.code().to_owned());
+            am.status = Set(Status::Paid);
             am.paid_by = Set(Some(user.id));
             am.paid_at = Set(Some(now));
             am.payment_ref = Set(Some(payment_ref.clone()));
             am.paid_on = Set(Some(*paid_on));
         }
         Transition::Void { reason } => {
-            am.status = Set(Status::Voided.code().to_owned());
+            am.status = Set(Status::Voided);
             am.voided_by = Set(Some(user.id));
             am.voided_at = Set(Some(now));
             am.void_reason = Set(Some(reason.clone()));
@@ -188,7 +183,7 @@ pub async fn reverse(
 ) -> AppResult<VisitView> {
     let txn = crate::db::begin_write(db).await?;
     let v = hold_visit(&txn, user, id).await?;
-    let status = status_of(&v)?;
+    let status = v.status;
     if status != Status::Paid {
         return Err(Refusal::NotPaid { id, status }.into());
     }
@@ -212,7 +207,7 @@ pub async fn reverse(
         policy_id: Set(v.policy_id),
         group_code: Set(v.group_code.clone()),
         region_code: Set(v.region_code.clone()),
-        kind: Set(v.kind.clone()),
+        kind: Set(v.kind),
         admitted_on: Set(v.admitted_on),
         discharged_on: Set(v.discharged_on),
         visit_date: Set(v.visit_date),
@@ -227,7 +222,7 @@ pub async fn reverse(
         out_of_pocket_fen: Set(neg(v.out_of_pocket_fen)),
         subsidy_fen: Set(neg(v.subsidy_fen)),
         cap_reason: Set(None),
-        status: Set(Status::Paid.code().to_owned()),
+        status: Set(Status::Paid),
         reverses_visit_id: Set(Some(v.id)),
         recorded_by: Set(user.id),
         paid_by: Set(Some(user.id)),

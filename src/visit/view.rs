@@ -9,11 +9,13 @@ use serde::Serialize;
 
 use entity::{hospital, person, visit};
 
+use super::{Kind, Status};
+
 use crate::domain::{Group, IdNumber, Money, Rate};
 use crate::policy::Policy;
 
 /// A visit as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct VisitView {
     /// Id.
     pub id: i64,
@@ -29,8 +31,8 @@ pub struct VisitView {
     pub hospital_id: i64,
     /// Its name.
     pub hospital_name: String,
-    /// inpatient | outpatient.
-    pub kind: String,
+    /// Inpatient stay or outpatient visit.
+    pub kind: Kind,
     /// 入院日期.
     pub admitted_on: Option<NaiveDate>,
     /// 出院日期.
@@ -61,8 +63,8 @@ pub struct VisitView {
     pub subsidy: Money,
     /// Why the subsidy is less than the rate alone gives.
     pub cap_reason: Option<String>,
-    /// pending | approved | paid | voided.
-    pub status: String,
+    /// Where the subsidy stands.
+    pub status: Status,
     /// On a reversal entry: the visit it reverses.
     pub reverses_visit_id: Option<i64>,
     /// On a reversed visit: its reversal entry.
@@ -115,7 +117,7 @@ impl VisitView {
             person_name: person.map(|p| p.name.clone()).unwrap_or_default(),
             hospital_id: v.hospital_id,
             hospital_name: hospital.map(|h| h.name.clone()).unwrap_or_default(),
-            kind: v.kind.clone(),
+            kind: v.kind,
             admitted_on: v.admitted_on,
             discharged_on: v.discharged_on,
             visit_date: v.visit_date,
@@ -131,7 +133,7 @@ impl VisitView {
             out_of_pocket: Money::from_fen(v.out_of_pocket_fen),
             subsidy: Money::from_fen(v.subsidy_fen),
             cap_reason: v.cap_reason.clone(),
-            status: v.status.clone(),
+            status: v.status,
             reverses_visit_id: v.reverses_visit_id,
             reversed_by,
             recorded_by: v.recorded_by,
@@ -224,7 +226,7 @@ pub(super) async fn view<C: ConnectionTrait>(
 }
 
 /// The policy a visit used, as the recording answer shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct UsedPolicy {
     /// Id.
     pub id: i64,
@@ -260,7 +262,7 @@ impl From<&Policy> for UsedPolicy {
 }
 
 /// The person's figures for the visit's year, as they stood when it was recorded.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
 pub struct AnnualFigures {
     /// Calendar year.
     pub year: i32,
@@ -275,7 +277,7 @@ pub struct AnnualFigures {
 }
 
 /// What recording a visit answers.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Recorded {
     /// The visit.
     #[serde(flatten)]
@@ -289,7 +291,7 @@ pub struct Recorded {
 }
 
 /// What a visit would grant, computed before it is saved so the caseworker sees the subsidy.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Preview {
     /// What the patient paid themselves.
     pub out_of_pocket: Money,

@@ -20,6 +20,7 @@ use crate::access_log::{Action as LogAction, Read, Source};
 use crate::auth::CurrentUser;
 use crate::case::workflow::{Action, CaseState};
 use crate::case::{self, CaseDetail, CaseView, Filter};
+use crate::domain::Label;
 use crate::domain::{Diagnosis, IdNumber, Lang, Role};
 use crate::eligibility::{self, EntryView, GroupView, Inquiry};
 use crate::error::{AppError, current_lang};
@@ -212,14 +213,13 @@ fn case_badge(s: CaseState, lang: Lang) -> StateBadge {
     }
 }
 
-fn visit_badge(status: &str, lang: Lang) -> StateBadge {
-    let s = visit::Status::parse(status);
+fn visit_badge(s: visit::Status, lang: Lang) -> StateBadge {
     StateBadge {
-        label: s.map_or("?", |s| s.label(lang)),
+        label: s.label(lang),
         class: match s {
-            Some(visit::Status::Approved | visit::Status::Paid) => "ok",
-            Some(visit::Status::Voided) => "bad",
-            _ => "wait",
+            visit::Status::Approved | visit::Status::Paid => "ok",
+            visit::Status::Voided => "bad",
+            visit::Status::Pending => "wait",
         },
     }
 }
@@ -650,12 +650,12 @@ fn visit_row(v: &VisitView, user: &CurrentUser, lang: Lang) -> VisitRow {
     VisitRow {
         id: v.id,
         counted_on: v.counted_on,
-        kind: visit::Kind::parse(&v.kind).map_or("", |k| k.label(lang)),
+        kind: v.kind.label(lang),
         hospital: v.hospital_name.clone(),
         invoice_no: v.invoice_no.clone().unwrap_or_default(),
         total_cost: fmt::money(v.total_cost),
         subsidy: fmt::money(v.subsidy),
-        badge: visit_badge(&v.status, lang),
+        badge: visit_badge(v.status, lang),
         mine: v.recorded_by == user.id,
     }
 }
@@ -710,7 +710,7 @@ async fn case_page(
         .map(|e| EventRow {
             at: fmt::at(&e.at),
             by: name_of(e.by.as_ref()),
-            to: CaseState::parse(&e.to).map_or("", |s| s.label(lang)),
+            to: e.to.label(lang),
             reason: e.reason.clone().unwrap_or_default(),
         })
         .collect();

@@ -25,6 +25,7 @@ use crate::error::{AppError, AppResult, Msg, current_lang};
 use crate::http::upload_form::{UploadFields, check_upload, read_upload_form};
 use crate::roster::history;
 use crate::roster::import::{self, Mode};
+use crate::roster::status::Status;
 use crate::state::AppState;
 
 /// This area's page texts.
@@ -253,15 +254,15 @@ pub struct Badge {
     pub class: &'static str,
 }
 
-fn status_badge(page: &Page, status: &str) -> Badge {
+fn status_badge(page: &Page, status: Status) -> Badge {
     let (key, class) = match status {
-        "queued" => ("roster.status_queued", "wait"),
-        "running" => ("roster.status_running", "wait"),
-        "validated" => ("roster.status_validated", "wait"),
-        "succeeded" => ("roster.status_succeeded", "ok"),
-        "discarded" => ("roster.status_discarded", "wait"),
-        "expired" => ("roster.status_expired", "wait"),
-        _ => ("roster.status_failed", "bad"),
+        Status::Queued => ("roster.status_queued", "wait"),
+        Status::Running => ("roster.status_running", "wait"),
+        Status::Validated => ("roster.status_validated", "wait"),
+        Status::Succeeded => ("roster.status_succeeded", "ok"),
+        Status::Discarded => ("roster.status_discarded", "wait"),
+        Status::Expired => ("roster.status_expired", "wait"),
+        Status::Failed => ("roster.status_failed", "bad"),
     };
     Badge {
         label: page.t.get(key),
@@ -540,7 +541,7 @@ fn import_row(
             .unwrap_or_else(|| page.t.get("roster.all_regions").to_owned()),
         mode: mode_label(page, &m.mode),
         effective_date: m.effective_date.to_string(),
-        badge: status_badge(page, &m.status),
+        badge: status_badge(page, m.status),
         rows: fmt::count(m.accepted + m.rejected + m.skipped),
         accepted: fmt::count(m.accepted),
         rejected: fmt::count(m.rejected),
@@ -574,16 +575,6 @@ struct ListQuery {
     page: Option<u64>,
 }
 
-const STATUSES: [&str; 7] = [
-    "queued",
-    "running",
-    "validated",
-    "succeeded",
-    "failed",
-    "discarded",
-    "expired",
-];
-
 async fn import_list(
     State(state): State<AppState>,
     web: WebUser,
@@ -596,16 +587,12 @@ async fn import_list(
         "/roster/imports",
     );
     // An unknown status is no filter, rather than an empty list.
-    let status = q
-        .status
-        .filter(|s| STATUSES.contains(&s.as_str()))
-        .unwrap_or_default();
+    let status = q.status.as_deref().and_then(Status::parse);
     let n = super::page_number(q.page);
     let fail = |e| app_error_page(Some(user.clone()), e);
-    let (models, total) =
-        history::list(&state.db, &user, Some(status.as_str()), n, IMPORTS_PER_PAGE)
-            .await
-            .map_err(fail)?;
+    let (models, total) = history::list(&state.db, &user, status, n, IMPORTS_PER_PAGE)
+        .await
+        .map_err(fail)?;
     let names = history::uploader_names(&state.db, &models)
         .await
         .map_err(fail)?;
@@ -613,13 +600,14 @@ async fn import_list(
         .iter()
         .map(|m| import_row(&page, m, &names))
         .collect();
-    let statuses = STATUSES
+    let statuses = Status::ALL
         .iter()
-        .map(|s| Choice {
-            code: s,
+        .map(|&s| Choice {
+            code: s.code(),
             label: status_badge(&page, s).label.to_owned(),
         })
         .collect();
+    let status = status.map_or("", Status::code).to_owned();
     let base = match query_of(&[("status", &status)]) {
         q if q.is_empty() => "/roster/imports".to_owned(),
         q => format!("/roster/imports?{q}"),
@@ -808,7 +796,7 @@ async fn import_page(
     let (rows_done, rows_total) = state.imports.get(id).unwrap_or((m.rows_done, m.rows_total));
     let imp = import_row(&page, &m, &names);
     Ok(render(&ImportPage {
-        status: m.status.clone(),
+        status: m.status.code().to_owned(),
         finished: m.finished_at.as_ref().map(fmt::at),
         format: m.format.clone(),
         size: format!("{} B", fmt::count(m.file_size)),
@@ -819,7 +807,7 @@ async fn import_page(
             .as_deref()
             .map(|e| history::failure_in(e, lang).to_owned()),
         progress: LiveProgress {
-            live: m.status == "queued" || m.status == "running",
+            live: matches!(m.status, Status::Queued | Status::Running),
             id,
             done: rows_done,
             total: rows_total,
@@ -831,7 +819,7 @@ async fn import_page(
         pager: Pager::new(&format!("/roster/imports/{id}"), n, ERRORS_PER_PAGE, total),
         sheets: sheets_of(&m),
         // Offered to a second person only: the uploader cannot undo their own import.
-        can_revert: m.status == "succeeded"
+        can_revert: m.status == Status::Succeeded
             && m.duplicate_of.is_none()
             && m.reverted_at.is_none()
             && m.created_by != Some(user.id),
@@ -839,7 +827,7 @@ async fn import_page(
         plan: super::roster_plan::plan_view(&state, &user, &m)
             .await
             .map_err(fail)?,
-        can_remap: (m.status == "validated" || m.status == "failed") && m.purged_at.is_none(),
+        can_remap: matches!(m.status, Status::Validated | Status::Failed) && m.purged_at.is_none(),
         version: m.version,
         field_choices: std::iter::once(Choice {
             code: "",

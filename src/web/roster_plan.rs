@@ -156,9 +156,8 @@ pub async fn plan_view(
     user: &CurrentUser,
     m: &roster_import::Model,
 ) -> AppResult<Option<PlanView>> {
-    let status = Status::parse(&m.status);
-    let pending = status == Some(Status::Validated);
-    let activated = status == Some(Status::Succeeded) && m.activated_at.is_some();
+    let pending = m.status == Status::Validated;
+    let activated = m.status == Status::Succeeded && m.activated_at.is_some();
     if !(pending || activated) {
         return Ok(None);
     }
@@ -243,7 +242,7 @@ pub async fn approvals(State(state): State<AppState>, web: WebUser) -> Result<Re
         Some(user.clone()),
         "/roster/approvals",
     );
-    let (models, _) = history::list(&state.db, &user, Some(Status::Validated.code()), 1, 200)
+    let (models, _) = history::list(&state.db, &user, Some(Status::Validated), 1, 200)
         .await
         .map_err(fail)?;
     let names = history::uploader_names(&state.db, &models)

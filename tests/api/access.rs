@@ -42,7 +42,7 @@ async fn import_in(app: &TestApp, region: &str) -> i64 {
         mode: Set("incremental".into()),
         effective_date: Set(now.date_naive()),
         fingerprint: Set(format!("{region:0>64}")),
-        status: Set("succeeded".into()),
+        status: Set(entity::roster_import::Status::Succeeded),
         created_at: Set(now),
         finished_at: Set(Some(now)),
         ..Default::default()
@@ -111,7 +111,7 @@ async fn records(app: &TestApp) -> Records {
 /// when the route addresses no record that has a region.
 fn address(route: &RouteSpec, r: &Records, inside: bool) -> Option<String> {
     let pick = |(a, b): (i64, i64)| if inside { a } else { b };
-    let p = route.path;
+    let p = route.path.as_str();
     let filled = if p.starts_with("/api/v1/cases/{id}") {
         p.replace("{id}", &pick(r.case).to_string())
     } else if p.starts_with("/api/v1/visits/{id}") {

@@ -131,8 +131,8 @@ async fn a_caseworker_opens_a_case_for_an_eligible_patient(app: TestApp) {
     assert_eq!(
         (
             events[0].action.as_str(),
-            events[0].from_state.as_deref(),
-            events[0].to_state.as_str()
+            events[0].from_state.map(|s| s.code()),
+            events[0].to_state.code()
         ),
         ("open", None, "submitted")
     );
@@ -872,7 +872,7 @@ async fn a_case_that_no_longer_qualifies_cannot_be_approved_or_resubmitted(app: 
         .await
         .unwrap()
         .unwrap();
-    assert_eq!((row.state.as_str(), row.version), ("submitted", 1));
+    assert_eq!((row.state.code(), row.version), ("submitted", 1));
 
     // Rejected, it cannot come back either until the roster covers the patient again.
     act(
@@ -1132,7 +1132,7 @@ async fn a_case_shows_its_events_and_visits_summary(app: TestApp) {
             policy_id: Set(None),
             group_code: Set("low_income_urban".into()),
             region_code: Set("220102".into()),
-            kind: Set("outpatient".into()),
+            kind: Set(entity::visit::Kind::Outpatient),
             admitted_on: Set(None),
             discharged_on: Set(None),
             visit_date: Set(Some(today)),
@@ -1146,7 +1146,7 @@ async fn a_case_shows_its_events_and_visits_summary(app: TestApp) {
             out_of_pocket_fen: Set(500_000),
             subsidy_fen: Set(fen),
             cap_reason: Set(None),
-            status: Set(status.into()),
+            status: Set(entity::visit::Status::parse(status).expect("a visit status")),
             reverses_visit_id: Set(None),
             recorded_by: Set(1),
             approved_by: Set(None),

@@ -1,5 +1,6 @@
 use sea_orm::{EntityTrait, PaginatorTrait};
 
+use entity::roster_import::Status;
 use entity::{hospital, roster_entry, roster_import, subsidy_policy, user};
 
 use crate::db_test;
@@ -18,7 +19,7 @@ async fn the_demo_seeds_accounts_hospitals_policies_and_rosters(app: TestApp) {
         let all = roster_import::Entity::find().all(&app.db).await.unwrap();
         if all
             .iter()
-            .all(|i| i.status == "succeeded" || i.status == "failed")
+            .all(|i| matches!(i.status, Status::Succeeded | Status::Failed))
         {
             break;
         }
@@ -36,7 +37,7 @@ async fn the_demo_seeds_accounts_hospitals_policies_and_rosters(app: TestApp) {
     let imports = roster_import::Entity::find().all(&app.db).await.unwrap();
     assert_eq!(imports.len(), 4);
     assert!(
-        imports.iter().all(|i| i.status == "succeeded"),
+        imports.iter().all(|i| i.status == Status::Succeeded),
         "{imports:?}"
     );
     assert_eq!(

@@ -580,7 +580,7 @@ pub async fn person_with_case<C: ConnectionTrait>(
     let c = case::ActiveModel {
         person_id: Set(p.id),
         year: Set(year),
-        state: Set("approved".into()),
+        state: Set(entity::case::State::Approved),
         version: Set(1),
         applicant_name: Set(p.name.clone()),
         diagnosis_code: Set("C34.9".into()),

@@ -424,7 +424,12 @@ async fn the_roster_import_waits_for_the_lock_longer_than_a_login(app: TestApp) 
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(done.status, "validated", "{:?}", done.error);
+    assert_eq!(
+        done.status,
+        entity::roster_import::Status::Validated,
+        "{:?}",
+        done.error
+    );
     assert_eq!(done.accepted, 1);
     assert!(
         started.elapsed() >= Duration::from_secs(2),

@@ -38,6 +38,7 @@ mod scope;
 mod second_factor;
 mod security;
 mod sessions;
+mod snapshot;
 mod users;
 mod visits;
 mod web;

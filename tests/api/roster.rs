@@ -939,7 +939,7 @@ async fn an_interrupted_import_is_marked_failed_and_runs_again(app: TestApp) {
         .unwrap()
         .unwrap();
     let mut copy: roster_import::ActiveModel = m.clone().into();
-    copy.status = Set("running".into());
+    copy.status = Set(entity::roster_import::Status::Running);
     copy.claimed_at = Set(Some(chrono::Utc::now() - chrono::Duration::hours(1)));
     copy.update(&app.db).await.unwrap();
     let swept = cancer_aid::roster::jobs::sweep_interrupted(&app.db, true, app.state.clock.now())
@@ -1024,7 +1024,7 @@ async fn two_instances_on_one_database_run_each_import_exactly_once(app: TestApp
     let imports = roster_import::Entity::find().all(&app.db).await.unwrap();
     assert_eq!(imports.len(), 6);
     for i in &imports {
-        assert_eq!(i.status, "validated", "{i:?}");
+        assert_eq!(i.status, entity::roster_import::Status::Validated, "{i:?}");
         assert!(
             instances.contains(&i.claimed_by.as_deref().unwrap_or("")),
             "{i:?}"
@@ -1043,7 +1043,7 @@ async fn two_instances_on_one_database_run_each_import_exactly_once(app: TestApp
     }
     let imports = roster_import::Entity::find().all(&app.db).await.unwrap();
     for i in &imports {
-        assert_eq!(i.status, "succeeded", "{i:?}");
+        assert_eq!(i.status, entity::roster_import::Status::Succeeded, "{i:?}");
     }
 
     // The first to run added the eight people; the others found them there.
@@ -1076,7 +1076,7 @@ pub async fn claimed_import(app: &TestApp, owner: &str) -> i64 {
         mode: Set("incremental".into()),
         effective_date: Set(now.date_naive()),
         fingerprint: Set("1".repeat(64)),
-        status: Set("running".into()),
+        status: Set(entity::roster_import::Status::Running),
         claimed_by: Set(Some(owner.to_owned())),
         claimed_at: Set(Some(now)),
         created_at: Set(now),
@@ -1113,7 +1113,11 @@ async fn only_the_instance_holding_the_claim_can_finish_an_import(app: TestApp) 
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(row.status, "running", "{row:?}");
+    assert_eq!(
+        row.status,
+        entity::roster_import::Status::Running,
+        "{row:?}"
+    );
     assert_eq!(row.claimed_by.as_deref(), Some(other.instance()));
     assert_eq!(
         roster_entry::Entity::find().count(&app.db).await.unwrap(),
@@ -1140,11 +1144,7 @@ async fn only_the_instance_holding_the_claim_can_finish_an_import(app: TestApp) 
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(
-        (row.status.as_str(), row.added),
-        ("validated", 1),
-        "{row:?}"
-    );
+    assert_eq!((row.status.code(), row.added), ("validated", 1), "{row:?}");
     assert_eq!(runs().await, 1);
     // A late run of A again changes nothing.
     cancer_aid::roster::import::run(&app.db, id, app.state.imports.clone())

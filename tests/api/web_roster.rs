@@ -445,7 +445,7 @@ async fn stored_import(
         mode: Set("full".into()),
         effective_date: Set(chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()),
         fingerprint: Set(format!("{status}-fingerprint")),
-        status: Set(status.into()),
+        status: Set(entity::roster_import::Status::parse(status).expect("an import status")),
         rows_total: Set(1_000_000),
         rows_done: Set(250_000),
         accepted: Set(0),

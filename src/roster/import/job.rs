@@ -3,6 +3,7 @@
 
 use std::ops::ControlFlow;
 
+use sea_orm::ColumnTrait;
 use sea_orm::{EntityTrait, QueryFilter, QueryTrait, Set, Statement, TryIntoModel};
 
 use entity::roster_import;
@@ -137,7 +138,7 @@ impl Job {
         let total: i64 = parsed.sheets.iter().map(|s| s.rows as i64).sum();
         let now = clock.now();
         let mut m: roster_import::ActiveModel = import.clone().into();
-        m.status = Set(Status::Validated.code().to_owned());
+        m.status = Set(Status::Validated);
         m.version = Set(import.version + 1);
         m.roster_version = Set(Some(roster_version));
         m.validated_at = Set(Some(now));
@@ -165,7 +166,7 @@ impl Job {
                 roster_import::Entity::update_many()
                     .set(m)
                     .filter(roster_import::COLUMN.id.eq(import_id))
-                    .filter(roster_import::COLUMN.status.eq(Status::Running.code()))
+                    .filter(roster_import::COLUMN.status.eq(Status::Running))
                     .filter(roster_import::COLUMN.claimed_by.eq(owner.as_str()))
                     .build(backend),
             )

@@ -3,6 +3,7 @@
 
 use std::ops::ControlFlow;
 
+use sea_orm::ColumnTrait;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Value};
 
@@ -43,7 +44,7 @@ pub async fn run(
             let wanted = roster_import::Entity::find_by_id(import_id)
                 .one(db)
                 .await?
-                .is_some_and(|m| m.auto_activate && m.status == Status::Validated.code());
+                .is_some_and(|m| m.auto_activate && m.status == Status::Validated);
             if wanted {
                 let done = crate::roster::activate::auto(
                     db,
@@ -107,7 +108,7 @@ pub async fn run(
             // leaves the import as the sweep (or its new holder) left it.
             let held = update
                 .filter(roster_import::COLUMN.id.eq(import_id))
-                .filter(roster_import::COLUMN.status.eq(Status::Running.code()))
+                .filter(roster_import::COLUMN.status.eq(Status::Running))
                 .filter(roster_import::COLUMN.claimed_by.eq(progress.instance()))
                 .exec(&txn)
                 .await?
@@ -190,7 +191,7 @@ async fn run_inner(
                 .fingerprint
                 .eq(import.fingerprint.as_str()),
         )
-        .filter(roster_import::COLUMN.status.eq(Status::Succeeded.code()))
+        .filter(roster_import::COLUMN.status.eq(Status::Succeeded))
         .filter(roster_import::COLUMN.duplicate_of.is_null())
         .filter(roster_import::COLUMN.id.ne(import_id))
         .one(db)
@@ -224,7 +225,7 @@ async fn run_inner(
         }
         let held = update
             .filter(roster_import::COLUMN.id.eq(import_id))
-            .filter(roster_import::COLUMN.status.eq(Status::Running.code()))
+            .filter(roster_import::COLUMN.status.eq(Status::Running))
             .filter(roster_import::COLUMN.claimed_by.eq(progress.instance()))
             .exec(&txn)
             .await?

@@ -1,6 +1,7 @@
 //! Receiving an upload: the file checked and stored, the import queued (or recorded as a
 //! duplicate); and queueing a failed import again.
 
+use sea_orm::ColumnTrait;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set};
 use sha2::{Digest, Sha256};
 
@@ -76,7 +77,7 @@ pub async fn submit(
     let txn = crate::db::begin_write(db).await?;
     let earlier = roster_import::Entity::find()
         .filter(roster_import::COLUMN.fingerprint.eq(fp.as_str()))
-        .filter(roster_import::COLUMN.status.eq(Status::Succeeded.code()))
+        .filter(roster_import::COLUMN.status.eq(Status::Succeeded))
         .filter(roster_import::COLUMN.duplicate_of.is_null())
         .one(&txn)
         .await?;
@@ -97,11 +98,10 @@ pub async fn submit(
         fingerprint: Set(fp),
         auto_activate: Set(upload.activate),
         status: Set(if earlier.is_some() {
-            Status::Succeeded.code()
+            Status::Succeeded
         } else {
-            Status::Queued.code()
-        }
-        .to_owned()),
+            Status::Queued
+        }),
         duplicate_of: Set(earlier.as_ref().map(|e| e.id)),
         rows_total: Set(earlier.as_ref().map_or(0, |e| e.rows_total)),
         rows_done: Set(earlier.as_ref().map_or(0, |e| e.rows_total)),
@@ -175,7 +175,7 @@ pub async fn requeue(
     if let Some(purged) = m.purged_at {
         return Err(crate::roster::retention::purged_conflict(purged));
     }
-    if m.status != Status::Failed.code() {
+    if m.status != Status::Failed {
         return Err(AppError::conflict(
             "import_not_failed",
             Msg::new(
@@ -188,7 +188,7 @@ pub async fn requeue(
         ));
     }
     let mut a: roster_import::ActiveModel = m.clone().into();
-    a.status = Set(Status::Queued.code().to_owned());
+    a.status = Set(Status::Queued);
     a.error = Set(None);
     a.claimed_by = Set(None);
     a.claimed_at = Set(None);

@@ -7,6 +7,7 @@ use serde::Serialize;
 use entity::{roster_import, roster_import_error};
 
 use crate::domain::Lang;
+use crate::roster::status::Status;
 
 /// An import as the API shows it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -27,9 +28,8 @@ pub struct ImportView {
     pub mode: String,
     /// Effective date.
     pub effective_date: NaiveDate,
-    /// queued | running (validating) | validated | succeeded (activated) | failed | discarded |
-    /// expired.
-    pub status: String,
+    /// Where the import stands.
+    pub status: Status,
     /// Raised by every change of state; an activation names the version it saw.
     pub version: i32,
     /// Rows read so far and in all.
@@ -111,7 +111,7 @@ impl ImportView {
             region_code: m.region_code.clone(),
             mode: m.mode.clone(),
             effective_date: m.effective_date,
-            status: m.status.clone(),
+            status: m.status,
             version: m.version,
             progress: ProgressView {
                 rows_done,

@@ -19,11 +19,12 @@ use super::i18n::Texts;
 use super::{Page, WebUser, fmt, query_of, render};
 use crate::access;
 use crate::auth::CurrentUser;
-use crate::domain::{Group, Lang};
+use crate::domain::{Group, Label, Lang};
 use crate::error::{AppError, current_lang};
 use crate::http::report_query::{SpendingParams, SummaryParams, spending_request, summary_request};
 use crate::report::{self, Dimension, ReportRow, Status, TotalLine};
 use crate::state::AppState;
+use crate::visit::GRANTED;
 
 /// This area's page texts.
 pub const TEXTS: Texts = &[
@@ -481,7 +482,7 @@ fn status_choices(ticked: &[String], lang: Lang) -> Vec<Choice> {
             code: s.code(),
             label: s.label(lang),
             checked: if defaults {
-                Status::DEFAULT.contains(s)
+                GRANTED.contains(s)
             } else {
                 ticked.iter().any(|t| t == s.code())
             },
