@@ -141,6 +141,24 @@ pub fn region_within(code: Expr, scope: &RegionPrefix) -> Expr {
     .eq(scope.as_str())
 }
 
+/// A statement written with `?` placeholders, numbered (`$1`, `$2`, ...) for PostgreSQL.
+pub fn placeholders(backend: DbBackend, text: &str) -> String {
+    if backend != DbBackend::Postgres {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut n = 0;
+    for c in text.chars() {
+        if c == '?' {
+            n += 1;
+            out.push_str(&format!("${n}"));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// The length of a scope prefix, as [`region_within`] binds it (a 32-bit integer, which
 /// PostgreSQL's `substr(text, int, int)` takes without a cast).
 pub fn scope_len(scope: &RegionPrefix) -> i32 {
@@ -156,6 +174,16 @@ mod tests {
         assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
         assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact("sqlite://data/x.db"), "sqlite://data/x.db");
+    }
+
+    #[test]
+    fn placeholders_are_numbered_for_postgres() {
+        let text = "UPDATE t SET a = '' WHERE b = ? AND c > ? AND c <= ?";
+        assert_eq!(placeholders(DbBackend::Sqlite, text), text);
+        assert_eq!(
+            placeholders(DbBackend::Postgres, text),
+            "UPDATE t SET a = '' WHERE b = $1 AND c > $2 AND c <= $3"
+        );
     }
 
     #[test]

@@ -18,6 +18,7 @@ mod m20261207_000010_import_confirmation;
 mod m20261207_000011_entry_changes;
 mod m20261207_000012_import_staging;
 mod m20261207_000013_column_mapping;
+mod m20261207_000014_payments;
 
 /// Runs every migration in order; called at start-up and by `cancer-aid migrate`.
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000011_entry_changes::Migration),
             Box::new(m20261207_000012_import_staging::Migration),
             Box::new(m20261207_000013_column_mapping::Migration),
+            Box::new(m20261207_000014_payments::Migration),
         ]
     }
 }

@@ -1,5 +1,6 @@
 //! Pure domain types and rules: no HTTP, no database, no clock (dates are passed in).
 
+pub mod account;
 pub mod allowance;
 pub mod diagnosis;
 pub mod group;
@@ -11,6 +12,7 @@ pub mod region;
 pub mod role;
 pub mod subsidy;
 
+pub use account::{AccountError, AccountNumber, mask_account};
 pub use allowance::{Allowance, PolicyCap};
 pub use diagnosis::{Diagnosis, DiagnosisError, DiagnosisRanges};
 pub use group::Group;

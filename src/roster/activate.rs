@@ -664,7 +664,7 @@ pub async fn drop_plan<C: ConnectionTrait>(db: &C, id: i64) -> Result<(), sea_or
     for (table, _) in PLAN_TABLES {
         db.execute_raw(Statement::from_sql_and_values(
             backend,
-            super::retention::sql(backend, &format!("DELETE FROM {table} WHERE import_id = ?")),
+            crate::db::placeholders(backend, &format!("DELETE FROM {table} WHERE import_id = ?")),
             [id.into()],
         ))
         .await?;
@@ -742,7 +742,7 @@ async fn statements(
     let run = |sql: &str, values: Vec<sea_orm::Value>| {
         txn.execute_raw(Statement::from_sql_and_values(
             backend,
-            super::retention::sql(backend, sql),
+            crate::db::placeholders(backend, sql),
             values,
         ))
     };

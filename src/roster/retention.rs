@@ -222,7 +222,7 @@ async fn clear_rejected_rows(
         let last = db
             .query_one_raw(Statement::from_sql_and_values(
                 backend,
-                sql(
+                crate::db::placeholders(
                     backend,
                     "SELECT MAX(id) AS last FROM (SELECT id FROM roster_import_errors \
                      WHERE import_id = ? AND id > ? ORDER BY id LIMIT ?) AS batch",
@@ -239,7 +239,7 @@ async fn clear_rejected_rows(
         cleared += db
             .execute_raw(Statement::from_sql_and_values(
                 backend,
-                sql(
+                crate::db::placeholders(
                     backend,
                     "UPDATE roster_import_errors SET value = '', row_data = NULL \
                      WHERE import_id = ? AND id > ? AND id <= ?",
@@ -264,7 +264,7 @@ async fn delete_plan(db: &DatabaseConnection, import_id: i64, batch: u64) -> Res
             let last = db
                 .query_one_raw(Statement::from_sql_and_values(
                     backend,
-                    sql(
+                    crate::db::placeholders(
                         backend,
                         &format!(
                             "SELECT MAX({key}) AS last FROM (SELECT {key} FROM {table} \
@@ -283,7 +283,7 @@ async fn delete_plan(db: &DatabaseConnection, import_id: i64, batch: u64) -> Res
             deleted += db
                 .execute_raw(Statement::from_sql_and_values(
                     backend,
-                    sql(
+                    crate::db::placeholders(
                         backend,
                         &format!("DELETE FROM {table} WHERE import_id = ? AND {key} <= ?"),
                     ),
@@ -306,7 +306,7 @@ async fn delete_file(db: &DatabaseConnection, import_id: i64, batch: i64) -> Res
         let first = db
             .query_one_raw(Statement::from_sql_and_values(
                 backend,
-                sql(
+                crate::db::placeholders(
                     backend,
                     "SELECT MIN(part) AS first FROM roster_import_file_parts WHERE import_id = ?",
                 ),
@@ -322,7 +322,7 @@ async fn delete_file(db: &DatabaseConnection, import_id: i64, batch: i64) -> Res
         deleted += db
             .execute_raw(Statement::from_sql_and_values(
                 backend,
-                sql(
+                crate::db::placeholders(
                     backend,
                     "DELETE FROM roster_import_file_parts \
                      WHERE import_id = ? AND part >= ? AND part < ?",
@@ -338,24 +338,6 @@ async fn delete_file(db: &DatabaseConnection, import_id: i64, batch: i64) -> Res
         pause(backend).await;
     }
     Ok(deleted)
-}
-
-/// `?` placeholders as the backend writes them.
-pub(crate) fn sql(backend: DbBackend, text: &str) -> String {
-    if backend != DbBackend::Postgres {
-        return text.to_owned();
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    let mut n = 0;
-    for c in text.chars() {
-        if c == '?' {
-            n += 1;
-            out.push_str(&format!("${n}"));
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 async fn pause(backend: DbBackend) {
@@ -411,19 +393,4 @@ pub fn spawn(
             }
         }
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn placeholders_are_numbered_for_postgres() {
-        let text = "UPDATE t SET a = '' WHERE b = ? AND c > ? AND c <= ?";
-        assert_eq!(sql(DbBackend::Sqlite, text), text);
-        assert_eq!(
-            sql(DbBackend::Postgres, text),
-            "UPDATE t SET a = '' WHERE b = $1 AND c > $2 AND c <= $3"
-        );
-    }
 }

@@ -83,7 +83,7 @@ pub async fn revert(
     }
     txn.execute_raw(Statement::from_sql_and_values(
         backend,
-        super::retention::sql(backend, RESTORE),
+        crate::db::placeholders(backend, RESTORE),
         [now.into(), id.into()],
     ))
     .await?;
@@ -93,7 +93,7 @@ pub async fn revert(
     };
     txn.execute_raw(Statement::from_sql_and_values(
         backend,
-        super::retention::sql(backend, void),
+        crate::db::placeholders(backend, void),
         [now.into(), id.into()],
     ))
     .await?;
@@ -213,7 +213,7 @@ async fn check_untouched(txn: &DatabaseTransaction, id: i64) -> AppResult<()> {
     let later: Vec<i64> = txn
         .query_all_raw(Statement::from_sql_and_values(
             backend,
-            super::retention::sql(backend, LATER),
+            crate::db::placeholders(backend, LATER),
             [
                 id.into(),
                 id.into(),
@@ -250,7 +250,7 @@ async fn check_untouched(txn: &DatabaseTransaction, id: i64) -> AppResult<()> {
     let unrecorded = txn
         .query_one_raw(Statement::from_sql_and_values(
             backend,
-            super::retention::sql(backend, UNRECORDED),
+            crate::db::placeholders(backend, UNRECORDED),
             [id.into(), id.into(), id.into()],
         ))
         .await?

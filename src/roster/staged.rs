@@ -170,7 +170,7 @@ pub async fn page<C: ConnectionTrait>(
     let total: i64 = db
         .query_one_raw(Statement::from_sql_and_values(
             backend,
-            super::retention::sql(backend, &count_sql),
+            crate::db::placeholders(backend, &count_sql),
             values.clone(),
         ))
         .await?
@@ -185,7 +185,7 @@ pub async fn page<C: ConnectionTrait>(
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(
             backend,
-            super::retention::sql(backend, &paged),
+            crate::db::placeholders(backend, &paged),
             values,
         ))
         .await?;
@@ -214,7 +214,7 @@ async fn chunk_after(
     values.push(after.into());
     db.query_all_raw(Statement::from_sql_and_values(
         backend,
-        super::retention::sql(backend, &sql),
+        crate::db::placeholders(backend, &sql),
         values,
     ))
     .await?

@@ -394,6 +394,14 @@ impl<'a> Client<'a> {
     pub async fn wait_validated(&self, id: i64) -> Value {
         for _ in 0..2_400 {
             let res = self.get(&format!("/api/v1/roster-imports/{id}")).await;
+            // The answer tells a client to try again while a running import holds SQLite's
+            // write lock longer than a write waits (its session's last use is a write): a
+            // poller does as told.
+            if res.status == StatusCode::SERVICE_UNAVAILABLE && res.error_code() == "database_busy"
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
             res.assert_status(StatusCode::OK);
             let v = res.json();
             if v["status"] != "queued" && v["status"] != "running" {

@@ -71,7 +71,7 @@ impl Job {
             store
                 .execute(Statement::from_sql_and_values(
                     store.backend(),
-                    crate::roster::retention::sql(
+                    crate::db::placeholders(
                         store.backend(),
                         &format!("DELETE FROM {table} WHERE import_id = ?"),
                     ),
