@@ -188,6 +188,10 @@ pub const VISIT_READER: Access = Access::roles(&[Caseworker, Approver, Manager, 
 pub const MANAGER: Access = Access::roles(&[Manager, Admin]);
 /// Reversing a paid subsidy: managers only.
 pub const SUBSIDY_REVERSER: Access = Access::roles(&[Manager]);
+/// Who sets how a case is paid: the caseworker at the counter, or a manager.
+pub const PAYEE_EDITOR: Access = Access::roles(&[Caseworker, Manager]);
+/// Who drafts, approves (a second one) and cancels payment batches.
+pub const PAYMENT_MANAGER: Access = Access::roles(&[Manager]);
 
 /// The pages' own rules, where a page serves fewer roles than its API (the menu reads these).
 pub mod pages {

@@ -23,6 +23,7 @@ pub mod error;
 pub mod export_safe;
 pub mod hospital;
 pub mod http;
+pub mod payment;
 pub mod person;
 pub mod policy;
 pub mod report;

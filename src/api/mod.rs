@@ -10,6 +10,7 @@ pub mod health;
 pub mod hospitals;
 pub mod input;
 pub mod openapi;
+pub mod payments;
 pub mod persons;
 pub mod policies;
 pub mod reports;
@@ -245,6 +246,13 @@ fn routes(max_upload_bytes: usize) -> Routes {
         .api(access::SUBSIDY_REVERSER, routes!(visits::reverse_visit))
         .api(access::VISIT_READER, routes!(visits::person_statement))
         .api(access::ROSTER_READER, routes!(persons::roster_history))
+        .api(access::PAYEE_EDITOR, routes!(payments::set_payee))
+        .api(access::CASE_READER, routes!(payments::get_payee))
+        .api(access::PAYMENT_MANAGER, routes!(payments::draft_batch))
+        .api(access::PAYMENT_MANAGER, routes!(payments::list_batches))
+        .api(access::PAYMENT_MANAGER, routes!(payments::get_batch))
+        .api(access::PAYMENT_MANAGER, routes!(payments::approve_batch))
+        .api(access::PAYMENT_MANAGER, routes!(payments::cancel_batch))
 }
 
 /// Every route the router serves, as built by the route table (the Swagger UI's own files

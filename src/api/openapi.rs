@@ -44,6 +44,7 @@ use super::extract::SESSION_COOKIE;
         (name = "hospitals", description = "Designated hospitals (定点医院)"),
         (name = "policies", description = "Subsidy policies as data"),
         (name = "visits", description = "Visits (就诊) and their subsidies"),
+        (name = "payments", description = "Payee details and payment batches (发放批次)"),
     )
 )]
 pub struct ApiDoc;

@@ -25,6 +25,7 @@ mod hostile_files;
 mod limits;
 mod login_guard;
 mod openapi;
+mod payments;
 mod policies;
 mod reports;
 mod retention;

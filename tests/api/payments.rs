@@ -1,0 +1,322 @@
+//! Payee details and payment batches through the real router on both databases: checks and
+//! masking of account numbers, drafting from approved unpaid subsidies, a second person's
+//! approval, cancelling, scope, and concurrent drafts that never share a subsidy.
+
+use axum::http::StatusCode;
+use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Statement};
+use serde_json::{Value, json};
+
+use cancer_aid::domain::Role;
+use entity::audit_log;
+
+use crate::db_test;
+use crate::fixtures::visits::*;
+use crate::helpers::{Client, TestApp};
+
+/// A card number with a good Luhn digit, and the same with its last digit mistyped.
+const CARD: &str = "6222 0202 0000 0000 006";
+const BAD_CARD: &str = "6222020200000000007";
+
+fn payee(version: Option<i64>) -> Value {
+    json!({"holder": "patient", "payee_name": "患者", "account_kind": "bank_card",
+           "bank_name": "中国工商银行长春分行", "account_no": CARD, "version": version})
+}
+
+/// `n` approved subsidies of one patient's case (seq); returns the case id and their sum in
+/// fen.
+async fn approved_subsidies(app: &TestApp, seq: u32, hospital: i64, n: u32) -> (i64, i64) {
+    let (_, case_id) = patient(app, seq, "low_income_urban", "approved").await;
+    let worker = app.as_role(Role::Caseworker).await;
+    let approver = app.as_role(Role::Approver).await;
+    let mut total = 0;
+    for i in 0..n {
+        let res = worker
+            .post(
+                &format!("/api/v1/cases/{case_id}/visits"),
+                &outpatient(
+                    hospital,
+                    &format!("MZ-{seq}-{i}"),
+                    &day(1 + i % 12, 1 + i / 12),
+                    "1500",
+                ),
+            )
+            .await;
+        res.assert_status(StatusCode::CREATED);
+        let id = res.json()["id"].as_i64().unwrap();
+        let res = approver
+            .post(&format!("/api/v1/visits/{id}/approve"), &json!({}))
+            .await;
+        res.assert_status(StatusCode::OK);
+        total += fen(&res.json()["subsidy"]);
+    }
+    (case_id, total)
+}
+
+fn fen(v: &Value) -> i64 {
+    let s = v.as_str().expect("money is a string");
+    let (yuan, cents) = s.split_once('.').expect("two decimals");
+    yuan.parse::<i64>().unwrap() * 100 + cents.parse::<i64>().unwrap()
+}
+
+fn period() -> Value {
+    json!({"from": day(1, 1), "to": day(12, 31)})
+}
+
+async fn set_payee(client: &Client<'_>, case_id: i64, version: Option<i64>) -> Value {
+    let res = client
+        .patch(&format!("/api/v1/cases/{case_id}/payee"), &payee(version))
+        .await;
+    res.assert_status(StatusCode::OK);
+    res.json()
+}
+
+db_test!(payee_details_are_checked_masked_and_audited);
+async fn payee_details_are_checked_masked_and_audited(app: TestApp) {
+    let (_, case_id) = patient(&app, 1, "low_income_urban", "approved").await;
+    let worker = app.as_role(Role::Caseworker).await;
+    let path = format!("/api/v1/cases/{case_id}/payee");
+
+    // Every mistake at once, each on its field, in Chinese, and nothing saved.
+    let res = worker
+        .patch(
+            &path,
+            &json!({"holder": "neighbour", "account_kind": "bank_card", "account_no": BAD_CARD}),
+        )
+        .await;
+    res.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    let body = res.json();
+    let fields: Vec<&str> = body["error"]["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["field"].as_str().unwrap())
+        .collect();
+    for f in ["holder", "payee_name", "bank_name", "account_no"] {
+        assert!(fields.contains(&f), "{f} missing in {body}");
+    }
+    assert!(body.to_string().contains("校验位"), "{body}");
+    worker.get(&path).await.assert_status(StatusCode::NOT_FOUND);
+
+    // Saved, and shown masked to everyone.
+    let saved = set_payee(&worker, case_id, None).await;
+    assert_eq!(saved["account_no"], "6222***********0006");
+    assert_eq!(saved["holder_label"], "本人");
+    assert_eq!(saved["version"], 1);
+    let manager = app.as_role(Role::Manager).await;
+    assert_eq!(
+        manager.get(&path).await.json()["account_no"],
+        "6222***********0006"
+    );
+
+    // A change names the version it read.
+    let res = worker.patch(&path, &payee(None)).await;
+    res.assert_status(StatusCode::CONFLICT);
+    assert_eq!(res.error_code(), "payee_stale");
+    assert_eq!(set_payee(&worker, case_id, Some(1)).await["version"], 2);
+
+    // An approver does not set payee details.
+    app.as_role(Role::Approver)
+        .await
+        .patch(&path, &payee(Some(2)))
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+
+    // Audited, with the account number masked in the log too.
+    let rows = audit_log::Entity::find()
+        .filter(audit_log::COLUMN.action.eq("case.payee"))
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 2);
+    let logged = serde_json::to_string(&rows[1].after).unwrap();
+    assert!(logged.contains("6222***********0006"), "{logged}");
+    assert!(!logged.contains("6222020200000000006"), "{logged}");
+}
+
+db_test!(a_batch_takes_approved_unpaid_subsidies_and_a_second_manager_approves_it);
+async fn a_batch_takes_approved_unpaid_subsidies_and_a_second_manager_approves_it(app: TestApp) {
+    standard_policy(&app, "low_income_urban").await;
+    let h = hospital(&app, "H1", true).await;
+    let (paid_case, total) = approved_subsidies(&app, 1, h, 3).await;
+    // A second patient's subsidies, whose case has no payee details.
+    approved_subsidies(&app, 2, h, 2).await;
+    let worker = app.as_role(Role::Caseworker).await;
+    set_payee(&worker, paid_case, None).await;
+
+    let manager = app.as_role(Role::Manager).await;
+    let res = manager.post("/api/v1/payment-batches", &period()).await;
+    res.assert_status(StatusCode::CREATED);
+    let b = res.json();
+    assert_eq!(b["state"], "draft");
+    assert_eq!(b["totals"]["count"], 3);
+    assert_eq!(fen(&b["totals"]["amount"]), total);
+    assert_eq!(
+        b["without_payee"], 2,
+        "the case without payee details is named"
+    );
+    let id = b["id"].as_i64().unwrap();
+    assert!(b["batch_no"].as_str().unwrap().starts_with("PB"), "{b}");
+
+    let detail = manager
+        .get(&format!("/api/v1/payment-batches/{id}"))
+        .await
+        .json();
+    let lines = detail["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 3);
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["account_no"] == "6222***********0006")
+    );
+    assert_eq!(
+        lines.iter().map(|l| fen(&l["amount"])).sum::<i64>(),
+        total,
+        "the lines add up to the control total"
+    );
+
+    // Taken subsidies are not taken again; what is left has no payee details.
+    let res = manager.post("/api/v1/payment-batches", &period()).await;
+    res.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.error_code(), "nothing_to_pay");
+    assert!(res.json().to_string().contains("收款信息"));
+
+    // Approved by a second manager, naming the version.
+    let approve = format!("/api/v1/payment-batches/{id}/approve");
+    let res = manager.post(&approve, &json!({"version": 1})).await;
+    res.assert_status(StatusCode::FORBIDDEN);
+    assert_eq!(res.error_code(), "own_batch");
+    let second = app.as_user("manager2", &[Role::Manager], "22").await;
+    let res = second.post(&approve, &json!({"version": 7})).await;
+    res.assert_status(StatusCode::CONFLICT);
+    assert_eq!(res.json()["error"]["current_version"], 1);
+    let res = second.post(&approve, &json!({"version": 1})).await;
+    res.assert_status(StatusCode::OK);
+    assert_eq!(res.json()["state"], "approved");
+    let res = second.post(&approve, &json!({"version": 2})).await;
+    res.assert_status(StatusCode::CONFLICT);
+    assert_eq!(res.json()["error"]["allowed"], json!(["cancel"]));
+
+    // Cancelled with a reason: the subsidies are payable again, in a new batch.
+    let cancel = format!("/api/v1/payment-batches/{id}/cancel");
+    let res = manager.post(&cancel, &json!({"version": 2})).await;
+    res.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    let res = manager
+        .post(&cancel, &json!({"version": 2, "reason": "金额需复核"}))
+        .await;
+    res.assert_status(StatusCode::OK);
+    assert_eq!(res.json()["state"], "cancelled");
+    let again = manager.post("/api/v1/payment-batches", &period()).await;
+    again.assert_status(StatusCode::CREATED);
+    assert_eq!(fen(&again.json()["totals"]["amount"]), total);
+
+    let list = manager.get("/api/v1/payment-batches?state=cancelled").await;
+    assert_eq!(list.json()["total"], 1);
+    let actions: Vec<String> = audit_log::Entity::find()
+        .filter(audit_log::COLUMN.entity_type.eq("payment_batch"))
+        .order_by_asc(audit_log::COLUMN.id)
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.action)
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "payment_batch.draft",
+            "payment_batch.approve",
+            "payment_batch.cancel",
+            "payment_batch.draft"
+        ]
+    );
+}
+
+db_test!(batches_stay_inside_the_managers_region);
+async fn batches_stay_inside_the_managers_region(app: TestApp) {
+    standard_policy(&app, "low_income_urban").await;
+    let h = hospital(&app, "H1", true).await;
+    let (case_id, _) = approved_subsidies(&app, 1, h, 1).await;
+    set_payee(&app.as_role(Role::Caseworker).await, case_id, None).await;
+    let manager = app.as_role(Role::Manager).await;
+    let id = manager
+        .post("/api/v1/payment-batches", &period())
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+
+    let yanbian = app.as_user("manager_2224", &[Role::Manager], "2224").await;
+    yanbian
+        .get(&format!("/api/v1/payment-batches/{id}"))
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    assert_eq!(
+        yanbian.get("/api/v1/payment-batches").await.json()["total"],
+        0
+    );
+    let mut body = period();
+    body["region"] = json!("2201");
+    let res = yanbian.post("/api/v1/payment-batches", &body).await;
+    res.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.json()["error"]["details"][0]["field"], "region");
+    // Nothing in its own region to pay.
+    let res = yanbian.post("/api/v1/payment-batches", &period()).await;
+    assert_eq!(res.error_code(), "nothing_to_pay");
+    yanbian
+        .get(&format!("/api/v1/cases/{case_id}/payee"))
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+}
+
+db_test!(batches_drafted_at_once_never_share_a_subsidy);
+async fn batches_drafted_at_once_never_share_a_subsidy(app: TestApp) {
+    standard_policy(&app, "low_income_urban").await;
+    let h = hospital(&app, "H1", true).await;
+    let mut total = 0;
+    for seq in 1..=4 {
+        let (case_id, sum) = approved_subsidies(&app, seq, h, 5).await;
+        set_payee(&app.as_role(Role::Caseworker).await, case_id, None).await;
+        total += sum;
+    }
+    let managers = [
+        app.as_user("manager_a", &[Role::Manager], "22").await,
+        app.as_user("manager_b", &[Role::Manager], "22").await,
+        app.as_user("manager_c", &[Role::Manager], "22").await,
+        app.as_user("manager_d", &[Role::Manager], "22").await,
+    ];
+    let body = period();
+    let answers = futures::future::join_all(
+        managers
+            .iter()
+            .map(|m| m.post("/api/v1/payment-batches", &body)),
+    )
+    .await;
+    let mut lines = 0;
+    let mut amount = 0;
+    for res in &answers {
+        match res.status {
+            StatusCode::CREATED => {
+                let b = res.json();
+                lines += b["totals"]["count"].as_i64().unwrap();
+                amount += fen(&b["totals"]["amount"]);
+            }
+            _ => assert_eq!(res.error_code(), "nothing_to_pay", "{:?}", res.json()),
+        }
+    }
+    assert_eq!(lines, 20, "every subsidy taken once");
+    assert_eq!(amount, total, "to the fen");
+    let backend = app.db.get_database_backend();
+    let shared = app
+        .db
+        .query_one_raw(Statement::from_string(
+            backend,
+            "SELECT COUNT(*) AS n FROM (SELECT visit_id FROM payment_lines \
+             WHERE released_at IS NULL GROUP BY visit_id HAVING COUNT(*) > 1) AS t",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap();
+    assert_eq!(shared, 0);
+}
