@@ -30,6 +30,10 @@ pub struct Model {
     pub cancelled_at: Option<DateTimeUtc>,
     pub cancel_reason: Option<String>,
     pub exported_at: Option<DateTimeUtc>,
+    /// The layout of the bank file.
+    pub export_layout: Option<String>,
+    /// The bank file's SHA-256, hex: a file sent to the bank is identified by it.
+    pub export_sha256: Option<String>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -46,6 +46,8 @@ enum PaymentBatches {
     CancelledAt,
     CancelReason,
     ExportedAt,
+    ExportLayout,
+    ExportSha256,
 }
 
 #[derive(DeriveIden)]
@@ -102,6 +104,8 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone_null(PaymentBatches::CancelledAt))
                 .col(string_null(PaymentBatches::CancelReason))
                 .col(timestamp_with_time_zone_null(PaymentBatches::ExportedAt))
+                .col(string_null(PaymentBatches::ExportLayout))
+                .col(string_null(PaymentBatches::ExportSha256))
                 .to_owned(),
         )
         .await?;

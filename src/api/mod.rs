@@ -253,6 +253,7 @@ fn routes(max_upload_bytes: usize) -> Routes {
         .api(access::PAYMENT_MANAGER, routes!(payments::get_batch))
         .api(access::PAYMENT_MANAGER, routes!(payments::approve_batch))
         .api(access::PAYMENT_MANAGER, routes!(payments::cancel_batch))
+        .api(access::PAYMENT_MANAGER, routes!(payments::export_batch))
 }
 
 /// Every route the router serves, as built by the route table (the Swagger UI's own files

@@ -4,13 +4,17 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::Response;
 use serde::Deserialize;
 
 use super::extract::{AppJson, AppPath, AppQuery};
+use super::roster::{XLSX, download};
 use super::{PageOf, input, paging};
+use crate::access_log::{Action, Read, Source};
 use crate::auth::CurrentUser;
 use crate::domain::{AccountNumber, Group, RegionPrefix};
 use crate::error::{AppError, AppResult, FieldError, Msg, Problems};
+use crate::payment::layout::FileKind;
 use crate::payment::{
     self, BatchDetail, BatchFilter, BatchState, BatchView, Drafted, Move, PayeeInput, PayeeView,
 };
@@ -128,10 +132,10 @@ pub async fn set_payee(
     tag = "payments",
     params(("id" = i64, Path, description = "Case id")),
     responses(
-        (status = 200, description = "The payee details, the account number masked", body = PayeeView),
+        (status = 200, description = "The case's payee details (null until given), the account number masked", body = CasePayee),
         (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
         (status = 403, description = "The role may not do this", body = super::openapi::ErrorEnvelope),
-        (status = 404, description = "No such case in your region, or no payee details yet", body = super::openapi::ErrorEnvelope),
+        (status = 404, description = "No such case in your region", body = super::openapi::ErrorEnvelope),
     ),
     security(("bearer" = []), ("cookie" = []))
 )]
@@ -140,11 +144,18 @@ pub async fn get_payee(
     State(state): State<AppState>,
     user: CurrentUser,
     AppPath(id): AppPath<i64>,
-) -> AppResult<Json<PayeeView>> {
-    payment::payee_of(&state.db, &user, id)
-        .await?
-        .map(Json)
-        .ok_or_else(|| AppError::not_found("payee", id))
+) -> AppResult<Json<CasePayee>> {
+    let payee = payment::payee_of(&state.db, &user, id).await?;
+    Ok(Json(CasePayee { case_id: id, payee }))
+}
+
+/// A case's payee details, if any.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct CasePayee {
+    /// The case.
+    pub case_id: i64,
+    /// How it is paid; null until given.
+    pub payee: Option<PayeeView>,
 }
 
 /// The body of `POST /api/v1/payment-batches`: which subsidies to take.
@@ -395,4 +406,60 @@ pub async fn cancel_batch(
     Ok(Json(
         payment::decide(&state.db, &user, id, req.version, Move::Cancel { reason }).await?,
     ))
+}
+
+/// `?layout=`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// The bank file layout: fixed_gbk, delimited_utf8 or xlsx (docs/payments.md).
+    pub layout: Option<String>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/payment-batches/{id}/export",
+    tag = "payments",
+    params(("id" = i64, Path, description = "Batch id"), ExportQuery),
+    responses(
+        (status = 200, description = "The bank file: a text file in the layout's encoding, or a workbook. The first \
+            download exports the batch (approved → exported) and keeps the file's SHA-256 (sent as `X-Content-SHA256`); \
+            a later download in the same layout gives the same bytes",
+            content(
+                (String = "text/plain"),
+                (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            )),
+        (status = 401, description = "Not logged in", body = super::openapi::ErrorEnvelope),
+        (status = 403, description = "Not a manager", body = super::openapi::ErrorEnvelope),
+        (status = 404, description = "No such batch in your region", body = super::openapi::ErrorEnvelope),
+        (status = 409, description = "Not approved, or exported in another layout", body = super::openapi::ErrorEnvelope),
+        (status = 422, description = "An unknown layout, or a value the layout cannot hold (`bank_file_invalid`)", body = super::openapi::ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+/// `GET /api/v1/payment-batches/{id}/export?layout=`: the bank file, with full account
+/// numbers; every download is in the access log.
+pub async fn export_batch(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    source: Source,
+    AppPath(id): AppPath<i64>,
+    AppQuery(q): AppQuery<ExportQuery>,
+) -> AppResult<Response> {
+    let name = q.layout.as_deref().map(str::trim).unwrap_or("fixed_gbk");
+    let file = payment::export(&state.db, &user, id, name).await?;
+    let read = Read::new(&user, &source, Action::Export);
+    state
+        .access_log
+        .record(read.resource(format!("payment_batch:{id}:{name}")))
+        .await;
+    let content_type = match file.kind {
+        FileKind::Text => "text/plain",
+        FileKind::Xlsx => XLSX,
+    };
+    let mut res = download(file.bytes, content_type, &file.file_name);
+    if let Ok(v) = file.sha256.parse() {
+        res.headers_mut().insert("x-content-sha256", v);
+    }
+    Ok(res)
 }

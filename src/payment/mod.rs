@@ -7,12 +7,15 @@
 //! take the same subsidy. Cancelling a batch releases its lines and the subsidies are payable
 //! again. The rules in words: docs/payments.md.
 
+mod bank_file;
 mod batch;
+pub mod layout;
 mod payee;
 mod queries;
 mod refusal;
 mod view;
 
+pub use bank_file::{BankFile, export};
 pub use batch::{BatchFilter, Move, decide, draft};
 pub use payee::{PayeeInput, payee_of, set_payee};
 pub use queries::{get, list};

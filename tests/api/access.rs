@@ -25,6 +25,7 @@ struct Records {
     case: (i64, i64),
     visit: (i64, i64),
     import: (i64, i64),
+    batch: (i64, i64),
     user: (i64, i64),
     policy: i64,
     id_number: (String, String),
@@ -45,6 +46,27 @@ async fn import_in(app: &TestApp, region: &str) -> i64 {
         status: Set(entity::roster_import::Status::Succeeded),
         created_at: Set(now),
         finished_at: Set(Some(now)),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .unwrap()
+    .id
+}
+
+/// A drafted payment batch of the region, with no lines, drafted by nobody the walk logs in as.
+async fn batch_in(app: &TestApp, region: &str) -> i64 {
+    let now = chrono::Utc::now();
+    entity::payment_batch::ActiveModel {
+        batch_no: Set(format!("PB-{region}")),
+        state: Set(entity::payment_batch::State::Draft),
+        version: Set(1),
+        region_code: Set(region.into()),
+        filters: Set(serde_json::json!({})),
+        line_count: Set(0),
+        total_fen: Set(0),
+        drafted_by: Set(0),
+        drafted_at: Set(now),
         ..Default::default()
     }
     .insert(&app.db)
@@ -98,6 +120,7 @@ async fn records(app: &TestApp) -> Records {
         case: (inside_case, outside_case),
         visit: (visit_of(inside_case), visit_of(outside_case)),
         import: (import_in(app, COUNTY).await, import_in(app, "222401").await),
+        batch: (batch_in(app, COUNTY).await, batch_in(app, "222401").await),
         user: (
             user_in(app, "someone_inside", COUNTY).await,
             user_in(app, "someone_outside", "222401").await,
@@ -116,6 +139,8 @@ fn address(route: &RouteSpec, r: &Records, inside: bool) -> Option<String> {
         p.replace("{id}", &pick(r.case).to_string())
     } else if p.starts_with("/api/v1/visits/{id}") {
         p.replace("{id}", &pick(r.visit).to_string())
+    } else if p.starts_with("/api/v1/payment-batches/{id}") {
+        p.replace("{id}", &pick(r.batch).to_string())
     } else if p.starts_with("/api/v1/roster-imports/{id}") {
         p.replace("{id}", &pick(r.import).to_string())
     } else if p.starts_with("/api/v1/users/{id}") {

@@ -52,6 +52,34 @@ async fn approved_subsidies(app: &TestApp, seq: u32, hospital: i64, n: u32) -> (
     (case_id, total)
 }
 
+/// One patient's approved subsidy with payee details, drafted into a batch by the manager;
+/// returns the case id and the batch id.
+async fn one_drafted_batch(app: &TestApp) -> (i64, i64) {
+    standard_policy(app, "low_income_urban").await;
+    let h = hospital(app, "H1", true).await;
+    let (case_id, _) = approved_subsidies(app, 1, h, 1).await;
+    set_payee(&app.as_role(Role::Caseworker).await, case_id, None).await;
+    let res = app
+        .as_role(Role::Manager)
+        .await
+        .post("/api/v1/payment-batches", &period())
+        .await;
+    res.assert_status(StatusCode::CREATED);
+    (case_id, res.json()["id"].as_i64().unwrap())
+}
+
+/// Approves a drafted batch (version 1) as a second manager.
+async fn approve_as_second_manager(app: &TestApp, id: i64) {
+    app.as_user("manager2", &[Role::Manager], "22")
+        .await
+        .post(
+            &format!("/api/v1/payment-batches/{id}/approve"),
+            &json!({"version": 1}),
+        )
+        .await
+        .assert_status(StatusCode::OK);
+}
+
 fn fen(v: &Value) -> i64 {
     let s = v.as_str().expect("money is a string");
     let (yuan, cents) = s.split_once('.').expect("two decimals");
@@ -95,7 +123,7 @@ async fn payee_details_are_checked_masked_and_audited(app: TestApp) {
         assert!(fields.contains(&f), "{f} missing in {body}");
     }
     assert!(body.to_string().contains("校验位"), "{body}");
-    worker.get(&path).await.assert_status(StatusCode::NOT_FOUND);
+    assert_eq!(worker.get(&path).await.json()["payee"], Value::Null);
 
     // Saved, and shown masked to everyone.
     let saved = set_payee(&worker, case_id, None).await;
@@ -104,7 +132,7 @@ async fn payee_details_are_checked_masked_and_audited(app: TestApp) {
     assert_eq!(saved["version"], 1);
     let manager = app.as_role(Role::Manager).await;
     assert_eq!(
-        manager.get(&path).await.json()["account_no"],
+        manager.get(&path).await.json()["payee"]["account_no"],
         "6222***********0006"
     );
 
@@ -233,18 +261,7 @@ async fn a_batch_takes_approved_unpaid_subsidies_and_a_second_manager_approves_i
 
 db_test!(batches_stay_inside_the_managers_region);
 async fn batches_stay_inside_the_managers_region(app: TestApp) {
-    standard_policy(&app, "low_income_urban").await;
-    let h = hospital(&app, "H1", true).await;
-    let (case_id, _) = approved_subsidies(&app, 1, h, 1).await;
-    set_payee(&app.as_role(Role::Caseworker).await, case_id, None).await;
-    let manager = app.as_role(Role::Manager).await;
-    let id = manager
-        .post("/api/v1/payment-batches", &period())
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
-
+    let (case_id, id) = one_drafted_batch(&app).await;
     let yanbian = app.as_user("manager_2224", &[Role::Manager], "2224").await;
     yanbian
         .get(&format!("/api/v1/payment-batches/{id}"))
@@ -319,4 +336,127 @@ async fn batches_drafted_at_once_never_share_a_subsidy(app: TestApp) {
         .try_get::<i64>("", "n")
         .unwrap();
     assert_eq!(shared, 0);
+}
+
+db_test!(an_approved_batch_exports_its_bank_file_once_with_its_hash);
+async fn an_approved_batch_exports_its_bank_file_once_with_its_hash(app: TestApp) {
+    use sha2::{Digest, Sha256};
+    standard_policy(&app, "low_income_urban").await;
+    let h = hospital(&app, "H1", true).await;
+    let (case_id, total) = approved_subsidies(&app, 1, h, 2).await;
+    let worker = app.as_role(Role::Caseworker).await;
+    set_payee(&worker, case_id, None).await;
+    let manager = app.as_role(Role::Manager).await;
+    let b = manager
+        .post("/api/v1/payment-batches", &period())
+        .await
+        .json();
+    let id = b["id"].as_i64().unwrap();
+    let export = format!("/api/v1/payment-batches/{id}/export?layout=fixed_gbk");
+
+    // Not before a second person approved it.
+    let res = manager.get(&export).await;
+    res.assert_status(StatusCode::CONFLICT);
+    assert_eq!(res.json()["error"]["state"], "draft");
+    approve_as_second_manager(&app, id).await;
+    let res = manager
+        .get(&format!("/api/v1/payment-batches/{id}/export?layout=swift"))
+        .await;
+    res.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.json()["error"]["details"][0]["field"], "layout");
+
+    let res = manager.get(&export).await;
+    res.assert_status(StatusCode::OK);
+    let sha = hex::encode(Sha256::digest(&res.body));
+    assert_eq!(res.headers["x-content-sha256"], sha.as_str());
+    let (text, _, bad) = encoding_rs::GBK.decode(&res.body);
+    assert!(!bad, "the file is GBK");
+    let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines.len(), 4, "header, two payments, trailer: {text}");
+    let batch_no = b["batch_no"].as_str().unwrap();
+    assert!(lines[0].starts_with(&format!("H{batch_no}")), "{text}");
+    assert!(lines[0].contains(&format!("00000002{total:015}")), "{text}");
+    assert!(
+        lines[1].contains("6222020200000000006"),
+        "the bank file alone has the full account number"
+    );
+    assert!(lines[1].contains("患者"));
+    assert_eq!(lines[3], format!("T00000002{total:015}"));
+
+    // Exported: its hash kept, the same bytes again, no other layout, no cancelling.
+    let detail = manager
+        .get(&format!("/api/v1/payment-batches/{id}"))
+        .await
+        .json();
+    assert_eq!(detail["state"], "exported");
+    let again = manager.get(&export).await;
+    again.assert_status(StatusCode::OK);
+    assert_eq!(again.body, res.body);
+    manager
+        .get(&format!("/api/v1/payment-batches/{id}/export?layout=xlsx"))
+        .await
+        .assert_status(StatusCode::CONFLICT);
+    manager
+        .post(
+            &format!("/api/v1/payment-batches/{id}/cancel"),
+            &json!({"version": 3, "reason": "迟了"}),
+        )
+        .await
+        .assert_status(StatusCode::CONFLICT);
+    let rows = audit_log::Entity::find()
+        .filter(audit_log::COLUMN.action.eq("payment_batch.export"))
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1, "one export, however many downloads");
+    assert_eq!(rows[0].after.as_ref().unwrap()["sha256"], sha.as_str());
+
+    // A payee changed after the export is flagged on the next batch's line.
+    set_payee(&worker, case_id, Some(1)).await;
+    let approver = app.as_role(Role::Approver).await;
+    let visit = worker
+        .post(
+            &format!("/api/v1/cases/{case_id}/visits"),
+            &outpatient(h, "MZ-late", &day(12, 20), "2500"),
+        )
+        .await
+        .json();
+    approver
+        .post(
+            &format!("/api/v1/visits/{}/approve", visit["id"]),
+            &json!({}),
+        )
+        .await
+        .assert_status(StatusCode::OK);
+    let next = manager.post("/api/v1/payment-batches", &period()).await;
+    next.assert_status(StatusCode::CREATED);
+    let next_id = next.json()["id"].as_i64().unwrap();
+    let lines = manager
+        .get(&format!("/api/v1/payment-batches/{next_id}"))
+        .await
+        .json();
+    assert_eq!(lines["lines"][0]["payee_changed"], true, "{lines}");
+}
+
+db_test!(a_workbook_layout_writes_every_cell_as_text);
+async fn a_workbook_layout_writes_every_cell_as_text(app: TestApp) {
+    let (_, id) = one_drafted_batch(&app).await;
+    approve_as_second_manager(&app, id).await;
+    let res = app
+        .as_role(Role::Manager)
+        .await
+        .get(&format!("/api/v1/payment-batches/{id}/export?layout=xlsx"))
+        .await;
+    res.assert_status(StatusCode::OK);
+    assert!(res.body.starts_with(b"PK"), "a workbook");
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(res.body.clone())).unwrap();
+    use calamine::Reader;
+    let range = book.worksheet_range_at(0).unwrap().unwrap();
+    let cells: Vec<String> = range.rows().flatten().map(|c| c.to_string()).collect();
+    assert!(
+        cells.contains(&"6222020200000000006".to_owned()),
+        "{cells:?}"
+    );
+    assert!(cells.contains(&"收款账号".to_owned()));
 }
