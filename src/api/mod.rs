@@ -156,12 +156,12 @@ async fn admit(
 
 /// THE ROUTE TABLE: every route of the service, and the only place routes are added.
 ///
-/// To add an endpoint: write the handler with a `#[utoipa::path(...)]` annotation (same
-/// method and path as here), list it in `paths(...)` of `openapi::ApiDoc`, and add one line
-/// here with its access rule from [`crate::access`]. The test `every_route_is_described`
-/// (tests/api/openapi.rs) reads this table (through [`route_table`]) and fails when a route is
-/// missing from the description; `every_route_admits_exactly_its_rule` (tests/api/access.rs)
-/// walks every route for every role in two scopes, and `docs/access.md` is generated from it.
+/// To add an endpoint: write the handler with a `#[utoipa::path(...)]` annotation (its method,
+/// path, parameters and answers) and add one line here, `routes!(handler)` under its access
+/// rule from [`crate::access`]: the router and the description are both built from this
+/// table. `every_route_is_described` (tests/api/openapi.rs) checks what each operation says;
+/// `every_route_admits_exactly_its_rule` (tests/api/access.rs) walks every route for every
+/// role in two scopes, and `docs/access.md` is generated from it.
 fn routes(max_upload_bytes: usize) -> Routes {
     Routes::new()
         .api(access::PUBLIC, routes!(health::health))
