@@ -43,7 +43,7 @@ impl Localized for UnknownLayout {
 
     fn message(&self, lang: Lang) -> String {
         let names: Vec<String> = layout::shipped()
-            .into_iter()
+            .iter()
             .map(|l| format!("{}（{}）", l.name, l.title))
             .collect();
         match lang {
@@ -173,7 +173,7 @@ pub async fn export(
                 .map_err(|e| render_error(&e))?,
             "txt",
         ),
-        FileKind::Xlsx => (xlsx(&layout, &totals, &payments)?, "xlsx"),
+        FileKind::Xlsx => (xlsx(layout, &totals, &payments)?, "xlsx"),
     };
     let sha256 = hex::encode(Sha256::digest(&bytes));
     if first {

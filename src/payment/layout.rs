@@ -201,17 +201,20 @@ pub enum RenderError {
     },
 }
 
-/// Every layout shipped, checked.
-pub fn shipped() -> Vec<Layout> {
-    SHIPPED
-        .iter()
-        .map(|text| toml::from_str(text).expect("a shipped layout reads"))
-        .collect()
+/// Every layout shipped, read once.
+pub fn shipped() -> &'static [Layout] {
+    static LAYOUTS: std::sync::OnceLock<Vec<Layout>> = std::sync::OnceLock::new();
+    LAYOUTS.get_or_init(|| {
+        SHIPPED
+            .iter()
+            .map(|text| toml::from_str(text).expect("a shipped layout reads"))
+            .collect()
+    })
 }
 
 /// The shipped layout of a name.
-pub fn named(name: &str) -> Option<Layout> {
-    shipped().into_iter().find(|l| l.name == name)
+pub fn named(name: &str) -> Option<&'static Layout> {
+    shipped().iter().find(|l| l.name == name)
 }
 
 fn yuan(fen: i64) -> String {
@@ -370,7 +373,7 @@ mod tests {
 
     #[test]
     fn the_shipped_layouts_read() {
-        let names: Vec<String> = shipped().into_iter().map(|l| l.name).collect();
+        let names: Vec<&str> = shipped().iter().map(|l| l.name.as_str()).collect();
         assert_eq!(names, ["fixed_gbk", "delimited_utf8", "xlsx"]);
     }
 
