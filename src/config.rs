@@ -99,6 +99,11 @@ pub struct Settings {
     /// `CANCER_AID_IMPORT_VALIDATED_HOURS`: hours a validated import waits for activation
     /// before it expires (default 72).
     pub import_validated_hours: u32,
+    /// The public notice (公示) of payment batches: `CANCER_AID_NOTICE_PERIOD` (`3` calendar
+    /// days or `7w` working days, the default), `CANCER_AID_NOTICE_NAME_MASK` (`middle`, the
+    /// default: 张*明; `surname`: 张**), `CANCER_AID_NOTICE_PHONE` (the complaint telephone),
+    /// `CANCER_AID_NOTICE_ISSUER` (who publishes it).
+    pub notice: crate::payment::NoticeRules,
 }
 
 impl Default for Settings {
@@ -131,6 +136,7 @@ impl Default for Settings {
             import_approval: crate::roster::approval::Approval::Destructive,
             import_approval_percent: 20,
             import_validated_hours: 72,
+            notice: crate::payment::NoticeRules::default(),
         }
     }
 }
@@ -242,6 +248,22 @@ impl Settings {
         }
         if let Some(h) = env_positive("CANCER_AID_IMPORT_VALIDATED_HOURS")? {
             s.import_validated_hours = u32::try_from(h).unwrap_or(u32::MAX);
+        }
+        if let Some(p) = env_parse::<String>("CANCER_AID_NOTICE_PERIOD")? {
+            s.notice.period = p
+                .parse()
+                .map_err(|e| anyhow::anyhow!("CANCER_AID_NOTICE_PERIOD={e}"))?;
+        }
+        if let Some(m) = env_parse::<String>("CANCER_AID_NOTICE_NAME_MASK")? {
+            s.notice.name_mask = m
+                .parse()
+                .map_err(|e| anyhow::anyhow!("CANCER_AID_NOTICE_NAME_MASK={e}"))?;
+        }
+        if let Some(phone) = env_parse::<String>("CANCER_AID_NOTICE_PHONE")? {
+            s.notice.phone = phone;
+        }
+        if let Some(issuer) = env_parse::<String>("CANCER_AID_NOTICE_ISSUER")? {
+            s.notice.issuer = issuer;
         }
         if let Some(days) = env_parse("CANCER_AID_UPLOAD_RETENTION_DAYS")? {
             s.upload_retention_days = days;

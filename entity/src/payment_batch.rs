@@ -34,6 +34,14 @@ pub struct Model {
     pub export_layout: Option<String>,
     /// The bank file's SHA-256, hex: a file sent to the bank is identified by it.
     pub export_sha256: Option<String>,
+    /// When every exported line had the bank's outcome.
+    pub reconciled_at: Option<DateTimeUtc>,
+    /// The public notice's (公示) first day; none until the notice is produced.
+    pub notice_from: Option<Date>,
+    /// Its last day: the bank file is produced after it.
+    pub notice_until: Option<Date>,
+    /// Who produced the notice.
+    pub noticed_by: Option<i64>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -19,6 +19,7 @@ mod m20261207_000011_entry_changes;
 mod m20261207_000012_import_staging;
 mod m20261207_000013_column_mapping;
 mod m20261207_000014_payments;
+mod m20261207_000015_reconciliation;
 
 /// Runs every migration in order; called at start-up and by `cancer-aid migrate`.
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000012_import_staging::Migration),
             Box::new(m20261207_000013_column_mapping::Migration),
             Box::new(m20261207_000014_payments::Migration),
+            Box::new(m20261207_000015_reconciliation::Migration),
         ]
     }
 }

@@ -10,6 +10,8 @@ pub mod health;
 pub mod hospitals;
 pub mod input;
 pub mod openapi;
+pub mod payment_notice;
+pub mod payment_returns;
 pub mod payments;
 pub mod persons;
 pub mod policies;
@@ -253,7 +255,29 @@ fn routes(max_upload_bytes: usize) -> Routes {
         .api(access::PAYMENT_MANAGER, routes!(payments::get_batch))
         .api(access::PAYMENT_MANAGER, routes!(payments::approve_batch))
         .api(access::PAYMENT_MANAGER, routes!(payments::cancel_batch))
+        .api(access::PAYMENT_MANAGER, routes!(payment_notice::get_notice))
+        .api(
+            access::PAYMENT_MANAGER,
+            routes!(payment_notice::raise_objection),
+        )
+        .api(
+            access::PAYMENT_MANAGER,
+            routes!(payment_notice::list_objections),
+        )
+        .api(
+            access::PAYMENT_MANAGER,
+            routes!(payment_notice::resolve_objection),
+        )
         .api(access::PAYMENT_MANAGER, routes!(payments::export_batch))
+        .api_with(
+            access::PAYMENT_MANAGER,
+            routes!(payment_returns::upload_return),
+            |r| r.layer(DefaultBodyLimit::max(max_upload_bytes)),
+        )
+        .api(
+            access::PAYMENT_MANAGER,
+            routes!(payment_returns::get_return),
+        )
 }
 
 /// Every route the router serves, as built by the route table (the Swagger UI's own files

@@ -3,13 +3,10 @@
 //! layout gives the same bytes (the file's date is the export's), which the kept hash checks.
 
 use rust_xlsxwriter::{Format, Workbook};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
 use sha2::{Digest, Sha256};
 
-use entity::{payment_batch, payment_line};
+use entity::payment_batch;
 
 use super::BatchState;
 use super::layout::{self, FileKind, Layout, Payment, RenderError, Totals};
@@ -124,31 +121,19 @@ pub async fn export(
     let layout = layout::named(layout_name)
         .ok_or_else(|| AppError::field("layout", &UnknownLayout(layout_name.to_owned())))?;
     let txn = crate::db::begin_write(db).await?;
-    let b = payment_batch::Entity::find_by_id(id)
-        .lock_exclusive()
-        .one(&txn)
-        .await?
-        .filter(|b| super::batch::visible(user, b).unwrap_or(false))
-        .ok_or_else(|| AppError::not_found("payment_batch", id))?;
+    let b = super::batch::held(&txn, user, id).await?;
     let first = match b.state {
         BatchState::Approved => true,
         BatchState::Exported if b.export_layout.as_deref() == Some(layout_name) => false,
-        state => {
-            return Err(PaymentRefusal::NotAllowed {
-                id,
-                state,
-                version: b.version,
-                action: Lang::pick(current_lang(), "按此格式导出", "exported in this layout"),
-            }
-            .into());
+        _ => {
+            let verb = Lang::pick(current_lang(), "按此格式导出", "exported in this layout");
+            return Err(PaymentRefusal::not_allowed(&b, verb).into());
         }
     };
-    let lines = payment_line::Entity::find()
-        .filter(payment_line::Column::BatchId.eq(id))
-        .filter(payment_line::Column::ReleasedAt.is_null())
-        .order_by_asc(payment_line::Column::Id)
-        .all(&txn)
-        .await?;
+    if first {
+        super::notice::ready_to_export(&txn, &b, user.today()).await?;
+    }
+    let lines = super::queries::lines_in(&txn, id).await?;
     let at = b.exported_at.unwrap_or(user.now);
     let totals = Totals {
         batch_no: &b.batch_no,

@@ -201,22 +201,9 @@ async fn hold(
     version: i32,
     mv: &Move,
 ) -> AppResult<payment_batch::Model> {
-    let b = payment_batch::Entity::find_by_id(id)
-        .lock_exclusive()
-        .one(txn)
-        .await?
-        .ok_or_else(|| AppError::not_found("payment_batch", id))?;
-    if !visible(user, &b)? {
-        return Err(AppError::not_found("payment_batch", id));
-    }
+    let b = held(txn, user, id).await?;
     if !mv.from().contains(&b.state) {
-        return Err(PaymentRefusal::NotAllowed {
-            id,
-            state: b.state,
-            version: b.version,
-            action: mv.verb(current_lang()),
-        }
-        .into());
+        return Err(PaymentRefusal::not_allowed(&b, mv.verb(current_lang())).into());
     }
     if b.version != version {
         return Err(PaymentRefusal::Stale {
@@ -224,6 +211,24 @@ async fn hold(
             version: b.version,
         }
         .into());
+    }
+    Ok(b)
+}
+
+/// The batch, held until the transaction ends, if the user may see it (a batch outside the
+/// scope is not found, like one that does not exist).
+pub(super) async fn held(
+    txn: &DatabaseTransaction,
+    user: &CurrentUser,
+    id: i64,
+) -> AppResult<payment_batch::Model> {
+    let b = payment_batch::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or_else(|| AppError::not_found("payment_batch", id))?;
+    if !visible(user, &b)? {
+        return Err(AppError::not_found("payment_batch", id));
     }
     Ok(b)
 }

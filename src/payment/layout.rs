@@ -41,6 +41,28 @@ pub struct Layout {
     /// The last line (text files).
     #[serde(default)]
     pub trailer: Vec<Column>,
+    /// How the bank's return file (回盘) in this layout reads; none: the bank sends none.
+    #[serde(default)]
+    pub returns: Option<ReturnLayout>,
+}
+
+/// The bank's return file: the same encoding, separator and kind as the file sent, its own
+/// header, line and trailer fields, and the result codes that mean paid and refused.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnLayout {
+    /// The first line (text files): the batch number, the count and total are checked.
+    #[serde(default)]
+    pub header: Vec<Column>,
+    /// One line per payment; in a workbook, the columns are found by their titles.
+    pub line: Vec<Column>,
+    /// The last line (text files): the count and total are checked.
+    #[serde(default)]
+    pub trailer: Vec<Column>,
+    /// The `result` codes that mean the money reached the account.
+    pub paid: Vec<String>,
+    /// The `result` codes that mean the bank refused it.
+    pub failed: Vec<String>,
 }
 
 /// A text file or a workbook.
@@ -98,7 +120,7 @@ pub struct Column {
 }
 
 /// What a field holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Field {
     /// The text in `value`.
@@ -125,6 +147,41 @@ pub enum Field {
     Amount,
     /// The amount in fen.
     AmountFen,
+    /// Return files: the bank's result code (`paid` and `failed` of the layout say which).
+    Result,
+    /// Return files: the bank's serial of the payment.
+    BankSerial,
+    /// Return files: the day the bank paid or refused, `YYYYMMDD` or `YYYY-MM-DD`.
+    SettledOn,
+    /// Return files: why the bank refused.
+    Reason,
+    /// Return files: a field that is read past and not used.
+    Ignore,
+}
+
+impl Field {
+    /// What a clerk calls the field.
+    pub fn label(self, lang: crate::domain::Lang) -> &'static str {
+        match self {
+            Field::Literal => lang.pick("固定内容", "fixed text"),
+            Field::BatchNo => lang.pick("批次号", "batch number"),
+            Field::Date => lang.pick("日期", "date"),
+            Field::Count => lang.pick("笔数", "count"),
+            Field::Total => lang.pick("总金额", "total"),
+            Field::TotalFen => lang.pick("总金额（分）", "total in fen"),
+            Field::LineId => lang.pick("付款参考号", "line reference"),
+            Field::PayeeName => lang.pick("收款人", "payee"),
+            Field::AccountNo => lang.pick("收款账号", "account number"),
+            Field::BankName => lang.pick("开户行", "bank"),
+            Field::Amount => lang.pick("金额", "amount"),
+            Field::AmountFen => lang.pick("金额（分）", "amount in fen"),
+            Field::Result => lang.pick("处理结果", "result"),
+            Field::BankSerial => lang.pick("银行流水号", "bank serial"),
+            Field::SettledOn => lang.pick("入账日期", "settlement date"),
+            Field::Reason => lang.pick("失败原因", "reason"),
+            Field::Ignore => lang.pick("其他", "other"),
+        }
+    }
 }
 
 /// Where a value sits in its width.
@@ -237,7 +294,15 @@ impl Column {
             (Field::BankName, Some(p)) => p.bank_name.to_owned(),
             (Field::Amount, Some(p)) => yuan(p.amount_fen),
             (Field::AmountFen, Some(p)) => p.amount_fen.to_string(),
-            (_, None) => String::new(),
+            (
+                Field::Result
+                | Field::BankSerial
+                | Field::SettledOn
+                | Field::Reason
+                | Field::Ignore,
+                _,
+            )
+            | (_, None) => String::new(),
         }
     }
 }
@@ -249,6 +314,17 @@ impl Layout {
             Encoding::Gbk => {
                 let (bytes, _, unmappable) = encoding_rs::GBK.encode(text);
                 (!unmappable).then(|| bytes.into_owned())
+            }
+        }
+    }
+
+    /// Text of the file's encoding; None for bytes it cannot hold.
+    pub(super) fn decode(&self, bytes: &[u8]) -> Option<String> {
+        match self.encoding {
+            Encoding::Utf8 => std::str::from_utf8(bytes).ok().map(str::to_owned),
+            Encoding::Gbk => {
+                let (text, bad) = encoding_rs::GBK.decode_without_bom_handling(bytes);
+                (!bad).then(|| text.into_owned())
             }
         }
     }

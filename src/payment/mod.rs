@@ -1,6 +1,8 @@
 //! Paying subsidies through the bank (资金发放): how each case is paid (`payee`), and payment
 //! batches (发放批次) of approved subsidies, drafted by a manager and approved by a second
-//! person (`batch`), read back with their lines and control totals (`queries`, `view`).
+//! person (`batch`), read back with their lines and control totals (`queries`, `view`),
+//! exported as the bank's file (`layout`, `bank_file`) and reconciled with the bank's return
+//! file (`return_file` reads it, `reconcile` settles the lines).
 //!
 //! A subsidy is in at most one open line: the database's partial unique index
 //! `ux_payment_lines_open` refuses a second, so two batches drafted at the same moment never
@@ -10,19 +12,33 @@
 mod bank_file;
 mod batch;
 pub mod layout;
+mod notice;
+mod notice_rules;
+mod notice_sheet;
 mod payee;
 mod queries;
+mod reconcile;
 mod refusal;
+mod return_file;
 mod view;
 
 pub use bank_file::{BankFile, export};
 pub use batch::{BatchFilter, Move, decide, draft};
+pub use notice::{Notice, NoticeEntry, notice, object, objections, resolve};
+pub use notice_rules::{NameMask, NoticePeriod, NoticeRules};
+pub use notice_sheet::workbook as notice_workbook;
 pub use payee::{PayeeInput, payee_of, set_payee};
-pub use queries::{get, list};
+pub use queries::{get, list, return_of};
+pub use reconcile::{ReturnUpload, reconcile};
 pub use refusal::PaymentRefusal;
-pub use view::{BatchDetail, BatchView, Drafted, LineView, PayeeView, Totals};
+pub use view::{
+    BatchDetail, BatchView, Drafted, LineView, ObjectionView, PayeeView, ProblemView, ReturnView,
+    Totals,
+};
 
 pub use entity::payment_batch::State as BatchState;
+pub use entity::payment_line::Outcome;
+pub use entity::payment_return_row::Verdict;
 
 use crate::domain::{Label, Lang};
 
@@ -38,11 +54,47 @@ impl Label for BatchState {
     }
 }
 
+impl Label for entity::payment_objection::State {
+    fn label(self, lang: Lang) -> &'static str {
+        use entity::payment_objection::State;
+        match self {
+            State::Open => lang.pick("待处理", "Open"),
+            State::Upheld => lang.pick("异议成立", "Upheld"),
+            State::Dismissed => lang.pick("异议不成立", "Dismissed"),
+        }
+    }
+}
+
+impl Label for Outcome {
+    fn label(self, lang: Lang) -> &'static str {
+        match self {
+            Outcome::Paid => lang.pick("已入账", "Paid"),
+            Outcome::Failed => lang.pick("失败", "Failed"),
+        }
+    }
+}
+
+impl Label for Verdict {
+    fn label(self, lang: Lang) -> &'static str {
+        match self {
+            Verdict::Paid => lang.pick("已入账", "Paid"),
+            Verdict::Failed => lang.pick("失败", "Failed"),
+            Verdict::Unreadable => lang.pick("无法读取", "Unreadable"),
+            Verdict::Unmatched => lang.pick("无对应付款", "No such line"),
+            Verdict::AmountMismatch => lang.pick("金额不符", "Amount differs"),
+            Verdict::AccountMismatch => lang.pick("账号不符", "Account differs"),
+            Verdict::Duplicate => lang.pick("重复", "Listed twice"),
+            Verdict::AlreadySettled => lang.pick("此前已对账", "Settled already"),
+        }
+    }
+}
+
 /// What may be done to a batch in a state (the `allowed` of a 409).
 pub fn allowed(state: BatchState) -> &'static [&'static str] {
     match state {
         BatchState::Draft => &["approve", "cancel"],
-        BatchState::Approved => &["cancel"],
-        BatchState::Exported | BatchState::Reconciled | BatchState::Cancelled => &[],
+        BatchState::Approved => &["notice", "objections", "export", "cancel"],
+        BatchState::Exported => &["return_file"],
+        BatchState::Reconciled | BatchState::Cancelled => &[],
     }
 }

@@ -3,15 +3,18 @@
 use std::collections::HashMap;
 
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 
-use entity::{payment_batch, payment_line, person, visit};
+use entity::payment_return_row::Verdict;
+use entity::{payment_batch, payment_line, payment_return, payment_return_row, person, visit};
 
-use super::BatchState;
-use super::view::{BatchDetail, BatchView, LineView};
+use super::layout::Field;
+use super::view::{BatchDetail, BatchView, LineView, ProblemView, ReturnView};
+use super::{BatchState, Outcome};
 use crate::auth::CurrentUser;
+use crate::domain::{Label, Lang, Money, mask_account};
 use crate::error::{AppError, AppResult, current_lang};
 
 /// A page of the batches inside the user's scope, newest first.
@@ -85,4 +88,194 @@ pub async fn get(
         page,
         per_page,
     })
+}
+
+/// The lines a batch holds (not released), in the order they were taken.
+pub(super) async fn lines_in<C: ConnectionTrait>(
+    conn: &C,
+    batch_id: i64,
+) -> AppResult<Vec<payment_line::Model>> {
+    Ok(payment_line::Entity::find()
+        .filter(payment_line::Column::BatchId.eq(batch_id))
+        .filter(payment_line::Column::ReleasedAt.is_null())
+        .order_by_asc(payment_line::Column::Id)
+        .all(conn)
+        .await?)
+}
+
+/// One return file of a batch with a page of its problem rows.
+pub async fn return_of(
+    db: &DatabaseConnection,
+    user: &CurrentUser,
+    batch_id: i64,
+    return_id: i64,
+    page: u64,
+    per_page: u64,
+) -> AppResult<ReturnView> {
+    let b = payment_batch::Entity::find_by_id(batch_id)
+        .one(db)
+        .await?
+        .filter(|b| super::batch::visible(user, b).unwrap_or(false))
+        .ok_or_else(|| AppError::not_found("payment_batch", batch_id))?;
+    let r = payment_return::Entity::find_by_id(return_id)
+        .one(db)
+        .await?
+        .filter(|r| r.batch_id == batch_id)
+        .ok_or_else(|| AppError::not_found("payment_return", return_id))?;
+    let open = payment_line::Entity::find()
+        .filter(payment_line::Column::BatchId.eq(batch_id))
+        .filter(payment_line::Column::ReleasedAt.is_null())
+        .filter(payment_line::Column::Outcome.is_null())
+        .count(db)
+        .await? as i64;
+    return_view(db, &b, &r, open, page, per_page).await
+}
+
+/// The view of a return: its counts and a page of the rows it could not apply.
+pub(super) async fn return_view<C: ConnectionTrait>(
+    conn: &C,
+    b: &payment_batch::Model,
+    r: &payment_return::Model,
+    open: i64,
+    page: u64,
+    per_page: u64,
+) -> AppResult<ReturnView> {
+    let rows = payment_return_row::Entity::find()
+        .filter(payment_return_row::Column::ReturnId.eq(r.id))
+        .filter(payment_return_row::Column::Verdict.is_not_in([Verdict::Paid, Verdict::Failed]))
+        .order_by_asc(payment_return_row::Column::RowNo)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+        .all(conn)
+        .await?;
+    let lines: HashMap<i64, payment_line::Model> = payment_line::Entity::find()
+        .filter(payment_line::Column::BatchId.eq(b.id))
+        .filter(payment_line::Column::Id.is_in(rows.iter().filter_map(|x| x.line_id)))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|l| (l.id, l))
+        .collect();
+    let lang = current_lang();
+    let problems = rows
+        .iter()
+        .filter_map(|row| {
+            let verdict = row.verdict?;
+            Some(ProblemView {
+                row_no: row.row_no,
+                line_ref: row.line_ref.clone(),
+                verdict,
+                verdict_label: verdict.label(lang),
+                message: problem_message(
+                    row,
+                    verdict,
+                    row.line_id.and_then(|i| lines.get(&i)),
+                    lang,
+                ),
+                amount: row.amount_fen.map(Money::from_fen),
+                account_no: row.account_no.as_deref().map(mask_account),
+            })
+        })
+        .collect();
+    Ok(ReturnView::of(
+        r,
+        BatchView::of(b, lang),
+        open,
+        problems,
+        page,
+        per_page,
+    ))
+}
+
+/// What a clerk should know of a row that was applied to no line.
+fn problem_message(
+    row: &payment_return_row::Model,
+    verdict: Verdict,
+    line: Option<&payment_line::Model>,
+    lang: Lang,
+) -> String {
+    let zh = lang == Lang::Zh;
+    let n = row.row_no;
+    let r = &row.line_ref;
+    let yuan = |fen: Option<i64>| {
+        fen.map(|f| Money::from_fen(f).to_string())
+            .unwrap_or_default()
+    };
+    let masked = |a: Option<&str>| a.map(mask_account).unwrap_or_default();
+    match verdict {
+        Verdict::Unreadable => {
+            let raw = row.reason.clone().unwrap_or_default();
+            match row.problem_field.as_deref() {
+                Some("columns") if zh => format!("第 {n} 行的项数（{raw} 项）与格式不符，未处理。"),
+                Some("columns") => {
+                    format!("Row {n} has {raw} fields, not the layout's; not applied.")
+                }
+                Some("encoding") if zh => {
+                    format!("第 {n} 行含有该格式的编码无法识别的字符，未处理。")
+                }
+                Some("encoding") => {
+                    format!("Row {n} holds bytes the layout's encoding cannot read; not applied.")
+                }
+                Some(code) => {
+                    let field: Option<Field> =
+                        serde_json::from_value(serde_json::Value::String(code.to_owned())).ok();
+                    let label = field.map_or(code, |f| f.label(lang));
+                    if zh {
+                        format!("第 {n} 行的“{label}”无法读取（“{raw}”），未处理。")
+                    } else {
+                        format!("Row {n}: the {label} '{raw}' cannot be read; not applied.")
+                    }
+                }
+                None if zh => format!("第 {n} 行无法读取，未处理。"),
+                None => format!("Row {n} cannot be read; not applied."),
+            }
+        }
+        Verdict::Unmatched if zh => {
+            format!("第 {n} 行的付款参考号“{r}”不是本批次已导出的付款，未处理。")
+        }
+        Verdict::Unmatched => {
+            format!("Row {n}: '{r}' is no exported line of this batch; not applied.")
+        }
+        Verdict::AmountMismatch if zh => format!(
+            "第 {n} 行的金额为 {} 元，本批次该笔为 {} 元，未处理：请向银行核实。",
+            yuan(row.amount_fen),
+            yuan(line.map(|l| l.amount_fen))
+        ),
+        Verdict::AmountMismatch => format!(
+            "Row {n} gives {} yuan, the line is {} yuan; not applied: check with the bank.",
+            yuan(row.amount_fen),
+            yuan(line.map(|l| l.amount_fen))
+        ),
+        Verdict::AccountMismatch if zh => format!(
+            "第 {n} 行的账号 {} 与本批次该笔的账号 {} 不符，未处理：请向银行核实。",
+            masked(row.account_no.as_deref()),
+            masked(line.map(|l| l.account_no.as_str()))
+        ),
+        Verdict::AccountMismatch => format!(
+            "Row {n} gives account {}, the line has {}; not applied: check with the bank.",
+            masked(row.account_no.as_deref()),
+            masked(line.map(|l| l.account_no.as_str()))
+        ),
+        Verdict::Duplicate if zh => {
+            format!("付款参考号“{r}”在文件中出现多次（第 {n} 行为其一），均未处理：请向银行核实。")
+        }
+        Verdict::Duplicate => format!(
+            "'{r}' is in the file more than once (row {n} is one); none applied: check with the bank."
+        ),
+        Verdict::AlreadySettled => {
+            let outcome = line.and_then(|l| l.outcome).unwrap_or(Outcome::Paid);
+            if zh {
+                format!(
+                    "第 {n} 行的付款此前已对账（{}），未再次处理。",
+                    outcome.label(lang)
+                )
+            } else {
+                format!(
+                    "Row {n}: the line was settled already ({}); not applied again.",
+                    outcome.label(lang).to_lowercase()
+                )
+            }
+        }
+        Verdict::Paid | Verdict::Failed => String::new(),
+    }
 }

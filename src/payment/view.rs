@@ -5,7 +5,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use entity::case_payee::{AccountKind, Holder};
-use entity::{case_payee, payment_batch, payment_line};
+use entity::payment_line::Outcome;
+use entity::payment_objection::State as ObjectionState;
+use entity::payment_return_row::Verdict;
+use entity::{case_payee, payment_batch, payment_line, payment_objection, payment_return};
 
 use super::BatchState;
 use crate::domain::{Label, Lang, Money, mask_account};
@@ -111,6 +114,16 @@ pub struct BatchView {
     pub cancelled_at: Option<DateTime<Utc>>,
     /// Why.
     pub cancel_reason: Option<String>,
+    /// The public notice's first day; none until it is produced.
+    pub notice_from: Option<NaiveDate>,
+    /// Its last day: the bank file can be exported after it.
+    pub notice_until: Option<NaiveDate>,
+    /// When the bank file was produced.
+    pub exported_at: Option<DateTime<Utc>>,
+    /// The layout of the bank file.
+    pub export_layout: Option<String>,
+    /// When every exported line had the bank's outcome.
+    pub reconciled_at: Option<DateTime<Utc>>,
     /// What may be done next.
     pub allowed: Vec<&'static str>,
 }
@@ -134,6 +147,11 @@ impl BatchView {
             cancelled_by: b.cancelled_by,
             cancelled_at: b.cancelled_at,
             cancel_reason: b.cancel_reason.clone(),
+            notice_from: b.notice_from,
+            notice_until: b.notice_until,
+            exported_at: b.exported_at,
+            export_layout: b.export_layout.clone(),
+            reconciled_at: b.reconciled_at,
             allowed: super::allowed(b.state).to_vec(),
         }
     }
@@ -166,8 +184,21 @@ pub struct LineView {
     pub account_no: String,
     /// The payee changed after an earlier batch of the case went to the bank: check it.
     pub payee_changed: bool,
-    /// The line no longer holds its subsidy (its batch was cancelled).
+    /// The line no longer holds its subsidy (its batch was cancelled, an objection was
+    /// upheld, or the bank refused it).
     pub released: bool,
+    /// Held out of the batch while an objection to it is open.
+    pub held: bool,
+    /// What the bank did: paid or failed; none before its return file.
+    pub outcome: Option<Outcome>,
+    /// Its label.
+    pub outcome_label: Option<&'static str>,
+    /// The bank's serial.
+    pub bank_serial: Option<String>,
+    /// The day the bank paid or refused it.
+    pub settled_on: Option<NaiveDate>,
+    /// Why the bank refused it.
+    pub fail_reason: Option<String>,
 }
 
 impl LineView {
@@ -187,6 +218,12 @@ impl LineView {
             account_no: mask_account(&l.account_no),
             payee_changed: l.payee_changed,
             released: l.released_at.is_some(),
+            held: l.held,
+            outcome: l.outcome,
+            outcome_label: l.outcome.map(|o| o.label(crate::error::current_lang())),
+            bank_serial: l.bank_serial.clone(),
+            settled_on: l.settled_on,
+            fail_reason: l.fail_reason.clone(),
         }
     }
 }
@@ -213,4 +250,134 @@ pub struct Drafted {
     pub batch: BatchView,
     /// Matching subsidies left out because their case has no payee details yet.
     pub without_payee: u64,
+}
+
+/// A return file read back: what it settled and the rows it could not apply.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReturnView {
+    /// Id of the return.
+    pub id: i64,
+    /// The batch, as it stands after it.
+    pub batch: BatchView,
+    /// The name it was uploaded under.
+    pub file_name: String,
+    /// Its SHA-256, hex.
+    pub sha256: String,
+    /// The layout it was read with.
+    pub layout: String,
+    /// Who uploaded it.
+    pub uploaded_by: i64,
+    /// When.
+    pub uploaded_at: DateTime<Utc>,
+    /// Payment rows read.
+    pub rows: i64,
+    /// Lines it marked paid.
+    pub paid: Totals,
+    /// Lines it marked failed (their subsidies are payable again).
+    pub failed: Totals,
+    /// Rows listed as problems and applied to nothing.
+    pub problems: i64,
+    /// Lines of the batch still without the bank's outcome.
+    pub open_lines: i64,
+    /// A page of the problem rows, in file order.
+    pub problem_rows: Vec<ProblemView>,
+    /// The page.
+    pub page: u64,
+    /// Problem rows per page.
+    pub per_page: u64,
+}
+
+impl ReturnView {
+    /// The view of a return with a page of its problem rows.
+    pub fn of(
+        r: &payment_return::Model,
+        batch: BatchView,
+        open_lines: i64,
+        problem_rows: Vec<ProblemView>,
+        page: u64,
+        per_page: u64,
+    ) -> ReturnView {
+        ReturnView {
+            id: r.id,
+            batch,
+            file_name: r.file_name.clone(),
+            sha256: r.sha256.clone(),
+            layout: r.layout.clone(),
+            uploaded_by: r.uploaded_by,
+            uploaded_at: r.uploaded_at,
+            rows: r.rows,
+            paid: Totals::of(r.paid, r.paid_fen),
+            failed: Totals::of(r.failed, r.failed_fen),
+            problems: r.problems,
+            open_lines,
+            problem_rows,
+            page,
+            per_page,
+        }
+    }
+}
+
+/// A row of a return file that was applied to no line, and why.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ProblemView {
+    /// Its line in the file (or row in the sheet).
+    pub row_no: i64,
+    /// The line reference as the file wrote it.
+    pub line_ref: String,
+    /// What is wrong with it.
+    pub verdict: Verdict,
+    /// Its label.
+    pub verdict_label: &'static str,
+    /// What a clerk should know, with the file's and the batch's values.
+    pub message: String,
+    /// The amount the file gives.
+    pub amount: Option<Money>,
+    /// The account the file gives, masked.
+    pub account_no: Option<String>,
+}
+
+/// An objection raised during a batch's notice.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ObjectionView {
+    /// Id.
+    pub id: i64,
+    /// The batch.
+    pub batch_id: i64,
+    /// The line objected to.
+    pub line_id: i64,
+    /// open, upheld or dismissed.
+    pub state: ObjectionState,
+    /// Its label.
+    pub state_label: &'static str,
+    /// What was objected.
+    pub reason: String,
+    /// Who recorded it.
+    pub raised_by: i64,
+    /// When.
+    pub raised_at: DateTime<Utc>,
+    /// Who resolved it.
+    pub resolved_by: Option<i64>,
+    /// When.
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// How, and why.
+    pub resolution: Option<String>,
+}
+
+impl ObjectionView {
+    /// The view of a row, in a language.
+    pub fn of(o: &payment_objection::Model, lang: Lang) -> ObjectionView {
+        ObjectionView {
+            id: o.id,
+            batch_id: o.batch_id,
+            line_id: o.line_id,
+            state: o.state,
+            state_label: o.state.label(lang),
+            reason: o.reason.clone(),
+            raised_by: o.raised_by,
+            raised_at: o.raised_at,
+            resolved_by: o.resolved_by,
+            resolved_at: o.resolved_at,
+            resolution: o.resolution.clone(),
+        }
+    }
 }

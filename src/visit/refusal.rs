@@ -253,6 +253,14 @@ pub enum Refusal {
         /// The visit's date.
         counted_on: NaiveDate,
     },
+    /// The subsidy is in a payment batch that the bank has not settled: it is paid, or
+    /// released, through the batch.
+    InPaymentBatch {
+        /// The visit.
+        id: i64,
+        /// The batch's number.
+        batch_no: String,
+    },
     /// The visit is already reversed.
     AlreadyReversed {
         /// The visit.
@@ -298,6 +306,7 @@ impl Localized for Refusal {
             Refusal::OwnVisit => "own_visit",
             Refusal::PaidBeforeVisit { .. } => "paid_before_visit",
             Refusal::AlreadyReversed { .. } => "already_reversed",
+            Refusal::InPaymentBatch { .. } => "in_payment_batch",
         }
     }
 
@@ -432,6 +441,12 @@ impl Localized for Refusal {
                 paid_on,
                 counted_on,
             } => format!("paid_on {paid_on} is before the visit's date {counted_on}."),
+            Refusal::InPaymentBatch { id, batch_no } if zh => format!(
+                "就诊记录 #{id} 的救助金已列入发放批次 {batch_no}，由银行回盘确认支付；如需作废或另行支付，请先取消该批次或对该笔提出异议。"
+            ),
+            Refusal::InPaymentBatch { id, batch_no } => format!(
+                "Visit #{id}'s subsidy is in payment batch {batch_no} and is paid when the bank's return file confirms it; to void it or pay it otherwise, cancel the batch or raise an objection to the line first."
+            ),
             Refusal::AlreadyReversed { id, entry } => match (entry, zh) {
                 (Some(e), true) => format!("就诊记录 #{id} 已由冲销记录 #{e} 冲销。"),
                 (Some(e), false) => format!("Visit #{id} is already reversed by entry #{e}."),
@@ -453,6 +468,7 @@ impl From<Refusal> for AppError {
             | Refusal::ReversalEntry { .. }
             | Refusal::InvalidTransition { .. }
             | Refusal::NotPaid { .. }
+            | Refusal::InPaymentBatch { .. }
             | Refusal::AlreadyReversed { .. } => AppError::conflict(code, message),
             Refusal::OwnVisit => AppError::Forbidden { code, message },
             Refusal::DuplicateInvoice { ref existing } => AppError::Duplicate {

@@ -4,11 +4,11 @@
 
 use chrono::NaiveDate;
 use sea_orm::{
-    ActiveModelTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter,
-    QuerySelect, Set, SqlErr,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryFilter, QuerySelect, Set, SqlErr,
 };
 
-use entity::visit;
+use entity::{payment_batch, payment_line, visit};
 
 use super::refusal::{Refusal, Step};
 use super::view::{self, VisitView};
@@ -83,6 +83,21 @@ async fn hold_visit(
     Ok(v)
 }
 
+/// The number of the batch whose open line holds the subsidy, not yet settled by the bank.
+async fn open_batch_of(txn: &DatabaseTransaction, visit_id: i64) -> AppResult<Option<String>> {
+    let line = payment_line::Entity::find()
+        .filter(payment_line::COLUMN.visit_id.eq(visit_id))
+        .filter(payment_line::COLUMN.released_at.is_null())
+        .filter(payment_line::COLUMN.outcome.is_null())
+        .one(txn)
+        .await?;
+    let Some(line) = line else { return Ok(None) };
+    Ok(payment_batch::Entity::find_by_id(line.batch_id)
+        .one(txn)
+        .await?
+        .map(|b| b.batch_no))
+}
+
 /// Approves, pays or voids a visit's subsidy, with an audit row.
 pub async fn transition(
     db: &DatabaseConnection,
@@ -103,6 +118,11 @@ pub async fn transition(
     }
     if matches!(t, Transition::Approve) && v.recorded_by == user.id {
         return Err(Refusal::OwnVisit.into());
+    }
+    if !matches!(t, Transition::Approve)
+        && let Some(batch_no) = open_batch_of(&txn, id).await?
+    {
+        return Err(Refusal::InPaymentBatch { id, batch_no }.into());
     }
     if let Transition::Pay { paid_on, .. } = &t
         && *paid_on < v.counted_on

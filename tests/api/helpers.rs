@@ -539,6 +539,19 @@ impl TestApp {
         self.with_token(&token)
     }
 
+    /// Moves the clock to `at` and logs every user of this app in again: a move of more than
+    /// half an hour leaves their sessions idle. Clients made before hold the old sessions:
+    /// take them again from [`TestApp::as_user`].
+    pub async fn move_clock(&self, at: chrono::DateTime<chrono::Utc>) {
+        self.state.clock.set(at);
+        let mut tokens = self.tokens.lock().await;
+        let names: Vec<String> = tokens.keys().cloned().collect();
+        for name in names {
+            let token = self.login(&name, &format!("{name}-password")).await;
+            tokens.insert(name, token);
+        }
+    }
+
     /// A client holding one role, province-wide.
     pub async fn as_role(&self, role: Role) -> Client<'_> {
         self.as_user(role.code(), &[role], "22").await

@@ -25,6 +25,8 @@ mod hostile_files;
 mod limits;
 mod login_guard;
 mod openapi;
+mod payment_notice;
+mod payment_returns;
 mod payments;
 mod policies;
 mod reports;

@@ -24,7 +24,12 @@ fn payee(version: Option<i64>) -> Value {
 
 /// `n` approved subsidies of one patient's case (seq); returns the case id and their sum in
 /// fen.
-async fn approved_subsidies(app: &TestApp, seq: u32, hospital: i64, n: u32) -> (i64, i64) {
+pub(crate) async fn approved_subsidies(
+    app: &TestApp,
+    seq: u32,
+    hospital: i64,
+    n: u32,
+) -> (i64, i64) {
     let (_, case_id) = patient(app, seq, "low_income_urban", "approved").await;
     let worker = app.as_role(Role::Caseworker).await;
     let approver = app.as_role(Role::Approver).await;
@@ -54,7 +59,7 @@ async fn approved_subsidies(app: &TestApp, seq: u32, hospital: i64, n: u32) -> (
 
 /// One patient's approved subsidy with payee details, drafted into a batch by the manager;
 /// returns the case id and the batch id.
-async fn one_drafted_batch(app: &TestApp) -> (i64, i64) {
+pub(crate) async fn one_drafted_batch(app: &TestApp) -> (i64, i64) {
     standard_policy(app, "low_income_urban").await;
     let h = hospital(app, "H1", true).await;
     let (case_id, _) = approved_subsidies(app, 1, h, 1).await;
@@ -69,7 +74,7 @@ async fn one_drafted_batch(app: &TestApp) -> (i64, i64) {
 }
 
 /// Approves a drafted batch (version 1) as a second manager.
-async fn approve_as_second_manager(app: &TestApp, id: i64) {
+pub(crate) async fn approve_as_second_manager(app: &TestApp, id: i64) {
     app.as_user("manager2", &[Role::Manager], "22")
         .await
         .post(
@@ -80,17 +85,45 @@ async fn approve_as_second_manager(app: &TestApp, id: i64) {
         .assert_status(StatusCode::OK);
 }
 
-fn fen(v: &Value) -> i64 {
+/// Produces an approved batch's notice and moves the clock past its period (default seven
+/// working days), so that its bank file can be exported.
+pub(crate) async fn notice_and_wait(app: &TestApp, id: i64) -> Value {
+    let res = app
+        .as_role(Role::Manager)
+        .await
+        .get(&format!("/api/v1/payment-batches/{id}/notice?format=json"))
+        .await;
+    res.assert_status(StatusCode::OK);
+    app.move_clock(app.state.clock.now() + chrono::Duration::days(12))
+        .await;
+    res.json()
+}
+
+/// Exports an approved batch after its notice, in a layout; returns the file.
+pub(crate) async fn exported(app: &TestApp, id: i64, layout: &str) -> Vec<u8> {
+    notice_and_wait(app, id).await;
+    let res = app
+        .as_role(Role::Manager)
+        .await
+        .get(&format!(
+            "/api/v1/payment-batches/{id}/export?layout={layout}"
+        ))
+        .await;
+    res.assert_status(StatusCode::OK);
+    res.body.to_vec()
+}
+
+pub(crate) fn fen(v: &Value) -> i64 {
     let s = v.as_str().expect("money is a string");
     let (yuan, cents) = s.split_once('.').expect("two decimals");
     yuan.parse::<i64>().unwrap() * 100 + cents.parse::<i64>().unwrap()
 }
 
-fn period() -> Value {
+pub(crate) fn period() -> Value {
     json!({"from": day(1, 1), "to": day(12, 31)})
 }
 
-async fn set_payee(client: &Client<'_>, case_id: i64, version: Option<i64>) -> Value {
+pub(crate) async fn set_payee(client: &Client<'_>, case_id: i64, version: Option<i64>) -> Value {
     let res = client
         .patch(&format!("/api/v1/cases/{case_id}/payee"), &payee(version))
         .await;
@@ -222,7 +255,10 @@ async fn a_batch_takes_approved_unpaid_subsidies_and_a_second_manager_approves_i
     assert_eq!(res.json()["state"], "approved");
     let res = second.post(&approve, &json!({"version": 2})).await;
     res.assert_status(StatusCode::CONFLICT);
-    assert_eq!(res.json()["error"]["allowed"], json!(["cancel"]));
+    assert_eq!(
+        res.json()["error"]["allowed"],
+        json!(["notice", "objections", "export", "cancel"])
+    );
 
     // Cancelled with a reason: the subsidies are payable again, in a new batch.
     let cancel = format!("/api/v1/payment-batches/{id}/cancel");
@@ -365,6 +401,14 @@ async fn an_approved_batch_exports_its_bank_file_once_with_its_hash(app: TestApp
     res.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(res.json()["error"]["details"][0]["field"], "layout");
 
+    // Not before its public notice has run its course.
+    let res = manager.get(&export).await;
+    res.assert_status(StatusCode::CONFLICT);
+    assert_eq!(res.error_code(), "notice_required");
+    notice_and_wait(&app, id).await;
+    let manager = app.as_role(Role::Manager).await;
+    let worker = app.as_role(Role::Caseworker).await;
+
     let res = manager.get(&export).await;
     res.assert_status(StatusCode::OK);
     let sha = hex::encode(Sha256::digest(&res.body));
@@ -412,6 +456,9 @@ async fn an_approved_batch_exports_its_bank_file_once_with_its_hash(app: TestApp
     assert_eq!(rows[0].after.as_ref().unwrap()["sha256"], sha.as_str());
 
     // A payee changed after the export is flagged on the next batch's line.
+    app.state
+        .clock
+        .set(app.state.clock.now() + chrono::Duration::minutes(1));
     set_payee(&worker, case_id, Some(1)).await;
     let approver = app.as_role(Role::Approver).await;
     let visit = worker
@@ -442,15 +489,10 @@ db_test!(a_workbook_layout_writes_every_cell_as_text);
 async fn a_workbook_layout_writes_every_cell_as_text(app: TestApp) {
     let (_, id) = one_drafted_batch(&app).await;
     approve_as_second_manager(&app, id).await;
-    let res = app
-        .as_role(Role::Manager)
-        .await
-        .get(&format!("/api/v1/payment-batches/{id}/export?layout=xlsx"))
-        .await;
-    res.assert_status(StatusCode::OK);
-    assert!(res.body.starts_with(b"PK"), "a workbook");
+    let body = exported(&app, id, "xlsx").await;
+    assert!(body.starts_with(b"PK"), "a workbook");
     let mut book: calamine::Xlsx<_> =
-        calamine::open_workbook_from_rs(std::io::Cursor::new(res.body.clone())).unwrap();
+        calamine::open_workbook_from_rs(std::io::Cursor::new(body)).unwrap();
     use calamine::Reader;
     let range = book.worksheet_range_at(0).unwrap().unwrap();
     let cells: Vec<String> = range.rows().flatten().map(|c| c.to_string()).collect();
