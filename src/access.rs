@@ -192,6 +192,10 @@ pub const SUBSIDY_REVERSER: Access = Access::roles(&[Manager]);
 pub const PAYEE_EDITOR: Access = Access::roles(&[Caseworker, Manager]);
 /// Who drafts, approves (a second one) and cancels payment batches.
 pub const PAYMENT_MANAGER: Access = Access::roles(&[Manager]);
+/// Budget lines, read inside one's region: managers.
+pub const BUDGET_READER: Access = Access::roles(&[Manager]);
+/// Budget lines set and raised: managers of the whole province, who answer for the budget.
+pub const BUDGET_SETTER: Access = Access::roles(&[Manager]).province_wide();
 
 /// The pages' own rules, where a page serves fewer roles than its API (the menu reads these).
 pub mod pages {

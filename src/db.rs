@@ -159,6 +159,24 @@ pub fn placeholders(backend: DbBackend, text: &str) -> String {
     out
 }
 
+/// Runs a statement written with `?` placeholders on either database; answers the rows it
+/// changed.
+pub async fn execute<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    sql: &str,
+    values: Vec<sea_orm::Value>,
+) -> Result<u64, DbErr> {
+    let backend = conn.get_database_backend();
+    Ok(conn
+        .execute_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            placeholders(backend, sql),
+            values,
+        ))
+        .await?
+        .rows_affected())
+}
+
 /// The length of a scope prefix, as [`region_within`] binds it (a 32-bit integer, which
 /// PostgreSQL's `substr(text, int, int)` takes without a cast).
 pub fn scope_len(scope: &RegionPrefix) -> i32 {

@@ -75,6 +75,7 @@ macro_rules! codes {
 pub mod access_log;
 pub mod annual_grant;
 pub mod audit_log;
+pub mod budget_line;
 pub mod case;
 pub mod case_event;
 pub mod case_payee;

@@ -70,6 +70,8 @@ pub enum Verdict {
     Duplicate,
     /// The line had the bank's outcome already (an earlier return file).
     AlreadySettled,
+    /// The subsidy is no longer approved and unpaid (voided or paid otherwise meanwhile).
+    NotPayable,
 }
 
 crate::codes! {
@@ -82,5 +84,6 @@ crate::codes! {
         AccountMismatch => "account_mismatch",
         Duplicate => "duplicate",
         AlreadySettled => "already_settled",
+        NotPayable => "not_payable",
     }
 }

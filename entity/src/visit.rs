@@ -42,6 +42,8 @@ pub struct Model {
     pub void_reason: Option<String>,
     /// Why a reversal entry (the row with `reverses_visit_id`) was written.
     pub reversal_reason: Option<String>,
+    /// The budget line the subsidy was committed to when approved, if one covered it.
+    pub budget_line_id: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

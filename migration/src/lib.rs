@@ -20,6 +20,7 @@ mod m20261207_000012_import_staging;
 mod m20261207_000013_column_mapping;
 mod m20261207_000014_payments;
 mod m20261207_000015_reconciliation;
+mod m20261207_000016_budget;
 
 /// Runs every migration in order; called at start-up and by `cancer-aid migrate`.
 pub struct Migrator;
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000013_column_mapping::Migration),
             Box::new(m20261207_000014_payments::Migration),
             Box::new(m20261207_000015_reconciliation::Migration),
+            Box::new(m20261207_000016_budget::Migration),
         ]
     }
 }

@@ -4,6 +4,7 @@
 pub mod access_log;
 pub mod audit;
 pub mod auth;
+pub mod budget;
 pub mod cases;
 pub mod eligibility;
 pub mod health;
@@ -269,6 +270,9 @@ fn routes(max_upload_bytes: usize) -> Routes {
             routes!(payment_notice::resolve_objection),
         )
         .api(access::PAYMENT_MANAGER, routes!(payments::export_batch))
+        .api(access::BUDGET_READER, routes!(budget::list_lines))
+        .api(access::BUDGET_SETTER, routes!(budget::create_line))
+        .api(access::BUDGET_SETTER, routes!(budget::update_line))
         .api_with(
             access::PAYMENT_MANAGER,
             routes!(payment_returns::upload_return),

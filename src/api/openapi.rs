@@ -44,7 +44,8 @@ use super::extract::SESSION_COOKIE;
         (name = "hospitals", description = "Designated hospitals (定点医院)"),
         (name = "policies", description = "Subsidy policies as data"),
         (name = "visits", description = "Visits (就诊) and their subsidies"),
-        (name = "payments", description = "Payee details and payment batches (发放批次)"),
+        (name = "payments", description = "Payee details, payment batches (发放批次), their public notice (公示) and the bank's return files (回盘)"),
+        (name = "budget", description = "Budget lines (资金额度) by year, region and group"),
     )
 )]
 pub struct ApiDoc;

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod allowance;
+pub mod budget;
 pub mod diagnosis;
 pub mod group;
 pub mod id_number;
@@ -14,6 +15,7 @@ pub mod subsidy;
 
 pub use account::{AccountError, AccountNumber, mask_account};
 pub use allowance::{Allowance, PolicyCap};
+pub use budget::{BudgetUse, Level as BudgetLevel};
 pub use diagnosis::{Diagnosis, DiagnosisError, DiagnosisRanges};
 pub use group::Group;
 pub use id_number::{IdNumber, IdNumberError, Sex};

@@ -77,8 +77,11 @@ impl Money {
     /// A computed value rounded half-up (四舍五入) to the fen. `round_dp` alone would round
     /// half to even, which is not how the programme's accountants round.
     pub fn from_decimal_rounded(d: Decimal) -> Result<Money, MoneyError> {
-        let fen = d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
-            * Decimal::ONE_HUNDRED;
+        // `checked_mul`: a 29-digit amount overflows the decimal itself, which `*` would panic on.
+        let fen = d
+            .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+            .checked_mul(Decimal::ONE_HUNDRED)
+            .ok_or_else(|| MoneyError::Overflow(d.to_string()))?;
         i64::try_from(fen)
             .map(Money)
             .map_err(|_| MoneyError::Overflow(d.to_string()))

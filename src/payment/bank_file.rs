@@ -133,7 +133,11 @@ pub async fn export(
     if first {
         super::notice::ready_to_export(&txn, &b, user.today()).await?;
     }
-    let lines = super::queries::lines_in(&txn, id).await?;
+    let lines = if first {
+        super::queries::lines_in(&txn, id).await?
+    } else {
+        super::queries::exported_lines(&txn, id).await?
+    };
     let at = b.exported_at.unwrap_or(user.now);
     let totals = Totals {
         batch_no: &b.batch_no,

@@ -83,8 +83,20 @@ const TAKE: &str = "INSERT INTO payment_lines \
       NULL \
      FROM visits v JOIN case_payees p ON p.case_id = v.case_id \
      WHERE {conditions} \
-     ORDER BY v.id \
+     ORDER BY v.id{lock} \
      ON CONFLICT DO NOTHING";
+
+/// On PostgreSQL, the visits taken are locked until the batch is committed, in id order: a
+/// subsidy paid or voided by hand at the same moment either waits for the batch (and then
+/// sees its line and is refused) or is seen no longer approved and left out. SQLite's writers
+/// take turns, and it has no row locks to ask for.
+fn lock_taken(backend: sea_orm::DbBackend) -> &'static str {
+    if backend == sea_orm::DbBackend::Postgres {
+        " FOR UPDATE OF v"
+    } else {
+        ""
+    }
+}
 
 async fn count<C: ConnectionTrait>(
     conn: &C,
@@ -134,7 +146,12 @@ pub async fn draft(
     bound.extend(values.iter().cloned());
     txn.execute_raw(Statement::from_sql_and_values(
         backend,
-        crate::db::placeholders(backend, &TAKE.replace("{conditions}", &conditions)),
+        crate::db::placeholders(
+            backend,
+            &TAKE
+                .replace("{conditions}", &conditions)
+                .replace("{lock}", lock_taken(backend)),
+        ),
         bound,
     ))
     .await?;

@@ -85,6 +85,7 @@ impl Label for Verdict {
             Verdict::AccountMismatch => lang.pick("账号不符", "Account differs"),
             Verdict::Duplicate => lang.pick("重复", "Listed twice"),
             Verdict::AlreadySettled => lang.pick("此前已对账", "Settled already"),
+            Verdict::NotPayable => lang.pick("救助金已不可支付", "Not payable"),
         }
     }
 }

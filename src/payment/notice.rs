@@ -266,6 +266,10 @@ pub async fn resolve(
     if o.state != ObjectionState::Open {
         return Err(PaymentRefusal::ObjectionResolved { id: objection_id }.into());
     }
+    if b.state != BatchState::Approved {
+        let verb = Lang::pick(current_lang(), "处理异议", "have objections resolved");
+        return Err(PaymentRefusal::not_allowed(&b, verb).into());
+    }
     let line = payment_line::Entity::find_by_id(o.line_id)
         .one(&txn)
         .await?

@@ -37,6 +37,7 @@ pub fn workbook(n: &Notice, title: &str) -> AppResult<Vec<u8>> {
         let r = top + 1 + i as u32;
         let cells = [
             e.seq.to_string(),
+            e.line_id.to_string(),
             e.name.clone(),
             e.id_number.clone(),
             e.place.clone(),
@@ -56,9 +57,9 @@ pub fn workbook(n: &Notice, title: &str) -> AppResult<Vec<u8>> {
         Some(&bold),
     )
     .map_err(fail)?;
-    write_text(sheet, end, 5, &n.totals.amount.to_string(), Some(&bold)).map_err(fail)?;
+    write_text(sheet, end, 6, &n.totals.amount.to_string(), Some(&bold)).map_err(fail)?;
     write_text(sheet, end + 2, 0, &n.issuer, None).map_err(fail)?;
-    for (c, w) in [6.0, 10.0, 22.0, 16.0, 12.0, 14.0].iter().enumerate() {
+    for (c, w) in [6.0, 10.0, 10.0, 22.0, 16.0, 12.0, 14.0].iter().enumerate() {
         sheet.set_column_width(c as u16, *w).map_err(fail)?;
     }
     Ok(book.save_to_buffer().map_err(fail)?)

@@ -103,6 +103,25 @@ pub(super) async fn lines_in<C: ConnectionTrait>(
         .await?)
 }
 
+/// The lines a batch's bank file carried: those it holds, and those the bank has answered for
+/// since (a failed line is released but was in the file).
+pub(super) async fn exported_lines<C: ConnectionTrait>(
+    conn: &C,
+    batch_id: i64,
+) -> AppResult<Vec<payment_line::Model>> {
+    use sea_orm::Condition;
+    Ok(payment_line::Entity::find()
+        .filter(payment_line::Column::BatchId.eq(batch_id))
+        .filter(
+            Condition::any()
+                .add(payment_line::Column::ReleasedAt.is_null())
+                .add(payment_line::Column::Outcome.is_not_null()),
+        )
+        .order_by_asc(payment_line::Column::Id)
+        .all(conn)
+        .await?)
+}
+
 /// One return file of a batch with a page of its problem rows.
 pub async fn return_of(
     db: &DatabaseConnection,
@@ -276,6 +295,12 @@ fn problem_message(
                 )
             }
         }
+        Verdict::NotPayable if zh => format!(
+            "第 {n} 行的救助金已不是“已审核、未支付”（已作废或已另行支付），未处理：请核实后向银行追回或说明。"
+        ),
+        Verdict::NotPayable => format!(
+            "Row {n}: the subsidy is no longer approved and unpaid (voided or paid otherwise); not applied: check it with the bank."
+        ),
         Verdict::Paid | Verdict::Failed => String::new(),
     }
 }

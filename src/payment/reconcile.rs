@@ -119,20 +119,12 @@ fn stored(return_id: i64, r: ReturnRow) -> payment_return_row::ActiveModel {
 }
 
 async fn exec(txn: &DatabaseTransaction, sql: &str, values: Vec<Value>) -> AppResult<u64> {
-    let backend = txn.get_database_backend();
-    Ok(txn
-        .execute_raw(Statement::from_sql_and_values(
-            backend,
-            crate::db::placeholders(backend, sql),
-            values,
-        ))
-        .await?
-        .rows_affected())
+    Ok(crate::db::execute(txn, sql, values).await?)
 }
 
 /// The judging statements, in order: each sets the verdict of rows that have none yet.
 /// `?1` is the return's id and `?2` the batch's id where a statement names them.
-const JUDGE: [(Verdict, &str); 5] = [
+const JUDGE: [(Verdict, &str); 6] = [
     (
         Verdict::Unmatched,
         "(batch_no IS NOT NULL AND batch_no <> ?) OR NOT EXISTS (SELECT 1 FROM payment_lines l \
@@ -148,6 +140,11 @@ const JUDGE: [(Verdict, &str); 5] = [
         Verdict::AlreadySettled,
         "EXISTS (SELECT 1 FROM payment_lines l WHERE l.id = payment_return_rows.line_id \
          AND l.outcome IS NOT NULL)",
+    ),
+    (
+        Verdict::NotPayable,
+        "NOT EXISTS (SELECT 1 FROM payment_lines l JOIN visits v ON v.id = l.visit_id \
+         WHERE l.id = payment_return_rows.line_id AND v.status = 'approved')",
     ),
     (
         Verdict::AmountMismatch,
@@ -289,6 +286,7 @@ async fn judge_and_apply(
         )
         .into());
     }
+    crate::budget::ledger::pay_returned(txn, return_id, user.now).await?;
     Ok(paid)
 }
 
@@ -411,15 +409,30 @@ pub async fn reconcile(
         tx,
     );
     let max_rows = b.line_count * 2 + EXTRA_ROWS;
+    // The bank pays after the file was sent and before today: another day is not read.
+    let sent = b.exported_at.map(crate::clock::day_of);
+    let today = user.today();
     let (mut rows, mut sum_fen) = (0i64, 0i64);
-    while let Some(chunk) = rx.recv().await {
+    while let Some(mut chunk) = rx.recv().await {
         rows += chunk.len() as i64;
         if rows > max_rows {
             drop(rx);
             let _ = reader.await;
             return Err(ReturnRefusal::TooManyRows { max_rows }.into());
         }
-        sum_fen += chunk.iter().filter_map(|r| r.amount_fen).sum::<i64>();
+        for r in &mut chunk {
+            // Amounts are at most `MAX_FEN` each and rows at most `max_rows`: no overflow.
+            sum_fen = sum_fen.saturating_add(r.amount_fen.unwrap_or(0));
+            if let Some(day) = r.settled_on
+                && (sent.is_some_and(|s| day < s) || day > today)
+                && r.problem.is_none()
+            {
+                r.problem = Some(return_file::RowProblem::Value {
+                    field: layout::Field::SettledOn,
+                    raw: day.format("%Y%m%d").to_string(),
+                });
+            }
+        }
         payment_return_row::Entity::insert_many(chunk.into_iter().map(|r| stored(ret.id, r)))
             .exec_without_returning(&txn)
             .await?;

@@ -15,6 +15,10 @@ use crate::roster::read::{Cell, RowSink};
 /// Bytes a line of a return file may have; a longer one is not a bank's line.
 pub const MAX_LINE_BYTES: usize = 4096;
 
+/// The largest amount a row or a control total may give, in fen (ten billion yuan): more is
+/// not a subsidy and is read as unreadable, so that no sum of a file's rows can overflow.
+pub const MAX_FEN: i64 = 1_000_000_000_000;
+
 /// One row of a return file as read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReturnRow {
@@ -114,11 +118,14 @@ pub enum FileProblem {
 }
 
 fn fen_of(field: Field, v: &str) -> Option<i64> {
-    match field {
+    let fen = match field {
         Field::Amount | Field::Total => Money::parse(v).ok().map(Money::fen),
-        _ if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => v.parse().ok(),
+        _ if !v.is_empty() && v.len() <= 18 && v.bytes().all(|b| b.is_ascii_digit()) => {
+            v.parse().ok()
+        }
         _ => None,
-    }
+    }?;
+    (0..=MAX_FEN).contains(&fen).then_some(fen)
 }
 
 fn day_of(v: &str) -> Option<NaiveDate> {
@@ -149,8 +156,9 @@ pub fn read_row(ret: &ReturnLayout, cols: &[Column], values: &[String], row_no: 
                     bad(c.field, v, &mut row);
                 }
             }
-            Field::BatchNo => row.batch_no = Some(v.chars().take(64).collect()),
-            Field::AccountNo => {
+            // A blank batch number or account is not given, and is not checked.
+            Field::BatchNo if !v.is_empty() => row.batch_no = Some(v.chars().take(64).collect()),
+            Field::AccountNo if !v.is_empty() => {
                 let digits: String = v.chars().filter(|ch| !matches!(ch, ' ' | '-')).collect();
                 row.account_no = Some(digits.chars().take(64).collect());
             }
@@ -267,6 +275,7 @@ pub fn read_text<R: BufRead>(
 ) -> Result<Control, FileProblem> {
     let mut control = Control::default();
     let mut held: Option<(i64, Vec<u8>)> = None;
+    let mut header_read = ret.header.is_empty();
     let mut line_no = 0i64;
     let mut buf = Vec::with_capacity(256);
     let io = |e: std::io::Error| FileProblem::Unreadable(e.to_string());
@@ -291,12 +300,14 @@ pub fn read_text<R: BufRead>(
         if buf.iter().all(|b| b.is_ascii_whitespace()) {
             continue;
         }
-        if line_no == 1 && !ret.header.is_empty() {
+        // The first line with anything on it is the header, blank lines before it or not.
+        if !header_read {
+            header_read = true;
             let values = split(layout, &ret.header, &buf).map_err(|_| FileProblem::Control {
-                line: 1,
+                line: line_no,
                 field: None,
             })?;
-            read_control(&ret.header, &values, 1, &mut control)?;
+            read_control(&ret.header, &values, line_no, &mut control)?;
             continue;
         }
         // With a trailer, a line is a payment only once a later line shows it is not the last.
@@ -319,6 +330,12 @@ pub fn read_text<R: BufRead>(
         if on_row(row).is_break() {
             return Ok(control);
         }
+    }
+    if !header_read {
+        return Err(FileProblem::Control {
+            line: line_no.max(1),
+            field: None,
+        });
     }
     if !ret.trailer.is_empty() {
         let (no, line) = held.ok_or(FileProblem::Control {
@@ -374,6 +391,13 @@ impl<'a, F: FnMut(ReturnRow) -> ControlFlow<()>> SheetReader<'a, F> {
         if self.places.is_none() {
             return Err(FileProblem::NoTitles {
                 titles: self.ret.line.iter().map(|c| c.title.clone()).collect(),
+            });
+        }
+        // The rows above the table say whose file it is; without them nothing is checked.
+        if self.control.batch_no.is_none() {
+            return Err(FileProblem::Control {
+                line: 1,
+                field: Some(Field::BatchNo),
             });
         }
         Ok(self.control)
@@ -545,6 +569,25 @@ mod tests {
                 field: Some(Field::Count)
             })
         );
+        // Blank lines before the header do not make the header a payment row.
+        let (control, rows) = rows_of(
+            "delimited_utf8",
+            b"\n \r\nPB1|1|0.50|20261208\n7|a|1|0.50|S|B|20261208|\n",
+        );
+        assert_eq!(control.unwrap().batch_no.as_deref(), Some("PB1"));
+        assert_eq!(rows.len(), 1);
+        // An amount no subsidy has is unreadable, however many digits it has.
+        let (_, rows) = rows_of(
+            "delimited_utf8",
+            b"PB1|1|0.50|20261208\n7|a|1|1000000000000000000000000000|S|B|20261208|\n",
+        );
+        assert!(matches!(
+            rows[0].problem,
+            Some(RowProblem::Value {
+                field: Field::Amount,
+                ..
+            })
+        ));
         let long = vec![b'x'; MAX_LINE_BYTES + 10];
         let (control, _) = rows_of("delimited_utf8", &long);
         assert_eq!(control, Err(FileProblem::LineTooLong { line: 1 }));

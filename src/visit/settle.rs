@@ -15,6 +15,7 @@ use super::view::{self, VisitView};
 use super::{Status, ledger};
 use crate::audit::{self, Change};
 use crate::auth::CurrentUser;
+use crate::budget;
 use crate::domain::{Money, RegionCode};
 use crate::error::{AppError, AppResult};
 
@@ -138,6 +139,13 @@ pub async fn transition(
     let mut am: visit::ActiveModel = v.clone().into();
     match &t {
         Transition::Approve => {
+            // The budget line that covers the subsidy takes it, or the approval is refused.
+            if let Some(line) =
+                budget::ledger::line_for(&txn, v.year, &v.group_code, &v.region_code).await?
+            {
+                budget::ledger::commit(&txn, &line, v.subsidy_fen, now).await?;
+                am.budget_line_id = Set(Some(line.id));
+            }
             am.status = Set(Status::Approved);
             am.approved_by = Set(Some(user.id));
             am.approved_at = Set(Some(now));
@@ -146,6 +154,9 @@ pub async fn transition(
             payment_ref,
             paid_on,
         } => {
+            if let Some(line) = v.budget_line_id {
+                budget::ledger::pay(&txn, line, v.subsidy_fen, now).await?;
+            }
             am.status = Set(Status::Paid);
             am.paid_by = Set(Some(user.id));
             am.paid_at = Set(Some(now));
@@ -153,6 +164,9 @@ pub async fn transition(
             am.paid_on = Set(Some(*paid_on));
         }
         Transition::Void { reason } => {
+            if let Some(line) = v.budget_line_id {
+                budget::ledger::release(&txn, line, v.subsidy_fen, false, now).await?;
+            }
             am.status = Set(Status::Voided);
             am.voided_by = Set(Some(user.id));
             am.voided_at = Set(Some(now));
@@ -249,6 +263,8 @@ pub async fn reverse(
         paid_at: Set(Some(now)),
         paid_on: Set(Some(reversed_on)),
         reversal_reason: Set(Some(reason)),
+        // The entry belongs to the original's line, so that no line created later takes it.
+        budget_line_id: Set(v.budget_line_id),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -262,6 +278,9 @@ pub async fn reverse(
         }
         Err(e) => return Err(e.into()),
     };
+    if let Some(line) = v.budget_line_id {
+        budget::ledger::release(&txn, line, v.subsidy_fen, true, now).await?;
+    }
     ledger::add(
         &txn,
         v.person_id,

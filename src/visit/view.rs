@@ -7,11 +7,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
 use serde::Serialize;
 
-use entity::{hospital, person, visit};
+use entity::{budget_line, hospital, person, visit};
 
 use super::{Kind, Status};
 
-use crate::domain::{Group, IdNumber, Money, Rate};
+use crate::domain::{BudgetLevel, BudgetUse, Group, IdNumber, Label, Money, Rate};
 use crate::policy::Policy;
 
 /// A visit as the API shows it.
@@ -93,6 +93,13 @@ pub struct VisitView {
     pub reversal_reason: Option<String>,
     /// When recorded.
     pub created_at: DateTime<Utc>,
+    /// For a pending subsidy in a list: how full its budget line would be once it is approved
+    /// (`warning` from 80 %, `critical` from 95 %, `exhausted` when it does not fit and its
+    /// approval would be refused); none when no line covers it.
+    #[schema(value_type = Option<String>, example = "warning")]
+    pub budget_level: Option<BudgetLevel>,
+    /// Its label.
+    pub budget_level_label: Option<&'static str>,
 }
 
 impl VisitView {
@@ -148,6 +155,8 @@ impl VisitView {
             void_reason: v.void_reason.clone(),
             reversal_reason: v.reversal_reason.clone(),
             created_at: v.created_at,
+            budget_level: None,
+            budget_level_label: None,
         }
     }
 }
@@ -201,16 +210,80 @@ pub(super) async fn views<C: ConnectionTrait>(
         .into_iter()
         .filter_map(|(id, of)| of.map(|of| (of, id)))
         .collect();
+    let levels = budget_levels(conn, rows).await?;
+    let lang = crate::error::current_lang();
     Ok(rows
         .iter()
         .map(|v| {
-            VisitView::of(
+            let mut view = VisitView::of(
                 v,
                 people.get(&v.person_id),
                 hospitals.get(&v.hospital_id),
                 reversed_by.get(&v.id).copied(),
                 mask,
-            )
+            );
+            view.budget_level = levels.get(&v.id).copied();
+            view.budget_level_label = view.budget_level.map(|l| l.label(lang));
+            view
+        })
+        .collect())
+}
+
+/// How full the budget line of each pending subsidy would be once it is approved, in one
+/// query for the page (the line is chosen as approval chooses it: the county's, else the
+/// city's).
+async fn budget_levels<C: ConnectionTrait>(
+    conn: &C,
+    rows: &[visit::Model],
+) -> Result<HashMap<i64, BudgetLevel>, DbErr> {
+    let pending: Vec<&visit::Model> = rows
+        .iter()
+        .filter(|v| v.status == Status::Pending)
+        .collect();
+    if pending.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let prefix = |v: &visit::Model, n: usize| v.region_code.chars().take(n).collect::<String>();
+    let codes: HashSet<String> = pending
+        .iter()
+        .flat_map(|v| [prefix(v, 6), prefix(v, 4)])
+        .collect();
+    let lines = budget_line::Entity::find()
+        .filter(budget_line::COLUMN.region_code.is_in(codes))
+        .filter(
+            budget_line::COLUMN
+                .year
+                .is_in(pending.iter().map(|v| v.year)),
+        )
+        .all(conn)
+        .await?;
+    let find = |v: &visit::Model, code: String| {
+        lines
+            .iter()
+            .find(|l| l.year == v.year && l.group_code == v.group_code && l.region_code == code)
+    };
+    Ok(pending
+        .iter()
+        .filter_map(|v| {
+            let line = find(v, prefix(v, 6)).or_else(|| find(v, prefix(v, 4)))?;
+            let after = BudgetUse {
+                amount: Money::from_fen(line.amount_fen),
+                committed: Money::from_fen(line.committed_fen),
+            };
+            let fits = after.fits(Money::from_fen(v.subsidy_fen));
+            let with = BudgetUse {
+                committed: Money::from_fen(line.committed_fen.saturating_add(v.subsidy_fen)),
+                ..after
+            };
+            Some((
+                v.id,
+                // One that fits can be approved, even if it fills the line.
+                if fits {
+                    with.level().min(BudgetLevel::Critical)
+                } else {
+                    BudgetLevel::Exhausted
+                },
+            ))
         })
         .collect())
 }

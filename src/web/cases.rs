@@ -777,6 +777,8 @@ struct QueueVisit {
     case_id: i64,
     patient: String,
     id_number: String,
+    /// The budget warning shown beside the approve button (80 %, 95 %, used up), if any.
+    budget: Option<(&'static str, &'static str)>,
 }
 
 #[derive(Template)]
@@ -792,6 +794,14 @@ struct ApprovalsPage {
 #[derive(Deserialize, Default)]
 struct QueueQuery {
     page: Option<u64>,
+}
+
+/// The style of a budget warning: exhausted is an error, the others a warning.
+fn budget_class(level: crate::domain::BudgetLevel) -> &'static str {
+    match level {
+        crate::domain::BudgetLevel::Exhausted => "budget-exhausted",
+        _ => "budget-warning",
+    }
 }
 
 async fn approvals(
@@ -840,6 +850,10 @@ async fn approvals(
                 case_id: v.case_id,
                 patient: v.person_name.clone(),
                 id_number: fmt::masked_id(&v.id_number),
+                budget: v
+                    .budget_level
+                    .filter(|l| *l != crate::domain::BudgetLevel::Normal)
+                    .map(|l| (budget_class(l), l.label(lang))),
             })
             .collect(),
         visits_total,

@@ -150,6 +150,10 @@ fn address(route: &RouteSpec, r: &Records, inside: bool) -> Option<String> {
             .replace("{objection_id}", "0")
     } else if p.starts_with("/api/v1/payment-batches/{id}") {
         p.replace("{id}", &pick(r.batch).to_string())
+    } else if p == "/api/v1/budget-lines/{id}" {
+        // Budget lines are set by the province: walked with one that does not exist, for the
+        // roles (tests/api/budget.rs reads real ones).
+        return inside.then(|| p.replace("{id}", "0"));
     } else if p.starts_with("/api/v1/roster-imports/{id}") {
         p.replace("{id}", &pick(r.import).to_string())
     } else if p.starts_with("/api/v1/users/{id}") {
@@ -179,9 +183,12 @@ fn address(route: &RouteSpec, r: &Records, inside: bool) -> Option<String> {
     Some(filled)
 }
 
-/// Whether a route names a record of a batch besides the batch (a return file, an objection).
+/// Whether a route is walked with a record that does not exist (a batch's return file or
+/// objection, a budget line): for the roles only.
 fn names_a_child(path: &str) -> bool {
-    path.contains("{return_id}") || path.contains("{objection_id}")
+    path.contains("{return_id}")
+        || path.contains("{objection_id}")
+        || path == "/api/v1/budget-lines/{id}"
 }
 
 async fn call(client: &Client<'_>, route: &RouteSpec, path: &str) -> StatusCode {

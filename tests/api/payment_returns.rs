@@ -24,15 +24,22 @@ struct Row<'a>(i64, i64, bool, &'a str, &'a str);
 
 /// A return file in the `fixed_gbk` layout; `declared` overrides the control lines' count and
 /// total.
-fn gbk_return(batch_no: &str, rows: &[Row<'_>], declared: Option<(i64, i64)>) -> Vec<u8> {
+fn gbk_return(
+    app: &TestApp,
+    batch_no: &str,
+    rows: &[Row<'_>],
+    declared: Option<(i64, i64)>,
+) -> Vec<u8> {
+    // The bank pays on the day it answers: today, after the file was sent.
+    let today = app.state.clock.today().format("%Y%m%d").to_string();
     let count = rows.len() as i64;
     let total: i64 = rows.iter().map(|r| r.1).sum();
     let (count, total) = declared.unwrap_or((count, total));
-    let mut out = format!("H{batch_no:<20}{count:08}{total:015}20261218\r\n").into_bytes();
+    let mut out = format!("H{batch_no:<20}{count:08}{total:015}{today}\r\n").into_bytes();
     for Row(id, amount, paid, serial, reason) in rows {
         let result = if *paid { 'S' } else { 'F' };
         out.extend(
-            format!("D{id:012}{ACCOUNT:<32}{amount:015}{result}{serial:<32}20261218").into_bytes(),
+            format!("D{id:012}{ACCOUNT:<32}{amount:015}{result}{serial:<32}{today}").into_bytes(),
         );
         let (reason, _, _) = encoding_rs::GBK.encode(reason);
         out.extend_from_slice(&reason);
@@ -101,15 +108,41 @@ async fn a_return_file_settles_each_line_once_and_lists_what_it_cannot_match(app
         panic!("three lines: {lines:?}")
     };
     let returns = || async { payment_return::Entity::find().count(&app.db).await.unwrap() };
+    // A budget line over the three subsidies: the bank's payments are consumed from it.
+    let res = manager
+        .post(
+            "/api/v1/budget-lines",
+            &json!({"year": year(), "region_code": "2201", "group": "low_income_urban",
+                    "amount": "100000"}),
+        )
+        .await;
+    res.assert_status(StatusCode::CREATED);
+    assert_eq!(fen(&res.json()["committed"]), a0 + a1 + a2);
+    let bank_file = manager
+        .get(&format!(
+            "/api/v1/payment-batches/{id}/export?layout=fixed_gbk"
+        ))
+        .await
+        .body;
 
     // Another batch's file, or one whose control lines disagree with its rows, is refused
     // whole and changes nothing.
-    let other = gbk_return("PB19990101-00001", &[Row(l0, a0, true, "BK1", "")], None);
+    let other = gbk_return(
+        &app,
+        "PB19990101-00001",
+        &[Row(l0, a0, true, "BK1", "")],
+        None,
+    );
     let res = manager.upload(&path, &[], "return.txt", &other).await;
     res.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(res.error_code(), "return_file_wrong_batch");
     assert_eq!(res.json()["error"]["details"][0]["field"], "file");
-    let short = gbk_return(&batch_no, &[Row(l0, a0, true, "BK1", "")], Some((3, a0)));
+    let short = gbk_return(
+        &app,
+        &batch_no,
+        &[Row(l0, a0, true, "BK1", "")],
+        Some((3, a0)),
+    );
     let res = manager.upload(&path, &[], "return.txt", &short).await;
     res.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(res.error_code(), "return_file_control_mismatch");
@@ -130,6 +163,7 @@ async fn a_return_file_settles_each_line_once_and_lists_what_it_cannot_match(app
 
     // Paid, failed, another amount, and a reference that is no line of the batch.
     let file = gbk_return(
+        &app,
         &batch_no,
         &[
             Row(l0, a0, true, "BK0001", ""),
@@ -150,6 +184,16 @@ async fn a_return_file_settles_each_line_once_and_lists_what_it_cannot_match(app
     assert_eq!(r["open_lines"], 1);
     assert_eq!(r["batch"]["state"], "exported");
     assert_eq!(verdicts(&r), ["amount_mismatch", "unmatched"]);
+    let budget = manager.get("/api/v1/budget-lines").await.json();
+    assert_eq!(fen(&budget[0]["paid"]), a0, "{budget}");
+    // The file sent is the same file after the bank answered, failed line and all.
+    let again = manager
+        .get(&format!(
+            "/api/v1/payment-batches/{id}/export?layout=fixed_gbk"
+        ))
+        .await;
+    again.assert_status(StatusCode::OK);
+    assert_eq!(again.body, bank_file);
     let message = r["problem_rows"][0]["message"].as_str().unwrap();
     assert!(
         message.contains("金额") && message.contains("元"),
@@ -165,7 +209,7 @@ async fn a_return_file_settles_each_line_once_and_lists_what_it_cannot_match(app
     let paid = visit(v0).await;
     assert_eq!(paid["status"], "paid");
     assert_eq!(paid["payment_ref"], "BK0001");
-    assert_eq!(paid["paid_on"], "2026-12-18");
+    assert_eq!(paid["paid_on"], app.state.clock.today().to_string());
     assert_eq!(visit(v1).await["status"], "approved");
     let detail = manager
         .get(&format!("/api/v1/payment-batches/{id}"))
@@ -214,7 +258,7 @@ async fn a_return_file_settles_each_line_once_and_lists_what_it_cannot_match(app
     assert_eq!(visit(v0).await["payment_ref"], "BK0001");
 
     // The corrected row settles the last line: the batch is reconciled, and takes no more.
-    let last = gbk_return(&batch_no, &[Row(l2, a2, true, "BK0003", "")], None);
+    let last = gbk_return(&app, &batch_no, &[Row(l2, a2, true, "BK0003", "")], None);
     let res = manager.upload(&path, &[], "回盘2.txt", &last).await;
     res.assert_status(StatusCode::OK);
     let done = res.json();
@@ -254,6 +298,7 @@ async fn a_return_workbook_is_read_by_its_titles(app: TestApp) {
         panic!("two lines: {lines:?}")
     };
     let yuan = |f: i64| format!("{}.{:02}", f / 100, f % 100);
+    let today = app.state.clock.today().to_string();
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
     let above = [
@@ -287,7 +332,7 @@ async fn a_return_workbook_is_read_by_its_titles(app: TestApp) {
             yuan(a0),
             "成功".into(),
             ACCOUNT.into(),
-            "2026-12-18".into(),
+            today.clone(),
             "".into(),
         ],
         [
@@ -297,7 +342,7 @@ async fn a_return_workbook_is_read_by_its_titles(app: TestApp) {
             yuan(a1),
             "失败".into(),
             "6222020200000000014".into(),
-            "2026-12-18".into(),
+            today.clone(),
             "户名不符".into(),
         ],
     ];

@@ -29,6 +29,27 @@ use crate::visit::GRANTED;
 /// This area's page texts.
 pub const TEXTS: Texts = &[
     ("reports.dashboard_title", "统计概览", "Dashboard"),
+    ("budget.title", "预算执行", "Budget"),
+    ("budget.line", "预算额度", "Budget line"),
+    ("budget.region", "地区", "Region"),
+    ("budget.group", "救助类别", "Group"),
+    ("budget.amount", "额度（元）", "Line (yuan)"),
+    ("budget.committed", "已承诺（元）", "Committed (yuan)"),
+    ("budget.paid", "已支付（元）", "Paid (yuan)"),
+    ("budget.left", "余额（元）", "Left (yuan)"),
+    ("budget.used", "使用率", "Used"),
+    ("budget.level", "状态", "State"),
+    (
+        "budget.runs_out",
+        "按当前进度用完于",
+        "Runs out at this pace",
+    ),
+    ("budget.lasts", "年内够用", "Lasts the year"),
+    (
+        "budget.none",
+        "本年度尚未设立预算额度。",
+        "No budget line is set for this year.",
+    ),
     ("reports.spending_title", "支出报表", "Spending report"),
     ("reports.year", "年度", "Year"),
     ("reports.show", "查看", "Show"),
@@ -201,7 +222,55 @@ struct DashboardQuery {
     year: Option<String>,
 }
 
+/// A budget line as the dashboard shows it.
+struct BudgetRow {
+    region: String,
+    group: &'static str,
+    amount: String,
+    committed: String,
+    paid: String,
+    left: String,
+    percent: i64,
+    level: &'static str,
+    /// The style: budget-warning or budget-exhausted, or none.
+    class: &'static str,
+    runs_out: String,
+}
+
+impl BudgetRow {
+    fn of(l: &crate::budget::BudgetLineView, t: super::i18n::Tr) -> BudgetRow {
+        use crate::domain::BudgetLevel;
+        BudgetRow {
+            region: l.region_name.clone(),
+            group: l.group_label,
+            amount: fmt::money(l.amount),
+            committed: fmt::money(l.committed),
+            paid: fmt::money(l.paid),
+            left: fmt::money(l.left),
+            percent: l.percent,
+            level: l.level_label,
+            class: match l.level {
+                BudgetLevel::Normal => "",
+                BudgetLevel::Warning | BudgetLevel::Critical => "budget-warning",
+                BudgetLevel::Exhausted => "budget-exhausted",
+            },
+            runs_out: l
+                .runs_out
+                .map_or_else(|| t.get("budget.lasts").to_owned(), |d| month_label(d, t.0)),
+        }
+    }
+}
+
+fn month_label(d: chrono::NaiveDate, lang: Lang) -> String {
+    use chrono::Datelike;
+    match lang {
+        Lang::Zh => format!("{} 年 {} 月", d.year(), d.month()),
+        Lang::En => d.format("%B %Y").to_string(),
+    }
+}
+
 struct Figures {
+    budget: Vec<BudgetRow>,
     year: i32,
     patients: String,
     visits: String,
@@ -330,7 +399,14 @@ async fn dashboard(
             ("group_by", "month"),
         ])
     );
+    let budget = crate::budget::list(&state.db, &user, Some(year))
+        .await
+        .map_err(|e| super::app_error_page(Some(user.clone()), e))?
+        .iter()
+        .map(|l| BudgetRow::of(l, t))
+        .collect();
     let figures = Figures {
+        budget,
         year,
         patients: fmt::count(s.total.patients),
         visits: fmt::count(s.total.visits),

@@ -1,0 +1,122 @@
+//! Moving budget lines with the subsidies, inside the subsidy's own transaction. Each move is
+//! one `UPDATE` of the line's row: on PostgreSQL the row is locked and the condition read
+//! again after a concurrent change, on SQLite writers take turns, so a line never commits more
+//! than its amount however many approvals run at once.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Value};
+
+use entity::budget_line;
+
+use super::refusal::BudgetRefusal;
+use crate::error::AppResult;
+
+async fn exec(txn: &DatabaseTransaction, sql: &str, values: Vec<Value>) -> AppResult<u64> {
+    Ok(crate::db::execute(txn, sql, values).await?)
+}
+
+/// The line that covers a subsidy: its county's for the year and group, else its city's.
+pub async fn line_for(
+    txn: &DatabaseTransaction,
+    year: i32,
+    group_code: &str,
+    region_code: &str,
+) -> AppResult<Option<budget_line::Model>> {
+    let county: String = region_code.chars().take(6).collect();
+    let city: String = region_code.chars().take(4).collect();
+    let lines = budget_line::Entity::find()
+        .filter(budget_line::COLUMN.year.eq(year))
+        .filter(budget_line::COLUMN.group_code.eq(group_code))
+        .filter(budget_line::COLUMN.region_code.is_in([county, city]))
+        .order_by_desc(budget_line::COLUMN.region_code)
+        .all(txn)
+        .await?;
+    Ok(lines.into_iter().next())
+}
+
+/// Commits `fen` against a line; refused, changing nothing, when it does not fit.
+pub async fn commit(
+    txn: &DatabaseTransaction,
+    line: &budget_line::Model,
+    fen: i64,
+    at: DateTime<Utc>,
+) -> AppResult<()> {
+    let moved = exec(
+        txn,
+        "UPDATE budget_lines SET committed_fen = committed_fen + ?, updated_at = ? \
+         WHERE id = ? AND committed_fen + ? <= amount_fen",
+        vec![fen.into(), at.into(), line.id.into(), fen.into()],
+    )
+    .await?;
+    if moved == 1 {
+        return Ok(());
+    }
+    let now = budget_line::Entity::find_by_id(line.id)
+        .one(txn)
+        .await?
+        .unwrap_or_else(|| line.clone());
+    Err(BudgetRefusal::Exhausted {
+        line: Box::new(now),
+        asked_fen: fen,
+    }
+    .into())
+}
+
+/// Releases what a voided or reversed subsidy committed (and, when it was paid, what it
+/// consumed).
+pub async fn release(
+    txn: &DatabaseTransaction,
+    line_id: i64,
+    fen: i64,
+    was_paid: bool,
+    at: DateTime<Utc>,
+) -> AppResult<()> {
+    let paid = if was_paid { fen } else { 0 };
+    exec(
+        txn,
+        "UPDATE budget_lines SET committed_fen = committed_fen - ?, paid_fen = paid_fen - ?, \
+         updated_at = ? WHERE id = ?",
+        vec![fen.into(), paid.into(), at.into(), line_id.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Records that a committed subsidy was paid.
+pub async fn pay(
+    txn: &DatabaseTransaction,
+    line_id: i64,
+    fen: i64,
+    at: DateTime<Utc>,
+) -> AppResult<()> {
+    exec(
+        txn,
+        "UPDATE budget_lines SET paid_fen = paid_fen + ?, updated_at = ? WHERE id = ?",
+        vec![fen.into(), at.into(), line_id.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Records the subsidies a bank return file paid, line by line, in one statement.
+pub async fn pay_returned(
+    txn: &DatabaseTransaction,
+    return_id: i64,
+    at: DateTime<Utc>,
+) -> AppResult<()> {
+    let paid_of = "SELECT v.budget_line_id AS line, v.subsidy_fen AS fen FROM visits v \
+         JOIN payment_lines l ON l.visit_id = v.id \
+         WHERE l.return_id = ? AND l.outcome = 'paid' AND v.budget_line_id IS NOT NULL";
+    exec(
+        txn,
+        &format!(
+            "UPDATE budget_lines SET paid_fen = paid_fen + \
+               (SELECT CAST(SUM(p.fen) AS BIGINT) FROM ({paid_of}) p WHERE p.line = budget_lines.id), \
+             updated_at = ? \
+             WHERE id IN (SELECT q.line FROM ({paid_of}) q)"
+        ),
+        vec![return_id.into(), at.into(), return_id.into()],
+    )
+    .await?;
+    Ok(())
+}
