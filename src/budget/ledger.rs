@@ -104,18 +104,15 @@ pub async fn pay_returned(
     return_id: i64,
     at: DateTime<Utc>,
 ) -> AppResult<()> {
-    let paid_of = "SELECT v.budget_line_id AS line, v.subsidy_fen AS fen FROM visits v \
-         JOIN payment_lines l ON l.visit_id = v.id \
-         WHERE l.return_id = ? AND l.outcome = 'paid' AND v.budget_line_id IS NOT NULL";
     exec(
         txn,
-        &format!(
-            "UPDATE budget_lines SET paid_fen = paid_fen + \
-               (SELECT CAST(SUM(p.fen) AS BIGINT) FROM ({paid_of}) p WHERE p.line = budget_lines.id), \
-             updated_at = ? \
-             WHERE id IN (SELECT q.line FROM ({paid_of}) q)"
-        ),
-        vec![return_id.into(), at.into(), return_id.into()],
+        "UPDATE budget_lines SET paid_fen = budget_lines.paid_fen + p.fen, updated_at = ? \
+         FROM (SELECT v.budget_line_id AS line, CAST(SUM(v.subsidy_fen) AS BIGINT) AS fen \
+               FROM visits v JOIN payment_lines l ON l.visit_id = v.id \
+               WHERE l.return_id = ? AND l.outcome = 'paid' AND v.budget_line_id IS NOT NULL \
+               GROUP BY v.budget_line_id) p \
+         WHERE p.line = budget_lines.id",
+        vec![at.into(), return_id.into()],
     )
     .await?;
     Ok(())
