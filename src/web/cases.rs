@@ -157,6 +157,23 @@ pub const TEXTS: Texts = &[
         "You recorded this: another approver must approve it.",
     ),
     ("visit.approve", "审核通过", "Approve"),
+    ("payee.title", "收款信息", "Payee"),
+    ("payee.holder", "收款人身份", "Holder"),
+    ("payee.name", "收款人姓名", "Account holder"),
+    ("payee.kind", "账户类型", "Account kind"),
+    ("payee.bank", "开户行", "Bank"),
+    ("payee.account", "账号", "Account number"),
+    (
+        "payee.none",
+        "尚未填写收款信息：救助金不能列入发放批次。",
+        "No payee details yet: the subsidies cannot go into a payment batch.",
+    ),
+    ("payee.save", "保存收款信息", "Save payee details"),
+    (
+        "payee.account_hint",
+        "银行卡、社会保障卡须 16–19 位并通过校验位；存折账号 8–30 位。",
+        "A bank or social security card has 16–19 digits and a check digit; a bank account 8–30 digits.",
+    ),
     ("visit.void", "作废", "Void"),
     ("visit.void_reason", "作废原因", "Why void"),
     ("visit.patient", "患者", "Patient"),
@@ -633,6 +650,51 @@ struct CasePage {
     actions: Vec<ActionForm>,
     own: bool,
     can_record: bool,
+    payee: Option<crate::payment::PayeeView>,
+    /// The payee form, for those who may change it (caseworkers; managers have the API).
+    payee_form: Option<PayeeForm>,
+}
+
+/// The payee form's choices and the version it names.
+struct PayeeForm {
+    holders: Vec<(&'static str, &'static str)>,
+    kinds: Vec<(&'static str, &'static str)>,
+    version: Option<i32>,
+    /// The saved name and bank, to change one without typing the other (the account number
+    /// is typed again: it is never shown in full).
+    name: String,
+    bank: String,
+}
+
+impl PayeeForm {
+    fn new(payee: Option<&crate::payment::PayeeView>, lang: crate::domain::Lang) -> PayeeForm {
+        use entity::case_payee::{AccountKind, Holder};
+        PayeeForm {
+            holders: Holder::ALL
+                .iter()
+                .map(|h| (h.code(), h.label(lang)))
+                .collect(),
+            kinds: AccountKind::ALL
+                .iter()
+                .map(|k| (k.code(), k.label(lang)))
+                .collect(),
+            version: payee.map(|p| p.version),
+            name: payee.map(|p| p.payee_name.clone()).unwrap_or_default(),
+            bank: payee.map(|p| p.bank_name.clone()).unwrap_or_default(),
+        }
+    }
+
+    /// Whether a choice is the one saved.
+    fn holder_is(&self, payee: &Option<crate::payment::PayeeView>, code: &str) -> bool {
+        payee.as_ref().is_some_and(|p| p.holder.code() == code)
+    }
+
+    /// Whether a kind is the one saved.
+    fn kind_is(&self, payee: &Option<crate::payment::PayeeView>, code: &str) -> bool {
+        payee
+            .as_ref()
+            .is_some_and(|p| p.account_kind.code() == code)
+    }
 }
 
 fn name_of(u: Option<&case::UserRef>) -> String {
@@ -715,6 +777,12 @@ async fn case_page(
         })
         .collect();
     let can_record = user.has(Role::Caseworker) && c.state == CaseState::Approved;
+    let payee = crate::payment::payee_of(&state.db, &user, id)
+        .await
+        .map_err(fail)?;
+    let payee_form = access::PAYEE_EDITOR
+        .admits(&user.roles, &user.region, &user.region)
+        .then(|| PayeeForm::new(payee.as_ref(), lang));
     // Said only where it explains missing buttons: an approver looking at their own submission.
     let own = own && user.has(Role::Approver) && c.state == CaseState::Submitted;
     Ok(render(&CasePage {
@@ -731,6 +799,8 @@ async fn case_page(
         actions,
         own,
         can_record,
+        payee,
+        payee_form,
         c,
         page,
     }))

@@ -502,3 +502,30 @@ async fn a_workbook_layout_writes_every_cell_as_text(app: TestApp) {
     );
     assert!(cells.contains(&"收款账号".to_owned()));
 }
+
+async fn case_page(client: &Client<'_>, case_id: i64) -> String {
+    let res = client.get(&format!("/cases/{case_id}")).await;
+    res.assert_status(StatusCode::OK);
+    String::from_utf8(res.body.to_vec()).unwrap()
+}
+
+db_test!(the_case_page_shows_the_payee_masked_and_offers_the_form_to_caseworkers);
+async fn the_case_page_shows_the_payee_masked_and_offers_the_form_to_caseworkers(app: TestApp) {
+    let (_, case_id) = patient(&app, 1, "low_income_urban", "approved").await;
+    let worker = app.as_role(Role::Caseworker).await;
+    let html = case_page(&app.as_role(Role::Caseworker).await, case_id).await;
+    assert!(html.contains("id=\"payee-none\""), "no payee yet");
+    assert!(html.contains(&format!(
+        "data-api=\"/api/v1/cases/{case_id}/payee\" data-method=\"PATCH\""
+    )));
+    set_payee(&worker, case_id, None).await;
+    let html = case_page(&app.as_role(Role::Caseworker).await, case_id).await;
+    assert!(html.contains("6222***********0006"));
+    assert!(!html.contains("6222020200000000006"), "never in full");
+    assert!(html.contains("name=\"version\" value=\"1\""));
+    assert!(html.contains("中国工商银行长春分行"));
+    // An approver reads it and has no form.
+    let html = case_page(&app.as_role(Role::Approver).await, case_id).await;
+    assert!(html.contains("6222***********0006"));
+    assert!(!html.contains("id=\"payee-form\""));
+}
