@@ -4,9 +4,11 @@
 //! than its amount however many approvals run at once.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Value};
+use sea_orm::{
+    ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Value,
+};
 
-use entity::budget_line;
+use entity::{budget_line, region};
 
 use super::refusal::BudgetRefusal;
 use crate::error::AppResult;
@@ -16,6 +18,10 @@ async fn exec(txn: &DatabaseTransaction, sql: &str, values: Vec<Value>) -> AppRe
 }
 
 /// The line that covers a subsidy: its county's for the year and group, else its city's.
+///
+/// The city's region row is held shared until the approval ends; creating a line in the city
+/// holds it exclusively (`lines::create`), so that an approval never slips between a line's
+/// creation and its commit uncounted (on PostgreSQL; SQLite's writers take turns anyway).
 pub async fn line_for(
     txn: &DatabaseTransaction,
     year: i32,
@@ -24,6 +30,10 @@ pub async fn line_for(
 ) -> AppResult<Option<budget_line::Model>> {
     let county: String = region_code.chars().take(6).collect();
     let city: String = region_code.chars().take(4).collect();
+    region::Entity::find_by_id(city.clone())
+        .lock_shared()
+        .one(txn)
+        .await?;
     let lines = budget_line::Entity::find()
         .filter(budget_line::COLUMN.year.eq(year))
         .filter(budget_line::COLUMN.group_code.eq(group_code))
@@ -34,12 +44,14 @@ pub async fn line_for(
     Ok(lines.into_iter().next())
 }
 
-/// Commits `fen` against a line; refused, changing nothing, when it does not fit.
+/// Commits `fen` against a line; refused, changing nothing, when it does not fit. The refusal
+/// gives the line's figures only to a user whose scope covers the line's region.
 pub async fn commit(
     txn: &DatabaseTransaction,
     line: &budget_line::Model,
     fen: i64,
     at: DateTime<Utc>,
+    show_figures: bool,
 ) -> AppResult<()> {
     let moved = exec(
         txn,
@@ -58,6 +70,7 @@ pub async fn commit(
     Err(BudgetRefusal::Exhausted {
         line: Box::new(now),
         asked_fen: fen,
+        show_figures,
     }
     .into())
 }
@@ -104,6 +117,34 @@ pub async fn pay_returned(
     return_id: i64,
     at: DateTime<Utc>,
 ) -> AppResult<()> {
+    // The lines are held in id order first: two return files touching the same lines queue
+    // instead of each holding one and waiting for the other.
+    let backend = txn.get_database_backend();
+    let rows = txn
+        .query_all_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            crate::db::placeholders(
+                backend,
+                "SELECT DISTINCT v.budget_line_id FROM visits v \
+                 JOIN payment_lines l ON l.visit_id = v.id \
+                 WHERE l.return_id = ? AND l.outcome = 'paid' AND v.budget_line_id IS NOT NULL",
+            ),
+            [return_id.into()],
+        ))
+        .await?;
+    let mut ids = Vec::with_capacity(rows.len());
+    for r in rows {
+        ids.push(r.try_get_by_index::<i64>(0)?);
+    }
+    if ids.is_empty() {
+        return Ok(());
+    }
+    budget_line::Entity::find()
+        .filter(budget_line::COLUMN.id.is_in(ids))
+        .order_by_asc(budget_line::COLUMN.id)
+        .lock_exclusive()
+        .all(txn)
+        .await?;
     exec(
         txn,
         "UPDATE budget_lines SET paid_fen = budget_lines.paid_fen + p.fen, updated_at = ? \

@@ -16,6 +16,7 @@ use super::refusal::BudgetRefusal;
 use super::view::BudgetLineView;
 use crate::audit::{self, Change};
 use crate::auth::CurrentUser;
+use crate::domain::budget::MAX_LINE;
 use crate::domain::{Group, Money, RegionPrefix};
 use crate::error::{AppError, AppResult, current_lang};
 
@@ -93,10 +94,27 @@ pub async fn create(
     input: LineInput,
 ) -> AppResult<BudgetLineView> {
     let code = input.region.as_str().to_owned();
-    if !matches!(code.len(), 4 | 6) {
+    if !matches!(code.len(), 4 | 6) || !user.region.covers(&input.region) {
         return Err(BudgetRefusal::RegionLevel.into());
     }
+    if input.amount > MAX_LINE {
+        return Err(BudgetRefusal::TooLarge.into());
+    }
     let txn = crate::db::begin_write(db).await?;
+    // The city's region row, held until the line is committed: approvals in the city wait
+    // (`ledger::line_for`), so none is approved uncounted while the line is made.
+    let city: String = code.chars().take(4).collect();
+    region::Entity::find_by_id(city)
+        .lock_exclusive()
+        .one(&txn)
+        .await?;
+    if region::Entity::find_by_id(code.clone())
+        .one(&txn)
+        .await?
+        .is_none()
+    {
+        return Err(BudgetRefusal::RegionLevel.into());
+    }
     let line = budget_line::ActiveModel {
         year: Set(input.year),
         region_code: Set(code.clone()),
@@ -128,46 +146,38 @@ pub async fn create(
         }
         Err(e) => return Err(e.into()),
     };
-    // The subsidies granted before the line existed: approved or paid, with reversal entries
-    // netting out what they reversed.
+    // The subsidies granted before the line existed, approved or paid, with reversal entries
+    // netting out what they reversed: tagged first, then summed by their tag, so the sum is
+    // of exactly the rows this transaction holds.
     let backend = txn.get_database_backend();
-    let matching = "year = ? AND group_code = ? AND SUBSTR(region_code, 1, ?) = ? \
-         AND budget_line_id IS NULL AND status IN ('approved', 'paid')";
-    let values = || -> Vec<sea_orm::Value> {
+    crate::db::execute(
+        &txn,
+        "UPDATE visits SET budget_line_id = ? WHERE year = ? AND group_code = ? \
+         AND SUBSTR(region_code, 1, ?) = ? AND budget_line_id IS NULL \
+         AND status IN ('approved', 'paid')",
         vec![
+            line.id.into(),
             input.year.into(),
             input.group.code().into(),
             (code.len() as i32).into(),
             code.clone().into(),
-        ]
-    };
+        ],
+    )
+    .await?;
     let row = txn
         .query_one_raw(Statement::from_sql_and_values(
             backend,
             crate::db::placeholders(
                 backend,
-                &format!(
-                    "SELECT CAST(COALESCE(SUM(subsidy_fen), 0) AS BIGINT), \
-                     CAST(COALESCE(SUM(CASE WHEN status = 'paid' THEN subsidy_fen ELSE 0 END), 0) AS BIGINT) \
-                     FROM visits WHERE {matching}"
-                ),
+                "SELECT CAST(COALESCE(SUM(subsidy_fen), 0) AS BIGINT), \
+                 CAST(COALESCE(SUM(CASE WHEN status = 'paid' THEN subsidy_fen ELSE 0 END), 0) AS BIGINT) \
+                 FROM visits WHERE budget_line_id = ?",
             ),
-            values(),
+            [line.id.into()],
         ))
         .await?
         .ok_or_else(|| anyhow::anyhow!("a sum answered no row"))?;
     let (committed, paid): (i64, i64) = (row.try_get_by_index(0)?, row.try_get_by_index(1)?);
-    let mut bound = vec![line.id.into()];
-    bound.extend(values());
-    txn.execute_raw(Statement::from_sql_and_values(
-        backend,
-        crate::db::placeholders(
-            backend,
-            &format!("UPDATE visits SET budget_line_id = ? WHERE {matching}"),
-        ),
-        bound,
-    ))
-    .await?;
     let mut am: budget_line::ActiveModel = line.into();
     am.committed_fen = Set(committed);
     am.paid_fen = Set(paid);
@@ -212,6 +222,9 @@ pub async fn update(
             version: line.version,
         }
         .into());
+    }
+    if amount > MAX_LINE {
+        return Err(BudgetRefusal::TooLarge.into());
     }
     if amount.fen() < line.committed_fen {
         return Err(BudgetRefusal::BelowCommitted {

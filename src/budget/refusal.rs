@@ -14,6 +14,8 @@ pub enum BudgetRefusal {
         line: Box<budget_line::Model>,
         /// What the subsidy needs, in fen.
         asked_fen: i64,
+        /// Whether the user may see the line's figures (their scope covers its region).
+        show_figures: bool,
     },
     /// A line for the same year, region and group exists.
     Exists {
@@ -30,8 +32,10 @@ pub enum BudgetRefusal {
         /// Its version now.
         version: i32,
     },
-    /// A line is for a city (4 digits) or a county (6 digits).
+    /// A line is for a city (4 digits) or a county (6 digits) of the user's scope.
     RegionLevel,
+    /// More than a line may have.
+    TooLarge,
 }
 
 fn yuan(fen: i64) -> String {
@@ -50,13 +54,35 @@ impl Localized for BudgetRefusal {
             BudgetRefusal::BelowCommitted { .. } => "budget_below_committed",
             BudgetRefusal::Stale { .. } => "budget_line_stale",
             BudgetRefusal::RegionLevel => "budget_region_level",
+            BudgetRefusal::TooLarge => "budget_amount_too_large",
         }
     }
 
     fn message(&self, lang: Lang) -> String {
         let zh = lang == Lang::Zh;
         match self {
-            BudgetRefusal::Exhausted { line, asked_fen } => {
+            BudgetRefusal::Exhausted {
+                line,
+                show_figures: false,
+                ..
+            } => {
+                if zh {
+                    format!(
+                        "{} 年{}的预算额度已不足以审核本笔：请全省范围的管理人员调增额度后再审核。",
+                        line.year,
+                        group_label(&line.group_code, lang)
+                    )
+                } else {
+                    format!(
+                        "The {} budget line for {} has no room for this subsidy: a province-wide manager can raise it; approve after that.",
+                        line.year,
+                        group_label(&line.group_code, lang)
+                    )
+                }
+            }
+            BudgetRefusal::Exhausted {
+                line, asked_fen, ..
+            } => {
                 let left = (line.amount_fen - line.committed_fen).max(0);
                 if zh {
                     format!(
@@ -102,12 +128,21 @@ impl Localized for BudgetRefusal {
                 "The line changed since you read it (now version {version}): reload and try again."
             ),
             BudgetRefusal::RegionLevel if zh => {
-                "预算额度按市（4 位代码，如 2201）或区县（6 位代码，如 220102）设立。".to_owned()
-            }
-            BudgetRefusal::RegionLevel => {
-                "A budget line is for a city (4 digits, 2201) or a county (6 digits, 220102)."
+                "预算额度按您数据范围内的市（4 位代码，如 2201）或区县（6 位代码，如 220102）设立。"
                     .to_owned()
             }
+            BudgetRefusal::RegionLevel => {
+                "A budget line is for a city (4 digits, 2201) or a county (6 digits, 220102) of your scope."
+                    .to_owned()
+            }
+            BudgetRefusal::TooLarge if zh => format!(
+                "额度不能超过 {} 元。",
+                crate::domain::budget::MAX_LINE
+            ),
+            BudgetRefusal::TooLarge => format!(
+                "A line is at most {} yuan.",
+                crate::domain::budget::MAX_LINE
+            ),
         }
     }
 }
@@ -127,11 +162,13 @@ impl From<BudgetRefusal> for AppError {
                 version,
                 allowed: vec![],
             },
-            BudgetRefusal::BelowCommitted { .. } => AppError::Unprocessable {
-                code,
-                details: vec![FieldError::new("amount", message.clone())],
-                message,
-            },
+            BudgetRefusal::BelowCommitted { .. } | BudgetRefusal::TooLarge => {
+                AppError::Unprocessable {
+                    code,
+                    details: vec![FieldError::new("amount", message.clone())],
+                    message,
+                }
+            }
             BudgetRefusal::RegionLevel => AppError::Unprocessable {
                 code,
                 details: vec![FieldError::new("region_code", message.clone())],

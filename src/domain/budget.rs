@@ -6,6 +6,10 @@ use serde::Serialize;
 
 use super::{Label, Lang, Money};
 
+/// The largest amount a line may have (ten billion yuan): more is a typing mistake, and a
+/// saturated figure would be a line without a limit.
+pub const MAX_LINE: Money = Money::from_fen(1_000_000_000_000);
+
 /// How full a line is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]

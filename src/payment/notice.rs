@@ -108,9 +108,14 @@ pub async fn notice(
             return Err(PaymentRefusal::not_allowed(&b, verb).into());
         }
     }
-    let lines = super::queries::lines_in(&txn, id).await?;
-    let entries = entries(&txn, rules, &lines).await?;
+    // The write (if any) is done: the lines are read without holding the write lock. After
+    // export the notice shows what went to the bank, failed lines included.
     txn.commit().await?;
+    let lines = match b.state {
+        BatchState::Approved => super::queries::lines_in(db, id).await?,
+        _ => super::queries::exported_lines(db, id).await?,
+    };
+    let entries = entries(db, rules, &lines).await?;
     let sum: i64 = lines.iter().map(|l| l.amount_fen).sum();
     Ok(Notice {
         batch: BatchView::of(&b, current_lang()),
@@ -124,7 +129,7 @@ pub async fn notice(
 }
 
 async fn entries(
-    txn: &DatabaseTransaction,
+    txn: &DatabaseConnection,
     rules: &NoticeRules,
     lines: &[payment_line::Model],
 ) -> AppResult<Vec<NoticeEntry>> {

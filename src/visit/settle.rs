@@ -16,7 +16,7 @@ use super::{Status, ledger};
 use crate::audit::{self, Change};
 use crate::auth::CurrentUser;
 use crate::budget;
-use crate::domain::{Money, RegionCode};
+use crate::domain::{Money, RegionCode, RegionPrefix};
 use crate::error::{AppError, AppResult};
 
 /// A change of a subsidy's state.
@@ -143,7 +143,9 @@ pub async fn transition(
             if let Some(line) =
                 budget::ledger::line_for(&txn, v.year, &v.group_code, &v.region_code).await?
             {
-                budget::ledger::commit(&txn, &line, v.subsidy_fen, now).await?;
+                let shown =
+                    RegionPrefix::parse(&line.region_code).is_ok_and(|r| user.region.covers(&r));
+                budget::ledger::commit(&txn, &line, v.subsidy_fen, now, shown).await?;
                 am.budget_line_id = Set(Some(line.id));
             }
             am.status = Set(Status::Approved);

@@ -152,6 +152,17 @@ async fn a_budget_line_commits_approvals_and_refuses_what_does_not_fit_until_rai
         .await
         .json();
     assert_eq!(v["status"], "pending");
+    // An approver of one county is told the line is full, not the city's figures.
+    let county = app
+        .as_user("nanguan-approver", &[Role::Approver], "220102")
+        .await;
+    let (status, body) = approve(&county, ids[3]).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        !message.contains("900.00") && !message.contains("300.00"),
+        "{message}"
+    );
 
     // The manager's dashboard shows the line; the approver's page warns beside the button.
     let page = manager.get(&format!("/dashboard?year={}", year())).await;
