@@ -2,6 +2,7 @@
 // `data-api="/api/v1/..."` is sent to the JSON API instead of reloading the page, so the page
 // keeps what was typed and the API's own checks and messages are the only ones. On refusal
 // each message appears next to its field; on success the page goes where `data-then` says.
+// A form with `data-multipart` is sent as multipart form data (a file upload).
 //
 //   <form data-api="/api/v1/cases" data-method="POST" data-then="/cases/{id}">
 //     <input name="year" data-json="int">            number in the JSON body
@@ -134,7 +135,9 @@ async function submitApiForm(event) {
   buttons.forEach((b) => { b.disabled = true; });
   try {
     const method = (form.dataset.method || 'POST').toUpperCase();
-    const res = await api(method, form.dataset.api, formJson(form));
+    // `data-multipart`: the form goes as it is, files included (a bank's return file).
+    const body = 'multipart' in form.dataset ? new FormData(form) : formJson(form);
+    const res = await api(method, form.dataset.api, body);
     if (!res.ok) {
       showErrors(form, res.data);
       return;

@@ -28,7 +28,7 @@ pub use notice::{Notice, NoticeEntry, notice, object, objections, resolve};
 pub use notice_rules::{NameMask, NoticePeriod, NoticeRules};
 pub use notice_sheet::workbook as notice_workbook;
 pub use payee::{PayeeInput, payee_of, set_payee};
-pub use queries::{get, list, return_of};
+pub use queries::{get, list, return_of, returns};
 pub use reconcile::{ReturnUpload, reconcile};
 pub use refusal::PaymentRefusal;
 pub use view::{

@@ -304,3 +304,22 @@ fn problem_message(
         Verdict::Paid | Verdict::Failed => String::new(),
     }
 }
+
+/// The return files of a batch, newest first (for the batch's page).
+pub async fn returns(
+    db: &DatabaseConnection,
+    user: &CurrentUser,
+    batch_id: i64,
+) -> AppResult<Vec<payment_return::Model>> {
+    payment_batch::Entity::find_by_id(batch_id)
+        .one(db)
+        .await?
+        .filter(|b| super::batch::visible(user, b).unwrap_or(false))
+        .ok_or_else(|| AppError::not_found("payment_batch", batch_id))?;
+    Ok(payment_return::Entity::find()
+        .filter(payment_return::Column::BatchId.eq(batch_id))
+        .order_by_desc(payment_return::Column::Id)
+        .limit(100)
+        .all(db)
+        .await?)
+}

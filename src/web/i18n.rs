@@ -98,6 +98,8 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ),
     ("common.search", "查询", "Search"),
     ("common.none", "暂无记录。", "Nothing here yet."),
+    ("common.save", "保存", "Save"),
+    ("nav.payments", "发放批次", "Payments"),
     ("common.yes", "是", "Yes"),
     ("common.no", "否", "No"),
     ("common.all", "全部", "All"),
@@ -116,6 +118,7 @@ const TABLES: &[Texts] = &[
     super::cases::TEXTS,
     super::persons::TEXTS,
     super::reports::TEXTS,
+    super::payments::TEXTS,
     super::admin::TEXTS,
     super::account::TEXTS,
 ];

@@ -7,6 +7,7 @@ mod admin;
 mod cases;
 pub mod fmt;
 pub mod i18n;
+mod payments;
 mod persons;
 mod reports;
 mod roster;
@@ -49,6 +50,7 @@ pub fn router(province: &RegionPrefix) -> Router<AppState> {
         .merge(cases::routes())
         .merge(persons::routes())
         .merge(reports::routes())
+        .merge(payments::routes())
         .merge(admin::routes())
         .merge(account::routes())
         .layer(middleware::from_fn(page_language))
@@ -117,6 +119,7 @@ const MENU: &[(&str, &str, Access)] = &[
     ("/approvals", "nav.approvals", access::pages::APPROVALS),
     ("/dashboard", "nav.dashboard", access::MANAGER),
     ("/reports/spending", "nav.spending", access::MANAGER),
+    ("/payments", "nav.payments", access::PAYMENT_MANAGER),
     ("/admin/users", "nav.users", access::pages::ADMIN),
     ("/admin/hospitals", "nav.hospitals", access::pages::ADMIN),
     ("/admin/policies", "nav.policies", access::pages::ADMIN),

@@ -48,5 +48,6 @@ mod visits;
 mod web;
 mod web_admin;
 mod web_cases;
+mod web_payments;
 mod web_reports;
 mod web_roster;
