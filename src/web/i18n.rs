@@ -100,6 +100,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("common.none", "暂无记录。", "Nothing here yet."),
     ("common.save", "保存", "Save"),
     ("nav.payments", "发放批次", "Payments"),
+    ("nav.budget", "预算额度", "Budget"),
     ("common.yes", "是", "Yes"),
     ("common.no", "否", "No"),
     ("common.all", "全部", "All"),

@@ -120,6 +120,7 @@ const MENU: &[(&str, &str, Access)] = &[
     ("/dashboard", "nav.dashboard", access::MANAGER),
     ("/reports/spending", "nav.spending", access::MANAGER),
     ("/payments", "nav.payments", access::PAYMENT_MANAGER),
+    ("/budget", "nav.budget", access::BUDGET_READER),
     ("/admin/users", "nav.users", access::pages::ADMIN),
     ("/admin/hospitals", "nav.hospitals", access::pages::ADMIN),
     ("/admin/policies", "nav.policies", access::pages::ADMIN),

@@ -103,6 +103,21 @@ pub const TEXTS: Texts = &[
     ("pay.failed", "失败", "Failed"),
     ("pay.problems", "未处理行", "Rows not applied"),
     ("pay.open_lines", "待银行确认", "Awaiting the bank"),
+    ("budget.page", "预算额度", "Budget lines"),
+    ("budget.new", "设立预算额度", "Set a budget line"),
+    ("budget.year", "年度", "Year"),
+    (
+        "budget.region_code",
+        "市或区县代码（如 2201、220102）",
+        "City or county code (2201, 220102)",
+    ),
+    ("budget.raise", "调整额度", "Change the amount"),
+    ("budget.new_amount", "新额度（元）", "New amount (yuan)"),
+    (
+        "budget.province_only",
+        "预算额度由全省范围的管理人员设立和调整。",
+        "Budget lines are set and changed by managers of the whole province.",
+    ),
 ];
 
 /// The pages' routes.
@@ -110,6 +125,50 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/payments", get(list))
         .route("/payments/{id}", get(show))
+        .route("/budget", get(budget))
+}
+
+#[derive(Deserialize, Default)]
+struct BudgetQuery {
+    year: Option<i32>,
+}
+
+#[derive(Template)]
+#[template(path = "payments/budget.html")]
+struct BudgetPage {
+    page: Page,
+    year: i32,
+    lines: Vec<crate::budget::BudgetLineView>,
+    groups: Vec<(&'static str, &'static str)>,
+    /// Whether the user may set lines (a manager of the whole province).
+    setter: bool,
+}
+
+async fn budget(
+    State(state): State<AppState>,
+    web: WebUser,
+    Query(q): Query<BudgetQuery>,
+) -> Result<Response, Response> {
+    let user = web.require(access::BUDGET_READER)?;
+    let lang = current_lang();
+    let year = q
+        .year
+        .filter(|y| (2000..=2100).contains(y))
+        .unwrap_or_else(|| chrono::Datelike::year(&user.today()));
+    let lines = crate::budget::list(&state.db, &user, Some(year))
+        .await
+        .map_err(|e| app_error_page(Some(user.clone()), e))?;
+    let setter = access::BUDGET_SETTER.admits(&user.roles, &user.region, &state.settings.province);
+    Ok(render(&BudgetPage {
+        page: Page::new("budget.page", Some(user.clone()), "/budget"),
+        year,
+        lines,
+        groups: Group::ALL
+            .iter()
+            .map(|g| (g.code(), g.label(lang)))
+            .collect(),
+        setter,
+    }))
 }
 
 #[derive(Deserialize, Default)]

@@ -171,6 +171,17 @@ async fn a_budget_line_commits_approvals_and_refuses_what_does_not_fit_until_rai
     for shown in ["预算执行", "长春市", "城市低保", "900.00", "已用完", "100%"] {
         assert!(html.contains(shown), "{shown} missing from the dashboard");
     }
+    let page = manager.get(&format!("/budget?year={}", year())).await;
+    page.assert_status(StatusCode::OK);
+    let html = String::from_utf8(page.body.to_vec()).unwrap();
+    assert!(
+        html.contains("id=\"new-budget-line\"") && html.contains(&format!("id=\"raise-{id}\""))
+    );
+    // A city's manager reads the city's line on the page, and cannot set lines.
+    let page = city.get(&format!("/budget?year={}", year())).await;
+    let html = String::from_utf8(page.body.to_vec()).unwrap();
+    assert!(html.contains(&format!("id=\"budget-line-{id}\"")));
+    assert!(!html.contains("id=\"new-budget-line\"") && !html.contains("id=\"raise-"));
     let page = approver.get("/approvals").await;
     let html = String::from_utf8(page.body.to_vec()).unwrap();
     assert!(html.contains("budget-exhausted") && html.contains("预算额度：已用完"));
