@@ -250,6 +250,20 @@ pub(super) async fn held(
     Ok(b)
 }
 
+/// The batch, read without holding it, if the user may see it (otherwise not found, like one
+/// that does not exist).
+pub(super) async fn seen<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    user: &CurrentUser,
+    id: i64,
+) -> AppResult<payment_batch::Model> {
+    payment_batch::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .filter(|b| visible(user, b).unwrap_or(false))
+        .ok_or_else(|| AppError::not_found("payment_batch", id))
+}
+
 /// Whether the batch pays inside the user's scope (a batch is seen whole or not at all).
 pub(super) fn visible(user: &CurrentUser, b: &payment_batch::Model) -> AppResult<bool> {
     let region = RegionPrefix::parse(&b.region_code)

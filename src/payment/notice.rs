@@ -333,11 +333,7 @@ pub async fn objections(
     user: &CurrentUser,
     id: i64,
 ) -> AppResult<Vec<ObjectionView>> {
-    payment_batch::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .filter(|b| super::batch::visible(user, b).unwrap_or(false))
-        .ok_or_else(|| AppError::not_found("payment_batch", id))?;
+    super::batch::seen(db, user, id).await?;
     let lang = current_lang();
     Ok(payment_objection::Entity::find()
         .filter(payment_objection::Column::BatchId.eq(id))

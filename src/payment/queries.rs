@@ -48,11 +48,7 @@ pub async fn get(
     page: u64,
     per_page: u64,
 ) -> AppResult<BatchDetail> {
-    let b = payment_batch::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .filter(|b| super::batch::visible(user, b).unwrap_or(false))
-        .ok_or_else(|| AppError::not_found("payment_batch", id))?;
+    let b = super::batch::seen(db, user, id).await?;
     let lines = payment_line::Entity::find()
         .filter(payment_line::Column::BatchId.eq(id))
         .order_by_asc(payment_line::Column::Id)
@@ -131,11 +127,7 @@ pub async fn return_of(
     page: u64,
     per_page: u64,
 ) -> AppResult<ReturnView> {
-    let b = payment_batch::Entity::find_by_id(batch_id)
-        .one(db)
-        .await?
-        .filter(|b| super::batch::visible(user, b).unwrap_or(false))
-        .ok_or_else(|| AppError::not_found("payment_batch", batch_id))?;
+    let b = super::batch::seen(db, user, batch_id).await?;
     let r = payment_return::Entity::find_by_id(return_id)
         .one(db)
         .await?
@@ -311,11 +303,7 @@ pub async fn returns(
     user: &CurrentUser,
     batch_id: i64,
 ) -> AppResult<Vec<payment_return::Model>> {
-    payment_batch::Entity::find_by_id(batch_id)
-        .one(db)
-        .await?
-        .filter(|b| super::batch::visible(user, b).unwrap_or(false))
-        .ok_or_else(|| AppError::not_found("payment_batch", batch_id))?;
+    super::batch::seen(db, user, batch_id).await?;
     Ok(payment_return::Entity::find()
         .filter(payment_return::Column::BatchId.eq(batch_id))
         .order_by_desc(payment_return::Column::Id)

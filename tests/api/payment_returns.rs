@@ -152,6 +152,21 @@ async fn a_return_file_settles_each_line_once_and_lists_what_it_cannot_match(app
             .unwrap()
             .contains("3 笔")
     );
+    // More rows than the batch can have (three lines: at most 2 × 3 + 1,000) is no return
+    // file of it: refused while it is read, nothing kept.
+    let flood: Vec<Row<'_>> = (0..1_007)
+        .map(|i| Row(1_000_000 + i, 1, true, "BK", ""))
+        .collect();
+    let res = manager
+        .upload(
+            &path,
+            &[],
+            "return.txt",
+            &gbk_return(&app, &batch_no, &flood, None),
+        )
+        .await;
+    res.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.error_code(), "return_file_too_long");
     assert_eq!(returns().await, 0);
 
     // Outside the manager's region the batch does not exist.
