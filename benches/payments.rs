@@ -10,7 +10,8 @@
 //! bank file, and `POST .../return-file` with the bank's answer for every line (one line in a
 //! hundred refused). The baseline, timed in the same run on the same database, is one
 //! statement that reads the same subsidies with their payees (`SELECT COUNT(*), SUM(...)`).
-//! The peak resident set (VmHWM) is printed after each step, with the file sizes.
+//! Each step's peak resident set (VmHWM, reset before the step) is printed beside the resident
+//! set it started from, with the file sizes.
 
 use std::time::{Duration, Instant};
 
@@ -30,12 +31,26 @@ use cancer_aid::state::AppState;
 
 const PER_CASE: u64 = 20;
 
+/// Starts a step's peak afresh: writing 5 to clear_refs resets VmHWM to the present resident
+/// set (Linux 4.0 and later), so each step's figure is its own peak, not the loading's.
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn vm_rss_mib() -> f64 {
+    status_mib("VmRSS:")
+}
+
 fn vm_hwm_mib() -> f64 {
+    status_mib("VmHWM:")
+}
+
+fn status_mib(key: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
+                .find(|l| l.starts_with(key))
                 .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
         })
         .map_or(0.0, |kib| kib / 1024.0)
@@ -230,6 +245,8 @@ async fn measure(db: DatabaseConnection, name: &str, rows: u64) {
     );
     assert_eq!(n as u64, rows);
 
+    reset_peak();
+    let rss_draft = vm_rss_mib();
     let t = Instant::now();
     let batch = api
         .json(
@@ -250,6 +267,8 @@ async fn measure(db: DatabaseConnection, name: &str, rows: u64) {
         serde_json::json!({"version": 1}),
     )
     .await;
+    reset_peak();
+    let rss_notice = vm_rss_mib();
     let t = Instant::now();
     let (status, notice) = api
         .call(
@@ -266,6 +285,8 @@ async fn measure(db: DatabaseConnection, name: &str, rows: u64) {
     let later = start + chrono::Duration::days(15);
     clock.set(later);
     let manager = token(&db, &settings, "manager", later).await;
+    reset_peak();
+    let rss_export = vm_rss_mib();
     let t = Instant::now();
     let (status, file) = api
         .call(
@@ -321,6 +342,8 @@ async fn measure(db: DatabaseConnection, name: &str, rows: u64) {
     body.extend(format!("\r\n--{boundary}--\r\n").into_bytes());
     let return_bytes = ret.len();
     drop(ret);
+    reset_peak();
+    let rss_reconcile = vm_rss_mib();
     let t = Instant::now();
     let (status, answer) = api
         .call(
@@ -343,40 +366,45 @@ async fn measure(db: DatabaseConnection, name: &str, rows: u64) {
     let hwm_reconcile = vm_hwm_mib();
 
     println!(
-        "  {:<58} {:>8} {:>8} {:>10}",
-        "", "seconds", "ratio", "VmHWM MiB"
+        "  {:<58} {:>8} {:>8} {:>10} {:>10}",
+        "", "seconds", "ratio", "RSS before", "step peak"
     );
     println!(
         "  {:<58} {:>8.3} {:>8} {:>10}",
         "baseline: the subsidies with their payees, read once", baseline, "1.00x", ""
     );
-    for (label, secs, hwm) in [
+    for (label, secs, rss, hwm) in [
         (
             format!("POST /api/v1/payment-batches ({n} lines)"),
             draft,
+            rss_draft,
             hwm_draft,
         ),
         (
             format!("GET .../notice?format=xlsx ({} bytes)", notice.len()),
             notice_secs,
+            rss_notice,
             hwm_notice,
         ),
         (
             format!("GET .../export?layout=fixed_gbk ({} bytes)", file.len()),
             export,
+            rss_export,
             hwm_export,
         ),
         (
             format!("POST .../return-file ({return_bytes} bytes)"),
             reconcile,
+            rss_reconcile,
             hwm_reconcile,
         ),
     ] {
         println!(
-            "  {label:<58} {secs:>8.3} {:>7.1}x {hwm:>10.1}",
+            "  {label:<58} {secs:>8.3} {:>7.1}x {rss:>10.1} {hwm:>10.1}",
             secs / baseline
         );
     }
+    println!("  (MiB: the resident set before each step, and its peak during the step)");
 }
 
 fn postgres_url() -> Option<String> {

@@ -55,6 +55,14 @@ pub const DEMO_USERS: &[(&str, &str, &[Role], &str, &str)] = &[
         "22",
         "项目管理人员",
     ),
+    // A payment batch is approved by a manager other than its drafter.
+    (
+        "finance",
+        "finance-demo",
+        &[Role::Manager],
+        "22",
+        "财务复核人",
+    ),
     (
         "admin",
         "admin-demo-pass",

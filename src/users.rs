@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
 use sea_orm::{
-    ActiveModelTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    SqlErr,
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, SqlErr,
 };
 use serde::Serialize;
 
@@ -184,6 +184,33 @@ pub async fn list(db: &DatabaseConnection, scope: &RegionPrefix) -> AppResult<Ve
 /// scope lies inside theirs, so a county's administrator cannot take over the province's.
 fn within(scope: &RegionPrefix, u: &user::Model) -> bool {
     RegionPrefix::parse(&u.region_prefix).is_ok_and(|r| scope.covers(&r))
+}
+
+/// The names people know users by (display name, else login name), by user id.
+pub async fn names<C: ConnectionTrait>(
+    db: &C,
+    mut ids: Vec<i64>,
+) -> AppResult<HashMap<i64, String>> {
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let users = user::Entity::find()
+        .filter(user::COLUMN.id.is_in(ids))
+        .all(db)
+        .await?;
+    Ok(users
+        .into_iter()
+        .map(|u| {
+            let name = if u.display_name.is_empty() {
+                u.username
+            } else {
+                u.display_name
+            };
+            (u.id, name)
+        })
+        .collect())
 }
 
 /// One account.

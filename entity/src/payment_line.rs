@@ -75,3 +75,11 @@ crate::codes! {
         Failed => "failed",
     }
 }
+
+impl Model {
+    /// Whether the line still holds its subsidy: not taken out of its batch and not yet settled
+    /// by the bank. While it does, the subsidy is paid, voided or batched only through it.
+    pub fn holds_subsidy(&self) -> bool {
+        self.released_at.is_none() && self.outcome.is_none()
+    }
+}

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::extract::{AppJson, AppPath, AppQuery};
 use super::input;
-use super::roster::{XLSX, download};
+use super::roster::{XLSX, download_file};
 use crate::access_log::{Action, Read, Source};
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult, FieldError, Msg, Problems};
@@ -73,18 +73,22 @@ pub async fn get_notice(
             ),
         )]));
     }
-    let n = payment::notice(&state.db, &user, &state.settings.notice, id).await?;
     let read = Read::new(&user, &source, Action::Export);
+    if format == "xlsx" {
+        let (file, batch_no) =
+            payment::notice_file(&state.db, &user, &state.settings.notice, id, TITLE).await?;
+        state
+            .access_log
+            .record(read.resource(format!("payment_batch:{id}:notice")))
+            .await;
+        return Ok(download_file(file, XLSX, &format!("{batch_no}_公示.xlsx")));
+    }
+    let n = payment::notice(&state.db, &user, &state.settings.notice, id).await?;
     state
         .access_log
         .record(read.resource(format!("payment_batch:{id}:notice")))
         .await;
     Ok(match format {
-        "xlsx" => download(
-            payment::notice_workbook(&n, TITLE)?,
-            XLSX,
-            &format!("{}_公示.xlsx", n.batch.batch_no),
-        ),
         "json" => Json(n).into_response(),
         _ => Html(
             NoticePage {

@@ -8,7 +8,7 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::extract::{AppJson, AppPath, AppQuery};
-use super::roster::{XLSX, download};
+use super::roster::{XLSX, download_file};
 use super::{PageOf, input, paging};
 use crate::access_log::{Action, Read, Source};
 use crate::auth::CurrentUser;
@@ -457,7 +457,7 @@ pub async fn export_batch(
         FileKind::Text => "text/plain",
         FileKind::Xlsx => XLSX,
     };
-    let mut res = download(file.bytes, content_type, &file.file_name);
+    let mut res = download_file(file.file, content_type, &file.file_name);
     if let Ok(v) = file.sha256.parse() {
         res.headers_mut().insert("x-content-sha256", v);
     }

@@ -1,15 +1,21 @@
 //! The bank file of an approved batch, through a layout (`layout`): the first download exports
 //! the batch (approved → exported) and keeps the file's SHA-256; a later download with the same
 //! layout gives the same bytes (the file's date is the export's), which the kept hash checks.
+//! The file is written a piece of lines at a time into an anonymous temporary file and hashed
+//! as it grows, so its memory does not grow with the batch.
+
+use std::fs::File;
+use std::io::{BufWriter, Seek, SeekFrom, Write};
 
 use rust_xlsxwriter::{Format, Workbook};
-use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, Set};
 use sha2::{Digest, Sha256};
 
-use entity::payment_batch;
+use entity::{payment_batch, payment_line};
 
 use super::BatchState;
 use super::layout::{self, FileKind, Layout, Payment, RenderError, Totals};
+use super::queries::LinesOf;
 use super::refusal::PaymentRefusal;
 use crate::audit::{self, Change};
 use crate::auth::CurrentUser;
@@ -18,10 +24,10 @@ use crate::error::{AppError, AppResult, Msg, current_lang};
 use crate::export_safe::write_text;
 
 /// A bank file, ready to download.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct BankFile {
-    /// The bytes.
-    pub bytes: Vec<u8>,
+    /// The file: anonymous and temporary, rewound to its start, gone when closed.
+    pub file: File,
     /// Its name: the batch number and the layout.
     pub file_name: String,
     /// A text file or a workbook.
@@ -79,36 +85,150 @@ fn render_error(e: &RenderError) -> AppError {
     }
 }
 
-fn xlsx(layout: &Layout, totals: &Totals<'_>, payments: &[Payment<'_>]) -> AppResult<Vec<u8>> {
+/// How many lines are read from the database and written at a time: the file's memory is that
+/// many lines, whatever the size of the batch.
+const PIECE: u64 = 2_000;
+
+/// The file being written: an anonymous temporary file (gone when closed), hashed as it grows.
+struct Spool {
+    out: BufWriter<File>,
+    hash: Sha256,
+}
+
+impl Write for Spool {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.out.write(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
+impl Spool {
+    fn new() -> std::io::Result<Spool> {
+        Ok(Spool {
+            out: BufWriter::new(tempfile::tempfile()?),
+            hash: Sha256::new(),
+        })
+    }
+
+    /// The finished file, rewound, with its SHA-256 in hex.
+    fn finish(self) -> std::io::Result<(File, String)> {
+        let mut file = self.out.into_inner().map_err(|e| e.into_error())?;
+        file.seek(SeekFrom::Start(0))?;
+        Ok((file, hex::encode(self.hash.finalize())))
+    }
+}
+
+fn io(e: std::io::Error) -> AppError {
+    anyhow::anyhow!("bank file: {e}").into()
+}
+
+fn xlsx_error(e: rust_xlsxwriter::XlsxError) -> AppError {
+    anyhow::anyhow!("bank file workbook: {e}").into()
+}
+
+/// The payments of a piece of lines, as layouts read them.
+fn payments(lines: &[payment_line::Model]) -> Vec<Payment<'_>> {
+    lines
+        .iter()
+        .map(|l| Payment {
+            line_id: l.id,
+            payee_name: &l.payee_name,
+            account_no: &l.account_no,
+            bank_name: &l.bank_name,
+            amount_fen: l.amount_fen,
+        })
+        .collect()
+}
+
+/// Writes the batch's file, a piece of lines at a time, into a spool; returns it finished.
+async fn write_file<C: ConnectionTrait>(
+    conn: &C,
+    layout: &Layout,
+    totals: &Totals<'_>,
+    id: i64,
+    which: LinesOf,
+) -> AppResult<(File, String)> {
+    let mut spool = Spool::new().map_err(io)?;
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();
-    let sheet = book.add_worksheet();
-    let fail = |e: rust_xlsxwriter::XlsxError| anyhow::anyhow!("bank file workbook: {e}");
-    let head = [
-        ("批次号", totals.batch_no.to_owned()),
-        ("笔数", totals.count.to_string()),
-        (
-            "金额（元）",
-            crate::domain::Money::from_fen(totals.total_fen).to_string(),
-        ),
-        ("日期", totals.date.clone()),
-    ];
-    for (r, (label, value)) in head.iter().enumerate() {
-        write_text(sheet, r as u32, 0, label, Some(&bold)).map_err(fail)?;
-        write_text(sheet, r as u32, 1, value, None).map_err(fail)?;
-    }
-    let top = head.len() as u32 + 1;
-    for (c, col) in layout.line.iter().enumerate() {
-        write_text(sheet, top, c as u16, &col.title, Some(&bold)).map_err(fail)?;
-    }
-    for (i, p) in payments.iter().enumerate() {
-        for (c, col) in layout.line.iter().enumerate() {
-            // Every cell is text: account numbers keep their digits, amounts their two places.
-            let v = col.value(totals, Some(p));
-            write_text(sheet, top + 1 + i as u32, c as u16, &v, None).map_err(fail)?;
+    let mut row = 0u32;
+    match layout.kind {
+        FileKind::Text => {
+            if let Some(h) = layout.header_line(totals).map_err(|e| render_error(&e))? {
+                spool.write_all(&h).map_err(io)?;
+            }
+        }
+        FileKind::Xlsx => {
+            let sheet = book
+                .add_worksheet_with_constant_memory()
+                .map_err(xlsx_error)?;
+            let head = [
+                ("批次号", totals.batch_no.to_owned()),
+                ("笔数", totals.count.to_string()),
+                (
+                    "金额（元）",
+                    crate::domain::Money::from_fen(totals.total_fen).to_string(),
+                ),
+                ("日期", totals.date.clone()),
+            ];
+            for (label, value) in &head {
+                write_text(sheet, row, 0, label, Some(&bold)).map_err(xlsx_error)?;
+                write_text(sheet, row, 1, value, None).map_err(xlsx_error)?;
+                row += 1;
+            }
+            row += 1;
+            for (c, col) in layout.line.iter().enumerate() {
+                write_text(sheet, row, c as u16, &col.title, Some(&bold)).map_err(xlsx_error)?;
+            }
+            row += 1;
         }
     }
-    Ok(book.save_to_buffer().map_err(fail)?)
+    let mut after = 0;
+    loop {
+        let lines = super::queries::lines_after(conn, id, which, after, PIECE).await?;
+        let Some(last) = lines.last() else { break };
+        after = last.id;
+        for p in payments(&lines) {
+            match layout.kind {
+                FileKind::Text => {
+                    let bytes = layout
+                        .payment_line(totals, &p)
+                        .map_err(|e| render_error(&e))?;
+                    spool.write_all(&bytes).map_err(io)?;
+                }
+                FileKind::Xlsx => {
+                    let sheet = book.worksheet_from_index(0).map_err(xlsx_error)?;
+                    for (c, col) in layout.line.iter().enumerate() {
+                        // Every cell is text: account numbers keep their digits, amounts their
+                        // two places.
+                        let v = col.value(totals, Some(&p));
+                        write_text(sheet, row, c as u16, &v, None).map_err(xlsx_error)?;
+                    }
+                    row += 1;
+                }
+            }
+        }
+    }
+    match layout.kind {
+        FileKind::Text => {
+            if let Some(t) = layout.trailer_line(totals).map_err(|e| render_error(&e))? {
+                spool.write_all(&t).map_err(io)?;
+            }
+            spool.finish().map_err(io)
+        }
+        // Zipping the workbook is CPU work: off the async threads.
+        FileKind::Xlsx => tokio::task::spawn_blocking(move || {
+            book.save_to_writer(&mut spool).map_err(xlsx_error)?;
+            spool.finish().map_err(io)
+        })
+        .await
+        .map_err(|e| AppError::from(anyhow::anyhow!("bank file workbook: {e}")))?,
+    }
 }
 
 /// The bank file of a batch in a layout; exports the batch on its first download.
@@ -133,10 +253,10 @@ pub async fn export(
     if first {
         super::notice::ready_to_export(&txn, &b, user.today()).await?;
     }
-    let lines = if first {
-        super::queries::lines_in(&txn, id).await?
+    let which = if first {
+        LinesOf::Held
     } else {
-        super::queries::exported_lines(&txn, id).await?
+        LinesOf::Exported
     };
     let at = b.exported_at.unwrap_or(user.now);
     let totals = Totals {
@@ -145,26 +265,11 @@ pub async fn export(
         count: b.line_count,
         total_fen: b.total_fen,
     };
-    let payments: Vec<Payment<'_>> = lines
-        .iter()
-        .map(|l| Payment {
-            line_id: l.id,
-            payee_name: &l.payee_name,
-            account_no: &l.account_no,
-            bank_name: &l.bank_name,
-            amount_fen: l.amount_fen,
-        })
-        .collect();
-    let (bytes, ext) = match layout.kind {
-        FileKind::Text => (
-            layout
-                .render_text(&totals, &payments)
-                .map_err(|e| render_error(&e))?,
-            "txt",
-        ),
-        FileKind::Xlsx => (xlsx(layout, &totals, &payments)?, "xlsx"),
+    let (file, sha256) = write_file(&txn, layout, &totals, id, which).await?;
+    let ext = match layout.kind {
+        FileKind::Text => "txt",
+        FileKind::Xlsx => "xlsx",
     };
-    let sha256 = hex::encode(Sha256::digest(&bytes));
     if first {
         let before = serde_json::json!({"state": b.state, "version": b.version});
         let mut am: payment_batch::ActiveModel = b.clone().into();
@@ -196,7 +301,7 @@ pub async fn export(
     }
     txn.commit().await?;
     Ok(BankFile {
-        bytes,
+        file,
         file_name: format!("{}_{}.{ext}", b.batch_no, layout.name),
         kind: layout.kind,
         sha256,

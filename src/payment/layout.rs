@@ -395,22 +395,42 @@ impl Layout {
         Ok(out)
     }
 
-    /// The text file of a batch: header, one line per payment, trailer.
-    pub fn render_text(
+    /// The file's first line, if the layout has one.
+    pub fn header_line(&self, totals: &Totals<'_>) -> Result<Option<Vec<u8>>, RenderError> {
+        (!self.header.is_empty())
+            .then(|| self.render_line(&self.header, totals, None, 0))
+            .transpose()
+    }
+
+    /// The line of one payment.
+    pub fn payment_line(
+        &self,
+        totals: &Totals<'_>,
+        p: &Payment<'_>,
+    ) -> Result<Vec<u8>, RenderError> {
+        self.render_line(&self.line, totals, Some(p), p.line_id)
+    }
+
+    /// The file's last line, if the layout has one.
+    pub fn trailer_line(&self, totals: &Totals<'_>) -> Result<Option<Vec<u8>>, RenderError> {
+        (!self.trailer.is_empty())
+            .then(|| self.render_line(&self.trailer, totals, None, -1))
+            .transpose()
+    }
+
+    /// The text file of a batch at once: header, one line per payment, trailer (the export
+    /// writes the same lines a piece at a time).
+    #[cfg(test)]
+    pub(crate) fn render_text(
         &self,
         totals: &Totals<'_>,
         payments: &[Payment<'_>],
     ) -> Result<Vec<u8>, RenderError> {
-        let mut out = Vec::new();
-        if !self.header.is_empty() {
-            out.extend(self.render_line(&self.header, totals, None, 0)?);
-        }
+        let mut out = self.header_line(totals)?.unwrap_or_default();
         for p in payments {
-            out.extend(self.render_line(&self.line, totals, Some(p), p.line_id)?);
+            out.extend(self.payment_line(totals, p)?);
         }
-        if !self.trailer.is_empty() {
-            out.extend(self.render_line(&self.trailer, totals, None, -1)?);
-        }
+        out.extend(self.trailer_line(totals)?.unwrap_or_default());
         Ok(out)
     }
 }

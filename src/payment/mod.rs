@@ -24,11 +24,10 @@ mod view;
 
 pub use bank_file::{BankFile, export};
 pub use batch::{BatchFilter, Move, decide, draft};
-pub use notice::{Notice, NoticeEntry, notice, object, objections, resolve};
+pub use notice::{Notice, NoticeEntry, notice, notice_file, object, objections, resolve};
 pub use notice_rules::{NameMask, NoticePeriod, NoticeRules};
-pub use notice_sheet::workbook as notice_workbook;
 pub use payee::{PayeeInput, payee_of, set_payee};
-pub use queries::{get, list, return_of, returns};
+pub use queries::{get, lines_of_visit, list, return_of, returns};
 pub use reconcile::{ReturnUpload, reconcile};
 pub use refusal::PaymentRefusal;
 pub use view::{

@@ -20,6 +20,7 @@ use entity::{payment_batch, payment_line, payment_objection, person, region, vis
 use super::BatchState;
 use super::batch::held;
 use super::notice_rules::{NoticeRules, notice_id};
+use super::queries::LinesOf;
 use super::refusal::PaymentRefusal;
 use super::view::{BatchView, ObjectionView, Totals};
 use crate::audit::{self, Change};
@@ -67,13 +68,15 @@ pub struct Notice {
     pub totals: Totals,
 }
 
-/// The notice of a batch; producing it the first time starts its period.
-pub async fn notice(
+/// Opens a batch's notice: the first time, its period starts (audited). Returns the batch and
+/// which of its lines the notice shows: those it holds, and after export what went to the bank,
+/// failed lines included.
+async fn open(
     db: &DatabaseConnection,
     user: &CurrentUser,
     rules: &NoticeRules,
     id: i64,
-) -> AppResult<Notice> {
+) -> AppResult<(payment_batch::Model, LinesOf)> {
     let txn = crate::db::begin_write(db).await?;
     let mut b = held(&txn, user, id).await?;
     match (b.state, b.notice_from) {
@@ -108,14 +111,26 @@ pub async fn notice(
             return Err(PaymentRefusal::not_allowed(&b, verb).into());
         }
     }
-    // The write (if any) is done: the lines are read without holding the write lock. After
-    // export the notice shows what went to the bank, failed lines included.
+    // The write (if any) is done: the lines are read without holding the write lock.
     txn.commit().await?;
-    let lines = match b.state {
-        BatchState::Approved => super::queries::lines_in(db, id).await?,
-        _ => super::queries::exported_lines(db, id).await?,
+    let which = match b.state {
+        BatchState::Approved => LinesOf::Held,
+        _ => LinesOf::Exported,
     };
-    let entries = entries(db, rules, &lines).await?;
+    Ok((b, which))
+}
+
+/// The notice of a batch, every line at once (the page and the JSON); producing it the first
+/// time starts its period.
+pub async fn notice(
+    db: &DatabaseConnection,
+    user: &CurrentUser,
+    rules: &NoticeRules,
+    id: i64,
+) -> AppResult<Notice> {
+    let (b, which) = open(db, user, rules, id).await?;
+    let lines = super::queries::lines(db, id, which).await?;
+    let entries = entries(db, rules, &lines, 1).await?;
     let sum: i64 = lines.iter().map(|l| l.amount_fen).sum();
     Ok(Notice {
         batch: BatchView::of(&b, current_lang()),
@@ -128,10 +143,50 @@ pub async fn notice(
     })
 }
 
+/// How many lines the notice workbook reads and writes at a time.
+const PIECE: u64 = 2_000;
+
+/// The notice as a workbook (see `notice_sheet`), written a piece of lines at a time into an
+/// anonymous temporary file, so its memory does not grow with the batch; with the batch number.
+pub async fn notice_file(
+    db: &DatabaseConnection,
+    user: &CurrentUser,
+    rules: &NoticeRules,
+    id: i64,
+    title: &str,
+) -> AppResult<(std::fs::File, String)> {
+    let (b, which) = open(db, user, rules, id).await?;
+    let mut sheet = super::notice_sheet::NoticeSheet::new(&[
+        title.to_owned(),
+        format!("批次号：{}", b.batch_no),
+        format!(
+            "公示期：{} 至 {}",
+            b.notice_from.unwrap_or_default(),
+            b.notice_until.unwrap_or_default()
+        ),
+        format!("异议电话：{}", rules.phone),
+    ])?;
+    let (mut after, mut count, mut sum) = (0, 0usize, 0i64);
+    loop {
+        let lines = super::queries::lines_after(db, id, which, after, PIECE).await?;
+        let Some(last) = lines.last() else { break };
+        after = last.id;
+        sheet.add(&entries(db, rules, &lines, count + 1).await?)?;
+        count += lines.len();
+        sum += lines.iter().map(|l| l.amount_fen).sum::<i64>();
+    }
+    let file = sheet
+        .finish(&Totals::of(count as i64, sum), &rules.issuer)
+        .await?;
+    Ok((file, b.batch_no))
+}
+
+/// The notice's entries of `lines`, numbered from `first_seq`.
 async fn entries(
     txn: &DatabaseConnection,
     rules: &NoticeRules,
     lines: &[payment_line::Model],
+    first_seq: usize,
 ) -> AppResult<Vec<NoticeEntry>> {
     let mut people: HashMap<i64, person::Model> = HashMap::new();
     let mut groups: HashMap<i64, String> = HashMap::new();
@@ -167,7 +222,8 @@ async fn entries(
             places.insert(r.code, r.name);
         }
     }
-    let lang = current_lang();
+    // The notice is posted for the public in Chinese, whatever language asked for it.
+    let lang = Lang::Zh;
     Ok(lines
         .iter()
         .enumerate()
@@ -175,7 +231,7 @@ async fn entries(
             let p = people.get(&l.person_id);
             let region = p.map(|p| p.region_code.clone()).unwrap_or_default();
             NoticeEntry {
-                seq: i + 1,
+                seq: first_seq + i,
                 line_id: l.id,
                 name: p
                     .map(|p| rules.name_mask.apply(&p.name))

@@ -86,34 +86,51 @@ pub async fn get(
     })
 }
 
-/// The lines a batch holds (not released), in the order they were taken.
-pub(super) async fn lines_in<C: ConnectionTrait>(
-    conn: &C,
-    batch_id: i64,
-) -> AppResult<Vec<payment_line::Model>> {
-    Ok(payment_line::Entity::find()
-        .filter(payment_line::Column::BatchId.eq(batch_id))
-        .filter(payment_line::Column::ReleasedAt.is_null())
-        .order_by_asc(payment_line::Column::Id)
-        .all(conn)
-        .await?)
+/// Which of a batch's lines: those it holds, or those its bank file carried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum LinesOf {
+    /// Not released, in the order they were taken: what a batch pays before its export.
+    Held,
+    /// Those it holds and those the bank has answered for since (a failed line is released
+    /// but was in the file): what the exported file carried.
+    Exported,
 }
 
-/// The lines a batch's bank file carried: those it holds, and those the bank has answered for
-/// since (a failed line is released but was in the file).
-pub(super) async fn exported_lines<C: ConnectionTrait>(
-    conn: &C,
-    batch_id: i64,
-) -> AppResult<Vec<payment_line::Model>> {
+fn lines_of(batch_id: i64, which: LinesOf) -> sea_orm::Select<payment_line::Entity> {
     use sea_orm::Condition;
-    Ok(payment_line::Entity::find()
-        .filter(payment_line::Column::BatchId.eq(batch_id))
-        .filter(
+    let q = payment_line::Entity::find().filter(payment_line::Column::BatchId.eq(batch_id));
+    match which {
+        LinesOf::Held => q.filter(payment_line::Column::ReleasedAt.is_null()),
+        LinesOf::Exported => q.filter(
             Condition::any()
                 .add(payment_line::Column::ReleasedAt.is_null())
                 .add(payment_line::Column::Outcome.is_not_null()),
-        )
-        .order_by_asc(payment_line::Column::Id)
+        ),
+    }
+    .order_by_asc(payment_line::Column::Id)
+}
+
+/// A batch's lines, all at once.
+pub(super) async fn lines<C: ConnectionTrait>(
+    conn: &C,
+    batch_id: i64,
+    which: LinesOf,
+) -> AppResult<Vec<payment_line::Model>> {
+    Ok(lines_of(batch_id, which).all(conn).await?)
+}
+
+/// A batch's lines after the line `after`, at most `limit`: files are written a piece at a
+/// time, so their memory does not grow with the batch.
+pub(super) async fn lines_after<C: ConnectionTrait>(
+    conn: &C,
+    batch_id: i64,
+    which: LinesOf,
+    after: i64,
+    limit: u64,
+) -> AppResult<Vec<payment_line::Model>> {
+    Ok(lines_of(batch_id, which)
+        .filter(payment_line::Column::Id.gt(after))
+        .limit(limit)
         .all(conn)
         .await?)
 }
@@ -310,4 +327,29 @@ pub async fn returns(
         .limit(100)
         .all(db)
         .await?)
+}
+
+/// A subsidy's lines in payment batches with their batches, the newest first: where its payment
+/// stands (waiting in a batch, paid or failed by the bank, taken out) for the subsidy's page.
+/// The caller has already shown that the user may see the subsidy.
+pub async fn lines_of_visit<C: ConnectionTrait>(
+    db: &C,
+    visit_id: i64,
+) -> AppResult<Vec<(payment_line::Model, payment_batch::Model)>> {
+    let lines = payment_line::Entity::find()
+        .filter(payment_line::Column::VisitId.eq(visit_id))
+        .order_by_desc(payment_line::Column::Id)
+        .all(db)
+        .await?;
+    let batches: HashMap<i64, payment_batch::Model> = payment_batch::Entity::find()
+        .filter(payment_batch::Column::Id.is_in(lines.iter().map(|l| l.batch_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|b| (b.id, b))
+        .collect();
+    Ok(lines
+        .into_iter()
+        .filter_map(|l| batches.get(&l.batch_id).cloned().map(|b| (l, b)))
+        .collect())
 }

@@ -8,7 +8,7 @@ use sea_orm::{
     Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
-use entity::{roster_import, user};
+use entity::roster_import;
 
 use crate::auth::CurrentUser;
 use crate::domain::Lang;
@@ -69,27 +69,8 @@ pub async fn uploader_names<C: ConnectionTrait>(
     db: &C,
     imports: &[roster_import::Model],
 ) -> AppResult<HashMap<i64, String>> {
-    let mut ids: Vec<i64> = imports.iter().filter_map(|m| m.created_by).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let users = user::Entity::find()
-        .filter(user::COLUMN.id.is_in(ids))
-        .all(db)
-        .await?;
-    Ok(users
-        .into_iter()
-        .map(|u| {
-            let name = if u.display_name.is_empty() {
-                u.username
-            } else {
-                u.display_name
-            };
-            (u.id, name)
-        })
-        .collect())
+    let ids: Vec<i64> = imports.iter().filter_map(|m| m.created_by).collect();
+    crate::users::names(db, ids).await
 }
 
 /// A failed import's stored message (`"中文 / English"`, as the run records it) in one language;

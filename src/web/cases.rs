@@ -230,7 +230,7 @@ fn case_badge(s: CaseState, lang: Lang) -> StateBadge {
     }
 }
 
-fn visit_badge(s: visit::Status, lang: Lang) -> StateBadge {
+pub(super) fn visit_badge(s: visit::Status, lang: Lang) -> StateBadge {
     StateBadge {
         label: s.label(lang),
         class: match s {
@@ -661,13 +661,18 @@ struct PayeeForm {
     kinds: Vec<(&'static str, &'static str)>,
     version: Option<i32>,
     /// The saved name and bank, to change one without typing the other (the account number
-    /// is typed again: it is never shown in full).
+    /// is typed again: it is never shown in full). Before anything is saved, the name is the
+    /// patient's: most are paid to their own account.
     name: String,
     bank: String,
 }
 
 impl PayeeForm {
-    fn new(payee: Option<&crate::payment::PayeeView>, lang: crate::domain::Lang) -> PayeeForm {
+    fn new(
+        payee: Option<&crate::payment::PayeeView>,
+        patient: &str,
+        lang: crate::domain::Lang,
+    ) -> PayeeForm {
         use entity::case_payee::{AccountKind, Holder};
         PayeeForm {
             holders: Holder::ALL
@@ -679,7 +684,7 @@ impl PayeeForm {
                 .map(|k| (k.code(), k.label(lang)))
                 .collect(),
             version: payee.map(|p| p.version),
-            name: payee.map(|p| p.payee_name.clone()).unwrap_or_default(),
+            name: payee.map_or_else(|| patient.to_owned(), |p| p.payee_name.clone()),
             bank: payee.map(|p| p.bank_name.clone()).unwrap_or_default(),
         }
     }
@@ -782,7 +787,7 @@ async fn case_page(
         .map_err(fail)?;
     let payee_form = access::PAYEE_EDITOR
         .admits(&user.roles, &user.region, &user.region)
-        .then(|| PayeeForm::new(payee.as_ref(), lang));
+        .then(|| PayeeForm::new(payee.as_ref(), &c.person.name, lang));
     // Said only where it explains missing buttons: an approver looking at their own submission.
     let own = own && user.has(Role::Approver) && c.state == CaseState::Submitted;
     Ok(render(&CasePage {

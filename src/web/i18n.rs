@@ -72,6 +72,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("nav.roster_approvals", "待启用导入", "Imports to activate"),
     ("nav.eligibility", "资格核查", "Eligibility"),
     ("nav.cases", "救助案件", "Cases"),
+    ("nav.visits", "救助金", "Subsidies"),
     ("nav.approvals", "待审批", "Approvals"),
     ("nav.dashboard", "统计概览", "Dashboard"),
     ("nav.spending", "支出报表", "Spending report"),
@@ -120,6 +121,7 @@ const TABLES: &[Texts] = &[
     super::persons::TEXTS,
     super::reports::TEXTS,
     super::payments::TEXTS,
+    super::visits::TEXTS,
     super::admin::TEXTS,
     super::account::TEXTS,
 ];

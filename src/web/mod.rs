@@ -12,6 +12,7 @@ mod persons;
 mod reports;
 mod roster;
 mod roster_plan;
+mod visits;
 
 use askama::Template;
 use axum::extract::{FromRequestParts, Path, Query, Request, State};
@@ -51,6 +52,7 @@ pub fn router(province: &RegionPrefix) -> Router<AppState> {
         .merge(persons::routes())
         .merge(reports::routes())
         .merge(payments::routes())
+        .merge(visits::routes())
         .merge(admin::routes())
         .merge(account::routes())
         .layer(middleware::from_fn(page_language))
@@ -117,6 +119,7 @@ const MENU: &[(&str, &str, Access)] = &[
     ),
     ("/cases", "nav.cases", access::pages::CASES),
     ("/approvals", "nav.approvals", access::pages::APPROVALS),
+    ("/visits", "nav.visits", access::VISIT_READER),
     ("/dashboard", "nav.dashboard", access::MANAGER),
     ("/reports/spending", "nav.spending", access::MANAGER),
     ("/payments", "nav.payments", access::PAYMENT_MANAGER),

@@ -183,6 +183,9 @@ struct ListPage {
     batches: Vec<BatchView>,
     groups: Vec<(&'static str, &'static str)>,
     total: u64,
+    /// The draft form's period as it opens: this year up to today, what finance usually pays.
+    from: String,
+    to: String,
 }
 
 async fn list(
@@ -204,6 +207,8 @@ async fn list(
             .map(|g| (g.code(), g.label(lang)))
             .collect(),
         total,
+        from: format!("{}-01-01", chrono::Datelike::year(&user.today())),
+        to: user.today().to_string(),
     }))
 }
 
@@ -223,6 +228,14 @@ struct ShowPage {
 }
 
 impl ShowPage {
+    /// A layout's title by its name (the name itself if no shipped layout has it).
+    fn layout_title<'a>(&'a self, name: &'a str) -> &'a str {
+        self.layouts
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or(name, |(_, t)| t)
+    }
+
     fn is(&self, s: &str) -> bool {
         self.d.batch.state.code() == s
     }

@@ -90,7 +90,27 @@ async fn a_notice_masks_people_and_holds_the_bank_file_until_it_has_run(app: Tes
     }
     let sheet = manager.get(&format!("{base}/notice?format=xlsx")).await;
     sheet.assert_status(StatusCode::OK);
-    assert!(sheet.body.starts_with(b"PK"));
+    // The workbook says what the JSON says, under titles that match its columns.
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(sheet.body.to_vec())).unwrap();
+    let range = calamine::Reader::worksheet_range_at(&mut book, 0)
+        .unwrap()
+        .unwrap();
+    let rows: Vec<Vec<String>> = range
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    let top = rows.iter().position(|r| r[0] == "序号").unwrap();
+    assert_eq!(rows[top][..3], ["序号", "编号", "姓名"]);
+    assert_eq!(rows[top][6], "金额（元）");
+    for (i, e) in n["entries"].as_array().unwrap().iter().enumerate() {
+        let row = &rows[top + 1 + i];
+        assert_eq!(row[1], e["line_id"].to_string());
+        assert_eq!(row[2], e["name"].as_str().unwrap());
+        assert_eq!(row[6], e["amount"].as_str().unwrap());
+    }
+    assert_eq!(rows[top + 3][0], "合计 2 笔");
+    assert_eq!(rows[top + 3][6], n["totals"]["amount"].as_str().unwrap());
     manager
         .get(&format!("{base}/notice?format=pdf"))
         .await

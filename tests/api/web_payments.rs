@@ -118,3 +118,144 @@ async fn a_batch_page_offers_what_its_state_allows(app: TestApp) {
         "no upload once reconciled"
     );
 }
+
+/// The ids of a case's subsidies, oldest first.
+async fn visit_ids(client: &Client<'_>, case_id: i64) -> Vec<i64> {
+    let list = client
+        .get(&format!("/api/v1/visits?case_id={case_id}"))
+        .await
+        .json();
+    let mut ids: Vec<i64> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_i64().unwrap())
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
+db_test!(a_subsidy_page_offers_pay_void_and_reverse_to_their_roles);
+async fn a_subsidy_page_offers_pay_void_and_reverse_to_their_roles(app: TestApp) {
+    standard_policy(&app, "low_income_urban").await;
+    let h = hospital(&app, "H1", true).await;
+    let (case_id, _) = approved_subsidies(&app, 1, h, 2).await;
+    set_payee(&app.as_role(Role::Caseworker).await, case_id, None).await;
+    let worker = app.as_role(Role::Caseworker).await;
+    let approver = app.as_role(Role::Approver).await;
+    let manager = app.as_role(Role::Manager).await;
+    let ids = visit_ids(&manager, case_id).await;
+    let (first, second) = (ids[0], ids[1]);
+    let path = format!("/visits/{first}");
+
+    // Everyone who reads subsidies sees the costs and the steps; each sees only their forms.
+    let html = page(&worker, &path).await;
+    assert!(html.contains("id=\"breakdown\"") && html.contains("300.00"));
+    assert!(html.contains("审核") && html.contains(&format!("href=\"/cases/{case_id}\"")));
+    for form in ["pay-form", "void-form", "reverse-form"] {
+        assert!(
+            !html.contains(&format!("id=\"{form}\"")),
+            "{form} for a caseworker"
+        );
+    }
+    let html = page(&approver, &path).await;
+    assert!(html.contains("id=\"void-form\"") && !html.contains("id=\"pay-form\""));
+    let html = page(&manager, &path).await;
+    assert!(html.contains("id=\"pay-form\"") && !html.contains("id=\"void-form\""));
+    assert!(
+        !html.contains(&format!("href=\"/cases/{case_id}\"")),
+        "no case page for managers"
+    );
+
+    // Outside the region the page answers as for a subsidy that does not exist.
+    let far = app.as_user("manager2224", &[Role::Manager], "2224").await;
+    let res = far.get(&path).await;
+    res.assert_status(StatusCode::NOT_FOUND);
+    let body = String::from_utf8(res.body.to_vec()).unwrap();
+    let none = far.get("/visits/999999").await;
+    none.assert_status(StatusCode::NOT_FOUND);
+    let none = String::from_utf8(none.body.to_vec()).unwrap();
+    assert!(!body.contains("300.00") && !body.contains("患者1"));
+    assert_eq!(
+        body.replace(&format!("（{first}）"), "（N）"),
+        none.replace("（999999）", "（N）"),
+        "the same page as for a subsidy that does not exist"
+    );
+
+    // Paid by hand: the reference shows, and the manager may reverse it.
+    let today = app.state.clock.today().to_string();
+    manager
+        .post(
+            &format!("/api/v1/visits/{first}/pay"),
+            &json!({"payment_ref": "PZ-001", "paid_on": today}),
+        )
+        .await
+        .assert_status(StatusCode::OK);
+    let html = page(&manager, &path).await;
+    assert!(html.contains("id=\"payment-ref\"") && html.contains("PZ-001"));
+    assert!(html.contains("id=\"reverse-form\"") && !html.contains("id=\"pay-form\""));
+    let entry = manager
+        .post(
+            &format!("/api/v1/visits/{first}/reverse"),
+            &json!({"reason": "重复支付"}),
+        )
+        .await;
+    entry.assert_status(StatusCode::CREATED);
+    let entry = entry.json()["id"].as_i64().unwrap();
+    let html = page(&manager, &path).await;
+    assert!(
+        html.contains(&format!("href=\"/visits/{entry}\""))
+            && !html.contains("id=\"reverse-form\"")
+    );
+    let html = page(&manager, &format!("/visits/{entry}")).await;
+    assert!(html.contains(&format!("href=\"/visits/{first}\"")) && html.contains("重复支付"));
+    assert!(html.contains("-300.00") && !html.contains("id=\"reverse-form\""));
+
+    // In a batch the subsidy is paid or voided only through it; the page says where it waits.
+    let b = manager.post("/api/v1/payment-batches", &period()).await;
+    b.assert_status(StatusCode::CREATED);
+    let b = b.json();
+    let batch = b["id"].as_i64().unwrap();
+    let second_path = format!("/visits/{second}");
+    let html = page(&manager, &second_path).await;
+    assert!(html.contains("id=\"subsidy-batches\"") && html.contains("在批次中"));
+    assert!(
+        html.contains(&format!("href=\"/payments/{batch}\"")) && !html.contains("id=\"pay-form\"")
+    );
+    assert!(
+        !page(&approver, &second_path)
+            .await
+            .contains("id=\"void-form\"")
+    );
+    manager
+        .post(
+            &format!("/api/v1/payment-batches/{batch}/cancel"),
+            &json!({"version": 1, "reason": "重新起草"}),
+        )
+        .await
+        .assert_status(StatusCode::OK);
+    let html = page(&approver, &second_path).await;
+    assert!(html.contains("已移出") && html.contains("id=\"void-form\""));
+    approver
+        .post(
+            &format!("/api/v1/visits/{second}/void"),
+            &json!({"reason": "发票重复"}),
+        )
+        .await
+        .assert_status(StatusCode::OK);
+    let html = page(&worker, &second_path).await;
+    assert!(html.contains("id=\"void-reason\"") && html.contains("发票重复"));
+
+    // The list: filtered by state, a bad date is said in words and nothing else breaks.
+    let html = page(&manager, "/visits?status=voided").await;
+    assert!(html.contains(&format!("href=\"/visits/{second}\"")));
+    assert!(!html.contains(&format!("href=\"/visits/{first}\"")));
+    let res = manager.get("/visits?from=2026-13-01").await;
+    res.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        String::from_utf8(res.body.to_vec())
+            .unwrap()
+            .contains("年-月-日")
+    );
+    assert!(page(&manager, "/").await.contains("href=\"/visits\""));
+}

@@ -1,7 +1,8 @@
 //! The programme in the browser, as its people use it: a clerk imports a roster, a caseworker
 //! checks a patient and opens a case, an approver approves it, the caseworker records a visit
-//! (seeing the subsidy before saving), the approver approves the subsidy, and a manager sees it
-//! in this year's totals and downloads the report.
+//! (seeing the subsidy before saving), the approver approves the subsidy, it is paid through a
+//! payment batch and the bank (`payments`), and a manager sees it in this year's totals and
+//! downloads the report.
 
 use std::time::{Duration, Instant};
 
@@ -18,7 +19,7 @@ const PATIENT: &str = "220104195803120028";
 const PATIENT_NAME: &str = "林秀英";
 
 /// The path's last segment as a number, once the page is at `prefix` + a number.
-async fn wait_id(c: &Client, prefix: &str) -> i64 {
+pub(super) async fn wait_id(c: &Client, prefix: &str) -> i64 {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let url = c.current_url().await.unwrap();
@@ -34,7 +35,7 @@ async fn wait_id(c: &Client, prefix: &str) -> i64 {
 }
 
 /// Waits until nothing matches `css` (a form that reloads the page when done).
-async fn wait_gone(c: &Client, css: &str) {
+pub(super) async fn wait_gone(c: &Client, css: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while c.find(Locator::Css(css)).await.is_ok() {
         assert!(Instant::now() < deadline, "{css} is still there");
@@ -43,7 +44,7 @@ async fn wait_gone(c: &Client, css: &str) {
 }
 
 /// Waits until the element's text satisfies `ok`, and returns it.
-async fn wait_text(c: &Client, css: &str, ok: impl Fn(&str) -> bool) -> String {
+pub(super) async fn wait_text(c: &Client, css: &str, ok: impl Fn(&str) -> bool) -> String {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         if let Ok(el) = c.find(Locator::Css(css)).await
@@ -275,6 +276,9 @@ async fn a_patient_goes_from_the_roster_to_the_managers_totals_in_the_browser() 
     click(&c, "#queue-visits form[data-api$='/approve'] button").await;
     wait_gone(&c, "#queue-visits").await;
     log_out(&c).await;
+
+    // ---- the subsidy goes out through the bank and comes back paid ----
+    super::payments::pay_through_the_bank(&c, &service, case_id).await;
 
     // ---- the manager sees it in the totals and downloads the report ----
     log_in(&c, base, "manager", "manager-demo").await;

@@ -5,6 +5,7 @@
 
 mod account;
 mod flow;
+mod payments;
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -22,6 +23,8 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 /// walks both steps of an import; the demo's own rosters wait for activation too.
 struct Service {
     base: String,
+    /// The service's clock: it follows the system until a test moves it (past a notice period).
+    clock: cancer_aid::clock::Clock,
     _dir: tempfile::TempDir,
 }
 
@@ -33,9 +36,18 @@ async fn start_service() -> Service {
         // The test binary is not the service: uploads are parsed by the service's binary.
         parser_program: Some(env!("CARGO_BIN_EXE_cancer-aid").into()),
         import_approval: cancer_aid::roster::approval::Approval::Always,
+        // A one-day notice: the payment flow moves the clock one day on to export the batch.
+        notice: cancer_aid::payment::NoticeRules {
+            period: cancer_aid::payment::NoticePeriod::Days(1),
+            ..Default::default()
+        },
         ..Default::default()
     };
-    let state = cancer_aid::startup::prepare(settings).await.unwrap();
+    let clock = cancer_aid::clock::Clock::settable();
+    let state = cancer_aid::startup::prepare(settings)
+        .await
+        .unwrap()
+        .with_clock(clock.clone());
     cancer_aid::demo::seed(&state.db, state.imports.parser(), state.clock.now())
         .await
         .unwrap();
@@ -44,7 +56,11 @@ async fn start_service() -> Service {
     let base = format!("http://{}", listener.local_addr().unwrap());
     let app = cancer_aid::startup::router(state);
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    Service { base, _dir: dir }
+    Service {
+        base,
+        clock,
+        _dir: dir,
+    }
 }
 
 /// chromedriver on a free port, stopped when dropped.
