@@ -177,6 +177,26 @@ pub async fn execute<C: sea_orm::ConnectionTrait>(
         .rows_affected())
 }
 
+/// Rows written at once from which a table's planner statistics are refreshed in the same
+/// transaction.
+pub const FRESH_STATISTICS_FROM: u64 = 10_000;
+
+/// After `rows` rows were written into `table` at once, refreshes PostgreSQL's statistics of it
+/// (`ANALYZE`, inside the transaction) when they are many: without, the planner still believes
+/// the table as it was before (empty, often) and reads the new rows with plans fit for a
+/// handful, sorting all of them for each page of 2,000. SQLite's planner keeps no such
+/// statistics by default; nothing is done there.
+pub async fn fresh_statistics<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    table: &'static str,
+    rows: u64,
+) -> Result<(), DbErr> {
+    if rows >= FRESH_STATISTICS_FROM && conn.get_database_backend() == DbBackend::Postgres {
+        conn.execute_unprepared(&format!("ANALYZE {table}")).await?;
+    }
+    Ok(())
+}
+
 /// The length of a scope prefix, as [`region_within`] binds it (a 32-bit integer, which
 /// PostgreSQL's `substr(text, int, int)` takes without a cast).
 pub fn scope_len(scope: &RegionPrefix) -> i32 {

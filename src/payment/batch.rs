@@ -144,17 +144,22 @@ pub async fn draft(
     let backend = txn.get_database_backend();
     let mut bound: Vec<Value> = vec![batch.id.into()];
     bound.extend(values.iter().cloned());
-    txn.execute_raw(Statement::from_sql_and_values(
-        backend,
-        crate::db::placeholders(
+    let taken = txn
+        .execute_raw(Statement::from_sql_and_values(
             backend,
-            &TAKE
-                .replace("{conditions}", &conditions)
-                .replace("{lock}", lock_taken(backend)),
-        ),
-        bound,
-    ))
-    .await?;
+            crate::db::placeholders(
+                backend,
+                &TAKE
+                    .replace("{conditions}", &conditions)
+                    .replace("{lock}", lock_taken(backend)),
+            ),
+            bound,
+        ))
+        .await?
+        .rows_affected();
+    // The notice and the bank file read the lines a page at a time: with plans for the table
+    // as it now is.
+    crate::db::fresh_statistics(&txn, "payment_lines", taken).await?;
     let (lines, total_fen) = count(
         &txn,
         "SELECT COUNT(*), CAST(SUM(amount_fen) AS BIGINT) FROM payment_lines WHERE batch_id = ?",

@@ -113,7 +113,13 @@ fn stored(return_id: i64, r: ReturnRow) -> payment_return_row::ActiveModel {
         bank_serial: Set(r.bank_serial),
         settled_on: Set(r.settled_on),
         reason: Set(reason),
-        verdict: Set(r.problem.is_some().then_some(Verdict::Unreadable)),
+        // A readable row starts as what the bank said; the judging statements then take it
+        // to a problem where it cannot apply.
+        verdict: Set(Some(match (&r.problem, r.paid) {
+            (Some(_), _) => Verdict::Unreadable,
+            (None, Some(true)) => Verdict::Paid,
+            (None, _) => Verdict::Failed,
+        })),
         problem_field: Set(problem_field),
         ..Default::default()
     }
@@ -123,9 +129,10 @@ async fn exec(txn: &DatabaseTransaction, sql: &str, values: Vec<Value>) -> AppRe
     Ok(crate::db::execute(txn, sql, values).await?)
 }
 
-/// The judging statements, in order: each sets the verdict of rows that have none yet.
+/// The judging statements that need no line, in order: each sets the verdict of rows still as
+/// the bank answered them (`paid` or `failed`), so a row gets the first problem that applies.
 /// `?1` is the return's id and `?2` the batch's id where a statement names them.
-const JUDGE: [(Verdict, &str); 6] = [
+const JUDGE: [(Verdict, &str); 2] = [
     (
         Verdict::Unmatched,
         "(batch_no IS NOT NULL AND batch_no <> ?) OR NOT EXISTS (SELECT 1 FROM payment_lines l \
@@ -137,27 +144,25 @@ const JUDGE: [(Verdict, &str); 6] = [
         "line_id IN (SELECT d.line_id FROM payment_return_rows d WHERE d.return_id = ? \
          AND d.line_id IS NOT NULL GROUP BY d.line_id HAVING COUNT(*) > 1)",
     ),
-    (
-        Verdict::AlreadySettled,
-        "EXISTS (SELECT 1 FROM payment_lines l WHERE l.id = payment_return_rows.line_id \
-         AND l.outcome IS NOT NULL)",
-    ),
-    (
-        Verdict::NotPayable,
-        "NOT EXISTS (SELECT 1 FROM payment_lines l JOIN visits v ON v.id = l.visit_id \
-         WHERE l.id = payment_return_rows.line_id AND v.status = 'approved')",
-    ),
-    (
-        Verdict::AmountMismatch,
-        "amount_fen IS NULL OR amount_fen <> (SELECT l.amount_fen FROM payment_lines l \
-         WHERE l.id = payment_return_rows.line_id)",
-    ),
-    (
-        Verdict::AccountMismatch,
-        "account_no IS NOT NULL AND account_no <> (SELECT l.account_no FROM payment_lines l \
-         WHERE l.id = payment_return_rows.line_id)",
-    ),
 ];
+
+/// Then, in one pass joining each remaining row to its line and subsidy, the problems found
+/// there, the first that applies: settled already, its subsidy no longer payable, another
+/// amount, another account (the verdicts bound in that order, then the return's id).
+const JUDGE_BY_LINE: &str = "UPDATE payment_return_rows SET verdict = CASE \
+       WHEN l.outcome IS NOT NULL THEN ? \
+       WHEN v.status <> 'approved' THEN ? \
+       WHEN payment_return_rows.amount_fen IS NULL \
+         OR payment_return_rows.amount_fen <> l.amount_fen THEN ? \
+       ELSE ? END \
+     FROM payment_lines l JOIN visits v ON v.id = l.visit_id \
+     WHERE payment_return_rows.return_id = ? AND payment_return_rows.verdict IN ('paid', 'failed') \
+       AND l.id = payment_return_rows.line_id \
+       AND (l.outcome IS NOT NULL OR v.status <> 'approved' \
+         OR payment_return_rows.amount_fen IS NULL \
+         OR payment_return_rows.amount_fen <> l.amount_fen \
+         OR (payment_return_rows.account_no IS NOT NULL \
+           AND payment_return_rows.account_no <> l.account_no))";
 
 /// Judges the rows of a return and applies the good ones; answers the number of paid rows.
 async fn judge_and_apply(
@@ -173,30 +178,27 @@ async fn judge_and_apply(
                 values.push(b.batch_no.clone().into());
                 values.push(b.id.into());
             }
-            Verdict::Duplicate => values.push(return_id.into()),
-            _ => {}
+            _ => values.push(return_id.into()),
         }
         exec(
             txn,
             &format!(
                 "UPDATE payment_return_rows SET verdict = ? \
-                 WHERE return_id = ? AND verdict IS NULL AND ({condition})"
+                 WHERE return_id = ? AND verdict IN ('paid', 'failed') AND ({condition})"
             ),
             values,
         )
         .await?;
     }
-    exec(
-        txn,
-        "UPDATE payment_return_rows SET verdict = CASE WHEN paid THEN ? ELSE ? END \
-         WHERE return_id = ? AND verdict IS NULL",
-        vec![
-            Verdict::Paid.code().into(),
-            Verdict::Failed.code().into(),
-            return_id.into(),
-        ],
-    )
-    .await?;
+    let by_line = [
+        Verdict::AlreadySettled,
+        Verdict::NotPayable,
+        Verdict::AmountMismatch,
+        Verdict::AccountMismatch,
+    ];
+    let mut values: Vec<Value> = by_line.iter().map(|v| v.code().into()).collect();
+    values.push(return_id.into());
+    exec(txn, JUDGE_BY_LINE, values).await?;
     // The good rows settle their lines; a failed line is released at once. `UPDATE ... FROM`
     // (PostgreSQL, and SQLite since 3.33) joins the rows once instead of looking each column
     // up again per line.
@@ -417,6 +419,7 @@ pub async fn reconcile(
         .map_err(|e| anyhow::anyhow!("the return file reader stopped: {e}"))?
         .map_err(ReturnRefusal::Unreadable)?;
     check_control(&b, &control, rows, sum_fen)?;
+    crate::db::fresh_statistics(&txn, "payment_return_rows", rows as u64).await?;
     judge_and_apply(&txn, user, &b, ret.id).await?;
     let tallied = tally(&txn, ret.id).await?;
     let of = |v: Verdict| {

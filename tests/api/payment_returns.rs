@@ -391,3 +391,60 @@ async fn a_return_workbook_is_read_by_its_titles(app: TestApp) {
     let paid = manager.get(&format!("/api/v1/visits/{v0}")).await.json();
     assert_eq!(paid["payment_ref"], "W001");
 }
+
+db_test!(a_return_file_lists_twice_named_unreadable_and_no_longer_payable_rows);
+async fn a_return_file_lists_twice_named_unreadable_and_no_longer_payable_rows(app: TestApp) {
+    let (id, batch_no, lines) = exported_batch(&app, 4, "fixed_gbk").await;
+    let manager = app.as_role(Role::Manager).await;
+    let path = format!("/api/v1/payment-batches/{id}/return-file");
+    let [(l0, _, a0), (l1, v1, a1), (l2, v2, a2), (l3, v3, _)] = lines[..] else {
+        panic!("four lines: {lines:?}")
+    };
+    // A subsidy changed behind the batch's back (by hand in the database): the bank's payment
+    // of it is listed, not applied.
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &app.db,
+        &format!("UPDATE visits SET status = 'voided' WHERE id = {v2}"),
+    )
+    .await
+    .unwrap();
+    let rows = [
+        Row(l0, a0, true, "BK1", ""),
+        Row(l0, a0, true, "BK1B", ""),
+        Row(l1, a1, true, "BK2", ""),
+        Row(l2, a2, true, "BK3", ""),
+    ];
+    let readable: i64 = rows.iter().map(|r| r.1).sum();
+    let mut file = gbk_return(&app, &batch_no, &rows, Some((5, readable)));
+    // A fifth row whose amount is not a number, before the trailer.
+    let today = app.state.clock.today().format("%Y%m%d").to_string();
+    let trailer = file.len() - format!("T{:08}{readable:015}\r\n", 5).len();
+    let bad = format!(
+        "D{l3:012}{ACCOUNT:<32}{:<15}S{:<32}{today}\r\n",
+        "12X45", "BK4"
+    );
+    file.splice(trailer..trailer, bad.into_bytes());
+
+    let res = manager.upload(&path, &[], "回盘.txt", &file).await;
+    res.assert_status(StatusCode::OK);
+    let r = res.json();
+    assert_eq!(r["rows"], 5, "{r}");
+    assert_eq!(r["paid"]["count"], 1, "only the one row that applies: {r}");
+    assert_eq!(
+        verdicts(&r),
+        ["duplicate", "duplicate", "not_payable", "unreadable"],
+        "{r}"
+    );
+    let visit = |v: i64| {
+        let manager = &manager;
+        async move { manager.get(&format!("/api/v1/visits/{v}")).await.json() }
+    };
+    assert_eq!(visit(v1).await["status"], "paid");
+    assert_eq!(visit(v2).await["status"], "voided");
+    assert_eq!(visit(v3).await["status"], "approved");
+    assert_eq!(
+        r["open_lines"], 3,
+        "l0, l2 and l3 wait for a corrected row: {r}"
+    );
+    assert_eq!(r["batch"]["state"], "exported");
+}
