@@ -259,6 +259,10 @@ impl Settings {
                 .parse()
                 .map_err(|e| anyhow::anyhow!("CANCER_AID_NOTICE_NAME_MASK={e}"))?;
         }
+        let holidays = env_parse::<String>("CANCER_AID_HOLIDAYS")?.unwrap_or_default();
+        let workdays = env_parse::<String>("CANCER_AID_WORKDAYS")?.unwrap_or_default();
+        s.notice.calendar = crate::domain::WorkCalendar::parse(&holidays, &workdays)
+            .map_err(|e| anyhow::anyhow!("CANCER_AID_HOLIDAYS / CANCER_AID_WORKDAYS: {e}"))?;
         if let Some(phone) = env_parse::<String>("CANCER_AID_NOTICE_PHONE")? {
             s.notice.phone = phone;
         }

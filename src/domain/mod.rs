@@ -12,6 +12,7 @@ pub mod rate;
 pub mod region;
 pub mod role;
 pub mod subsidy;
+pub mod work_days;
 
 pub use account::{AccountError, AccountNumber, mask_account};
 pub use allowance::{Allowance, PolicyCap};
@@ -24,3 +25,4 @@ pub use money::{Amount, Money, MoneyError};
 pub use rate::{Rate, RateError};
 pub use region::{RegionCode, RegionError, RegionPrefix};
 pub use role::{Role, RoleError};
+pub use work_days::WorkCalendar;

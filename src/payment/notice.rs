@@ -82,7 +82,7 @@ async fn open(
     match (b.state, b.notice_from) {
         (BatchState::Approved, None) => {
             let from = user.today();
-            let until = rules.period.until(from);
+            let until = rules.period.until(from, &rules.calendar);
             let before = serde_json::json!({"state": b.state, "version": b.version});
             let mut am: payment_batch::ActiveModel = b.clone().into();
             am.notice_from = Set(Some(from));

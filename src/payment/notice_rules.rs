@@ -1,16 +1,18 @@
 //! The public notice's (公示) rules, from the settings: how long it runs, how names are masked
-//! on it, and the telephone for complaints. Pure: no clock, no database.
+//! on it, the telephone for complaints, and which days are working days. Pure: no clock, no
+//! database.
 
-use chrono::{Datelike, Days, NaiveDate, Weekday};
+use chrono::{Days, NaiveDate};
+
+use crate::domain::WorkCalendar;
 
 /// How long a notice runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NoticePeriod {
     /// This many calendar days, the first day included (`3`).
     Days(u32),
-    /// This many working days, Monday to Friday, the first included when it is one (`7w`).
-    /// Public holidays are not known to the service: a branch that needs them counts in
-    /// calendar days.
+    /// This many working days, the first included when it is one (`7w`): Monday to Friday,
+    /// less the holidays and plus the exchanged working days of `NoticeRules::calendar`.
     WorkingDays(u32),
 }
 
@@ -38,20 +40,16 @@ impl std::str::FromStr for NoticePeriod {
     }
 }
 
-fn working(d: NaiveDate) -> bool {
-    !matches!(d.weekday(), Weekday::Sat | Weekday::Sun)
-}
-
 impl NoticePeriod {
-    /// The last day of a notice that starts on `from`.
-    pub fn until(self, from: NaiveDate) -> NaiveDate {
+    /// The last day of a notice that starts on `from`; working days are the calendar's.
+    pub fn until(self, from: NaiveDate, calendar: &WorkCalendar) -> NaiveDate {
         match self {
             NoticePeriod::Days(n) => from + Days::new(u64::from(n) - 1),
             NoticePeriod::WorkingDays(n) => {
                 let mut day = from;
                 let mut counted = 0;
                 loop {
-                    if working(day) {
+                    if calendar.is_working(day) {
                         counted += 1;
                         if counted == n {
                             return day;
@@ -125,6 +123,9 @@ pub struct NoticeRules {
     pub phone: String,
     /// `CANCER_AID_NOTICE_ISSUER`: who publishes it (default 红十字会).
     pub issuer: String,
+    /// `CANCER_AID_HOLIDAYS` and `CANCER_AID_WORKDAYS`: the public holidays and the weekend
+    /// days made working days, for periods in working days.
+    pub calendar: WorkCalendar,
 }
 
 impl Default for NoticeRules {
@@ -134,6 +135,7 @@ impl Default for NoticeRules {
             name_mask: NameMask::Middle,
             phone: "12345".to_owned(),
             issuer: "红十字会".to_owned(),
+            calendar: WorkCalendar::default(),
         }
     }
 }
@@ -149,12 +151,20 @@ mod tests {
     #[test]
     fn a_period_in_calendar_or_working_days_ends_on_its_last_day() {
         let p: NoticePeriod = "3".parse().unwrap();
-        assert_eq!(p.until(day("2026-12-07")), day("2026-12-09"));
+        let plain = WorkCalendar::default();
+        assert_eq!(p.until(day("2026-12-07"), &plain), day("2026-12-09"));
         let w: NoticePeriod = "7w".parse().unwrap();
         // Monday 7 December: seven working days end on Tuesday the 15th.
-        assert_eq!(w.until(day("2026-12-07")), day("2026-12-15"));
+        assert_eq!(w.until(day("2026-12-07"), &plain), day("2026-12-15"));
         // Started on a Saturday: the first working day is Monday.
-        assert_eq!(w.until(day("2026-12-05")), day("2026-12-15"));
+        assert_eq!(w.until(day("2026-12-05"), &plain), day("2026-12-15"));
+        // Over a holiday: 2027-02-06..13 off, Sunday the 14th worked. From Thursday 4
+        // February: the 4th, 5th, 14th, 15th, 16th, 17th and 18th.
+        let cal = WorkCalendar::parse("2027-02-06..2027-02-13", "2027-02-14").unwrap();
+        assert_eq!(w.until(day("2027-02-04"), &cal), day("2027-02-18"));
+        assert_eq!(w.until(day("2027-02-04"), &plain), day("2027-02-12"));
+        // Calendar days do not care.
+        assert_eq!(p.until(day("2027-02-06"), &cal), day("2027-02-08"));
         assert!("0".parse::<NoticePeriod>().is_err());
         assert!("seven".parse::<NoticePeriod>().is_err());
         assert!("61w".parse::<NoticePeriod>().is_err());

@@ -64,7 +64,10 @@ async fn a_notice_masks_people_and_holds_the_bank_file_until_it_has_run(app: Tes
     let n = res.json();
     let today = app.state.clock.today();
     assert_eq!(date(&n["from"]), today);
-    assert_eq!(date(&n["until"]), NoticePeriod::WorkingDays(7).until(today));
+    assert_eq!(
+        date(&n["until"]),
+        NoticePeriod::WorkingDays(7).until(today, &Default::default())
+    );
     let first = &n["entries"][0];
     assert_eq!(first["name"], "患*1");
     assert_eq!(first["id_number"].as_str().unwrap().len(), 18);
@@ -209,4 +212,38 @@ async fn the_notice_period_and_masking_follow_the_settings(app: TestApp) {
         .get(&format!("{base}/export?layout=delimited_utf8"))
         .await
         .assert_status(StatusCode::OK);
+}
+
+db_test!(a_period_in_working_days_skips_the_listed_holidays);
+async fn a_period_in_working_days_skips_the_listed_holidays(app: TestApp) {
+    let today = app.state.clock.today();
+    // The seven days after today are a holiday.
+    let holidays = format!(
+        "{}..{}",
+        today + Duration::days(1),
+        today + Duration::days(7)
+    );
+    let calendar = cancer_aid::domain::WorkCalendar::parse(&holidays, "").unwrap();
+    let app = crate::helpers::spawn_app_with(app.backend, |s| {
+        s.notice.period = NoticePeriod::WorkingDays(3);
+        s.notice.calendar = calendar;
+    })
+    .await
+    .expect("the same backend again");
+    let (id, _) = approved_batch(&app).await;
+    let n = app
+        .as_role(Role::Manager)
+        .await
+        .get(&format!("/api/v1/payment-batches/{id}/notice?format=json"))
+        .await
+        .json();
+    let until = date(&n["until"]);
+    // Without the holiday three working days end within four days of today, whatever today
+    // is; with it, at least two of them come after the holiday.
+    let plain = NoticePeriod::WorkingDays(3).until(today, &Default::default());
+    assert!(plain <= today + Duration::days(4), "{plain}");
+    assert!(until >= today + Duration::days(9), "{until}");
+    for d in 1..=7 {
+        assert_ne!(until, today + Duration::days(d), "not on a holiday");
+    }
 }
