@@ -104,6 +104,9 @@ pub struct Settings {
     /// default: 张*明; `surname`: 张**), `CANCER_AID_NOTICE_PHONE` (the complaint telephone),
     /// `CANCER_AID_NOTICE_ISSUER` (who publishes it).
     pub notice: crate::payment::NoticeRules,
+    /// `CANCER_AID_LAYOUT_DIR`: a directory of the branch's own bank file layouts (`*.toml`),
+    /// read and checked at start-up beside the shipped ones.
+    pub layout_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Settings {
@@ -137,6 +140,7 @@ impl Default for Settings {
             import_approval_percent: 20,
             import_validated_hours: 72,
             notice: crate::payment::NoticeRules::default(),
+            layout_dir: None,
         }
     }
 }
@@ -263,6 +267,7 @@ impl Settings {
         let workdays = env_parse::<String>("CANCER_AID_WORKDAYS")?.unwrap_or_default();
         s.notice.calendar = crate::domain::WorkCalendar::parse(&holidays, &workdays)
             .map_err(|e| anyhow::anyhow!("CANCER_AID_HOLIDAYS / CANCER_AID_WORKDAYS: {e}"))?;
+        s.layout_dir = env_parse::<std::path::PathBuf>("CANCER_AID_LAYOUT_DIR")?;
         if let Some(phone) = env_parse::<String>("CANCER_AID_NOTICE_PHONE")? {
             s.notice.phone = phone;
         }

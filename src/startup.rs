@@ -18,6 +18,10 @@ use crate::{api, db, web};
 
 /// Connects, migrates and returns the shared state.
 pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
+    if let Some(dir) = &settings.layout_dir {
+        crate::payment::layout::install_dir(dir)
+            .map_err(|e| anyhow::anyhow!("CANCER_AID_LAYOUT_DIR: {e}"))?;
+    }
     let conn = db::connect_waiting(&settings.database_url, None, settings.sqlite_busy).await?;
     db::migrate(&conn).await?;
     tracing::info!(

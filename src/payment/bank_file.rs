@@ -45,7 +45,7 @@ impl Localized for UnknownLayout {
     }
 
     fn message(&self, lang: Lang) -> String {
-        let names: Vec<String> = layout::shipped()
+        let names: Vec<String> = layout::all()
             .iter()
             .map(|l| format!("{}（{}）", l.name, l.title))
             .collect();

@@ -258,20 +258,68 @@ pub enum RenderError {
     },
 }
 
-/// Every layout shipped, read once.
-pub fn shipped() -> &'static [Layout] {
+/// A branch's own layouts, read from `CANCER_AID_LAYOUT_DIR` once at start-up (see
+/// `layout_dir`), before any layout is used.
+static INSTALLED: std::sync::OnceLock<Vec<Layout>> = std::sync::OnceLock::new();
+
+/// Adds a branch's own layouts to the shipped ones; refused once layouts are in use, or when
+/// called twice with other layouts.
+fn install(extra: Vec<Layout>) -> Result<(), String> {
+    let names: Vec<String> = extra.iter().map(|l| l.name.clone()).collect();
+    if INSTALLED.set(extra).is_err() {
+        let had: Vec<&String> = INSTALLED
+            .get()
+            .into_iter()
+            .flatten()
+            .map(|l| &l.name)
+            .collect();
+        if had
+            .iter()
+            .map(|n| n.as_str())
+            .ne(names.iter().map(String::as_str))
+        {
+            return Err("the layouts were read already".to_owned());
+        }
+    }
+    Ok(())
+}
+
+/// Reads a branch's layouts from `dir` (checked, see `layout_check`) and adds them to the
+/// shipped ones; answers what to change when one cannot be used.
+pub fn install_dir(dir: &std::path::Path) -> Result<(), String> {
+    let shipped: Vec<Layout> = SHIPPED
+        .iter()
+        .map(|text| toml::from_str(text).expect("a shipped layout reads"))
+        .collect();
+    let taken: Vec<&str> = shipped.iter().map(|l| l.name.as_str()).collect();
+    let extra = super::layout_check::read_dir(dir, &taken)?;
+    let names: Vec<&str> = extra.iter().map(|l| l.name.as_str()).collect();
+    tracing::info!(
+        "Bank file layouts of {}: {}",
+        dir.display(),
+        names.join(", ")
+    );
+    install(extra)
+}
+
+/// Every layout: the shipped ones, then the branch's own; read once.
+pub fn all() -> &'static [Layout] {
     static LAYOUTS: std::sync::OnceLock<Vec<Layout>> = std::sync::OnceLock::new();
     LAYOUTS.get_or_init(|| {
-        SHIPPED
+        let mut all: Vec<Layout> = SHIPPED
             .iter()
             .map(|text| toml::from_str(text).expect("a shipped layout reads"))
-            .collect()
+            .collect();
+        // Nothing can be installed after this: a later `install` is refused.
+        let extra = INSTALLED.get_or_init(Vec::new);
+        all.extend(extra.iter().cloned());
+        all
     })
 }
 
-/// The shipped layout of a name.
+/// The layout of a name.
 pub fn named(name: &str) -> Option<&'static Layout> {
-    shipped().iter().find(|l| l.name == name)
+    all().iter().find(|l| l.name == name)
 }
 
 fn yuan(fen: i64) -> String {
@@ -469,7 +517,7 @@ mod tests {
 
     #[test]
     fn the_shipped_layouts_read() {
-        let names: Vec<&str> = shipped().iter().map(|l| l.name.as_str()).collect();
+        let names: Vec<&str> = all().iter().map(|l| l.name.as_str()).collect();
         assert_eq!(names, ["fixed_gbk", "delimited_utf8", "xlsx"]);
     }
 

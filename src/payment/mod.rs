@@ -12,6 +12,7 @@
 mod bank_file;
 mod batch;
 pub mod layout;
+pub mod layout_check;
 mod notice;
 mod notice_rules;
 mod notice_sheet;

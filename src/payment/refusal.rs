@@ -325,7 +325,7 @@ impl Localized for ReturnRefusal {
 }
 
 fn return_layouts() -> String {
-    super::layout::shipped()
+    super::layout::all()
         .iter()
         .filter(|l| l.returns.is_some())
         .map(|l| l.name.as_str())

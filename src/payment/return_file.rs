@@ -595,7 +595,7 @@ mod tests {
 
     #[test]
     fn every_shipped_layout_has_a_return_file_that_names_line_result_and_amount() {
-        for layout in super::super::layout::shipped() {
+        for layout in super::super::layout::all() {
             let ret = layout.returns.as_ref().expect("a return layout");
             let has = |f: Field| ret.line.iter().any(|c| c.field == f);
             assert!(has(Field::LineId), "{}", layout.name);

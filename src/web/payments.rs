@@ -285,7 +285,7 @@ async fn show(
         notice_running,
         returns,
         latest,
-        layouts: payment::layout::shipped()
+        layouts: payment::layout::all()
             .iter()
             .map(|l| (l.name.as_str(), l.title.as_str()))
             .collect(),

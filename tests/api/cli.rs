@@ -141,3 +141,37 @@ async fn import_prints_the_summary_and_the_row_errors() {
         "{stderr}"
     );
 }
+
+#[test]
+fn serve_refuses_to_start_with_a_layout_it_cannot_use_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let layouts = dir.path().join("layouts");
+    std::fs::create_dir(&layouts).unwrap();
+    let example = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/layouts/branch_csv.toml"
+    ))
+    .unwrap();
+    // The return file's codes mean paid and refused at once: unusable.
+    std::fs::write(
+        layouts.join("bank.toml"),
+        example.replace(r#"failed = ["E001""#, r#"failed = ["0000""#),
+    )
+    .unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("cli.db").display());
+    let out = Command::new(env!("CARGO_BIN_EXE_cancer-aid"))
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("DATABASE_URL", &url)
+        .env("CANCER_AID_LAYOUT_DIR", &layouts)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("the binary runs");
+    assert!(!out.status.success(), "it must not start");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("CANCER_AID_LAYOUT_DIR")
+            && said.contains("bank.toml")
+            && said.contains("none in both"),
+        "{said}"
+    );
+}

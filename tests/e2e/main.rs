@@ -36,6 +36,9 @@ async fn start_service() -> Service {
         // The test binary is not the service: uploads are parsed by the service's binary.
         parser_program: Some(env!("CARGO_BIN_EXE_cancer-aid").into()),
         import_approval: cancer_aid::roster::approval::Approval::Always,
+        // A branch's own bank file layout beside the shipped ones: the payment flow pays
+        // through it.
+        layout_dir: Some(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/layouts").into()),
         // A one-day notice: the payment flow moves the clock one day on to export the batch.
         notice: cancer_aid::payment::NoticeRules {
             period: cancer_aid::payment::NoticePeriod::Days(1),

@@ -120,7 +120,8 @@ pub(super) async fn pay_through_the_bank(c: &Client, service: &Service, case_id:
     log_in(c, base, "manager", "manager-demo").await;
     wait_path(c, "/").await;
     c.goto(&format!("{base}/payments/{batch}")).await.unwrap();
-    let export = wait_for(c, "a.export[href$='layout=delimited_utf8']")
+    // The branch's own layout (fixtures/layouts/branch_csv.toml), read at start-up.
+    let export = wait_for(c, "a.export[href$='layout=branch_csv']")
         .await
         .attr("href")
         .await
@@ -128,16 +129,26 @@ pub(super) async fn pay_through_the_bank(c: &Client, service: &Service, case_id:
         .unwrap();
     let (status, file) = fetch_text(c, &export).await;
     assert_eq!(status, 200, "{file}");
-    let header: Vec<&str> = file.lines().next().unwrap().split('|').collect();
+    let header: Vec<&str> = file.lines().next().unwrap().split(',').collect();
     let (batch_no, amount) = (header[0], header[2]);
     let (_, detail) = fetch_text(c, &format!("/api/v1/payment-batches/{batch}")).await;
     let detail: serde_json::Value = serde_json::from_str(&detail).unwrap();
     let line = &detail["lines"][0];
+    let second = file.lines().nth(1).unwrap();
+    assert_eq!(
+        second,
+        format!(
+            "{},{},{ACCOUNT},{}",
+            line["id"],
+            line["payee_name"].as_str().unwrap(),
+            line["amount"].as_str().unwrap()
+        ),
+        "the line in full, as the layout says"
+    );
     let day = tomorrow.format("%Y%m%d");
     let answer = format!(
-        "{batch_no}|1|{amount}|{day}\n{}|{}|{ACCOUNT}|{}|成功|BK20260001|{day}|\n",
+        "{batch_no},1,{amount}\r\n{},{ACCOUNT},{},0000,BK20260001,{day},\r\n",
         line["id"],
-        line["payee_name"].as_str().unwrap(),
         line["amount"].as_str().unwrap(),
     );
     let path = std::env::temp_dir().join(format!("return-{batch_no}.txt"));
