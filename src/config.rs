@@ -107,6 +107,9 @@ pub struct Settings {
     /// `CANCER_AID_LAYOUT_DIR`: a directory of the branch's own bank file layouts (`*.toml`),
     /// read and checked at start-up beside the shipped ones.
     pub layout_dir: Option<std::path::PathBuf>,
+    /// `CANCER_AID_TIME_ZONE`: the programme's time zone, an IANA name (default
+    /// Asia/Shanghai): it decides "today" and every time shown or exported.
+    pub time_zone: chrono_tz::Tz,
 }
 
 impl Default for Settings {
@@ -141,6 +144,7 @@ impl Default for Settings {
             import_validated_hours: 72,
             notice: crate::payment::NoticeRules::default(),
             layout_dir: None,
+            time_zone: crate::clock::DEFAULT_ZONE,
         }
     }
 }
@@ -268,6 +272,13 @@ impl Settings {
         s.notice.calendar = crate::domain::WorkCalendar::parse(&holidays, &workdays)
             .map_err(|e| anyhow::anyhow!("CANCER_AID_HOLIDAYS / CANCER_AID_WORKDAYS: {e}"))?;
         s.layout_dir = env_parse::<std::path::PathBuf>("CANCER_AID_LAYOUT_DIR")?;
+        if let Some(tz) = env_parse::<String>("CANCER_AID_TIME_ZONE")? {
+            s.time_zone = tz.parse().map_err(|_| {
+                anyhow::anyhow!(
+                    "CANCER_AID_TIME_ZONE={tz}: an IANA time zone, such as Asia/Shanghai"
+                )
+            })?;
+        }
         if let Some(phone) = env_parse::<String>("CANCER_AID_NOTICE_PHONE")? {
             s.notice.phone = phone;
         }

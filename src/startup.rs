@@ -18,6 +18,8 @@ use crate::{api, db, web};
 
 /// Connects, migrates and returns the shared state.
 pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
+    crate::clock::set_zone(settings.time_zone)
+        .map_err(|e| anyhow::anyhow!("CANCER_AID_TIME_ZONE: {e}"))?;
     if let Some(dir) = &settings.layout_dir {
         crate::payment::layout::install_dir(dir)
             .map_err(|e| anyhow::anyhow!("CANCER_AID_LAYOUT_DIR: {e}"))?;

@@ -24,7 +24,7 @@ pub struct AuditQuery {
     pub entity_type: Option<String>,
     /// Record id.
     pub entity_id: Option<String>,
-    /// From: a date (YYYY-MM-DD) or an RFC 3339 instant.
+    /// From: a date (YYYY-MM-DD, a day in the programme's time zone) or an RFC 3339 instant.
     pub from: Option<String>,
     /// To (inclusive for a date): a date or an RFC 3339 instant.
     pub to: Option<String>,
@@ -47,7 +47,8 @@ pub(super) fn instant(
         } else {
             d
         };
-        return Ok(d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
+        // A day is the programme's day (its time zone), as pages show times.
+        return Ok(crate::clock::start_of(d));
     }
     DateTime::parse_from_rfc3339(raw)
         .map(|t| t.with_timezone(&Utc))

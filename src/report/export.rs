@@ -54,18 +54,18 @@ fn filter_line(report: &SpendingReport, lang: Lang) -> String {
             .collect::<Vec<_>>()
             .join(sep)
     };
-    let at = report
-        .generated_at
-        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
-        .format("%Y-%m-%d %H:%M");
+    let at = crate::clock::local(report.generated_at).format("%Y-%m-%d %H:%M");
+    let zone = crate::clock::zone_label();
     match lang {
         Lang::Zh => format!(
-            "范围：{}（{}）；状态：{statuses}；救助类别：{groups}；分组：{keys}；生成时间：{at}（北京时间）",
+            "范围：{}（{}）；状态：{statuses}；救助类别：{groups}；分组：{keys}；生成时间：{at}（{zone}）",
             f.region_label, f.region
         ),
         Lang::En => format!(
-            "Region: {} ({}); status: {statuses}; groups: {groups}; grouped by: {keys}; generated {at} (UTC+8)",
-            f.region_label, f.region
+            "Region: {} ({}); status: {statuses}; groups: {groups}; grouped by: {keys}; generated {at} ({})",
+            f.region_label,
+            f.region,
+            crate::clock::zone().name()
         ),
     }
 }

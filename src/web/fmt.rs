@@ -1,6 +1,6 @@
 //! How the pages write money, 万元, dates and ID numbers, so every page writes them alike.
 
-use chrono::{DateTime, Local, Utc};
+use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use crate::domain::{IdNumber, Money};
@@ -43,7 +43,7 @@ fn grouped(d: Decimal, dp: u32) -> String {
 
 /// A moment as the clerk's wall clock shows it: `2026-11-29 14:05`.
 pub fn at(t: &DateTime<Utc>) -> String {
-    t.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string()
+    crate::clock::local(*t).format("%Y-%m-%d %H:%M").to_string()
 }
 
 /// An ID number as lists show it (`220102********1234`): whole only where the work needs it.

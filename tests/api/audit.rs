@@ -49,7 +49,7 @@ async fn admins_and_managers_read_the_log_others_do_not(app: TestApp) {
         .json();
     assert_eq!(one["total"], 1);
 
-    let today = chrono::Utc::now().date_naive();
+    let today = cancer_aid::clock::day_of(chrono::Utc::now());
     let in_range = manager
         .get(&format!(
             "/api/v1/audit?action=user.create&actor=admin&from={today}&to={today}"

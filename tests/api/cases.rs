@@ -859,7 +859,9 @@ async fn a_case_that_no_longer_qualifies_cannot_be_approved_or_resubmitted(app: 
     let worker = app.as_role(Role::Caseworker).await;
     let approver = app.as_role(Role::Approver).await;
     let id = open(&worker, &p, h).await["id"].as_i64().unwrap();
-    let yesterday = chrono::Local::now().date_naive().pred_opt().unwrap();
+    let yesterday = cancer_aid::clock::day_of(chrono::Utc::now())
+        .pred_opt()
+        .unwrap();
     end_entry(&app, p.entry_id, yesterday).await;
     let before = counts(&app).await;
     let res = act(&approver, id, "approve", json!({"version": 1})).await;
@@ -1119,7 +1121,7 @@ async fn a_case_shows_its_events_and_visits_summary(app: TestApp) {
         .await
         .assert_status(StatusCode::OK);
     grant(&app, p.person_id, this_year(), 120_050).await;
-    let today = chrono::Local::now().date_naive();
+    let today = cancer_aid::clock::day_of(chrono::Utc::now());
     for (fen, status, invoice) in [
         (120_050, "approved", "INV-1"),
         (99_900, "pending", "INV-2"),

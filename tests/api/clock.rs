@@ -61,6 +61,47 @@ async fn changes_answers_and_sessions_follow_the_clock_of_the_state(app: TestApp
         .assert_status(StatusCode::UNAUTHORIZED);
 }
 
+db_test!(the_day_and_the_times_shown_are_the_programmes_not_the_servers);
+async fn the_day_and_the_times_shown_are_the_programmes_not_the_servers(app: TestApp) {
+    // 20:00 UTC on 6 December is 04:00 on the 7th in Changchun (Asia/Shanghai, the default).
+    let evening = at("2026-12-06T20:00:00Z");
+    app.move_clock(evening).await;
+    let admin = app.as_role(Role::Admin).await;
+    admin
+        .post(
+            "/api/v1/users",
+            &json!({"username": "zone.user", "password": "desk-lamp-123",
+                    "roles": ["caseworker"], "region_prefix": "2201"}),
+        )
+        .await
+        .assert_status(StatusCode::CREATED);
+
+    // Today is the 7th: for a check, and for the audit log's days.
+    let worker = app.as_role(Role::Caseworker).await;
+    let check = worker
+        .post(
+            "/api/v1/eligibility",
+            &json!({"id_number": id_number("220102", "19600101", 1)}),
+        )
+        .await;
+    assert_eq!(check.json()["date"], "2026-12-07");
+    for (day, found) in [("2026-12-07", 1), ("2026-12-06", 0)] {
+        let log = admin
+            .get(&format!(
+                "/api/v1/audit?action=user.create&actor=admin&from={day}&to={day}"
+            ))
+            .await
+            .json();
+        assert_eq!(log["total"], found, "{day}");
+    }
+    // The audit page shows the clerks' wall clock.
+    let page = admin.get("/admin/audit?action=user.create").await;
+    page.assert_status(StatusCode::OK);
+    let html = String::from_utf8(page.body.to_vec()).unwrap();
+    assert!(html.contains("2026-12-07 04:00"), "{html}");
+    assert!(!html.contains("2026-12-06 20:00"));
+}
+
 /// Only the clock reads the time: a `Utc::now()` or `Local::now()` anywhere else in the
 /// service would make its answer depend on the machine's clock, out of reach of the tests.
 #[test]

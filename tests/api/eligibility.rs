@@ -92,7 +92,10 @@ async fn an_eligible_person_comes_with_entries_imports_and_every_rule(app: TestA
     // Without a diagnosis, that rule is not applicable; the date defaults to today.
     let body = worker.get(&url(&p.id_number, "")).await.json();
     assert_eq!(body["eligible"], true);
-    assert_eq!(body["date"], chrono::Local::now().date_naive().to_string());
+    assert_eq!(
+        body["date"],
+        cancer_aid::clock::day_of(chrono::Utc::now()).to_string()
+    );
     assert_eq!(
         body["rules"][2],
         json!({"rule": "diagnosis", "result": "not_applicable"})

@@ -186,7 +186,7 @@ async fn every_rule_refuses_with_its_code_and_changes_nothing(app: TestApp) {
         .await;
     res.assert_status(StatusCode::NOT_FOUND);
 
-    let today = chrono::Local::now().date_naive();
+    let today = cancer_aid::clock::day_of(chrono::Utc::now());
     let this_year = format!("{}-01-01", year() + 1);
     let res = worker
         .post(&url, &body(&|b| b["visit_date"] = json!(this_year)))

@@ -505,7 +505,7 @@ async fn the_audit_log_shows_what_was_just_done_and_its_filters_and_pages_narrow
             .await,
     );
     assert_eq!(rows(&one), 1, "{one}");
-    let today = chrono::Local::now().date_naive();
+    let today = cancer_aid::clock::day_of(chrono::Utc::now());
     let dated = html(
         &admin
             .get(&format!(

@@ -306,7 +306,7 @@ async fn the_upload_form_offers_the_clerks_region_and_the_template(app: TestApp)
         "{page}"
     );
     assert!(page.contains("value=\"incremental\" checked"), "{page}");
-    let today = chrono::Local::now().date_naive().to_string();
+    let today = cancer_aid::clock::day_of(chrono::Utc::now()).to_string();
     assert!(
         page.contains(&format!(
             "name=\"effective_date\" value=\"{today}\" placeholder=\"YYYY-MM-DD\""

@@ -216,7 +216,7 @@ async fn a_patient_goes_from_the_roster_to_the_managers_totals_in_the_browser() 
     click(&c, "#record-visit").await;
     wait_path(&c, &format!("/cases/{case_id}/visits/new")).await;
     click(&c, "input[name=kind][value=outpatient]").await;
-    let today = chrono::Local::now().date_naive();
+    let today = cancer_aid::clock::day_of(chrono::Utc::now());
     let visit_date = wait_for(&c, "#visit_date")
         .await
         .prop("value")

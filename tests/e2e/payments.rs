@@ -145,7 +145,7 @@ pub(super) async fn pay_through_the_bank(c: &Client, service: &Service, case_id:
         ),
         "the line in full, as the layout says"
     );
-    let day = tomorrow.format("%Y%m%d");
+    let day = cancer_aid::clock::day_of(tomorrow).format("%Y%m%d");
     let answer = format!(
         "{batch_no},1,{amount}\r\n{},{ACCOUNT},{},0000,BK20260001,{day},\r\n",
         line["id"],

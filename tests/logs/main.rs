@@ -171,7 +171,7 @@ async fn a_working_day_leaves_no_id_number_in_the_logs(app: TestApp) {
         )
         .await
         .assert_status(StatusCode::OK);
-    let today = chrono::Local::now().date_naive().to_string();
+    let today = cancer_aid::clock::day_of(chrono::Utc::now()).to_string();
     worker
         .post(
             &format!("/api/v1/cases/{case_id}/visits"),

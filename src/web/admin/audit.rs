@@ -5,7 +5,7 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use chrono::{DateTime, Local, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -102,10 +102,7 @@ fn day_start(raw: &str, next_day: bool) -> Option<Option<DateTime<Utc>>> {
     }
     let d = NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok()?;
     let d = if next_day { d.succ_opt()? } else { d };
-    let t = Local
-        .from_local_datetime(&d.and_hms_opt(0, 0, 0)?)
-        .earliest()?;
-    Some(Some(t.with_timezone(&Utc)))
+    Some(Some(crate::clock::start_of(d)))
 }
 
 /// The `from`/`to` fields of a log's filter form as a range of instants; a field that is not
