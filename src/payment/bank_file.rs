@@ -7,7 +7,7 @@
 use std::fs::File;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
 
-use rust_xlsxwriter::{Format, Workbook};
+use rust_xlsxwriter::{DocProperties, Format, Workbook};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, Set};
 use sha2::{Digest, Sha256};
 
@@ -152,9 +152,13 @@ async fn write_file<C: ConnectionTrait>(
     totals: &Totals<'_>,
     id: i64,
     which: LinesOf,
+    day: chrono::NaiveDate,
 ) -> AppResult<(File, String)> {
     let mut spool = Spool::new().map_err(io)?;
     let mut book = Workbook::new();
+    // A workbook records when it was made: the export's day, so a later download gives the
+    // same bytes (and hash) as the first.
+    book.set_properties(&DocProperties::new().set_creation_datetime(&day));
     let bold = Format::new().set_bold();
     let mut row = 0u32;
     match layout.kind {
@@ -265,7 +269,8 @@ pub async fn export(
         count: b.line_count,
         total_fen: b.total_fen,
     };
-    let (file, sha256) = write_file(&txn, layout, &totals, id, which).await?;
+    let day = crate::clock::day_of(at);
+    let (file, sha256) = write_file(&txn, layout, &totals, id, which, day).await?;
     let ext = match layout.kind {
         FileKind::Text => "txt",
         FileKind::Xlsx => "xlsx",

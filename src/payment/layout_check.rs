@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use super::layout::{Column, Field, FileKind, Layout};
+use super::layout::{Align, Column, Field, FileKind, Layout, Payment, Totals};
 
 /// The most layout files a directory may hold.
 pub const MAX_FILES: usize = 32;
@@ -90,6 +90,16 @@ pub fn check(l: &Layout) -> Result<(), String> {
         {
             return Err(format!("{part}: {:?} pads with a space or \"0\"", c.field));
         }
+        // Zeros after a number change it (12.50 yuan in fen, 1250, would read 1250000).
+        if let Some(c) = cols
+            .iter()
+            .find(|c| c.pad == Some('0') && c.align != Align::Right)
+        {
+            return Err(format!(
+                "{part}: {:?} pads with \"0\" only when aligned right",
+                c.field
+            ));
+        }
     }
     if l.kind == FileKind::Xlsx && l.line.iter().any(|c| c.title.trim().is_empty()) {
         return Err("line: in a workbook every column has a title".to_owned());
@@ -104,6 +114,27 @@ pub fn check(l: &Layout) -> Result<(), String> {
         if r.paid.is_empty() || r.failed.is_empty() || r.paid.iter().any(|p| r.failed.contains(p)) {
             return Err("returns: paid and failed each list result codes, none in both".to_owned());
         }
+        // The result is read trimmed: a blank or padded code would never match, or match a
+        // blank result.
+        if r.paid
+            .iter()
+            .chain(&r.failed)
+            .any(|c| c.trim().is_empty() || c.trim() != c)
+        {
+            return Err(
+                "returns: a result code is not blank and has no spaces around it".to_owned(),
+            );
+        }
+        if l.kind == FileKind::Xlsx {
+            let titles: Vec<&str> = r.line.iter().map(|c| c.title.trim()).collect();
+            let unique: std::collections::HashSet<&str> = titles.iter().copied().collect();
+            if titles.iter().any(|t| t.is_empty()) || unique.len() != titles.len() {
+                return Err(
+                    "returns.line: in a workbook every column has its own title (it is found by it)"
+                        .to_owned(),
+                );
+            }
+        }
         if l.kind == FileKind::Text
             && l.separator.is_empty()
             && [&r.header, &r.line, &r.trailer]
@@ -113,6 +144,33 @@ pub fn check(l: &Layout) -> Result<(), String> {
             return Err("returns: without a separator every field needs a width".to_owned());
         }
     }
+    sample(l)
+}
+
+/// Writes a header, a payment and a trailer of believable values at their widest (a twelve-digit
+/// line reference, 999,999.99 yuan, a long bank name): a separator inside a value or a literal,
+/// a width too narrow or a literal the encoding cannot write shows now, not at the first export.
+fn sample(l: &Layout) -> Result<(), String> {
+    if l.kind != FileKind::Text {
+        return Ok(());
+    }
+    let totals = Totals {
+        batch_no: "PB20261207-00001",
+        date: "20261207".to_owned(),
+        count: 99_999,
+        total_fen: 9_999_999_999,
+    };
+    let payment = Payment {
+        line_id: 999_999_999_999,
+        payee_name: "欧阳明",
+        account_no: "6222020200000000006",
+        bank_name: "中国工商银行长春朝阳支行",
+        amount_fen: 99_999_999,
+    };
+    let fail = |e: super::layout::RenderError| format!("a sample line cannot be written: {e}");
+    l.header_line(&totals).map_err(fail)?;
+    l.payment_line(&totals, &payment).map_err(fail)?;
+    l.trailer_line(&totals).map_err(fail)?;
     Ok(())
 }
 
@@ -242,6 +300,23 @@ field = "result"
             (
                 format!("{GOOD}\n[[header]]\nfield = \"amount\"\n"),
                 "header",
+            ),
+            (
+                GOOD.replace("paid = [\"00\"]", "paid = [\" 00\"]"),
+                "spaces",
+            ),
+            // Amounts in yuan hold a point: a point cannot separate the fields.
+            (
+                GOOD.replace("separator = \",\"", "separator = \".\""),
+                "sample",
+            ),
+            (
+                GOOD.replace(
+                    "[[line]]\nfield = \"amount\"",
+                    "[[line]]\nfield = \"amount_fen\"\nwidth = 12\npad = \"0\"",
+                )
+                .replace("separator = \",\"", "separator = \"|\""),
+                "aligned right",
             ),
         ] {
             write(dir.path(), "ccb.toml", &text);

@@ -44,14 +44,15 @@ impl NoticePeriod {
     /// The last day of a notice that starts on `from`; working days are the calendar's.
     pub fn until(self, from: NaiveDate, calendar: &WorkCalendar) -> NaiveDate {
         match self {
-            NoticePeriod::Days(n) => from + Days::new(u64::from(n) - 1),
+            // The parser allows 1 to 60; a zero made in code counts as one.
+            NoticePeriod::Days(n) => from + Days::new(u64::from(n.max(1)) - 1),
             NoticePeriod::WorkingDays(n) => {
                 let mut day = from;
                 let mut counted = 0;
                 loop {
                     if calendar.is_working(day) {
                         counted += 1;
-                        if counted == n {
+                        if counted >= n.max(1) {
                             return day;
                         }
                     }

@@ -329,27 +329,35 @@ pub async fn returns(
         .await?)
 }
 
-/// A subsidy's lines in payment batches with their batches, the newest first: where its payment
-/// stands (waiting in a batch, paid or failed by the bank, taken out) for the subsidy's page.
-/// The caller has already shown that the user may see the subsidy.
+/// A subsidy's lines in payment batches, the newest first, each with its batch when the batch
+/// lies inside the user's scope (a batch is seen whole or not at all: one drafted for the whole
+/// province is not shown to a county). For the subsidy's page; the caller has shown that the
+/// user may see the subsidy.
 pub async fn lines_of_visit<C: ConnectionTrait>(
     db: &C,
+    user: &CurrentUser,
     visit_id: i64,
-) -> AppResult<Vec<(payment_line::Model, payment_batch::Model)>> {
+) -> AppResult<Vec<(payment_line::Model, Option<payment_batch::Model>)>> {
     let lines = payment_line::Entity::find()
         .filter(payment_line::Column::VisitId.eq(visit_id))
         .order_by_desc(payment_line::Column::Id)
         .all(db)
         .await?;
-    let batches: HashMap<i64, payment_batch::Model> = payment_batch::Entity::find()
+    let mut batches: HashMap<i64, payment_batch::Model> = HashMap::new();
+    for b in payment_batch::Entity::find()
         .filter(payment_batch::Column::Id.is_in(lines.iter().map(|l| l.batch_id)))
         .all(db)
         .await?
-        .into_iter()
-        .map(|b| (b.id, b))
-        .collect();
+    {
+        if super::batch::visible(user, &b)? {
+            batches.insert(b.id, b);
+        }
+    }
     Ok(lines
         .into_iter()
-        .filter_map(|l| batches.get(&l.batch_id).cloned().map(|b| (l, b)))
+        .map(|l| {
+            let b = batches.get(&l.batch_id).cloned();
+            (l, b)
+        })
         .collect())
 }

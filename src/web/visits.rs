@@ -19,7 +19,7 @@ use crate::access;
 use crate::access_log::{Action as LogAction, Read, Source};
 use crate::domain::{Group, Label, Lang};
 use crate::error::{AppError, current_lang};
-use crate::payment::{self, BatchState};
+use crate::payment;
 use crate::state::AppState;
 use crate::visit::{self, ListFilter, Status, VisitView};
 
@@ -56,6 +56,11 @@ pub const TEXTS: Texts = &[
         "In the batch, awaiting the bank",
     ),
     ("subsidy.released", "已移出批次", "Taken out of the batch"),
+    (
+        "subsidy.other_batch",
+        "其他范围的批次",
+        "A batch of a wider scope",
+    ),
     ("subsidy.bank_serial", "银行流水号", "Bank serial"),
     ("subsidy.settled_on", "银行处理日期", "Bank's date"),
     ("subsidy.fail_reason", "失败原因", "Why it failed"),
@@ -224,11 +229,20 @@ async fn list(
     Ok(res)
 }
 
-/// One line of the subsidy in a payment batch, as its page shows it.
+/// A batch as a subsidy's page names it: only one inside the user's scope.
+struct BatchRef {
+    id: i64,
+    no: String,
+    state: &'static str,
+    /// Whether the user has the batch's page (managers who pay).
+    linked: bool,
+}
+
+/// One line of the subsidy in a payment batch, as its page shows it. The bank's serial, day
+/// and reason are the subsidy's own (the caseworker fixes the payee from a refusal's reason).
 struct BatchRow {
-    batch_id: i64,
-    batch_no: String,
-    batch_state: &'static str,
+    /// None: a batch outside the user's scope, unnamed.
+    batch: Option<BatchRef>,
     /// In the batch, paid, failed or taken out.
     standing: String,
     bank_serial: String,
@@ -261,8 +275,6 @@ struct ShowPage {
     batches: Vec<BatchRow>,
     /// Whether the user may follow the case's link.
     sees_case: bool,
-    /// Whether the user may follow a batch's link.
-    sees_batches: bool,
     can_pay: bool,
     can_void: bool,
     can_reverse: bool,
@@ -284,7 +296,9 @@ async fn show(
         .access_log
         .record(read.person(v.person_id).resource(format!("visit:{id}")))
         .await;
-    let lines = payment::lines_of_visit(&state.db, id).await.map_err(fail)?;
+    let lines = payment::lines_of_visit(&state.db, &user, id)
+        .await
+        .map_err(fail)?;
     let names = crate::users::names(
         &state.db,
         [Some(v.recorded_by), v.approved_by, v.paid_by, v.voided_by]
@@ -310,18 +324,19 @@ async fn show(
     let page = Page::new("subsidy.title", Some(user.clone()), "/visits");
     let t = page.t;
     let steps = steps(&v, &names, t);
+    let sees_batches = admits(access::PAYMENT_MANAGER);
     let batches = lines
         .iter()
         .map(|(l, b)| BatchRow {
-            batch_id: b.id,
-            batch_no: b.batch_no.clone(),
-            batch_state: b.state.label(lang),
+            batch: b.as_ref().map(|b| BatchRef {
+                id: b.id,
+                no: b.batch_no.clone(),
+                state: b.state.label(lang),
+                linked: sees_batches,
+            }),
             standing: match (l.outcome, l.released_at) {
                 (Some(o), _) => o.label(lang).to_owned(),
                 (None, Some(_)) => t.get("subsidy.released").to_owned(),
-                (None, None) if b.state == BatchState::Cancelled => {
-                    t.get("subsidy.released").to_owned()
-                }
                 (None, None) => t.get("subsidy.in_batch").to_owned(),
             },
             bank_serial: l.bank_serial.clone().unwrap_or_default(),
@@ -343,7 +358,6 @@ async fn show(
         steps,
         batches,
         sees_case: admits(access::pages::CASES),
-        sees_batches: admits(access::PAYMENT_MANAGER),
         can_pay,
         can_void,
         can_reverse,

@@ -529,3 +529,46 @@ async fn the_case_page_shows_the_payee_masked_and_offers_the_form_to_caseworkers
     assert!(html.contains("6222***********0006"));
     assert!(!html.contains("id=\"payee-form\""));
 }
+
+db_test!(a_workbook_bank_file_is_the_same_file_every_time);
+async fn a_workbook_bank_file_is_the_same_file_every_time(app: TestApp) {
+    use sha2::{Digest, Sha256};
+    standard_policy(&app, "low_income_urban").await;
+    let h = hospital(&app, "H1", true).await;
+    let (case_id, _) = approved_subsidies(&app, 1, h, 2).await;
+    set_payee(&app.as_role(Role::Caseworker).await, case_id, None).await;
+    let b = app
+        .as_role(Role::Manager)
+        .await
+        .post("/api/v1/payment-batches", &period())
+        .await
+        .json();
+    let id = b["id"].as_i64().unwrap();
+    approve_as_second_manager(&app, id).await;
+    notice_and_wait(&app, id).await;
+    let manager = app.as_role(Role::Manager).await;
+    let export = format!("/api/v1/payment-batches/{id}/export?layout=xlsx");
+    let first = manager.get(&export).await;
+    first.assert_status(StatusCode::OK);
+    // A workbook records when it was written, to the second: a later second must not change
+    // the file the kept hash names.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let again = manager.get(&export).await;
+    again.assert_status(StatusCode::OK);
+    assert_eq!(again.body, first.body);
+    assert_eq!(
+        again.headers["x-content-sha256"],
+        hex::encode(Sha256::digest(&first.body)).as_str()
+    );
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(first.body.to_vec())).unwrap();
+    let range = calamine::Reader::worksheet_range_at(&mut book, 0)
+        .unwrap()
+        .unwrap();
+    let cells: Vec<String> = range.used_cells().map(|(_, _, v)| v.to_string()).collect();
+    assert!(cells.contains(&b["batch_no"].as_str().unwrap().to_owned()));
+    assert!(
+        cells.iter().any(|c| c == "6222020200000000006"),
+        "{cells:?}"
+    );
+}

@@ -227,6 +227,12 @@ async fn a_subsidy_page_offers_pay_void_and_reverse_to_their_roles(app: TestApp)
             .await
             .contains("id=\"void-form\"")
     );
+    // A city's manager sees that the subsidy waits in a batch, not the province's batch itself.
+    let city = app.as_user("manager2201", &[Role::Manager], "2201").await;
+    let html = page(&city, &second_path).await;
+    assert!(html.contains("其他范围的批次") && html.contains("在批次中"));
+    let batch_no = b["batch_no"].as_str().unwrap();
+    assert!(!html.contains(batch_no) && !html.contains(&format!("/payments/{batch}")));
     manager
         .post(
             &format!("/api/v1/payment-batches/{batch}/cancel"),
