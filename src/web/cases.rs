@@ -52,6 +52,11 @@ pub const TEXTS: Texts = &[
         "This person is on no roster.",
     ),
     (
+        "elig.existing_case",
+        "查看该人员本年度的案件",
+        "Go to the person's case of the year",
+    ),
+    (
         "elig.open_case",
         "为此患者建立救助案件",
         "Open a case for this patient",
@@ -273,6 +278,8 @@ struct Checked {
     reason_texts: Vec<String>,
     /// The facts a case opened from this check starts with (posted, not put in a link).
     open_with: Vec<(&'static str, String)>,
+    /// The person's open or approved case of the year, to go to instead of opening another.
+    existing_case: Option<i64>,
 }
 
 #[derive(Template)]
@@ -411,6 +418,7 @@ async fn eligibility_page(
     ];
     page.id_number = id.to_string();
     page.result = Some(Checked {
+        existing_case: found.facts.open_case,
         eligible,
         person_id: person.map(|p| p.id),
         found: person.is_some(),

@@ -225,6 +225,20 @@ async fn a_case_goes_through_the_pages_and_the_preview_matches_what_is_granted(a
     let case_id = opened.json()["id"].as_i64().unwrap();
     let version = opened.json()["version"].as_i64().unwrap();
 
+    // A second check of the same person that year leads to the case, not to a second one.
+    let again = post_form(
+        &cw,
+        "/eligibility",
+        &format!("id_number={patient}&date=2026-03-01&diagnosis=C34.1"),
+    )
+    .await;
+    let page = html(&again);
+    assert!(
+        page.contains(&format!("id=\"existing-case\" href=\"/cases/{case_id}\"")),
+        "{page}"
+    );
+    assert!(!page.contains("id=\"open-case\""), "{page}");
+
     // The approver's list masks the ID number; the caseworker's case page shows it whole.
     let approver = app.as_user("ap.zhao", &[Role::Approver], "2201").await;
     let list = html(&approver.get("/cases?state=submitted").await);
