@@ -239,6 +239,30 @@ async fn a_case_goes_through_the_pages_and_the_preview_matches_what_is_granted(a
     );
     assert!(!page.contains("id=\"open-case\""), "{page}");
 
+    // The case list finds a person's cases by ID number, posted; not outside the region.
+    let found = post_form(&cw, "/cases", &format!("id_number={patient}")).await;
+    found.assert_status(StatusCode::OK);
+    let page = html(&found);
+    assert!(
+        page.contains(&format!("href=\"/cases/{case_id}\"")),
+        "{page}"
+    );
+    let other = id("220102", "19800101", 12);
+    let none = html(&post_form(&cw, "/cases", &format!("id_number={other}")).await);
+    assert!(
+        !none.contains(&format!("href=\"/cases/{case_id}\"")),
+        "{none}"
+    );
+    let far = app.as_user("cw.yanbian", &[Role::Caseworker], "2224").await;
+    let page = html(&post_form(&far, "/cases", &format!("id_number={patient}")).await);
+    assert!(
+        !page.contains(&format!("href=\"/cases/{case_id}\"")),
+        "{page}"
+    );
+    let bad = post_form(&cw, "/cases", "id_number=220102197001010571").await;
+    bad.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&bad).contains("value=\"220102197001010571\""));
+
     // The approver's list masks the ID number; the caseworker's case page shows it whole.
     let approver = app.as_user("ap.zhao", &[Role::Approver], "2201").await;
     let list = html(&approver.get("/cases?state=submitted").await);
