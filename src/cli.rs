@@ -100,7 +100,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let state = startup::prepare(settings).await?;
             if with_demo {
-                demo::seed(&state.db, state.imports.parser(), state.clock.now()).await?;
+                demo::seed(&state).await?;
             }
             startup::serve(state, bind).await
         }

@@ -27,6 +27,7 @@ pub mod http;
 pub mod payment;
 pub mod person;
 pub mod policy;
+pub mod regions;
 pub mod report;
 pub mod roster;
 pub mod security;

@@ -39,7 +39,7 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
 pub fn router(state: AppState) -> Router {
     api::router(&state)
         // The browser's pages are for people, not programs: not in the API's description.
-        .merge(web::router(&state.settings.province))
+        .merge(web::router(&state))
         .fallback(layers::not_found)
         .method_not_allowed_fallback(layers::method_not_allowed)
         .layer(DefaultBodyLimit::max(state.settings.max_json_bytes))

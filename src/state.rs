@@ -8,6 +8,7 @@ use crate::access_log::AccessLog;
 use crate::auth::session::{Limits, SessionCache};
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::regions::Regions;
 use crate::roster::jobs::Progress;
 
 /// The database pool, the settings, the import jobs and the recently confirmed sessions of
@@ -26,6 +27,8 @@ pub struct AppState {
     pub access_log: AccessLog,
     /// The one clock: handlers and jobs read it, services are given the instant.
     pub clock: Clock,
+    /// The region list's names, read once (only a migration changes them).
+    regions: Arc<tokio::sync::OnceCell<Arc<Regions>>>,
 }
 
 impl AppState {
@@ -39,7 +42,16 @@ impl AppState {
             settings: Arc::new(settings),
             sessions,
             clock: Clock::system(),
+            regions: Arc::default(),
         }
+    }
+
+    /// The names of regions, read from the database on first use.
+    pub async fn regions(&self) -> Result<Arc<Regions>, sea_orm::DbErr> {
+        self.regions
+            .get_or_try_init(|| async { Regions::load(&self.db).await.map(Arc::new) })
+            .await
+            .cloned()
     }
 
     /// The same state on another clock (tests set the day with it).

@@ -93,6 +93,15 @@ pub async fn summary(
             .then(cmp_keys(&a.keys, &b.keys))
     });
     by_hospital.truncate(top);
+    let mut by_city = grouped(&txn, filter, &[Dimension::City]).await?;
+    let mut by_county = grouped(&txn, filter, &[Dimension::County]).await?;
+    for rows in [&mut by_city, &mut by_county] {
+        rows.sort_by_key(|r| std::cmp::Reverse(r.figures.subsidy));
+    }
+    // The same months a year before, and what waits for a decision or for the money.
+    let last_year = overall(&txn, &filter.a_year_before()).await?;
+    let pending = overall(&txn, &filter.with_statuses(vec![Status::Pending])).await?;
+    let awaiting_payment = overall(&txn, &filter.with_statuses(vec![Status::Approved])).await?;
     let labels = Labels::load(&txn, &by_hospital).await?;
     txn.commit().await?;
 
@@ -146,6 +155,17 @@ pub async fn summary(
             .iter()
             .map(|r| report_row(r, &labels, lang))
             .collect(),
+        by_city: by_city
+            .iter()
+            .map(|r| report_row(r, &labels, lang))
+            .collect(),
+        by_county: by_county
+            .iter()
+            .map(|r| report_row(r, &labels, lang))
+            .collect(),
+        last_year: last_year.into(),
+        pending: pending.into(),
+        awaiting_payment: awaiting_payment.into(),
         generated_at,
         filters: filters_view(&req, &labels),
     })

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -80,6 +80,30 @@ pub struct Filter {
     pub groups: Vec<Group>,
     /// Region prefix the visits must lie in: the user's scope, or a part of it.
     pub region: RegionPrefix,
+}
+
+impl Filter {
+    /// The same filter over the same dates a year before (29 February becomes the 28th).
+    pub fn a_year_before(&self) -> Filter {
+        let back = |d: NaiveDate| {
+            d.with_year(d.year() - 1)
+                .or_else(|| (d - chrono::Duration::days(1)).with_year(d.year() - 1))
+                .unwrap_or(d)
+        };
+        Filter {
+            from: back(self.from),
+            to: back(self.to),
+            ..self.clone()
+        }
+    }
+
+    /// The same filter counting other statuses.
+    pub fn with_statuses(&self, statuses: Vec<Status>) -> Filter {
+        Filter {
+            statuses,
+            ..self.clone()
+        }
+    }
 }
 
 /// The three figures of a line.
@@ -302,6 +326,16 @@ pub struct Summary {
     pub by_month: Vec<ReportRow>,
     /// The hospitals with the largest subsidy, largest first.
     pub top_hospitals: Vec<ReportRow>,
+    /// Every city with visits, largest subsidy first.
+    pub by_city: Vec<ReportRow>,
+    /// Every county with visits, largest subsidy first.
+    pub by_county: Vec<ReportRow>,
+    /// The same dates a year before, for comparison.
+    pub last_year: TotalLine,
+    /// Subsidies recorded and waiting for an approver (待审核).
+    pub pending: TotalLine,
+    /// Subsidies approved and not paid yet (待发放).
+    pub awaiting_payment: TotalLine,
     /// When the figures were read.
     pub generated_at: DateTime<Utc>,
     /// What was counted.

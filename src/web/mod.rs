@@ -9,6 +9,7 @@ pub mod fmt;
 pub mod i18n;
 mod payments;
 mod persons;
+pub mod region_picker;
 mod reports;
 mod roster;
 mod roster_plan;
@@ -27,6 +28,10 @@ use serde::Deserialize;
 
 pub use i18n::Tr;
 
+use std::sync::Arc;
+
+use crate::regions::Regions;
+
 use crate::access::{self, Access};
 use crate::auth::{CurrentUser, session};
 use crate::domain::{Lang, RegionPrefix, Role};
@@ -35,8 +40,8 @@ use crate::http::extract::token_of;
 use crate::security::Transport;
 use crate::state::AppState;
 
-/// The pages and their assets, for a programme of `province`.
-pub fn router(province: &RegionPrefix) -> Router<AppState> {
+/// The pages and their assets, for the programme of `state`.
+pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .route("/login", get(login_form).post(login))
@@ -57,9 +62,10 @@ pub fn router(province: &RegionPrefix) -> Router<AppState> {
         .merge(account::routes())
         .layer(middleware::from_fn(page_language))
         .layer(middleware::from_fn_with_state(
-            province.clone(),
+            state.settings.province.clone(),
             with_province,
         ))
+        .layer(middleware::from_fn_with_state(state.clone(), with_regions))
 }
 
 /// Pages are in Chinese unless the switch chose English: an office PC set up in English still
@@ -161,6 +167,26 @@ impl Page {
         }
     }
 
+    /// A region's name (长春市 南关区) for a code; the code itself if the list does not know it.
+    pub fn region(&self, code: &str) -> String {
+        regions().name(code)
+    }
+
+    /// The user's scope (the province for a page without a user).
+    pub fn scope(&self) -> RegionPrefix {
+        self.user
+            .as_ref()
+            .map_or_else(province, |u| u.region.clone())
+    }
+
+    /// The user's scope in words (吉林省（全省）), for the header.
+    pub fn scope_name(&self) -> String {
+        self.user
+            .as_ref()
+            .map(|u| regions().scope_name(u.region.as_str(), self.t.0))
+            .unwrap_or_default()
+    }
+
     /// The user's role names in the page's language.
     pub fn role_labels(&self) -> String {
         let Some(u) = &self.user else {
@@ -206,6 +232,24 @@ fn province() -> RegionPrefix {
 
 async fn with_province(State(province): State<RegionPrefix>, req: Request, next: Next) -> Response {
     PROVINCE.scope(province, next.run(req)).await
+}
+
+tokio::task_local! {
+    /// The region list while a page request runs: pages name regions instead of showing codes.
+    static REGIONS: Arc<Regions>;
+}
+
+/// The region list of the request running now (an empty one outside a request, which names
+/// every region by its code).
+pub fn regions() -> Arc<Regions> {
+    REGIONS.try_with(Clone::clone).unwrap_or_default()
+}
+
+async fn with_regions(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    match state.regions().await {
+        Ok(list) => REGIONS.scope(list, next.run(req)).await,
+        Err(e) => AppError::from(e).into_response(),
+    }
 }
 
 /// A logged-in user of a page; anyone else is sent to the login page and brought back after.

@@ -12,11 +12,13 @@ use axum::routing::get;
 use serde::Deserialize;
 
 use super::i18n::Texts;
+use super::region_picker::RegionPicker;
 use super::{Page, WebUser, app_error_page, fmt, render};
 use crate::access;
 use crate::domain::Group;
 use crate::error::{AppError, current_lang};
 use crate::payment::{self, BatchDetail, BatchState, BatchView, ObjectionView, ReturnView};
+use crate::regions::Pick;
 use crate::state::AppState;
 
 /// This area's page texts.
@@ -25,11 +27,8 @@ pub const TEXTS: Texts = &[
     ("pay.draft", "起草发放批次", "Draft a batch"),
     ("pay.from", "起始日期", "From"),
     ("pay.to", "截止日期", "To"),
-    (
-        "pay.region",
-        "地区代码（留空为您的全部范围）",
-        "Region (blank: your whole scope)",
-    ),
+    ("pay.region", "地区", "Region"),
+    ("pay.whole_scope", "整个数据范围", "Your whole scope"),
     ("pay.group", "救助类别", "Group"),
     ("pay.any_group", "全部类别", "All groups"),
     ("pay.draft_submit", "起草", "Draft"),
@@ -106,11 +105,8 @@ pub const TEXTS: Texts = &[
     ("budget.page", "预算额度", "Budget lines"),
     ("budget.new", "设立预算额度", "Set a budget line"),
     ("budget.year", "年度", "Year"),
-    (
-        "budget.region_code",
-        "市或区县代码（如 2201、220102）",
-        "City or county code (2201, 220102)",
-    ),
+    ("budget.region_code", "市或县（区）", "City or county"),
+    ("budget.choose_region", "请选择", "Choose one"),
     ("budget.raise", "调整额度", "Change the amount"),
     ("budget.new_amount", "新额度（元）", "New amount (yuan)"),
     (
@@ -142,6 +138,20 @@ struct BudgetPage {
     groups: Vec<(&'static str, &'static str)>,
     /// Whether the user may set lines (a manager of the whole province).
     setter: bool,
+}
+
+impl BudgetPage {
+    fn region_picker(&self) -> RegionPicker {
+        let scope = self.page.scope();
+        RegionPicker::new(
+            "budget-region",
+            "region_code",
+            &scope,
+            Pick::CityOrCounty,
+            "",
+        )
+        .prompt(self.page.t.get("budget.choose_region"))
+    }
 }
 
 async fn budget(
@@ -186,6 +196,14 @@ struct ListPage {
     /// The draft form's period as it opens: this year up to today, what finance usually pays.
     from: String,
     to: String,
+}
+
+impl ListPage {
+    fn region_picker(&self) -> RegionPicker {
+        let scope = self.page.scope();
+        RegionPicker::new("draft-region", "region", &scope, Pick::Scope, "")
+            .optional(self.page.t.get("pay.whole_scope"))
+    }
 }
 
 async fn list(

@@ -247,7 +247,7 @@ fn values_text(v: &crate::roster::person_history::EntryValues) -> String {
         "{} ~ {} · {} · {}",
         v.valid_from,
         v.valid_to.map(|d| d.to_string()).unwrap_or_default(),
-        v.region_code,
+        super::regions().name(v.region_code.as_str()),
         v.name_on_roster
     )
 }

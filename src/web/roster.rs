@@ -16,6 +16,7 @@ use serde::Deserialize;
 use entity::roster_import;
 
 use super::i18n::Texts;
+use super::region_picker::RegionPicker;
 use super::{Page, Pager, WebUser, app_error_page, fmt, query_of, render};
 use crate::access;
 use crate::access_log::{Action, Read, Source};
@@ -23,6 +24,7 @@ use crate::auth::CurrentUser;
 use crate::domain::{Group, Lang};
 use crate::error::{AppError, AppResult, Msg, current_lang};
 use crate::http::upload_form::{UploadFields, check_upload, read_upload_form};
+use crate::regions::Pick;
 use crate::roster::history;
 use crate::roster::import::{self, Mode};
 use crate::roster::status::Status;
@@ -45,16 +47,13 @@ pub const TEXTS: Texts = &[
         "按文件中的类别列",
         "From the file's group column",
     ),
-    ("roster.region", "地区代码", "Region code"),
+    ("roster.region", "地区", "Region"),
     ("roster.region_hint", "您的数据范围：", "Your data scope: "),
     (
         "roster.region_hint_more",
-        "可填写范围内的地区代码（如 220102）；文件中区划代码为空的行按此地区登记，不在此地区的行将被拒绝。留空则只按文件中的区划代码。",
-        "A region code inside it (such as 220102): rows without a region code are recorded in it, and rows of other regions are rejected. Leave empty to use only the file's region column.",
+        "可选择范围内的市或县（区）：文件中区划代码为空的行按此地区登记，不在此地区的行将被拒绝。选“各地区（按文件）”则只按文件中的区划代码。",
+        "A city or county inside it: rows without a region code are recorded in it, and rows of other regions are rejected. Choose \"Regions in the file\" to use only the file's region column.",
     ),
-    ("roster.scope_province", "全省", "the whole province"),
-    ("roster.scope_city", "市（州）", "a city"),
-    ("roster.scope_county", "县（区）", "a county"),
     ("roster.mode", "导入方式", "Mode"),
     ("roster.mode_incremental", "增量导入", "Incremental"),
     (
@@ -283,16 +282,7 @@ fn mode_label(page: &Page, mode: &str) -> &'static str {
 
 /// The user's scope in words: `2201（市（州））`.
 fn scope_words(page: &Page, user: &CurrentUser) -> String {
-    let r = user.region.as_str();
-    let level = match r.len() {
-        2 => page.t.get("roster.scope_province"),
-        4 => page.t.get("roster.scope_city"),
-        _ => page.t.get("roster.scope_county"),
-    };
-    match current_lang() {
-        Lang::Zh => format!("{r}（{level}）"),
-        Lang::En => format!("{r} ({level})"),
-    }
+    super::regions().scope_name(user.region.as_str(), page.t.0)
 }
 
 /// What the progress box shows (`roster/progress.html`).
@@ -381,6 +371,20 @@ impl UploadPage {
             .iter()
             .find(|(f, _)| f == field)
             .map(|(_, m)| m.as_str())
+    }
+
+    fn region_picker(&self) -> RegionPicker {
+        let scope = self.page.scope();
+        RegionPicker::new(
+            "region_code",
+            "region_code",
+            &scope,
+            Pick::Scope,
+            &self.region_code,
+        )
+        .optional(self.page.t.get("roster.all_regions"))
+        .described_by("region-hint")
+        .invalid(self.error_of("region_code").is_some())
     }
 }
 
@@ -535,10 +539,10 @@ fn import_row(
             || page.t.get("roster.all_groups").to_owned(),
             |g| group_label(g, lang),
         ),
-        region: m
-            .region_code
-            .clone()
-            .unwrap_or_else(|| page.t.get("roster.all_regions").to_owned()),
+        region: m.region_code.as_deref().map_or_else(
+            || page.t.get("roster.all_regions").to_owned(),
+            |r| page.region(r),
+        ),
         mode: mode_label(page, &m.mode),
         effective_date: m.effective_date.to_string(),
         badge: status_badge(page, m.status),

@@ -1,16 +1,19 @@
-use sea_orm::{EntityTrait, PaginatorTrait};
+use std::collections::BTreeMap;
+
+use sea_orm::{EntityTrait, PaginatorTrait, QueryFilter};
 
 use entity::roster_import::Status;
-use entity::{hospital, roster_entry, roster_import, subsidy_policy, user};
+use entity::{
+    annual_grant, budget_line, case, hospital, roster_entry, roster_import, subsidy_policy, user,
+    visit,
+};
 
 use crate::db_test;
 use crate::helpers::TestApp;
 
-db_test!(the_demo_seeds_accounts_hospitals_policies_and_rosters);
-async fn the_demo_seeds_accounts_hospitals_policies_and_rosters(app: TestApp) {
-    cancer_aid::demo::seed(&app.db, app.state.imports.parser(), app.state.clock.now())
-        .await
-        .unwrap();
+db_test!(the_demo_seeds_accounts_hospitals_policies_rosters_and_a_working_year);
+async fn the_demo_seeds_accounts_hospitals_policies_rosters_and_a_working_year(app: TestApp) {
+    cancer_aid::demo::seed(&app.state).await.unwrap();
     cancer_aid::roster::jobs::drain(&app.db, &app.state.imports)
         .await
         .unwrap();
@@ -35,22 +38,95 @@ async fn the_demo_seeds_accounts_hospitals_policies_and_rosters(app: TestApp) {
         4
     );
     let imports = roster_import::Entity::find().all(&app.db).await.unwrap();
-    assert_eq!(imports.len(), 4);
+    assert_eq!(
+        imports.len(),
+        5,
+        "four fixture rosters and the generated one"
+    );
     assert!(
         imports.iter().all(|i| i.status == Status::Succeeded),
         "{imports:?}"
     );
     assert_eq!(
         roster_entry::Entity::find().count(&app.db).await.unwrap(),
-        8 + 5 + 4 + 3
+        8 + 5 + 4 + 3 + cancer_aid::demo::PEOPLE as u64
     );
-    // A second start changes nothing.
-    cancer_aid::demo::seed(&app.db, app.state.imports.parser(), app.state.clock.now())
+
+    // A working year: cases in every state, subsidies in every status, reversals among them.
+    let cases = case::Entity::find().all(&app.db).await.unwrap();
+    assert_eq!(cases.len(), cancer_aid::demo::CASES);
+    let mut states: BTreeMap<String, usize> = BTreeMap::new();
+    for c in &cases {
+        *states.entry(format!("{:?}", c.state)).or_default() += 1;
+    }
+    assert_eq!(states.len(), 5, "every case state: {states:?}");
+    let years: std::collections::BTreeSet<i32> = cases.iter().map(|c| c.year).collect();
+    assert_eq!(years.len(), 2, "last year and this year");
+    let visits = visit::Entity::find().all(&app.db).await.unwrap();
+    assert!(visits.len() > 1_500, "{} visits", visits.len());
+    for s in [
+        visit::Status::Pending,
+        visit::Status::Approved,
+        visit::Status::Paid,
+        visit::Status::Voided,
+    ] {
+        assert!(visits.iter().any(|v| v.status == s), "no {s:?} subsidy");
+    }
+    let reversals: Vec<&visit::Model> = visits
+        .iter()
+        .filter(|v| v.reverses_visit_id.is_some())
+        .collect();
+    assert!(!reversals.is_empty(), "reversals included");
+    // The annual ledger agrees with the subsidies it counts, person by person.
+    let mut granted: BTreeMap<(i64, i32), i64> = BTreeMap::new();
+    for v in visits.iter().filter(|v| v.status != visit::Status::Voided) {
+        *granted.entry((v.person_id, v.year)).or_default() += v.subsidy_fen;
+    }
+    for g in annual_grant::Entity::find().all(&app.db).await.unwrap() {
+        assert_eq!(
+            granted.get(&(g.person_id, g.year)).copied().unwrap_or(0),
+            g.granted_fen,
+            "person {} in {}",
+            g.person_id,
+            g.year
+        );
+    }
+    // This year's budget lines, with room left and warnings among them.
+    let year = chrono::Datelike::year(&app.state.clock.today());
+    let lines = budget_line::Entity::find()
+        .filter(budget_line::COLUMN.year.eq(year))
+        .all(&app.db)
         .await
         .unwrap();
+    assert!(lines.len() >= 6, "{lines:?}");
+    assert!(lines.iter().all(|l| l.committed_fen <= l.amount_fen));
+    assert!(lines.iter().all(|l| l.paid_fen > 0), "{lines:?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.committed_fen * 100 >= l.amount_fen * 80),
+        "a line past its 80 % warning: {lines:?}"
+    );
+
+    // The manager's dashboard opens on this year's figures, not zeros.
+    let token = app.login("manager", "manager-demo").await;
+    let manager = app.with_token(&token);
+    let summary = manager
+        .get(&format!("/api/v1/reports/summary?year={year}"))
+        .await;
+    summary.assert_status(axum::http::StatusCode::OK);
+    let patients = summary.json()["total"]["patients"].as_i64().unwrap();
+    assert!(patients > 100, "{}", summary.json());
+
+    // A second start changes nothing.
+    cancer_aid::demo::seed(&app.state).await.unwrap();
     assert_eq!(
         roster_import::Entity::find().count(&app.db).await.unwrap(),
-        4
+        5
+    );
+    assert_eq!(
+        case::Entity::find().count(&app.db).await.unwrap(),
+        cancer_aid::demo::CASES as u64
     );
     for (name, password, ..) in cancer_aid::demo::DEMO_USERS {
         app.login(name, password).await;

@@ -49,5 +49,6 @@ mod web;
 mod web_admin;
 mod web_cases;
 mod web_payments;
+mod web_regions;
 mod web_reports;
 mod web_roster;

@@ -402,7 +402,7 @@ async fn the_page_shows_each_entry_with_its_imports_and_no_whole_id_number(app: 
         "启用人",
         "second-importer",
         "变更记录",
-        "<del>2019-01-01 ~  · 220102 · 乙</del> → 2019-01-01 ~ 2020-06-30 · 220102 · 乙",
+        "<del>2019-01-01 ~  · 长春市 南关区 · 乙</del> → 2019-01-01 ~ 2020-06-30 · 长春市 南关区 · 乙",
     ] {
         assert!(page.contains(expected), "no {expected}: {page}");
     }

@@ -527,7 +527,7 @@ async fn the_spending_table_and_its_downloads_match_the_api_for_the_same_filters
         some.contains("value=\"low_income_rural\" checked")
             && !some.contains("value=\"entitled_care\" checked")
     );
-    assert!(some.contains("id=\"region\" name=\"region\" value=\"2201\""));
+    assert!(some.contains("<option value=\"2201\" selected>长春市（全市）</option>"));
     // No keys: the total line alone.
     let total = same_as_the_api(
         &manager,
@@ -630,4 +630,91 @@ async fn only_managers_get_the_pages(app: TestApp) {
     let manager = app.as_role(Role::Manager).await;
     let home = html(&manager.get("/").await);
     assert!(home.contains("href=\"/dashboard\"") && home.contains("href=\"/reports/spending\""));
+}
+
+/// What the visits above add up to, for one year and the statuses that count, by a key.
+fn expected_fen(
+    year: i32,
+    statuses: &[&str],
+    key: impl Fn(&Entry) -> String,
+) -> std::collections::BTreeMap<String, i64> {
+    let mut out = std::collections::BTreeMap::new();
+    for v in VISITS
+        .iter()
+        .filter(|v| v.5.0 == year && statuses.contains(&v.6))
+    {
+        *out.entry(key(v)).or_default() += v.7;
+    }
+    out
+}
+
+db_test!(the_dashboard_compares_with_last_year_and_shows_money_in_the_pipeline_by_region);
+async fn the_dashboard_compares_with_last_year_and_shows_money_in_the_pipeline_by_region(
+    app: TestApp,
+) {
+    visits(&app).await;
+    let manager = app.as_role(Role::Manager).await;
+    let s = manager
+        .get("/api/v1/reports/summary?year=2025")
+        .await
+        .json();
+    let all = |year, statuses: &[&str]| {
+        Money::from_fen(
+            expected_fen(year, statuses, |_| String::new())
+                .values()
+                .sum(),
+        )
+    };
+    assert_eq!(
+        money(&s["last_year"]["subsidy"]),
+        all(2024, &["approved", "paid"])
+    );
+    assert_eq!(money(&s["pending"]["subsidy"]), all(2025, &["pending"]));
+    assert_eq!(
+        money(&s["awaiting_payment"]["subsidy"]),
+        all(2025, &["approved"])
+    );
+    let cities = expected_fen(2025, &["approved", "paid"], |v| v.3[..4].to_owned());
+    let rows = s["by_city"].as_array().unwrap();
+    assert_eq!(rows.len(), cities.len(), "{rows:?}");
+    for r in rows {
+        let code = &r["city"].as_str().unwrap()[..4];
+        assert_eq!(
+            money(&r["subsidy"]),
+            Money::from_fen(cities[code]),
+            "{code}"
+        );
+    }
+    let counties = expected_fen(2025, &["approved", "paid"], |v| v.3.to_owned());
+    assert_eq!(s["by_county"].as_array().unwrap().len(), counties.len());
+
+    let page = html(&manager.get("/dashboard?year=2025").await);
+    assert!(
+        element(&page, "last-year-wan", "</td>")
+            .contains(&fmt::wan(all(2024, &["approved", "paid"]))),
+        "{page}"
+    );
+    assert!(element(&page, "pending", "</tr>").contains(&fmt::money(all(2025, &["pending"]))));
+    assert!(
+        element(&page, "awaiting-payment", "</tr>").contains(&fmt::money(all(2025, &["approved"])))
+    );
+    // Counties are named with their city; the largest city comes first.
+    let counties_table = element(&page, "counties", "</table>");
+    assert!(
+        counties_table.contains("<td>长春市 南关区</td>"),
+        "{counties_table}"
+    );
+    let cities_table = element(&page, "cities", "</table>");
+    let first = cities.iter().max_by_key(|(_, fen)| **fen).unwrap().0;
+    let first_name = if first == "2201" {
+        "长春市"
+    } else {
+        "吉林市"
+    };
+    let body = cities_table.split("<tbody>").nth(1).unwrap();
+    assert!(
+        body.trim_start()
+            .starts_with(&format!("<tr><td>{first_name}</td>")),
+        "{body}"
+    );
 }

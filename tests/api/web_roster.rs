@@ -87,7 +87,7 @@ async fn the_history_and_the_result_show_the_real_import(app: TestApp) {
         "{page}"
     );
     assert!(
-        page.contains("南关区.xlsx") && page.contains("城市低保 · 220102"),
+        page.contains("南关区.xlsx") && page.contains("城市低保 · 长春市 南关区"),
         "{page}"
     );
     assert!(
@@ -290,11 +290,11 @@ async fn the_upload_form_offers_the_clerks_region_and_the_template(app: TestApp)
     let page = body(&res);
     assert!(page.contains("<title>上传名册 · "), "{page}");
     assert!(
-        page.contains("name=\"region_code\" value=\"2201\""),
-        "{page}"
+        page.contains("<option value=\"2201\" selected>长春市（全市）</option>"),
+        "the clerk's own scope is chosen: {page}"
     );
     assert!(
-        page.contains("2201（市（州））"),
+        page.contains("<strong id=\"scope\">长春市（全市）</strong>"),
         "the clerk's scope: {page}"
     );
     assert!(

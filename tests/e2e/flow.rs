@@ -10,8 +10,8 @@ use calamine::Reader;
 use fantoccini::{Client, Locator};
 
 use super::{
-    browser, click, fill, log_in, log_out, screenshot, start_driver, start_service, text_of,
-    wait_for, wait_path,
+    browser, choose, click, fill, log_in, log_out, screenshot, start_driver, start_service,
+    text_of, wait_for, wait_path,
 };
 
 /// The fixture's first person, on Chaoyang's urban low-income roster from 2026-01-01.
@@ -83,7 +83,11 @@ async fn a_patient_goes_from_the_roster_to_the_managers_totals_in_the_browser() 
         .await
         .unwrap();
     // The group and region come from the file's columns; the clerk's scope is the province.
-    fill(&c, "#region_code", "220104").await;
+    choose(&c, "#region_code", "220104").await;
+    assert!(
+        text_of(&c, "#my-scope").await.contains("吉林省"),
+        "the header names the scope"
+    );
     screenshot(&c, "roster-upload").await;
     click(&c, "#roster-upload button[type=submit]").await;
     let import_id = wait_id(&c, "/roster/imports/").await;

@@ -51,9 +51,7 @@ async fn start_service() -> Service {
         .await
         .unwrap()
         .with_clock(clock.clone());
-    cancer_aid::demo::seed(&state.db, state.imports.parser(), state.clock.now())
-        .await
-        .unwrap();
+    cancer_aid::demo::seed(&state).await.unwrap();
     cancer_aid::roster::jobs::spawn_worker(state.db.clone(), state.imports.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -201,6 +199,15 @@ async fn fill(c: &Client, css: &str, text: &str) {
     let el = wait_for(c, css).await;
     el.clear().await.unwrap();
     el.send_keys(text).await.unwrap();
+}
+
+/// Chooses the option with this value in a `<select>` (a region picker, say).
+async fn choose(c: &Client, css: &str, value: &str) {
+    wait_for(c, css)
+        .await
+        .select_by_value(value)
+        .await
+        .unwrap_or_else(|e| panic!("{css} offers no {value}: {e}"));
 }
 
 /// Clicks an element once it is there.

@@ -7,7 +7,9 @@ use serde::Deserialize;
 
 use crate::access;
 use crate::hospital::{self, HospitalView};
+use crate::regions::Pick;
 use crate::state::AppState;
+use crate::web::region_picker::RegionPicker;
 use crate::web::{Page, WebUser, app_error_page, fmt, render};
 
 #[derive(Deserialize, Default)]
@@ -30,7 +32,14 @@ struct HospitalsPage {
     page: Page,
     rows: Vec<HospitalRow>,
     designated: String,
-    my_region: String,
+}
+
+impl HospitalsPage {
+    fn region_picker(&self) -> RegionPicker {
+        let scope = self.page.scope();
+        RegionPicker::new("region_code", "region_code", &scope, Pick::County, "")
+            .prompt(self.page.t.get("admin.hospital.choose_region"))
+    }
 }
 
 pub async fn list(
@@ -62,6 +71,5 @@ pub async fn list(
         ),
         rows,
         designated: designated.map(|d| d.to_string()).unwrap_or_default(),
-        my_region: user.region.to_string(),
     }))
 }

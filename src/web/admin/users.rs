@@ -10,8 +10,10 @@ use super::id_of;
 use crate::access;
 use crate::domain::{Lang, Role};
 use crate::error::current_lang;
+use crate::regions::Pick;
 use crate::state::AppState;
 use crate::users::{self, UserView};
+use crate::web::region_picker::RegionPicker;
 use crate::web::{Page, WebUser, app_error_page, fmt, render};
 
 /// A role as a checkbox: code, label, held.
@@ -60,6 +62,26 @@ struct UsersPage {
     my_region: String,
 }
 
+impl UsersPage {
+    fn region_picker(&self) -> RegionPicker {
+        scope_picker(&self.page, None)
+    }
+}
+
+/// A scope inside the administrator's own: the province, a city or a county.
+fn scope_picker(page: &Page, selected: Option<&str>) -> RegionPicker {
+    let scope = page.scope();
+    let selected = selected.unwrap_or(scope.as_str()).to_owned();
+    RegionPicker::new(
+        "region_prefix",
+        "region_prefix",
+        &scope,
+        Pick::Scope,
+        &selected,
+    )
+    .described_by("region-hint")
+}
+
 pub async fn list(State(state): State<AppState>, web: WebUser) -> Result<Response, Response> {
     let user = web.require(access::pages::ADMIN)?;
     let lang = current_lang();
@@ -82,7 +104,7 @@ pub async fn list(State(state): State<AppState>, web: WebUser) -> Result<Respons
         page: Page::new("admin.users.title", Some(user.clone()), "/admin/users"),
         rows,
         roles: role_boxes(&[], lang),
-        my_region: user.region.to_string(),
+        my_region: crate::web::regions().scope_name(user.region.as_str(), lang),
     }))
 }
 
@@ -104,6 +126,12 @@ struct UserPage {
     my_region: String,
     saved: bool,
     second_factor: bool,
+}
+
+impl UserPage {
+    fn region_picker(&self) -> RegionPicker {
+        scope_picker(&self.page, Some(&self.u.region_prefix))
+    }
 }
 
 pub async fn show(
@@ -131,7 +159,7 @@ pub async fn show(
         created: fmt::at(&u.created_at),
         updated: fmt::at(&u.updated_at),
         last_login: last.get(&u.id).map_or_else(|| "—".to_owned(), fmt::at),
-        my_region: user.region.to_string(),
+        my_region: crate::web::regions().scope_name(user.region.as_str(), lang),
         saved: q.saved.is_some(),
         u,
     }))

@@ -16,12 +16,14 @@ use axum::routing::get;
 
 use self::chart::{Bar, Caption};
 use super::i18n::Texts;
+use super::region_picker::RegionPicker;
 use super::{Page, WebUser, fmt, query_of, render};
 use crate::access;
 use crate::auth::CurrentUser;
 use crate::domain::{Group, Label, Lang};
 use crate::error::{AppError, current_lang};
 use crate::http::report_query::{SpendingParams, SummaryParams, spending_request, summary_request};
+use crate::regions::Pick;
 use crate::report::{self, Dimension, ReportRow, Status, TotalLine};
 use crate::state::AppState;
 use crate::visit::GRANTED;
@@ -130,12 +132,26 @@ pub const TEXTS: Texts = &[
         "不选则为全部类别。",
         "None ticked: all groups.",
     ),
-    ("reports.region", "地区代码", "Region code"),
+    ("reports.region", "地区", "Region"),
+    ("reports.pending", "待审核", "Waiting for approval"),
+    ("reports.awaiting_payment", "待发放", "Approved, not paid"),
+    ("reports.work_in_hand", "在途资金", "Money in the pipeline"),
+    ("reports.last_year", "去年同期", "Same dates last year"),
+    ("reports.change", "同比", "Change"),
+    ("reports.by_city", "各市（州）救助金额", "Subsidy by city"),
+    (
+        "reports.by_county",
+        "各县（市、区）救助金额",
+        "Subsidy by county",
+    ),
+    ("reports.city", "市（州）", "City"),
+    ("reports.county", "县（市、区）", "County"),
     (
         "reports.region_hint",
-        "2、4或6位地区代码，须在您的数据范围内；不填则为整个数据范围：",
-        "A region code of 2, 4 or 6 digits inside your scope; empty for your whole scope: ",
+        "可选市或县（区）；不选则为整个数据范围：",
+        "A city or county; none for your whole scope: ",
     ),
+    ("reports.whole_scope", "整个数据范围", "Your whole scope"),
     ("reports.submit", "生成报表", "Show the report"),
     (
         "reports.patients_note",
@@ -194,6 +210,47 @@ impl Line {
     fn label(&self) -> &str {
         self.labels.first().map_or("", String::as_str)
     }
+
+    /// A county's line named with its city (长春市 南关区).
+    fn of_county(r: &ReportRow) -> Line {
+        let mut l = Line::of(r);
+        if let Some(code) = &r.county {
+            l.labels = vec![super::regions().name(code)];
+        }
+        l
+    }
+}
+
+/// This year's total beside the same dates of last year.
+struct Comparison {
+    last_wan: String,
+    last_patients: String,
+    last_visits: String,
+    /// The change of the subsidy in per cent, signed ("+12.5%"), or a dash without last year.
+    change: String,
+}
+
+impl Comparison {
+    fn of(now: &TotalLine, before: &TotalLine) -> Comparison {
+        let change = if before.subsidy.fen() > 0 {
+            let per_mille = (now.subsidy.fen() - before.subsidy.fen()) as i128 * 1000
+                / before.subsidy.fen() as i128;
+            format!(
+                "{}{}.{}%",
+                if per_mille >= 0 { "+" } else { "−" },
+                per_mille.abs() / 10,
+                per_mille.abs() % 10
+            )
+        } else {
+            "—".to_owned()
+        };
+        Comparison {
+            last_wan: fmt::wan(before.subsidy),
+            last_patients: fmt::count(before.patients),
+            last_visits: fmt::count(before.visits),
+            change,
+        }
+    }
 }
 
 /// The field errors of a refused query, and the message of any other refusal.
@@ -241,7 +298,7 @@ impl BudgetRow {
     fn of(l: &crate::budget::BudgetLineView, t: super::i18n::Tr) -> BudgetRow {
         use crate::domain::BudgetLevel;
         BudgetRow {
-            region: l.region_name.clone(),
+            region: super::regions().name(l.region_code.as_str()),
             group: l.group_label,
             amount: fmt::money(l.amount),
             committed: fmt::money(l.committed),
@@ -282,6 +339,11 @@ struct Figures {
     groups: Vec<Line>,
     total: Line,
     hospitals: Vec<Line>,
+    cities: Vec<Line>,
+    counties: Vec<Line>,
+    last_year: Comparison,
+    pending: Line,
+    awaiting_payment: Line,
     region: String,
     generated: String,
     report_link: String,
@@ -418,7 +480,12 @@ async fn dashboard(
         groups: s.by_group.iter().map(Line::of).collect(),
         total: Line::total(&s.total, t.get("reports.total")),
         hospitals: s.top_hospitals.iter().map(Line::of).collect(),
-        region: format!("{}（{}）", s.filters.region_label, s.filters.region),
+        cities: s.by_city.iter().map(Line::of).collect(),
+        counties: s.by_county.iter().map(Line::of_county).collect(),
+        last_year: Comparison::of(&s.total, &s.last_year),
+        pending: Line::total(&s.pending, t.get("reports.pending")),
+        awaiting_payment: Line::total(&s.awaiting_payment, t.get("reports.awaiting_payment")),
+        region: super::regions().scope_name(s.filters.region.as_str(), t.0),
         generated: fmt::at(&s.generated_at),
         report_link,
         prev_link: format!("/dashboard?year={}", year - 1),
@@ -475,6 +542,19 @@ impl SpendingPage {
             .iter()
             .find(|(f, _)| f == field)
             .map(|(_, m)| m.as_str())
+    }
+
+    fn region_picker(&self) -> RegionPicker {
+        let scope = self.page.scope();
+        let invalid = self.error_of("region").is_some();
+        RegionPicker::new("region", "region", &scope, Pick::Scope, &self.region)
+            .optional(self.page.t.get("reports.whole_scope"))
+            .described_by(if invalid {
+                "region-hint region-error"
+            } else {
+                "region-hint"
+            })
+            .invalid(invalid)
     }
 }
 
@@ -630,7 +710,7 @@ async fn spending(
         total: Line::total(&r.total, page.page.t.get("reports.total")),
         xlsx: download_link(f, "xlsx"),
         csv: download_link(f, "csv"),
-        region: format!("{}（{}）", f.region_label, f.region),
+        region: super::regions().scope_name(f.region.as_str(), lang),
         generated: fmt::at(&r.generated_at),
         grouped: !r.dims.is_empty(),
         headers,
@@ -648,7 +728,7 @@ fn spending_form(user: &CurrentUser, form: &SpendingForm, lang: Lang) -> Spendin
         from: form.from.clone(),
         to: form.to.clone(),
         region: form.region.clone(),
-        scope: user.region.to_string(),
+        scope: super::regions().scope_name(user.region.as_str(), lang),
         dims: dimension_choices(&form.group_by, lang),
         statuses: status_choices(&form.status, lang),
         groups: group_choices(&form.group, lang),
