@@ -394,20 +394,33 @@ impl Eligibility {
         self.assessment
             .covering
             .iter()
-            .map(|i| {
-                let e = &self.facts.entries[*i];
-                EntryView {
-                    id: e.id,
-                    group: e.group_code.clone(),
-                    group_label: e.group().map(|g| g.label(lang)).unwrap_or("").to_owned(),
-                    region_code: e.region_code.clone(),
-                    name_on_roster: e.name_on_roster.clone(),
-                    valid_from: e.valid_from,
-                    valid_to: e.valid_to,
-                    import: e.import.clone(),
-                }
-            })
+            .map(|i| self.entry_view(*i, lang))
             .collect()
+    }
+
+    /// The person's entries that do not cover the day (ended before it, or starting after),
+    /// latest end first: why someone once on a roster is not covered now.
+    pub fn not_covering(&self, lang: Lang) -> Vec<EntryView> {
+        let mut out: Vec<EntryView> = (0..self.facts.entries.len())
+            .filter(|i| !self.assessment.covering.contains(i))
+            .map(|i| self.entry_view(i, lang))
+            .collect();
+        out.sort_by_key(|e| std::cmp::Reverse((e.valid_to, e.valid_from)));
+        out
+    }
+
+    fn entry_view(&self, i: usize, lang: Lang) -> EntryView {
+        let e = &self.facts.entries[i];
+        EntryView {
+            id: e.id,
+            group: e.group_code.clone(),
+            group_label: e.group().map(|g| g.label(lang)).unwrap_or("").to_owned(),
+            region_code: e.region_code.clone(),
+            name_on_roster: e.name_on_roster.clone(),
+            valid_from: e.valid_from,
+            valid_to: e.valid_to,
+            import: e.import.clone(),
+        }
     }
 
     /// The groups with labels.

@@ -47,6 +47,19 @@ pub const TEXTS: Texts = &[
     ("elig.groups", "所属救助类别", "Groups"),
     ("elig.entries", "名册记录", "Roster entries"),
     (
+        "elig.no_group",
+        "无（该日不在任何名册上）",
+        "None (on no roster that day)",
+    ),
+    (
+        "elig.past_entries",
+        "该日不在保的名册记录",
+        "Roster entries not covering that day",
+    ),
+    ("elig.coverage", "保障状态", "Coverage"),
+    ("elig.ended_on", "已于以下日期终止：", "Ended on "),
+    ("elig.starts_on", "自以下日期起保障：", "Covered from "),
+    (
         "elig.no_person",
         "名册中没有此人。",
         "This person is on no roster.",
@@ -275,6 +288,8 @@ struct Checked {
     found: bool,
     groups: Vec<GroupView>,
     entries: Vec<EntryView>,
+    /// Entries that do not cover the day (coverage ended, or not started yet), with which.
+    past_entries: Vec<(EntryView, String)>,
     reasons: Vec<&'static str>,
     reason_texts: Vec<String>,
     /// The facts a case opened from this check starts with (posted, not put in a link).
@@ -432,6 +447,26 @@ async fn eligibility_page(
         region_code: person.map(|p| p.region_code.clone()).unwrap_or_default(),
         groups: found.groups(lang),
         entries: found.covering(lang),
+        // Only entries of the caseworker's own regions, as on the roster history page.
+        past_entries: found
+            .not_covering(lang)
+            .into_iter()
+            .filter(|e| {
+                crate::domain::RegionCode::parse(&e.region_code)
+                    .is_ok_and(|r| user.region.contains(&r))
+            })
+            .map(|e| {
+                let t = page.page.t;
+                let state = match e.valid_to {
+                    _ if e.valid_from > date => {
+                        format!("{}{}", t.get("elig.starts_on"), e.valid_from)
+                    }
+                    Some(to) => format!("{}{to}", t.get("elig.ended_on")),
+                    None => String::new(),
+                };
+                (e, state)
+            })
+            .collect(),
         reasons: found.reasons().iter().map(|r| r.code).collect(),
         reason_texts: found
             .reasons()

@@ -445,3 +445,68 @@ async fn a_rejected_case_shows_why_and_offers_a_resubmission_with_corrections(ap
         "{rejected}"
     );
 }
+
+db_test!(ended_coverage_is_shown_with_its_group_and_dates);
+async fn ended_coverage_is_shown_with_its_group_and_dates(app: TestApp) {
+    let patient = id("220102", "19610203", 8);
+    let csv = format!(
+        "姓名,身份证号码,救助类别,行政区划代码,保障起始日期,终止日期\n李桂英,{patient},农村低保,220102,2019-01-01,2021-03-31\n"
+    );
+    let clerk = app.as_role(Role::RosterImporter).await;
+    let res = clerk
+        .upload(
+            "/api/v1/roster-imports",
+            &[("effective_date", "2019-01-01")],
+            "ended.csv",
+            csv.as_bytes(),
+        )
+        .await;
+    res.assert_status(StatusCode::ACCEPTED);
+    let done = clerk.wait_import(res.json()["id"].as_i64().unwrap()).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+
+    let cw = app.as_user("cw.li", &[Role::Caseworker], "2201").await;
+    let after = html(
+        &post_form(
+            &cw,
+            "/eligibility",
+            &format!("id_number={patient}&date=2021-06-01"),
+        )
+        .await,
+    );
+    assert!(after.contains("不符合救助条件"), "{after}");
+    assert!(
+        after.contains("<dd id=\"groups\">无（该日不在任何名册上）</dd>"),
+        "{after}"
+    );
+    let table = &after[after
+        .find("id=\"past-entries\"")
+        .expect("the ended entry is shown")..];
+    assert!(
+        table.contains("<td>农村低保</td><td>李桂英</td>")
+            && table.contains("2019-01-01 – 2021-03-31")
+            && table.contains("已于以下日期终止：2021-03-31"),
+        "{table}"
+    );
+    // Before it started: the same entry, said so.
+    let before = html(
+        &post_form(
+            &cw,
+            "/eligibility",
+            &format!("id_number={patient}&date=2018-06-01"),
+        )
+        .await,
+    );
+    assert!(before.contains("自以下日期起保障：2019-01-01"), "{before}");
+    // While covered, nothing is listed as not covering.
+    let during = html(
+        &post_form(
+            &cw,
+            "/eligibility",
+            &format!("id_number={patient}&date=2020-06-01"),
+        )
+        .await,
+    );
+    assert!(!during.contains("past-entries"), "{during}");
+    assert!(during.contains("<span class=\"badge ok\">农村低保</span>"));
+}
