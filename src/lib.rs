@@ -34,6 +34,7 @@ pub mod security;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod todo;
 pub mod users;
 pub mod visit;
 pub mod web;

@@ -30,6 +30,68 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("home.roles", "角色", "Roles"),
     ("home.scope", "数据范围", "Data scope"),
     ("home.tasks", "您可以做的事", "What you can do here"),
+    ("home.todo", "待办事项", "Waiting for you"),
+    ("home.nothing", "暂无", "Nothing"),
+    (
+        "todo.imports_to_activate",
+        "待您启用的导入（他人上传）",
+        "Imports others uploaded, for you to activate",
+    ),
+    (
+        "todo.own_imports_waiting",
+        "您上传、尚未启用的导入",
+        "Your imports not activated yet",
+    ),
+    (
+        "todo.imports_failed",
+        "近30天失败的导入",
+        "Your imports that failed in the last 30 days",
+    ),
+    (
+        "todo.cases_rejected",
+        "本年度被退回的案件",
+        "This year's rejected cases",
+    ),
+    (
+        "todo.cases_without_visits",
+        "本年度已批准、尚未登记就诊的案件",
+        "This year's approved cases without a visit",
+    ),
+    (
+        "todo.cases_to_decide",
+        "待审批的救助案件",
+        "Cases waiting for a decision",
+    ),
+    (
+        "todo.subsidies_to_decide",
+        "待审核的救助金",
+        "Subsidies waiting for approval",
+    ),
+    (
+        "todo.subsidies_to_pay",
+        "已批准、未进入发放批次的救助金",
+        "Approved subsidies in no payment batch",
+    ),
+    (
+        "todo.batches_to_approve",
+        "待复核的发放批次（他人起草）",
+        "Batches others drafted, for you to approve",
+    ),
+    (
+        "todo.batches_to_export",
+        "已复核、待公示和导出的批次",
+        "Approved batches: notice, then the bank file",
+    ),
+    (
+        "todo.batches_to_reconcile",
+        "已导出、待银行回盘的批次",
+        "Exported batches waiting for the bank's return file",
+    ),
+    (
+        "todo.budget_warnings",
+        "使用已达80%的本年度预算额度",
+        "This year's budget lines at 80 % or more",
+    ),
     (
         "task.roster_importer",
         "导入低保、特困、优抚名册，查看导入结果和错误行。",
@@ -100,6 +162,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("common.search", "查询", "Search"),
     ("common.none", "暂无记录。", "Nothing here yet."),
     ("common.save", "保存", "Save"),
+    ("common.yuan", "元", "yuan"),
     ("nav.payments", "发放批次", "Payments"),
     ("nav.budget", "预算额度", "Budget"),
     ("common.yes", "是", "Yes"),

@@ -39,6 +39,7 @@ use crate::error::{AppError, current_lang};
 use crate::http::extract::token_of;
 use crate::security::Transport;
 use crate::state::AppState;
+use crate::todo::Todo;
 
 /// The pages and their assets, for the programme of `state`.
 pub fn router(state: &AppState) -> Router<AppState> {
@@ -410,9 +411,100 @@ fn safe_next(next: Option<&str>) -> &str {
 struct HomePage {
     page: Page,
     tasks: Vec<&'static str>,
+    todo: Vec<TodoLine>,
 }
 
-async fn home(WebUser(user): WebUser) -> Response {
+/// A line of the to-do list as the home page shows it.
+struct TodoLine {
+    label: &'static str,
+    count: String,
+    amount: Option<String>,
+    href: &'static str,
+    /// Something waits: the line stands out.
+    waiting: bool,
+    /// The element's id, for tests and links.
+    id: &'static str,
+}
+
+/// Where each kind of work is done, and its words.
+fn todo_place(todo: Todo) -> (&'static str, &'static str, &'static str) {
+    match todo {
+        Todo::ImportsToActivate => (
+            "todo.imports_to_activate",
+            "/roster/approvals",
+            "todo-imports-to-activate",
+        ),
+        Todo::OwnImportsWaiting => (
+            "todo.own_imports_waiting",
+            "/roster/imports?status=validated",
+            "todo-own-imports",
+        ),
+        Todo::ImportsFailed => (
+            "todo.imports_failed",
+            "/roster/imports?status=failed",
+            "todo-imports-failed",
+        ),
+        Todo::CasesRejected => (
+            "todo.cases_rejected",
+            "/cases?state=rejected",
+            "todo-cases-rejected",
+        ),
+        Todo::CasesWithoutVisits => (
+            "todo.cases_without_visits",
+            "/cases?state=approved",
+            "todo-cases-without-visits",
+        ),
+        Todo::CasesToDecide => ("todo.cases_to_decide", "/approvals", "todo-cases-to-decide"),
+        Todo::SubsidiesToDecide => (
+            "todo.subsidies_to_decide",
+            "/approvals",
+            "todo-subsidies-to-decide",
+        ),
+        Todo::SubsidiesToPay => (
+            "todo.subsidies_to_pay",
+            "/payments",
+            "todo-subsidies-to-pay",
+        ),
+        Todo::BatchesToApprove => (
+            "todo.batches_to_approve",
+            "/payments",
+            "todo-batches-to-approve",
+        ),
+        Todo::BatchesToExport => (
+            "todo.batches_to_export",
+            "/payments",
+            "todo-batches-to-export",
+        ),
+        Todo::BatchesToReconcile => (
+            "todo.batches_to_reconcile",
+            "/payments",
+            "todo-batches-to-reconcile",
+        ),
+        Todo::BudgetWarnings => ("todo.budget_warnings", "/budget", "todo-budget-warnings"),
+    }
+}
+
+async fn home(State(state): State<AppState>, WebUser(user): WebUser) -> Response {
+    let today = user.today();
+    let todo = match crate::todo::for_user(&state.db, &user, today).await {
+        Ok(items) => items,
+        Err(e) => return app_error_page(Some(user), e),
+    };
+    let t = Tr(current_lang());
+    let todo = todo
+        .into_iter()
+        .map(|i| {
+            let (key, href, id) = todo_place(i.todo);
+            TodoLine {
+                label: t.get(key),
+                count: fmt::count(i.count as i64),
+                amount: i.amount.filter(|_| i.count > 0).map(fmt::money),
+                href,
+                waiting: i.count > 0,
+                id,
+            }
+        })
+        .collect();
     let tasks = [
         (Role::RosterImporter, "task.roster_importer"),
         (Role::Caseworker, "task.caseworker"),
@@ -432,7 +524,7 @@ async fn home(WebUser(user): WebUser) -> Response {
         .filter(|(r, _)| held.contains(r))
         .map(|(_, k)| t.get(k))
         .collect();
-    render(&HomePage { page, tasks })
+    render(&HomePage { page, tasks, todo })
 }
 
 #[derive(Template)]

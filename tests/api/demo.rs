@@ -118,6 +118,53 @@ async fn the_demo_seeds_accounts_hospitals_policies_rosters_and_a_working_year(a
     let patients = summary.json()["total"]["patients"].as_i64().unwrap();
     assert!(patients > 100, "{}", summary.json());
 
+    // Each demo user's home page opens on its to-do list, counted as the lists count.
+
+    let count_of = |page: &str, id: &str| -> String {
+        let at = page
+            .find(&format!("id=\"{id}\""))
+            .unwrap_or_else(|| panic!("no #{id}"));
+        let rest = &page[at..];
+        let start =
+            rest.find("<strong class=\"count\">").unwrap() + "<strong class=\"count\">".len();
+        rest[start..start + rest[start..].find('<').unwrap()].to_owned()
+    };
+    let total =
+        |json: serde_json::Value| cancer_aid::web::fmt::count(json["total"].as_i64().unwrap());
+    let approver = app.login("approver", "approver-demo").await;
+    let pending = app
+        .with_token(&approver)
+        .get("/api/v1/visits?status=pending&per_page=1")
+        .await
+        .json();
+    assert_ne!(pending["total"], 0);
+    assert_eq!(
+        count_of(&home(&app, &approver).await, "todo-subsidies-to-decide"),
+        total(pending)
+    );
+    let caseworker = app.login("caseworker", "caseworker-demo").await;
+    let rejected = app
+        .with_token(&caseworker)
+        .get(&format!(
+            "/api/v1/cases?state=rejected&year={year}&per_page=1"
+        ))
+        .await
+        .json();
+    assert_eq!(
+        count_of(&home(&app, &caseworker).await, "todo-cases-rejected"),
+        total(rejected)
+    );
+    let approved = manager
+        .get("/api/v1/visits?status=approved&per_page=1")
+        .await
+        .json();
+    assert_ne!(approved["total"], 0);
+    assert_eq!(
+        count_of(&home(&app, &token).await, "todo-subsidies-to-pay"),
+        total(approved),
+        "no batch holds any of them yet"
+    );
+
     // A second start changes nothing.
     cancer_aid::demo::seed(&app.state).await.unwrap();
     assert_eq!(
@@ -131,4 +178,10 @@ async fn the_demo_seeds_accounts_hospitals_policies_rosters_and_a_working_year(a
     for (name, password, ..) in cancer_aid::demo::DEMO_USERS {
         app.login(name, password).await;
     }
+}
+
+async fn home(app: &TestApp, token: &str) -> String {
+    let res = app.with_token(token).get("/").await;
+    res.assert_status(axum::http::StatusCode::OK);
+    String::from_utf8_lossy(&res.body).into_owned()
 }

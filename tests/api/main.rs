@@ -48,6 +48,7 @@ mod visits;
 mod web;
 mod web_admin;
 mod web_cases;
+mod web_home;
 mod web_payments;
 mod web_regions;
 mod web_reports;
