@@ -4,6 +4,7 @@
 //! pages go to target/screenshots/ for review.
 
 mod account;
+mod demo_year;
 mod flow;
 mod payments;
 
@@ -29,13 +30,20 @@ struct Service {
 }
 
 async fn start_service() -> Service {
+    start_service_with(cancer_aid::roster::approval::Approval::Always).await
+}
+
+/// The service with imports activated as `approval` says. Under the default (a second person
+/// only for destructive imports) the demo's generated roster is activated and its working
+/// year is made.
+async fn start_service_with(approval: cancer_aid::roster::approval::Approval) -> Service {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("e2e.db").display());
     let settings = cancer_aid::config::Settings {
         database_url: url,
         // The test binary is not the service: uploads are parsed by the service's binary.
         parser_program: Some(env!("CARGO_BIN_EXE_cancer-aid").into()),
-        import_approval: cancer_aid::roster::approval::Approval::Always,
+        import_approval: approval,
         // A branch's own bank file layout beside the shipped ones: the payment flow pays
         // through it.
         layout_dir: Some(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/layouts").into()),
