@@ -154,4 +154,42 @@ async function submitApiForm(event) {
 }
 
 document.addEventListener('submit', submitApiForm);
+
+// A queue's "approve the selected" (`<button data-bulk="TABLE-ID">`): asked once, then each
+// ticked row's own approve form is sent in turn; each row shows its outcome (approved, or the
+// API's refusal in the row's own message), and the line beside the button counts them.
+async function approveSelected(event) {
+  const button = event.target.closest('button[data-bulk]');
+  if (!button) return;
+  const table = document.getElementById(button.dataset.bulk);
+  const rows = [...table.querySelectorAll('tbody tr')].filter((tr) => tr.querySelector('input.pick:checked'));
+  if (rows.length === 0 || !window.confirm(button.dataset.confirm)) return;
+  button.disabled = true;
+  let done = 0;
+  for (const tr of rows) {
+    const form = tr.querySelector('form.approve');
+    if (!form) continue;
+    clearErrors(form);
+    try {
+      const res = await api('POST', form.dataset.api, formJson(form));
+      if (res.ok) {
+        done += 1;
+        tr.classList.add('decided');
+        tr.querySelector('input.pick').disabled = true;
+        tr.querySelectorAll('form').forEach((f) => { f.hidden = true; });
+        const outcome = tr.querySelector('.outcome');
+        if (outcome) outcome.hidden = false;
+      } else {
+        showErrors(form, res.data);
+      }
+    } catch (e) {
+      showErrors(form, { error: { message: form.dataset.network || String(e) } });
+    }
+  }
+  const status = document.getElementById(`${button.dataset.bulk}-status`);
+  if (status) status.textContent = `${button.dataset.done} ${done} / ${rows.length}`;
+  button.disabled = false;
+}
+
+document.addEventListener('click', approveSelected);
 window.cancerAid = { api, formJson, showErrors, clearErrors, fillIn };

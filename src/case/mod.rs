@@ -27,7 +27,7 @@ pub mod workflow;
 
 pub use decide::transition;
 pub use open::open;
-pub use queries::{Filter, get, list};
+pub use queries::{Filter, evidence_of, get, list};
 pub use refusal::CaseRefusal;
 pub use view::{
     CaseDetail, CaseView, DiagnosisView, EventView, HospitalRef, PersonView, UserRef,

@@ -83,6 +83,21 @@ pub async fn list(
     Ok((items, total))
 }
 
+/// The eligibility evidence kept with each of these cases (inside the user's scope), for a
+/// queue that shows what each decision rests on.
+pub async fn evidence_of(
+    db: &DatabaseConnection,
+    user: &CurrentUser,
+    ids: &[i64],
+) -> AppResult<std::collections::HashMap<i64, serde_json::Value>> {
+    let rows = case::Entity::find()
+        .filter(user.scope(case::Column::RegionCode))
+        .filter(case::COLUMN.id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|m| (m.id, m.evidence)).collect())
+}
+
 /// One case in the user's region, with its events and visits.
 pub async fn get(db: &DatabaseConnection, user: &CurrentUser, id: i64) -> AppResult<CaseDetail> {
     let m = case::Entity::find_by_id(id)

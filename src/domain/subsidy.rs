@@ -128,6 +128,25 @@ pub struct Terms {
     pub annual_cap: Amount,
 }
 
+impl Terms {
+    /// The first two steps of the formula: the out-of-pocket cost above the deductible, and
+    /// that times the rate (before any cap). Pages show them to whoever checks a subsidy.
+    pub fn by_rate(&self, out_of_pocket: Amount) -> (Money, Amount) {
+        let above = out_of_pocket
+            .money()
+            .checked_sub(self.deductible.money())
+            .filter(|m| !m.is_negative())
+            .unwrap_or(Money::ZERO);
+        // `above` is at most i64::MAX fen and the rate at most 1 with four decimals: the
+        // product fits a Decimal and rounds to no more than `above`, so neither step can fail.
+        let by_rate = Money::from_decimal_rounded(above.to_decimal() * self.rate.value())
+            .ok()
+            .and_then(|m| Amount::new(m).ok())
+            .unwrap_or(Amount::ZERO);
+        (above, by_rate)
+    }
+}
+
 /// Why a subsidy is less than the rate alone would give.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -203,17 +222,7 @@ pub fn annual_left(annual_cap: Amount, granted: Money) -> Amount {
 /// the person in the visit's calendar year.
 pub fn compute(costs: &Costs, terms: &Terms, granted_before: Money) -> Subsidy {
     let out_of_pocket = costs.out_of_pocket();
-    let above = out_of_pocket
-        .money()
-        .checked_sub(terms.deductible.money())
-        .filter(|m| !m.is_negative())
-        .unwrap_or(Money::ZERO);
-    // `above` is at most i64::MAX fen and the rate at most 1 with four decimals: the product
-    // fits a Decimal and rounds to no more than `above`, so neither step can fail.
-    let by_rate = Money::from_decimal_rounded(above.to_decimal() * terms.rate.value())
-        .ok()
-        .and_then(|m| Amount::new(m).ok())
-        .unwrap_or(Amount::ZERO);
+    let (above, by_rate) = terms.by_rate(out_of_pocket);
     let left = annual_left(terms.annual_cap, granted_before);
     let after_visit_cap = by_rate.min(terms.per_visit_cap);
     let amount = after_visit_cap.min(left);

@@ -14,7 +14,7 @@ use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 
 use super::i18n::Texts;
-use super::{Page, Pager, WebUser, app_error_page, fmt, query_of, render};
+use super::{Page, Pager, Tr, WebUser, app_error_page, evidence, fmt, query_of, render};
 use crate::access;
 use crate::access_log::{Action as LogAction, Read, Source};
 use crate::auth::CurrentUser;
@@ -208,6 +208,40 @@ pub const TEXTS: Texts = &[
         "Subsidies waiting for approval",
     ),
     ("approvals.approve", "批准", "Approve"),
+    ("timeline.recorded", "登记救助金", "Subsidy recorded:"),
+    ("timeline.approved", "批准救助金", "Subsidy approved:"),
+    ("timeline.paid", "支付救助金", "Subsidy paid:"),
+    ("timeline.voided", "作废救助金", "Subsidy voided:"),
+    ("timeline.reversed", "冲正救助金", "Subsidy reversed:"),
+    ("timeline.reference", "凭证 ", "reference "),
+    ("visit.dates", "就诊日期", "Dates"),
+    (
+        "approvals.confirm_case",
+        "确认批准救助案件 ",
+        "Approve case ",
+    ),
+    (
+        "approvals.confirm_visit",
+        "确认批准救助金：",
+        "Approve the subsidy of ",
+    ),
+    ("approvals.groups", "救助类别", "Group"),
+    ("approvals.entry", "名册依据", "Roster entry"),
+    ("approvals.invoice", "发票号", "Invoice"),
+    ("approvals.costs", "费用构成", "Costs"),
+    ("approvals.formula", "计算", "Formula"),
+    ("approvals.pick", "选择", "Select"),
+    (
+        "approvals.approve_selected",
+        "批准所选",
+        "Approve the selected",
+    ),
+    (
+        "approvals.confirm_selected",
+        "确认批准所选的各项？每项分别处理，结果显示在各行。",
+        "Approve every selected item? Each is decided on its own; its outcome shows on its row.",
+    ),
+    ("approvals.done", "已批准", "Approved"),
     ("approvals.reject", "驳回", "Reject"),
 ];
 
@@ -720,10 +754,15 @@ async fn case_search(
 // ---- one case ----
 
 struct EventRow {
+    /// When, to order the case's and its subsidies' events together.
+    when: chrono::DateTime<chrono::Utc>,
     at: String,
     by: String,
-    to: &'static str,
+    /// What happened: the case's new state, or a subsidy's step with its amount.
+    to: String,
     reason: String,
+    /// A subsidy's event links to it.
+    visit: Option<i64>,
 }
 
 struct VisitRow {
@@ -732,7 +771,10 @@ struct VisitRow {
     kind: &'static str,
     hospital: String,
     invoice_no: String,
+    /// 入院 – 出院, or the outpatient day.
+    dates: String,
     total_cost: String,
+    out_of_pocket: String,
     subsidy: String,
     badge: StateBadge,
     mine: bool,
@@ -755,6 +797,9 @@ struct CasePage {
     badge: StateBadge,
     sex: &'static str,
     events: Vec<EventRow>,
+    /// The groups and roster entries the case's eligibility rested on.
+    groups: String,
+    entries: Vec<String>,
     visits: Vec<VisitRow>,
     visit_count: u64,
     subsidy_total: String,
@@ -814,6 +859,68 @@ impl PayeeForm {
     }
 }
 
+/// A subsidy's steps as timeline events: recorded, approved, paid, voided (with the reason), or
+/// a reversal entry (with its reason).
+fn subsidy_events(
+    v: &VisitView,
+    names: &std::collections::HashMap<i64, String>,
+    t: Tr,
+) -> Vec<EventRow> {
+    let who = |id: Option<i64>| id.and_then(|i| names.get(&i).cloned()).unwrap_or_default();
+    let what = |key: &str| {
+        format!(
+            "{} {} {}",
+            t.get(key),
+            fmt::money(v.subsidy),
+            t.get("common.yuan")
+        )
+    };
+    let event = |when: chrono::DateTime<chrono::Utc>,
+                 by: Option<i64>,
+                 key: &str,
+                 reason: Option<&String>| EventRow {
+        when,
+        at: fmt::at(&when),
+        by: who(by),
+        to: what(key),
+        reason: reason.cloned().unwrap_or_default(),
+        visit: Some(v.id),
+    };
+    if v.reverses_visit_id.is_some() {
+        return vec![event(
+            v.created_at,
+            Some(v.recorded_by),
+            "timeline.reversed",
+            v.reversal_reason.as_ref(),
+        )];
+    }
+    let mut out = vec![event(
+        v.created_at,
+        Some(v.recorded_by),
+        "timeline.recorded",
+        None,
+    )];
+    if let Some(at) = v.approved_at {
+        out.push(event(at, v.approved_by, "timeline.approved", None));
+    }
+    if let Some(at) = v.paid_at {
+        let mut paid = event(at, v.paid_by, "timeline.paid", None);
+        if let Some(r) = &v.payment_ref {
+            paid.to = format!("{}（{}{r}）", paid.to, t.get("timeline.reference"));
+        }
+        out.push(paid);
+    }
+    if let Some(at) = v.voided_at {
+        out.push(event(
+            at,
+            v.voided_by,
+            "timeline.voided",
+            v.void_reason.as_ref(),
+        ));
+    }
+    out
+}
+
 fn name_of(u: Option<&case::UserRef>) -> String {
     u.map(|u| {
         if u.display_name.is_empty() {
@@ -832,7 +939,13 @@ fn visit_row(v: &VisitView, user: &CurrentUser, lang: Lang) -> VisitRow {
         kind: v.kind.label(lang),
         hospital: v.hospital_name.clone(),
         invoice_no: v.invoice_no.clone().unwrap_or_default(),
+        dates: match (v.admitted_on, v.discharged_on, v.visit_date) {
+            (Some(a), Some(d), _) => format!("{a} – {d}"),
+            (_, _, Some(day)) => day.to_string(),
+            _ => v.counted_on.to_string(),
+        },
         total_cost: fmt::money(v.total_cost),
+        out_of_pocket: fmt::money(v.out_of_pocket),
         subsidy: fmt::money(v.subsidy),
         badge: visit_badge(v.status, lang),
         mine: v.recorded_by == user.id,
@@ -884,15 +997,30 @@ async fn case_page(
             confirm: format!("{}？", a.label(lang)),
         })
         .collect();
-    let events = events
+    let mut events: Vec<EventRow> = events
         .iter()
         .map(|e| EventRow {
+            when: e.at,
             at: fmt::at(&e.at),
             by: name_of(e.by.as_ref()),
-            to: e.to.label(lang),
+            to: e.to.label(lang).to_owned(),
             reason: e.reason.clone().unwrap_or_default(),
+            visit: None,
         })
         .collect();
+    let names = crate::users::names(
+        &state.db,
+        visit_rows
+            .iter()
+            .flat_map(|v| [Some(v.recorded_by), v.approved_by, v.paid_by, v.voided_by])
+            .flatten()
+            .collect(),
+    )
+    .await
+    .map_err(fail)?;
+    events.extend(visit_rows.iter().flat_map(|v| subsidy_events(v, &names, t)));
+    events.sort_by_key(|e| e.when);
+    let (groups, entries) = evidence::case_basis(c.evidence.as_ref(), lang);
     let can_record = user.has(Role::Caseworker) && c.state == CaseState::Approved;
     let payee = crate::payment::payee_of(&state.db, &user, id)
         .await
@@ -906,6 +1034,8 @@ async fn case_page(
         badge: case_badge(c.state, lang),
         sex: t.get(sex_key(&c.person.sex)),
         events,
+        groups,
+        entries,
         visits: visit_rows
             .iter()
             .map(|v| visit_row(v, &user, lang))
@@ -957,6 +1087,11 @@ struct QueueCase {
     row: CaseRow,
     version: i32,
     own: bool,
+    /// The groups and roster entries the case's eligibility rested on.
+    groups: String,
+    entries: Vec<String>,
+    /// What the confirmation asks.
+    confirm: String,
 }
 
 struct QueueVisit {
@@ -964,6 +1099,12 @@ struct QueueVisit {
     case_id: i64,
     patient: String,
     id_number: String,
+    /// 总费用, reimbursements, 自付.
+    breakdown: String,
+    /// The formula with its numbers.
+    formula: String,
+    /// What the confirmation asks.
+    confirm: String,
     /// The budget warning shown beside the approve button (80 %, 95 %, used up), if any.
     budget: Option<(&'static str, &'static str)>,
 }
@@ -1019,14 +1160,37 @@ async fn approvals(
     let (visits, visits_total) = visit::list(&state.db, &user, &vf, 1, 100)
         .await
         .map_err(fail)?;
+    let ids: Vec<i64> = cases.iter().map(|c| c.id).collect();
+    let evidence = case::evidence_of(&state.db, &user, &ids)
+        .await
+        .map_err(fail)?;
+    let policies: std::collections::HashMap<i64, crate::policy::PolicyView> =
+        crate::policy::list(&state.db, None, None)
+            .await
+            .map_err(fail)?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
+    let t = Tr(lang);
     Ok(render(&ApprovalsPage {
         page: Page::new("approvals.title", Some(user.clone()), "/approvals"),
         cases: cases
             .iter()
-            .map(|c| QueueCase {
-                row: case_row(c, lang),
-                version: c.version,
-                own: c.opened_by.as_ref().is_some_and(|u| u.id == user.id),
+            .map(|c| {
+                let (groups, entries) = evidence::case_basis(evidence.get(&c.id), lang);
+                QueueCase {
+                    confirm: format!(
+                        "{}#{} {}？",
+                        t.get("approvals.confirm_case"),
+                        c.id,
+                        c.applicant_name
+                    ),
+                    row: case_row(c, lang),
+                    version: c.version,
+                    own: c.opened_by.as_ref().is_some_and(|u| u.id == user.id),
+                    groups,
+                    entries,
+                }
             })
             .collect(),
         pager: Pager::new("/approvals", page_no, PER_PAGE, total),
@@ -1037,6 +1201,15 @@ async fn approvals(
                 case_id: v.case_id,
                 patient: v.person_name.clone(),
                 id_number: fmt::masked_id(&v.id_number),
+                breakdown: evidence::breakdown(v, lang),
+                formula: evidence::formula(v, v.policy_id.and_then(|id| policies.get(&id)), lang),
+                confirm: format!(
+                    "{}{} {} {}？",
+                    t.get("approvals.confirm_visit"),
+                    v.person_name,
+                    fmt::money(v.subsidy),
+                    t.get("common.yuan")
+                ),
                 budget: v
                     .budget_level
                     .filter(|l| *l != crate::domain::BudgetLevel::Normal)

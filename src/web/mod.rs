@@ -5,6 +5,7 @@
 mod account;
 mod admin;
 mod cases;
+mod evidence;
 pub mod fmt;
 pub mod i18n;
 mod payments;

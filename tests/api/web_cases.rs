@@ -5,7 +5,8 @@
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use cancer_aid::domain::Role;
+use cancer_aid::domain::{Money, Role};
+use cancer_aid::web::fmt;
 
 use crate::db_test;
 use crate::fixtures::id_number as id;
@@ -394,6 +395,51 @@ async fn a_case_goes_through_the_pages_and_the_preview_matches_what_is_granted(a
         "{queue}"
     );
     assert!(queue.contains("5,400.00"), "{queue}");
+    // Beside the button: the bill, what paid it, and the formula with its numbers, each
+    // written from the recorded visit.
+    let v = recorded.json();
+    let m = |k: &str| fmt::money(Money::parse(v[k].as_str().unwrap()).unwrap());
+    for expected in [
+        format!("总费用 {}；医保 {}", m("total_cost"), m("insurance_paid")),
+        format!("自付 {}", m("out_of_pocket")),
+        format!("（自付 {} − 起付线 1,000.00）× ", m("out_of_pocket")),
+        format!("→ 救助金 {}", m("subsidy")),
+        "ZY-1".to_owned(),
+        format!(
+            "data-confirm=\"确认批准救助金：{} {} 元？\"",
+            v["person_name"].as_str().unwrap(),
+            m("subsidy")
+        ),
+    ] {
+        assert!(queue.contains(&expected), "no {expected} in {queue}");
+    }
+    // The case page: the group it rests on, the visit's dates and 自付, and a timeline with
+    // the subsidy's steps and their reasons beside the case's.
+    approver
+        .post(
+            &format!("/api/v1/visits/{visit_id}/void"),
+            &json!({"reason": "发票重复报销"}),
+        )
+        .await
+        .assert_status(StatusCode::OK);
+    let shown = html(&cw.get(&format!("/cases/{case_id}")).await);
+    assert!(
+        shown.contains("<dd id=\"case-groups\">城市低保</dd>"),
+        "{shown}"
+    );
+    assert!(shown.contains("2026-03-01 – 2026-03-10"), "{shown}");
+    assert!(shown.contains(&m("out_of_pocket")), "{shown}");
+    let timeline = &shown[shown.find("id=\"timeline\"").unwrap()..];
+    let recorded_at = timeline
+        .find("登记救助金 5,400.00 元")
+        .expect("the recording");
+    let voided_at = timeline.find("作废救助金 5,400.00 元").expect("the void");
+    assert!(recorded_at < voided_at, "in time order: {timeline}");
+    assert!(timeline.contains("原因：发票重复报销"), "{timeline}");
+    assert!(
+        timeline.contains("已批准"),
+        "the case's own events stay: {timeline}"
+    );
 
     // Another region's case is not there at all.
     let far = app.as_user("cw.far", &[Role::Caseworker], "2224").await;

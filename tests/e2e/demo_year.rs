@@ -11,7 +11,11 @@ const PAGES: &[(&str, &str, &[&str])] = &[
         "caseworker-demo",
         &["/", "/eligibility", "/cases", "/visits"],
     ),
-    ("approver", "approver-demo", &["/", "/approvals", "/cases"]),
+    (
+        "approver",
+        "approver-demo",
+        &["/", "/approvals", "/cases", "/cases/1"],
+    ),
     (
         "manager",
         "manager-demo",
@@ -73,11 +77,36 @@ async fn every_role_sees_a_working_year_at_both_widths() {
                 if over > 0 {
                     wide.push(format!("{user} {path} at {width} px: {over} px too wide"));
                 }
+                // A heading squeezed to one character a line: narrower than two characters.
+                let squeezed = c
+                    .execute(
+                        "return [...document.querySelectorAll('th')].filter((th) => {
+                           const s = getComputedStyle(th);
+                           const inner = th.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight);
+                           return th.innerText.trim().length >= 2 && inner < 2 * parseFloat(s.fontSize);
+                         }).map((th) => th.innerText.trim());",
+                        vec![],
+                    )
+                    .await
+                    .unwrap();
+                let squeezed: Vec<String> = serde_json::from_value(squeezed).unwrap_or_default();
+                if !squeezed.is_empty() {
+                    wide.push(format!(
+                        "{user} {path} at {width} px: headings {squeezed:?}"
+                    ));
+                }
             }
         }
         c.set_window_size(1366, 768).await.unwrap();
         log_out(&c).await;
     }
+    // The approver's queue shows each subsidy's formula; several can be approved at once.
+    log_in(&c, base, "approver", "approver-demo").await;
+    wait_path(&c, "/").await;
+    c.goto(&format!("{base}/approvals")).await.unwrap();
+    let formula = super::text_of(&c, "#queue-visits .formula").await;
+    assert!(formula.contains("起付线"), "{formula}");
+    log_out(&c).await;
     // The dashboard opened on the year's figures, not zeros.
     log_in(&c, base, "manager", "manager-demo").await;
     wait_path(&c, "/").await;

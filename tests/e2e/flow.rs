@@ -10,8 +10,8 @@ use calamine::Reader;
 use fantoccini::{Client, Locator};
 
 use super::{
-    browser, choose, click, fill, log_in, log_out, screenshot, start_driver, start_service,
-    text_of, wait_for, wait_path,
+    browser, choose, click, confirm, fill, log_in, log_out, screenshot, start_driver,
+    start_service, text_of, wait_for, wait_path,
 };
 
 /// The fixture's first person, on Chaoyang's urban low-income roster from 2026-01-01.
@@ -203,11 +203,22 @@ async fn a_patient_goes_from_the_roster_to_the_managers_totals_in_the_browser() 
     click(&c, "nav a[href='/approvals']").await;
     wait_path(&c, "/approvals").await;
     screenshot(&c, "approvals").await;
+    // What the case rests on is beside the button: the group and the roster entry.
+    let row = text_of(&c, &format!("#queue-case-{case_id}")).await;
+    assert!(
+        row.contains("城市低保") && row.contains(PATIENT_NAME),
+        "{row}"
+    );
     click(
         &c,
         &format!("#queue-case-{case_id} form[data-api$='/approve'] button"),
     )
     .await;
+    let asked = confirm(&c).await;
+    assert!(
+        asked.contains("确认批准救助案件") && asked.contains(&format!("#{case_id}")),
+        "{asked}"
+    );
     wait_gone(&c, &format!("#queue-case-{case_id}")).await;
     c.goto(&format!("{base}/cases/{case_id}")).await.unwrap();
     assert_eq!(text_of(&c, "#case-state").await, "已批准");
@@ -277,8 +288,23 @@ async fn a_patient_goes_from_the_roster_to_the_managers_totals_in_the_browser() 
     log_in(&c, base, "approver", "approver-demo").await;
     wait_path(&c, "/").await;
     c.goto(&format!("{base}/approvals")).await.unwrap();
-    click(&c, "#queue-visits form[data-api$='/approve'] button").await;
-    wait_gone(&c, "#queue-visits").await;
+    // The bill, its reimbursements and the formula with its numbers are on the row.
+    let formula = text_of(&c, "#queue-visits .formula").await;
+    assert!(
+        formula.contains("起付线") && formula.contains("救助金"),
+        "{formula}"
+    );
+    screenshot(&c, "approvals-subsidy").await;
+    // Approved as one of the selected: asked once, its outcome on its row.
+    click(&c, "#queue-visits input.pick").await;
+    click(&c, "button[data-bulk='queue-visits']").await;
+    assert!(confirm(&c).await.contains("确认批准所选"));
+    wait_text(&c, "#queue-visits-status", |t| t.contains("1 / 1")).await;
+    assert!(
+        text_of(&c, "#queue-visits .outcome")
+            .await
+            .contains("已批准")
+    );
     log_out(&c).await;
 
     // ---- the subsidy goes out through the bank and comes back paid ----

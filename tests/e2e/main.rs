@@ -218,6 +218,19 @@ async fn choose(c: &Client, css: &str, value: &str) {
         .unwrap_or_else(|e| panic!("{css} offers no {value}: {e}"));
 }
 
+/// Answers the page's confirmation (`data-confirm`) once it shows, and returns its words.
+pub(crate) async fn confirm(c: &Client) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(text) = c.get_alert_text().await {
+            c.accept_alert().await.unwrap();
+            return text;
+        }
+        assert!(Instant::now() < deadline, "no confirmation was asked");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Clicks an element once it is there.
 async fn click(c: &Client, css: &str) {
     wait_for(c, css).await.click().await.unwrap();

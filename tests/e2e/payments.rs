@@ -3,28 +3,15 @@
 //! bank file is downloaded and the bank's return file uploaded, and the subsidy reads as paid on
 //! its page and in the report of paid subsidies.
 
-use std::time::{Duration, Instant};
-
 use fantoccini::Client;
 
 use super::flow::{wait_id, wait_text};
-use super::{Service, click, fill, log_in, log_out, screenshot, text_of, wait_for, wait_path};
+use super::{
+    Service, click, confirm, fill, log_in, log_out, screenshot, text_of, wait_for, wait_path,
+};
 
 /// A bank card number with a valid check digit.
 const ACCOUNT: &str = "6222020200000000006";
-
-/// Answers the page's confirmation (`data-confirm`) once it shows, and returns its words.
-async fn confirm(c: &Client) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Ok(text) = c.get_alert_text().await {
-            c.accept_alert().await.unwrap();
-            return text;
-        }
-        assert!(Instant::now() < deadline, "no confirmation was asked");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 /// What the browser fetches at `href` with its session: (status, body as text).
 async fn fetch_text(c: &Client, href: &str) -> (u16, String) {
