@@ -34,7 +34,13 @@ pub enum Command {
         demo: bool,
     },
     /// Apply the database migrations and exit.
-    Migrate,
+    Migrate {
+        /// Only tell where the database stands and change nothing: exit 0 when current, 1 when
+        /// behind (migrations to apply), 2 when ahead (a newer release migrated it; `serve`
+        /// refuses to start on it).
+        #[arg(long)]
+        check: bool,
+    },
     /// Import a roster file, as an upload would, and print the result.
     Import {
         /// The .xlsx, .xls, .xlsb, .ods or .csv file.
@@ -123,7 +129,34 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             import_file(settings, file, parameters).await
         }
-        Command::Migrate => {
+        Command::Migrate { check: true } => {
+            let conn = db::connect(&settings.database_url).await?;
+            let code = match db::schema_state(&conn).await? {
+                db::SchemaState::Current => {
+                    println!(
+                        "The database is current: every migration of this release is applied."
+                    );
+                    0
+                }
+                db::SchemaState::Behind { pending } => {
+                    println!(
+                        "The database is behind: {} migration(s) to apply ({}). Run `cancer-aid migrate` (serve does it at start).",
+                        pending.len(),
+                        pending.join(", ")
+                    );
+                    1
+                }
+                db::SchemaState::Ahead { unknown } => {
+                    println!(
+                        "The database is ahead: a newer release applied {} (unknown here). This release will not start on it.",
+                        unknown.join(", ")
+                    );
+                    2
+                }
+            };
+            std::process::exit(code);
+        }
+        Command::Migrate { check: false } => {
             let conn = db::connect(&settings.database_url).await?;
             db::migrate(&conn).await?;
             println!(

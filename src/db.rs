@@ -82,11 +82,72 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
     .await
 }
 
-/// Applies every pending migration.
+/// Applies every pending migration. A database a newer release has migrated (it holds
+/// migrations this binary does not know) is refused: this binary would run on a schema it
+/// was not written for.
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    if let SchemaState::Ahead { unknown } = schema_state(db).await? {
+        anyhow::bail!(
+            "the database was migrated by a newer release ({}); run that release, or restore a backup made for this one",
+            unknown.join(", ")
+        );
+    }
     Migrator::up(db, None)
         .await
         .context("the database migrations failed")
+}
+
+/// Where the database's schema stands against this binary's migrations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SchemaState {
+    /// Every migration applied, none unknown.
+    Current,
+    /// Migrations this binary would apply.
+    Behind {
+        /// Their names, in order.
+        pending: Vec<String>,
+    },
+    /// Migrations applied that this binary does not know: a newer release ran here.
+    Ahead {
+        /// Their names.
+        unknown: Vec<String>,
+    },
+}
+
+/// Compares the migrations recorded in the database (`seaql_migrations`) with this binary's.
+pub async fn schema_state<C: ConnectionTrait>(db: &C) -> Result<SchemaState, DbErr> {
+    let known: Vec<String> = Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect();
+    // A database never migrated has no table yet: everything is pending.
+    let applied: Vec<String> = match db
+        .query_all_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT version FROM seaql_migrations",
+        ))
+        .await
+    {
+        Ok(rows) => rows
+            .iter()
+            .map(|r| r.try_get_by_index::<String>(0))
+            .collect::<Result<_, _>>()?,
+        Err(_) => Vec::new(),
+    };
+    let unknown: Vec<String> = applied
+        .iter()
+        .filter(|a| !known.contains(a))
+        .cloned()
+        .collect();
+    if !unknown.is_empty() {
+        return Ok(SchemaState::Ahead { unknown });
+    }
+    let pending: Vec<String> = known.into_iter().filter(|k| !applied.contains(k)).collect();
+    Ok(if pending.is_empty() {
+        SchemaState::Current
+    } else {
+        SchemaState::Behind { pending }
+    })
 }
 
 /// Whether the database answers a trivial query.

@@ -168,6 +168,8 @@ async fn admit(
 fn routes(max_upload_bytes: usize) -> Routes {
     Routes::new()
         .api(access::PUBLIC, routes!(health::health))
+        .api(access::PUBLIC, routes!(health::live))
+        .api(access::PUBLIC, routes!(health::ready))
         .api(access::PUBLIC, routes!(openapi::openapi_json))
         .api(access::PUBLIC, routes!(auth::login))
         .api(access::LOGGING_IN, routes!(auth::logout))

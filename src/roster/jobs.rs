@@ -40,6 +40,24 @@ pub struct Progress {
     settings: Arc<crate::config::Settings>,
     /// The service's clock: claims, heartbeats and the import's own times are read from it.
     clock: crate::clock::Clock,
+    /// Whether this instance's worker task is running (readiness reports it).
+    worker: Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// Marks the worker running while it lives; dropped when the task ends, panics included.
+struct WorkerAlive(Arc<std::sync::atomic::AtomicBool>);
+
+impl WorkerAlive {
+    fn new(flag: Arc<std::sync::atomic::AtomicBool>) -> WorkerAlive {
+        flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        WorkerAlive(flag)
+    }
+}
+
+impl Drop for WorkerAlive {
+    fn drop(&mut self) {
+        self.0.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 impl Default for Progress {
@@ -73,7 +91,13 @@ impl Progress {
             max_rejected_rows: settings.import_max_rejected_rows,
             settings: Arc::new(settings.clone()),
             clock: crate::clock::Clock::system(),
+            worker: Arc::default(),
         }
+    }
+
+    /// Whether this instance's import worker is running.
+    pub fn worker_running(&self) -> bool {
+        self.worker.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// The same registry on another clock.
@@ -262,6 +286,7 @@ pub async fn drain(db: &DatabaseConnection, progress: &Progress) -> anyhow::Resu
 /// The worker of this instance: wakes on a new upload or every few seconds.
 pub fn spawn_worker(db: DatabaseConnection, progress: Progress) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        let _alive = WorkerAlive::new(progress.worker.clone());
         if let Err(e) = sweep_interrupted(&db, true, progress.now()).await {
             tracing::error!(error = %e, "cannot sweep interrupted imports");
         }

@@ -175,3 +175,44 @@ fn serve_refuses_to_start_with_a_layout_it_cannot_use_and_says_why() {
         "{said}"
     );
 }
+
+/// `migrate --check` tells behind (1), current (0) and ahead (2); an ahead database is never
+/// migrated or served by this release.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_check_tells_behind_current_and_ahead_and_an_ahead_database_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("check.db").display()
+    );
+    let fresh = cancer_aid(&url, &["migrate", "--check"]);
+    assert_eq!(fresh.status.code(), Some(1), "a new database is behind");
+    assert!(String::from_utf8_lossy(&fresh.stdout).contains("behind"));
+
+    assert!(cancer_aid(&url, &["migrate"]).status.success());
+    let current = cancer_aid(&url, &["migrate", "--check"]);
+    assert_eq!(current.status.code(), Some(0), "{current:?}");
+
+    // A newer release's migration recorded in the database.
+    let db = cancer_aid::db::connect(&url).await.unwrap();
+    use sea_orm::ConnectionTrait;
+    db.execute_unprepared(
+        "INSERT INTO seaql_migrations (version, applied_at) VALUES ('m20991231_000001_from_the_future', 0)",
+    )
+    .await
+    .unwrap();
+    let ahead = cancer_aid(&url, &["migrate", "--check"]);
+    assert_eq!(ahead.status.code(), Some(2), "{ahead:?}");
+    assert!(String::from_utf8_lossy(&ahead.stdout).contains("m20991231_000001_from_the_future"));
+    let refused = cancer_aid(&url, &["migrate"]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("newer release"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert!(matches!(
+        cancer_aid::db::schema_state(&db).await.unwrap(),
+        cancer_aid::db::SchemaState::Ahead { .. }
+    ));
+}
