@@ -66,6 +66,20 @@ pub enum Command {
         #[arg(long)]
         activate: bool,
     },
+    /// Write a consistent copy of the running embedded database to FILE, with FILE.sha256.
+    Backup {
+        /// Where the copy goes (must not exist).
+        file: std::path::PathBuf,
+    },
+    /// Put a backup in place of the embedded database after checking it (stop the service
+    /// first): its checksum, SQLite's integrity check and its schema version.
+    Restore {
+        /// The backup file.
+        file: std::path::PathBuf,
+        /// Only check the backup; change nothing.
+        #[arg(long)]
+        check: bool,
+    },
     /// Manage user accounts.
     User {
         /// The user command.
@@ -155,6 +169,50 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             };
             std::process::exit(code);
+        }
+        Command::Backup { file } => {
+            let conn = db::connect(&settings.database_url).await?;
+            let w = crate::backup::backup(&conn, &file).await?;
+            println!(
+                "Backup written: {} ({} bytes, SHA-256 {}; checksum in {}.sha256)",
+                w.path.display(),
+                w.bytes,
+                w.sha256,
+                w.path.display()
+            );
+            Ok(())
+        }
+        Command::Restore { file, check } => {
+            let checked = if check {
+                crate::backup::check(&file).await?
+            } else {
+                crate::backup::restore(&file, &settings.database_url).await?
+            };
+            let sum = match checked.checksum {
+                Some(_) => "checksum agrees",
+                None => "no checksum file beside it",
+            };
+            let schema = match &checked.schema {
+                db::SchemaState::Current => "schema current".to_owned(),
+                db::SchemaState::Behind { pending } => format!(
+                    "schema of an older release: {} migration(s) will be applied at the next start",
+                    pending.len()
+                ),
+                db::SchemaState::Ahead { .. } => "schema of a newer release".to_owned(),
+            };
+            if check {
+                println!(
+                    "{} is a sound backup: {sum}, integrity ok, {schema}.",
+                    file.display()
+                );
+            } else {
+                println!(
+                    "Restored {} to {}: {sum}, integrity ok, {schema}.",
+                    file.display(),
+                    db::redact(&settings.database_url)
+                );
+            }
+            Ok(())
         }
         Command::Migrate { check: false } => {
             let conn = db::connect(&settings.database_url).await?;

@@ -80,6 +80,13 @@ pub struct Settings {
     /// `CANCER_AID_ACCESS_LOG_RETENTION_DAYS`: days a record of the access log (who read whose
     /// data) is kept (default 1095, three years).
     pub access_log_retention_days: u32,
+    /// `CANCER_AID_BACKUP_DIR`: where `serve` writes scheduled backups of the embedded
+    /// database (none: no scheduled backups).
+    pub backup_dir: Option<std::path::PathBuf>,
+    /// `CANCER_AID_BACKUP_INTERVAL_HOURS`: hours between scheduled backups (default 24).
+    pub backup_interval: Duration,
+    /// `CANCER_AID_BACKUP_KEEP`: how many scheduled backups are kept, newest first (default 14).
+    pub backup_keep: usize,
     /// `CANCER_AID_PUBLIC_URL`: the address people open, such as `https://aid.example.org`;
     /// kept as its origin (`scheme://host[:port]`). When set, state-changing browser requests
     /// must come from that origin, and an `https://` URL puts the session cookie under HTTPS
@@ -137,6 +144,9 @@ impl Default for Settings {
             upload_retention_days: 30,
             retention_interval: Duration::from_secs(3600),
             access_log_retention_days: 1095,
+            backup_dir: None,
+            backup_interval: Duration::from_secs(24 * 3600),
+            backup_keep: 14,
             public_origin: None,
             trusted_proxies: TrustedProxies::default(),
             import_approval: crate::roster::approval::Approval::Destructive,
@@ -293,6 +303,15 @@ impl Settings {
         }
         if let Some(days) = env_parse("CANCER_AID_ACCESS_LOG_RETENTION_DAYS")? {
             s.access_log_retention_days = days;
+        }
+        if let Some(dir) = env_parse::<String>("CANCER_AID_BACKUP_DIR")? {
+            s.backup_dir = Some(dir.into());
+        }
+        if let Some(h) = env_positive("CANCER_AID_BACKUP_INTERVAL_HOURS")? {
+            s.backup_interval = Duration::from_secs(h * 3600);
+        }
+        if let Some(n) = env_positive("CANCER_AID_BACKUP_KEEP")? {
+            s.backup_keep = usize::try_from(n).unwrap_or(usize::MAX);
         }
         if let Some(url) = env_parse::<String>("CANCER_AID_PUBLIC_URL")? {
             s.public_origin = Some(origin_of(&url).ok_or_else(|| {

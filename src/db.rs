@@ -164,7 +164,8 @@ pub fn backend_name(db: &DatabaseConnection) -> &'static str {
     }
 }
 
-fn sqlite_path(url: &str) -> Option<String> {
+/// The file of a `sqlite://` URL (none for PostgreSQL or an in-memory database).
+pub fn sqlite_path(url: &str) -> Option<String> {
     let rest = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))?;

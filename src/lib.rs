@@ -11,6 +11,7 @@ pub mod access_log;
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod budget;
 pub mod case;
 pub mod cli;

@@ -83,6 +83,26 @@ pub async fn serve(state: AppState, bind: SocketAddr) -> anyhow::Result<()> {
         state.settings.retention_interval,
         state.clock.clone(),
     );
+    // Scheduled backups of the embedded database, when a folder is given.
+    let backups = match (
+        &state.settings.backup_dir,
+        db::sqlite_path(&state.settings.database_url),
+    ) {
+        (Some(dir), Some(_)) => Some(crate::backup::spawn_schedule(
+            state.db.clone(),
+            dir.clone(),
+            state.settings.backup_interval,
+            state.settings.backup_keep,
+            state.clock.clone(),
+        )),
+        (Some(_), None) => {
+            tracing::warn!(
+                "CANCER_AID_BACKUP_DIR is for the embedded database: back PostgreSQL up with pg_dump"
+            );
+            None
+        }
+        _ => None,
+    };
     // The client's address reaches handlers (the access log records it).
     axum::serve(
         listener,
@@ -94,6 +114,9 @@ pub async fn serve(state: AppState, bind: SocketAddr) -> anyhow::Result<()> {
     worker.abort();
     // A purge stopped between two batches goes on at the next start.
     retention.abort();
+    if let Some(b) = backups {
+        b.abort();
+    }
     db.close().await.ok();
     tracing::info!("Stopped");
     Ok(())

@@ -10,6 +10,7 @@ mod access_log;
 mod annual_cap;
 mod audit;
 mod auth;
+mod backup;
 mod budget;
 mod cases;
 mod cli;
