@@ -20,13 +20,17 @@
 
   function showImport(view) {
     const p = view.progress || {};
-    if (p.rows_total > 0) {
+    // A total only when the file declared one the rows have not outgrown (an .xlsx without
+    // its size declares one row): otherwise the rows read alone, and a bar that moves.
+    const known = p.rows_total > 0 && p.rows_done <= p.rows_total;
+    if (known) {
       rowsBar.max = p.rows_total;
-      rowsBar.value = Math.min(p.rows_done, p.rows_total);
+      rowsBar.value = p.rows_done;
+      rowsText.textContent = `${count(p.rows_done)} / ${count(p.rows_total)}`;
     } else {
-      rowsBar.removeAttribute('value'); // not known yet: an indeterminate bar
+      rowsBar.removeAttribute('value');
+      rowsText.textContent = `${count(p.rows_done)}${box.dataset.totalUnknown}`;
     }
-    rowsText.textContent = `${count(p.rows_done)} / ${count(p.rows_total)}`;
     statusText.textContent = statusLabel(view.status);
   }
 
@@ -87,11 +91,14 @@
     xhr.open('POST', form.dataset.upload);
     xhr.setRequestHeader('Accept', 'application/json');
     xhr.setRequestHeader('Accept-Language', document.documentElement.lang || 'zh-CN');
+    const mb = (n) => (n / 1048576).toFixed(1);
     xhr.upload.addEventListener('progress', (e) => {
       if (!e.lengthComputable) return;
       bar.max = e.total;
       bar.value = e.loaded;
-      text.textContent = `${Math.floor((100 * e.loaded) / e.total)}% · ${count(e.loaded)} / ${count(e.total)} B`;
+      text.textContent = e.loaded >= e.total
+        ? box.dataset.processing
+        : `${Math.floor((100 * e.loaded) / e.total)}% · ${mb(e.loaded)} / ${mb(e.total)} MB`;
     });
     xhr.addEventListener('load', () => {
       let body = null;

@@ -94,6 +94,16 @@ pub const TEXTS: Texts = &[
     ("roster.importing", "导入进度", "Import progress"),
     ("roster.rows_read", "已读取行数", "Rows read"),
     (
+        "roster.total_unknown",
+        "（文件未声明总行数）",
+        " (the file does not say how many rows it has)",
+    ),
+    (
+        "roster.processing",
+        "上传完成，服务器正在读取文件……",
+        "Uploaded; the server is reading the file…",
+    ),
+    (
         "roster.too_large",
         "文件过大，超出上传上限。",
         "The file is larger than the upload limit.",
@@ -293,7 +303,7 @@ pub struct LiveProgress {
     pub id: i64,
     /// Rows read.
     pub done: i64,
-    /// Rows in all (0 while unknown).
+    /// Rows in all (0 while unknown, or when the file declared fewer than were read).
     pub total: i64,
     /// `done` with separators.
     pub done_text: String,
@@ -311,7 +321,7 @@ impl LiveProgress {
             done: 0,
             total: 0,
             done_text: "0".into(),
-            total_text: "0".into(),
+            total_text: String::new(),
             status: "",
         }
     }
@@ -810,14 +820,26 @@ async fn import_page(
             .error
             .as_deref()
             .map(|e| history::failure_in(e, lang).to_owned()),
-        progress: LiveProgress {
-            live: matches!(m.status, Status::Queued | Status::Running),
-            id,
-            done: rows_done,
-            total: rows_total,
-            done_text: fmt::count(rows_done),
-            total_text: fmt::count(rows_total),
-            status: imp.badge.label,
+        progress: {
+            // A declared size the rows outgrew is no total: say the rows read alone.
+            let total = if rows_done <= rows_total {
+                rows_total
+            } else {
+                0
+            };
+            LiveProgress {
+                live: matches!(m.status, Status::Queued | Status::Running),
+                id,
+                done: rows_done,
+                total,
+                done_text: fmt::count(rows_done),
+                total_text: if total > 0 {
+                    fmt::count(total)
+                } else {
+                    String::new()
+                },
+                status: imp.badge.label,
+            }
         },
         errors,
         pager: Pager::new(&format!("/roster/imports/{id}"), n, ERRORS_PER_PAGE, total),

@@ -485,6 +485,26 @@ async fn a_running_import_shows_its_progress_and_a_failed_one_why(app: TestApp) 
     );
     assert!(page.contains("max=\"1000000\" value=\"250000\""), "{page}");
     assert!(page.contains("250,000 / 1,000,000"), "{page}");
+    // An .xlsx that declares no size (its dimension says one row): the rows read, never "/ 1".
+    {
+        use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
+        let mut m = entity::roster_import::Entity::find_by_id(running)
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .into_active_model();
+        m.rows_total = Set(1);
+        m.rows_done = Set(56_000);
+        m.update(&app.db).await.unwrap();
+    }
+    let no_size = body(&clerk.get(&format!("/roster/imports/{running}")).await);
+    assert!(
+        no_size.contains("<span id=\"rows-text\">56,000（文件未声明总行数）</span>"),
+        "{no_size}"
+    );
+    assert!(!no_size.contains("/ 1<"), "{no_size}");
+    assert!(!no_size.contains("max=\"1\""), "{no_size}");
     assert!(page.contains(&format!("data-id=\"{running}\"")), "{page}");
     assert!(
         page.contains("<script src=\"/static/roster.js\" defer>"),

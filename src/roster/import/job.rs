@@ -201,7 +201,10 @@ pub(super) struct TotalingSink<V> {
 
 impl<V: read::RowSink> read::RowSink for TotalingSink<V> {
     fn begin_sheet(&mut self, name: &str, approx_rows: u64) {
-        self.total += approx_rows as i64;
+        // The declared height counts the header row, which is not a row read; a sheet that
+        // declares no size (an .xlsx without its dimension says one row) adds nothing, and the
+        // page then shows the rows read without a total.
+        self.total += approx_rows.saturating_sub(1) as i64;
         self.progress.set_total(self.import_id, self.total);
         self.inner.begin_sheet(name, approx_rows);
     }
