@@ -243,16 +243,22 @@ impl AppError {
 
     /// 422 with several field problems.
     pub fn validation(details: Vec<FieldError>) -> AppError {
-        let fields = details
-            .iter()
-            .map(|d| d.field.as_str())
-            .collect::<Vec<_>>()
-            .join(", ");
+        // The fields by their words, each once, in the order of the problems.
+        let named = |lang: Lang| {
+            let mut seen: Vec<&str> = Vec::new();
+            for d in &details {
+                let l = crate::fields::label(&d.field, lang);
+                if !seen.contains(&l) {
+                    seen.push(l);
+                }
+            }
+            seen.join(lang.pick("、", ", "))
+        };
         AppError::Unprocessable {
             code: "validation_failed",
             message: Msg::new(
-                format!("请检查以下字段：{fields}"),
-                format!("Please correct these fields: {fields}"),
+                format!("请检查以下各项：{}", named(Lang::Zh)),
+                format!("Please correct: {}", named(Lang::En)),
             ),
             details,
         }

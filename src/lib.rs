@@ -23,6 +23,7 @@ pub mod domain;
 pub mod eligibility;
 pub mod error;
 pub mod export_safe;
+pub mod fields;
 pub mod hospital;
 pub mod http;
 pub mod payment;

@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use crate::domain::{Amount, Label, Lang, Money, Rate, choices};
 use crate::error::{Msg, Problems};
+use crate::fields::label;
 
 /// Reports a missing field.
 pub fn missing(field: &str, what_zh: &str, problems: &mut Problems) {
@@ -13,8 +14,8 @@ pub fn missing(field: &str, what_zh: &str, problems: &mut Problems) {
         "required",
         field,
         Msg::new(
-            format!("请填写{what_zh}（{field}）。"),
-            format!("{field} is required."),
+            format!("请填写{what_zh}。"),
+            format!("{} is required.", label(field, Lang::En)),
         ),
     );
 }
@@ -62,7 +63,8 @@ pub fn amount(
                 Msg::new(
                     format!("{what_zh}请以字符串填写，如 \"{n}\"：带小数的数字会失去精度。"),
                     format!(
-                        "Write {field} as a string, such as \"{n}\": a JSON fraction loses precision."
+                        "Write the {} as a string, such as \"{n}\": a JSON fraction loses precision.",
+                        label(field, Lang::En).to_lowercase()
                     ),
                 ),
             );
@@ -88,7 +90,10 @@ pub fn rate(field: &str, v: Option<&Value>, problems: &mut Problems) -> Option<R
                 field,
                 Msg::new(
                     format!("救助比例请以字符串填写，如 \"{n}\"。"),
-                    format!("Write {field} as a string, such as \"{n}\"."),
+                    format!(
+                        "Write the {} as a string, such as \"{n}\".",
+                        label(field, Lang::En).to_lowercase()
+                    ),
                 ),
             );
             return None;
@@ -108,8 +113,14 @@ pub fn date(field: &str, raw: Option<&str>, problems: &mut Problems) -> Option<N
                 "invalid_date",
                 field,
                 Msg::new(
-                    format!("{field}“{s}”不是有效日期：请用 YYYY-MM-DD，如 2025-03-01。"),
-                    format!("{field} '{s}' is not a date: use YYYY-MM-DD, such as 2025-03-01."),
+                    format!(
+                        "{}“{s}”不是有效日期：请用 YYYY-MM-DD，如 2025-03-01。",
+                        label(field, Lang::Zh)
+                    ),
+                    format!(
+                        "{} '{s}' is not a date: use YYYY-MM-DD, such as 2025-03-01.",
+                        label(field, Lang::En)
+                    ),
                 ),
             );
             None
@@ -150,7 +161,7 @@ pub fn text(
             field,
             Msg::new(
                 format!("{what_zh}最多{max}个字符。"),
-                format!("{field} has at most {max} characters."),
+                format!("{} has at most {max} characters.", label(field, Lang::En)),
             ),
         );
         return None;

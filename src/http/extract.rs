@@ -40,17 +40,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for AppJson<T> {
 fn json_rejection(r: JsonRejection, limit: usize) -> AppError {
     match r {
         JsonRejection::MissingJsonContentType(_) => AppError::UnsupportedMediaType,
-        JsonRejection::JsonDataError(e) => AppError::Unprocessable {
-            code: "invalid_body",
-            message: Msg::new(
-                format!("请求内容的字段不符合要求：{}", e.body_text()),
-                format!(
-                    "A field of the body is missing or of the wrong type: {}",
-                    e.body_text()
-                ),
-            ),
-            details: vec![],
-        },
+        JsonRejection::JsonDataError(e) => wrong_type(&e.body_text()),
         JsonRejection::JsonSyntaxError(e) => AppError::BadRequest {
             code: "malformed_json",
             message: Msg::new(
@@ -68,6 +58,80 @@ fn json_rejection(r: JsonRejection, limit: usize) -> AppError {
                 format!("The request body could not be read: {}", other.body_text()),
             ),
         },
+    }
+}
+
+/// A body whose field is missing or of the wrong type, said on that field in words: serde's
+/// own text (a Rust type, a line and column) means nothing to the person at the form.
+fn wrong_type(serde_text: &str) -> AppError {
+    let text = serde_text
+        .strip_prefix("Failed to deserialize the JSON body into the target type: ")
+        .unwrap_or(serde_text);
+    let is_path = |p: &str| {
+        !p.is_empty()
+            && p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '[' | ']'))
+    };
+    let (path, rest) = match text.split_once(": ") {
+        Some((p, r)) if is_path(p) => (p, r),
+        _ => ("", text),
+    };
+    let missing = rest
+        .strip_prefix("missing field `")
+        .and_then(|r| r.split('`').next());
+    let path = missing.map_or(path.to_owned(), |m| {
+        if path.is_empty() {
+            m.to_owned()
+        } else {
+            format!("{path}.{m}")
+        }
+    });
+    // The field's own name: the last segment of the path, without an index.
+    let leaf = path
+        .rsplit('.')
+        .next()
+        .unwrap_or("")
+        .split('[')
+        .next()
+        .unwrap_or("");
+    let (zh, en) = (
+        crate::fields::label(leaf, crate::domain::Lang::Zh),
+        crate::fields::label(leaf, crate::domain::Lang::En),
+    );
+    let expected = rest.split("expected ").nth(1).unwrap_or("");
+    let (want_zh, want_en) = if [
+        "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "integer",
+    ]
+    .iter()
+    .any(|t| expected.starts_with(t))
+    {
+        ("整数", "a whole number")
+    } else if expected.starts_with("a string") || expected.starts_with("string") {
+        ("文字", "text")
+    } else if expected.starts_with("a boolean") {
+        ("是或否（true / false）", "true or false")
+    } else if expected.starts_with("a sequence") {
+        ("列表", "a list")
+    } else {
+        ("有效的值", "a valid value")
+    };
+    let message = if missing.is_some() {
+        Msg::new(format!("请填写{zh}。"), format!("{en} is required."))
+    } else {
+        Msg::new(
+            format!("{zh}的值不对：应为{want_zh}。"),
+            format!("{en}: expected {want_en}."),
+        )
+    };
+    let field = if path.is_empty() {
+        "body".to_owned()
+    } else {
+        path
+    };
+    AppError::Unprocessable {
+        code: "invalid_body",
+        message: message.clone(),
+        details: vec![crate::error::FieldError::new(field, message)],
     }
 }
 

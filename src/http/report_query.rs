@@ -177,7 +177,7 @@ pub fn spending_request(user: &CurrentUser, q: &SpendingParams) -> AppResult<Spe
                     Dimension::allowed(Lang::Zh)
                 ),
                 format!(
-                    "Unknown group_by key '{key}': use {}, comma-separated, in any order.",
+                    "Unknown grouping '{key}': use {}, comma-separated, in any order.",
                     Dimension::allowed(Lang::En)
                 ),
             )),

@@ -23,12 +23,10 @@ async fn malformed_json_is_a_400_and_a_missing_field_a_422(app: TestApp) {
         .await;
     res.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(res.error_code(), "invalid_body");
-    assert!(
-        res.json()["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("password")
-    );
+    // The missing field is named in words, and is the problem's field.
+    let body = res.json();
+    assert_eq!(body["error"]["message"], "请填写密码。", "{body}");
+    assert_eq!(body["error"]["details"][0]["field"], "password");
 
     let res = app
         .anonymous()

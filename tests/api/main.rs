@@ -2,6 +2,7 @@
 //! SQLite and on PostgreSQL.
 
 mod conformance;
+mod field_words;
 mod fixtures;
 mod helpers;
 
