@@ -97,6 +97,7 @@ pub const TEXTS: Texts = &[
         "Date (today when blank)",
     ),
     ("subsidy.reverse_submit", "冲销", "Reverse"),
+    ("subsidy.slip", "打印结算单", "Print the settlement slip"),
     (
         "subsidy.reverse_confirm",
         "确认冲销？将记一笔负数救助金，原支付记录保留。",
@@ -109,6 +110,75 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/visits", get(list))
         .route("/visits/{id}", get(show))
+        .route("/visits/{id}/slip", get(slip))
+}
+
+/// The per-visit settlement slip (结算单), in Chinese like every paper of the programme.
+#[derive(Template)]
+#[template(path = "visits/slip.html")]
+struct SlipPage {
+    title: &'static str,
+    v: VisitView,
+    group: String,
+    kind: &'static str,
+    dates: String,
+    invoice: String,
+    total_cost: String,
+    insurance_paid: String,
+    critical_illness_paid: String,
+    medical_assistance_paid: String,
+    out_of_pocket: String,
+    subsidy: String,
+    formula: String,
+    status: &'static str,
+    printed: String,
+    org: &'static str,
+}
+
+/// The slip the patient signs for a subsidy: the visit, the bill and what paid it, the formula
+/// with its numbers, and boxes for the patient's, the caseworker's and the approver's
+/// signatures. A read of the person's data, logged as the page is.
+async fn slip(
+    State(state): State<AppState>,
+    web: WebUser,
+    source: Source,
+    Path(id): Path<i64>,
+) -> Result<Response, Response> {
+    let user = web.require(access::VISIT_READER)?;
+    let fail = |e: AppError| app_error_page(Some(user.clone()), e);
+    let v = visit::get(&state.db, &user, id).await.map_err(fail)?;
+    let read = Read::new(&user, &source, LogAction::VisitRead);
+    state
+        .access_log
+        .record(read.person(v.person_id).resource(format!("visit:{id}")))
+        .await;
+    let policy = match v.policy_id {
+        Some(p) => Some(crate::policy::get(&state.db, p).await.map_err(fail)?),
+        None => None,
+    };
+    let zh = Lang::Zh;
+    Ok(render(&SlipPage {
+        title: "肿瘤患者救助金结算单",
+        group: Group::parse(&v.group).map_or_else(|_| v.group.clone(), |g| g.label(zh).into()),
+        kind: v.kind.label(zh),
+        dates: match (v.admitted_on, v.discharged_on, v.visit_date) {
+            (Some(a), Some(d), _) => format!("{a} 至 {d}"),
+            (_, _, Some(day)) => day.to_string(),
+            _ => v.counted_on.to_string(),
+        },
+        invoice: v.invoice_no.clone().unwrap_or_default(),
+        total_cost: fmt::money(v.total_cost),
+        insurance_paid: fmt::money(v.insurance_paid),
+        critical_illness_paid: fmt::money(v.critical_illness_paid),
+        medical_assistance_paid: fmt::money(v.medical_assistance_paid),
+        out_of_pocket: fmt::money(v.out_of_pocket),
+        subsidy: fmt::money(v.subsidy),
+        formula: super::evidence::formula(&v, policy.as_ref(), zh),
+        status: v.status.label(zh),
+        printed: fmt::at(&user.now),
+        org: "红十字会 肿瘤患者救助项目",
+        v,
+    }))
 }
 
 const PER_PAGE: u64 = 20;

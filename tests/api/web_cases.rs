@@ -413,6 +413,25 @@ async fn a_case_goes_through_the_pages_and_the_preview_matches_what_is_granted(a
     ] {
         assert!(queue.contains(&expected), "no {expected} in {queue}");
     }
+    // The settlement slip to print and sign: the bill, the formula, the signature boxes.
+    let slip = cw.get(&format!("/visits/{visit_id}/slip")).await;
+    slip.assert_status(StatusCode::OK);
+    let slip = html(&slip);
+    for expected in [
+        "<h1>肿瘤患者救助金结算单</h1>".to_owned(),
+        format!("<strong>{}</strong>", m("subsidy")),
+        format!("计算：（自付 {} − 起付线 1,000.00）", m("out_of_pocket")),
+        "2026-03-01 至 2026-03-10".to_owned(),
+        "患者（或代领人）签名".to_owned(),
+        "审核人".to_owned(),
+    ] {
+        assert!(slip.contains(&expected), "no {expected} in {slip}");
+    }
+    app.as_user("cw.yanbian", &[Role::Caseworker], "2224")
+        .await
+        .get(&format!("/visits/{visit_id}/slip"))
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
     // The case page: the group it rests on, the visit's dates and 自付, and a timeline with
     // the subsidy's steps and their reasons beside the case's.
     approver

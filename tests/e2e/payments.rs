@@ -165,6 +165,11 @@ pub(super) async fn pay_through_the_bank(c: &Client, service: &Service, case_id:
         "{batches}"
     );
     screenshot(c, "subsidy-paid").await;
+    // The settlement slip to print: the paid amount and the boxes to sign.
+    c.goto(&format!("{base}{visit_href}/slip")).await.unwrap();
+    let slip = text_of(c, "#slip-money").await;
+    assert!(slip.contains("3,600.00"), "{slip}");
+    screenshot(c, "visit-slip").await;
     c.goto(&format!("{base}/reports/spending?status=paid&year={year}"))
         .await
         .unwrap();
