@@ -59,7 +59,17 @@ impl RegionPicker {
     /// the province is not offered a second time).
     pub fn optional(mut self, label: &'static str) -> RegionPicker {
         self.blank = Some(label);
-        self.top = None;
+        // The province chosen is the empty choice here (the whole scope): shown as such, not
+        // as a bare code.
+        if let Some((province, _)) = self.top.take()
+            && self.selected == province
+        {
+            self.selected.clear();
+        }
+        if self.unknown.as_deref().is_some_and(|u| u.len() == 2) {
+            self.unknown = None;
+            self.selected.clear();
+        }
         self.required = false;
         self
     }

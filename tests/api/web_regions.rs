@@ -94,6 +94,17 @@ async fn every_region_field_is_a_picker_inside_the_scope(app: TestApp) {
     assert!(upload_html.contains("<optgroup label=\"长春市\">"));
     assert!(!upload_html.contains("延边"), "no region outside the scope");
 
+    // A province clerk's upload opens on the file's own regions, never on a bare code.
+    let province_clerk = app.as_role(Role::RosterImporter).await;
+    let html = page(&province_clerk, "/roster/upload").await;
+    let picker = &html[html.find("<select id=\"region_code\"").unwrap()..];
+    let picker = &picker[..picker.find("</select>").unwrap()];
+    assert!(
+        picker.contains("<option value=\"\" selected>各地区（按文件）</option>"),
+        "{picker}"
+    );
+    assert!(!picker.contains("value=\"22\""), "{picker}");
+
     // A county manager's report picks only the county.
     let county = app
         .as_user("nanguan.manager", &[Role::Manager], "220102")
