@@ -208,6 +208,11 @@ pub const TEXTS: Texts = &[
         "Subsidies waiting for approval",
     ),
     ("approvals.approve", "批准", "Approve"),
+    (
+        "case.print_form",
+        "打印申请审批表",
+        "Print the application form",
+    ),
     ("timeline.recorded", "登记救助金", "Subsidy recorded:"),
     ("timeline.approved", "批准救助金", "Subsidy approved:"),
     ("timeline.paid", "支付救助金", "Subsidy paid:"),

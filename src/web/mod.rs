@@ -4,6 +4,7 @@
 
 mod account;
 mod admin;
+mod case_form;
 mod cases;
 mod evidence;
 pub mod fmt;
@@ -56,6 +57,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .merge(roster::routes())
         .merge(cases::routes())
+        .merge(case_form::routes())
         .merge(persons::routes())
         .merge(reports::routes())
         .merge(payments::routes())

@@ -332,6 +332,25 @@ async fn a_case_goes_through_the_pages_and_the_preview_matches_what_is_granted(a
 
     let shown = html(&cw.get(&format!("/cases/{case_id}")).await);
     assert!(shown.contains("id=\"record-visit\""), "{shown}");
+    // The application and approval form to print: the group, the roster entry, each
+    // person's opinion with its date, a box for the person in charge.
+    let form = cw.get(&format!("/cases/{case_id}/form")).await;
+    form.assert_status(StatusCode::OK);
+    let form = html(&form);
+    for expected in [
+        "<h1>肿瘤患者救助申请审批表</h1>",
+        "<tr><th>救助类别</th><td>城市低保</td></tr>",
+        "买买提·吐尔逊",
+        "<tr><th>审核人意见</th><td>已批准</td>",
+        "<tr><th>负责人意见</th><td></td><td></td><td></td></tr>",
+    ] {
+        assert!(form.contains(expected), "no {expected} in {form}");
+    }
+    app.as_user("cw.yanbian.form", &[Role::Caseworker], "2224")
+        .await
+        .get(&format!("/cases/{case_id}/form"))
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
     let visit_form = cw.get(&format!("/cases/{case_id}/visits/new")).await;
     visit_form.assert_status(StatusCode::OK);
     assert!(html(&visit_form).contains(&format!(

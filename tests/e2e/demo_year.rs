@@ -14,7 +14,15 @@ const PAGES: &[(&str, &str, &[&str])] = &[
     (
         "approver",
         "approver-demo",
-        &["/", "/approvals", "/cases", "/cases/1"],
+        // The printouts have no menu: the last page is one with the log-out button.
+        &[
+            "/",
+            "/cases/1/form",
+            "/visits/1/slip",
+            "/approvals",
+            "/cases",
+            "/cases/1",
+        ],
     ),
     (
         "manager",
