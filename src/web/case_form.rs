@@ -60,16 +60,7 @@ async fn form(
         .await;
     let zh = Lang::Zh;
     let (groups, entries) = evidence::case_basis(c.evidence.as_ref(), zh);
-    let name = |u: Option<&case::UserRef>| {
-        u.map(|u| {
-            if u.display_name.is_empty() {
-                u.username.clone()
-            } else {
-                u.display_name.clone()
-            }
-        })
-        .unwrap_or_default()
-    };
+    let name = super::cases::name_of;
     // The decision: the latest approval or rejection, with its reason.
     let decision = events
         .iter()

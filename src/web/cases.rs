@@ -926,7 +926,8 @@ fn subsidy_events(
     out
 }
 
-fn name_of(u: Option<&case::UserRef>) -> String {
+/// A user's display name, or their username when they have none.
+pub(super) fn name_of(u: Option<&case::UserRef>) -> String {
     u.map(|u| {
         if u.display_name.is_empty() {
             u.username.clone()

@@ -135,6 +135,23 @@ struct SlipPage {
     org: &'static str,
 }
 
+/// One subsidy the user may see, its reading recorded in the access log: the subsidy's page
+/// and its slip read the same way.
+async fn read_visit(
+    state: &AppState,
+    user: &crate::auth::CurrentUser,
+    source: &Source,
+    id: i64,
+) -> Result<VisitView, AppError> {
+    let v = visit::get(&state.db, user, id).await?;
+    let read = Read::new(user, source, LogAction::VisitRead);
+    state
+        .access_log
+        .record(read.person(v.person_id).resource(format!("visit:{id}")))
+        .await;
+    Ok(v)
+}
+
 /// The slip the patient signs for a subsidy: the visit, the bill and what paid it, the formula
 /// with its numbers, and boxes for the patient's, the caseworker's and the approver's
 /// signatures. A read of the person's data, logged as the page is.
@@ -146,12 +163,7 @@ async fn slip(
 ) -> Result<Response, Response> {
     let user = web.require(access::VISIT_READER)?;
     let fail = |e: AppError| app_error_page(Some(user.clone()), e);
-    let v = visit::get(&state.db, &user, id).await.map_err(fail)?;
-    let read = Read::new(&user, &source, LogAction::VisitRead);
-    state
-        .access_log
-        .record(read.person(v.person_id).resource(format!("visit:{id}")))
-        .await;
+    let v = read_visit(&state, &user, &source, id).await.map_err(fail)?;
     let policy = match v.policy_id {
         Some(p) => Some(crate::policy::get(&state.db, p).await.map_err(fail)?),
         None => None,
@@ -360,12 +372,7 @@ async fn show(
     let user = web.require(access::VISIT_READER)?;
     let lang = current_lang();
     let fail = |e: AppError| app_error_page(Some(user.clone()), e);
-    let v = visit::get(&state.db, &user, id).await.map_err(fail)?;
-    let read = Read::new(&user, &source, LogAction::VisitRead);
-    state
-        .access_log
-        .record(read.person(v.person_id).resource(format!("visit:{id}")))
-        .await;
+    let v = read_visit(&state, &user, &source, id).await.map_err(fail)?;
     let lines = payment::lines_of_visit(&state.db, &user, id)
         .await
         .map_err(fail)?;
